@@ -1,0 +1,188 @@
+"""Settings: defaults, then `config.toml`, then `LLM_SESSION_*` environment variables.
+
+Every key is declared once in `FIELDS`, which drives the defaults file that
+`llm-session config init` writes, the environment override names and `config show`'s
+"where did this value come from" column. Settings are frozen: the monitor thread and the UI
+read the same object without locks.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A config problem worth one clear line to the user (exit code 2), never a traceback."""
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    section: str
+    key: str
+    default: Any
+    help: str
+
+    @property
+    def attr(self) -> str:
+        return f"{self.section}_{self.key}"
+
+    @property
+    def env(self) -> str:
+        return f"LLM_SESSION_{self.section}_{self.key}".upper()
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("general", "refresh_seconds", 2.0, "seconds between polls of processes and transcripts"),
+    Field("general", "db_url", "", "SQLAlchemy URL of the store; empty = SQLite in the data dir"),
+    Field("general", "workers", 0, "processes for a cold scan; 0 = one per core"),
+    Field("health", "weight_tokens", 40.0, "weight of context fill in the health score"),
+    Field("health", "weight_duration", 20.0, "weight of session age"),
+    Field("health", "weight_activity", 20.0, "weight of recent activity and idle time"),
+    Field("health", "weight_errors", 20.0, "weight of recent API and tool errors"),
+    Field("health", "healthy_min", 70, "score at or above which a session is healthy"),
+    Field("health", "warning_min", 40, "score at or above which a session is a warning, below: critical"),
+    Field("health", "duration_grace_hours", 2.0, "session age before the duration score starts to fall"),
+    Field("health", "duration_zero_hours", 12.0, "session age at which the duration score reaches 0"),
+    Field("health", "idle_minutes", 30.0, "minutes without a turn before a session counts as idle"),
+    Field("health", "recent_turns", 20, "how many recent turns the error and activity scores look at"),
+    Field("health", "compact_buffer_tokens", 13000, "tokens below the window minus reserved output where auto-compaction fires"),
+    Field("health", "reserved_output_tokens", 20000, "output tokens the assistant reserves inside the window"),
+    Field("alerts", "bell", False, "ring the terminal bell on an alert"),
+    Field("alerts", "compaction_minutes", 10.0, "warn when auto-compaction is predicted within this many minutes"),
+    Field("export", "budget_tokens", 8000, "token budget of an exported resume brief"),
+    Field("pricing", "file", "", "a JSON price table merged over the bundled one"),
+)
+
+
+def _settings_class():
+    ns = {"__annotations__": {}}
+    for f in FIELDS:
+        ns["__annotations__"][f.attr] = type(f.default)
+        ns[f.attr] = field(default=f.default)
+    ns["__annotations__"]["sources"] = dict
+    ns["sources"] = field(default_factory=dict, compare=False, repr=False)
+    ns["price_overrides"] = field(default_factory=dict, compare=False, repr=False)
+    ns["__annotations__"]["price_overrides"] = dict
+    ns["__doc__"] = "Effective settings; `sources[attr]` says default, file or env."
+    return dataclass(frozen=True)(type("Settings", (), ns))
+
+
+Settings = _settings_class()
+
+
+def _coerce(f: Field, value: Any, origin: str) -> Any:
+    want = type(f.default)
+    try:
+        if want is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(value)
+        if want is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError(value)
+        return want(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{origin}: {f.section}.{f.key} must be {want.__name__}, got {value!r}"
+        ) from None
+
+
+def read_toml(path: Path) -> dict:
+    """Parse a TOML file, turning syntax errors into one line with the file, line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already ends "(at line L, column C)"
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def load_settings(path: Path, env: dict[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    data = read_toml(path)
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for f in FIELDS:
+        values[f.attr], sources[f.attr] = f.default, "default"
+        section = data.get(f.section)
+        if isinstance(section, dict) and f.key in section:
+            values[f.attr] = _coerce(f, section[f.key], str(path))
+            sources[f.attr] = f"file {path}"
+        if f.env in env:
+            values[f.attr] = _coerce(f, env[f.env], f"environment {f.env}")
+            sources[f.attr] = f"env {f.env}"
+    prices = data.get("pricing", {}).get("models", {}) if isinstance(data.get("pricing"), dict) else {}
+    if not isinstance(prices, dict):
+        raise ConfigError(f"{path}: [pricing.models] must be a table of model tables")
+    settings = Settings(**values, sources=sources, price_overrides=prices)
+    _validate(settings, path)
+    return settings
+
+
+def _validate(s: Settings, path: Path) -> None:
+    if s.general_refresh_seconds <= 0:
+        raise ConfigError(f"{path}: general.refresh_seconds must be > 0")
+    if not 0 <= s.health_warning_min <= s.health_healthy_min <= 100:
+        raise ConfigError(f"{path}: need 0 <= health.warning_min <= health.healthy_min <= 100")
+    weights = [getattr(s, f"health_weight_{n}") for n in ("tokens", "duration", "activity", "errors")]
+    if min(weights) < 0 or sum(weights) <= 0:
+        raise ConfigError(f"{path}: health weights must be >= 0 and not all 0")
+
+
+def default_toml() -> dict:
+    out: dict[str, dict] = {}
+    for f in FIELDS:
+        out.setdefault(f.section, {})[f.key] = f.default
+    return out
+
+
+def write_default_config(path: Path, force: bool = False) -> bool:
+    """Write the defaults with tomli-w; never overwrite the user's file unless forced.
+
+    The write goes to a temporary file first and is renamed into place, so a crash cannot
+    leave half a config behind.
+    """
+    import tomli_w
+
+    if path.exists() and not force:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# llm-session configuration. Every key can be overridden by LLM_SESSION_<SECTION>_<KEY>.\n"]
+    body = tomli_w.dumps(default_toml())
+    helps = {(f.section, f.key): f.help for f in FIELDS}
+    section = ""
+    for line in body.splitlines():
+        if line.startswith("["):
+            section = line.strip("[]")
+        elif "=" in line:
+            key = line.split("=", 1)[0].strip()
+            if (section, key) in helps:
+                lines.append(f"# {helps[(section, key)]}\n")
+        lines.append(line + "\n")
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text("".join(lines), encoding="utf-8")
+    os.replace(tmp, path)
+    return True
+
+
+def settings_rows(s: Settings) -> list[dict]:
+    return [
+        {"key": f"{f.section}.{f.key}", "value": getattr(s, f.attr), "source": s.sources.get(f.attr, "default"), "env": f.env}
+        for f in FIELDS
+    ]
+
+
+__all__ = ["ConfigError", "FIELDS", "Settings", "load_settings", "write_default_config", "settings_rows"]

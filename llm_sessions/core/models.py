@@ -1,0 +1,198 @@
+"""The immutable values that flow from the core to the CLI and the UI.
+
+Everything here is a frozen, slotted dataclass: a Snapshot is built in a worker thread and
+handed to the UI thread whole, so nothing in it may change after it is built. The core never
+imports Textual; the UI never builds these by parsing files itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Literal
+
+Tool = Literal["claude", "codex", "gemini", "cursor", "aider", "copilot"]
+State = Literal["working", "waiting", "idle", "ended", "unknown"]
+Status = Literal["healthy", "warning", "critical"]
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts by kind. `exact` is False when any part was estimated from text.
+
+    The four kinds never overlap: for Codex the cached part is moved out of `input` into
+    `cache_read` so that `total` means the same thing for every assistant.
+    """
+
+    input: int = 0
+    output: int = 0
+    cache_creation: int = 0
+    cache_read: int = 0
+    exact: bool = True
+
+    @property
+    def total(self) -> int:
+        return self.input + self.output + self.cache_creation + self.cache_read
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input + other.input,
+            self.output + other.output,
+            self.cache_creation + other.cache_creation,
+            self.cache_read + other.cache_read,
+            self.exact and other.exact,
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "input": self.input,
+            "output": self.output,
+            "cache_creation": self.cache_creation,
+            "cache_read": self.cache_read,
+            "total": self.total,
+            "exact": self.exact,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ContextFill:
+    """How full the context window is right now, from the latest main-chain turn.
+
+    `compact_at` is the token count at which the assistant compacts on its own (None when it
+    does not), so the UI can warn before it happens rather than at 100%.
+    """
+
+    used: int
+    window: int
+    compact_at: int | None = None
+    exact: bool = True
+    source: str = "last turn"
+
+    @property
+    def percent(self) -> float:
+        return round(100.0 * self.used / self.window, 1) if self.window else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "used": self.used,
+            "window": self.window,
+            "percent": self.percent,
+            "compact_at": self.compact_at,
+            "exact": self.exact,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TurnMark:
+    """One assistant turn or tool result, kept only for the recent window health looks at."""
+
+    at: datetime
+    kind: Literal["assistant", "user", "tool_result"]
+    api_error: bool = False
+    tool_error: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """A provider-reported rate-limit window (Codex primary/secondary)."""
+
+    name: str
+    used_percent: float
+    resets_at: datetime | None = None
+    window_minutes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessInfo:
+    """The live process behind a session, filled in by discovery."""
+
+    pid: int
+    pids: tuple[int, ...] = ()
+    name: str = ""
+    cmdline: tuple[str, ...] = ()
+    cwd: str | None = None
+    started_at: datetime | None = None
+    cpu_percent: float = 0.0
+    rss_bytes: int = 0
+    terminal: str | None = None
+    tmux_pane: str | None = None
+    match: str = ""
+    ambiguous: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HealthComponent:
+    name: Literal["tokens", "duration", "activity", "errors"]
+    score: int
+    weight: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    score: int
+    status: Status
+    components: tuple[HealthComponent, ...]
+
+    def component(self, name: str) -> HealthComponent:
+        return next(c for c in self.components if c.name == name)
+
+    def as_dict(self, reasons: bool = False) -> dict:
+        out: dict = {"score": self.score, "status": self.status}
+        for c in self.components:
+            out[c.name] = (
+                {"score": c.score, "weight": c.weight, "reason": c.reason} if reasons else c.score
+            )
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """Everything known about one assistant session, as of one poll."""
+
+    id: str
+    tool: Tool
+    transcript: str | None = None
+    cwd: str | None = None
+    model: str | None = None
+    git_branch: str | None = None
+    title: str | None = None
+    started_at: datetime | None = None
+    last_activity: datetime | None = None
+    turns: int = 0
+    usage: Usage = field(default_factory=Usage)
+    context: ContextFill | None = None
+    cost_usd: float | None = None
+    api_errors: int = 0
+    tool_errors: int = 0
+    compactions: int = 0
+    limit_resets_at: datetime | None = None
+    rate_limits: tuple[RateLimit, ...] = ()
+    recent: tuple[TurnMark, ...] = ()
+    subagent_files: int = 0
+    malformed_lines: int = 0
+    awaiting_user: bool = False
+    process: ProcessInfo | None = None
+    state: State = "unknown"
+    health: HealthReport | None = None
+
+    def with_(self, **changes) -> Session:
+        return replace(self, **changes)
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One poll's answer: every session plus what could not be read while building it."""
+
+    taken_at: datetime
+    sessions: tuple[Session, ...] = ()
+    problems: tuple[str, ...] = ()
+    searched: tuple[str, ...] = ()
+
+    def by_id(self) -> dict[str, Session]:
+        return {s.id: s for s in self.sessions}
