@@ -105,7 +105,7 @@ class Monitor:
             sessions.extend(res.sessions)
             problems.extend(res.problems)
             searched.extend(res.searched)
-        self.parsed_bytes = done[0]
+        self.parsed_bytes = sum(prov.parsed_bytes for prov in self.providers)
         if live and self.discovery is not None:
             sessions, more = self.discovery.attach(sessions, now)
             problems.extend(more)

@@ -7,8 +7,8 @@ appended since the last scan, and merges the files into sessions:
   name the parent in `sessionId`): subagent usage counts toward the parent's totals, never
   toward its context fill, and subagents are never sessions of their own;
 - a (message.id, requestId) key seen in several files is counted once, with its largest
-  usage, for the file that wrote it first (files ordered by their first timestamp), so a
-  resumed session's copied lines stay with the original session.
+  usage, for the file that wrote it first (files ordered by first, then last timestamp), so
+  a resumed session's copied lines stay with the original session.
 """
 
 from __future__ import annotations
@@ -94,6 +94,8 @@ class _Acc:
     sums: dict[tuple[str, int], list[int]] = field(default_factory=dict)
     main: ClaudeFile | None = None
     files: list[ClaudeFile] = field(default_factory=list)
+    api_errors: int = 0
+    tool_errors: int = 0
 
     def add(self, model: str, tier: int, vals: Iterable[int]) -> None:
         s = self.sums.setdefault((model, tier), [0, 0, 0, 0, 0])
@@ -172,7 +174,9 @@ class ClaudeProvider:
 
     # -- merging -----------------------------------------------------------------------
     def _merge(self) -> list[Session]:
-        files = sorted(self.files.values(), key=lambda f: (f.first_ts or "~", f.path))
+        # Copied lines keep their timestamps, so a resumed file starts at the same instant as
+        # the original; the original is the one whose history ends first.
+        files = sorted(self.files.values(), key=lambda f: (f.first_ts or "~", f.last_ts, f.path))
         accs: dict[str, _Acc] = {}
         for f in files:
             sid = f.session or Path(f.path).stem
@@ -184,7 +188,16 @@ class ClaudeProvider:
                 mi, tier = k.split(":")
                 acc.add(f.models[int(mi)], int(tier), s)
         self._settle_duplicates(files, accs)
-        return [self._session(sid, acc) for sid, acc in accs.items()]
+        seen_errors: set[str] = set()
+        for f in files:
+            sid = f.session or Path(f.path).stem
+            for uuid, api, tool in f.errors:
+                if uuid not in seen_errors:
+                    seen_errors.add(uuid)
+                    accs[sid].api_errors += api
+                    accs[sid].tool_errors += tool
+        # A file with no readable record (empty, or only garbage) is not a session yet.
+        return [self._session(sid, acc) for sid, acc in accs.items() if any(f.first_ts for f in acc.files)]
 
     @staticmethod
     def _settle_duplicates(files: list[ClaudeFile], accs: dict[str, _Acc]) -> None:
@@ -276,8 +289,8 @@ class ClaudeProvider:
             usage=usage,
             context=context,
             cost_usd=round(cost, 6) if cost is not None else None,
-            api_errors=sum(f.api_errors for f in files if not f.subagent),
-            tool_errors=sum(f.tool_errors for f in files if not f.subagent),
+            api_errors=acc.api_errors,
+            tool_errors=acc.tool_errors,
             compactions=main.compactions if main else 0,
             limit_resets_at=datetime.fromtimestamp(reset, UTC) if (reset := max(f.limit_reset for f in files)) else None,
             recent=recent,

@@ -50,6 +50,7 @@ class _Compact(msgspec.Struct):
 
 class _Line(msgspec.Struct):
     type: str | None = None
+    uuid: str | None = None
     timestamp: str | None = None
     sessionId: str | None = None
     cwd: str | None = None
@@ -93,8 +94,6 @@ class ClaudeFile(msgspec.Struct, kw_only=True):
     ctx: int = -1
     ctx_source: str = ""
     ctx_max: int = 0
-    api_errors: int = 0
-    tool_errors: int = 0
     compactions: int = 0
     limit_reset: int = 0
     awaiting: bool = False
@@ -102,6 +101,10 @@ class ClaudeFile(msgspec.Struct, kw_only=True):
     unknown: int = 0
     lines: int = 0
     recent: list[tuple[str, str, bool, bool]] = msgspec.field(default_factory=list)
+    # (line uuid, API errors, failed tool results) of every line with an error, subagents
+    # included: the merge counts each uuid once, so lines a resumed session copied do not
+    # count twice.
+    errors: list[tuple[str, int, int]] = msgspec.field(default_factory=list)
     models: list[str] = msgspec.field(default_factory=list)
     # Parallel arrays, one entry per distinct key in this file (raw bytes of array()).
     keys: bytes = b""  # array('Q')
@@ -189,8 +192,8 @@ class FileParser:
         f = self.f
         msg = line.message
         if line.isApiErrorMessage or (msg is not None and msg.model == "<synthetic>"):
+            f.errors.append((line.uuid or f"{f.path}:{f.lines}", 1, 0))
             if not side:
-                f.api_errors += 1
                 f.awaiting = True
                 f.recent.append((ts or f.last_ts, "assistant", True, False))
             if b"usage limit reached|" in raw:
@@ -243,10 +246,11 @@ class FileParser:
         errors = raw.count(_TOOL_ERROR) if _TOOL_ERROR in raw else 0
         if b"usage limit reached|" in raw:
             self._limit(raw)
+        if errors:
+            f.errors.append((line.uuid or f"{f.path}:{f.lines}", 0, errors))
         if side:
             return
         if errors:
-            f.tool_errors += errors
             f.recent.append((ts or f.last_ts, "tool_result", False, True))
         if not line.isMeta:
             f.awaiting = False

@@ -15,6 +15,7 @@ apart from the fork's own turns.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -78,6 +79,9 @@ class _Line(msgspec.Struct):
 
 
 _decode = msgspec.json.Decoder(_Line).decode
+# A function_call_output's `output` is itself JSON in a string, so its exit code appears
+# with escaped quotes; matching the bytes avoids decoding a tool's whole output.
+_EXIT = re.compile(rb'\\"exit_code\\":\s*(-?\d+)')
 _ZERO = (0, 0, 0, 0)
 
 
@@ -104,6 +108,7 @@ class CodexFile(msgspec.Struct, kw_only=True):
     recent: list[tuple[str, str, bool, bool]] = msgspec.field(default_factory=list)
     awaiting: bool = False
     errors: int = 0
+    tool_errors: int = 0
     malformed: int = 0
     archived: bool = False
 
@@ -142,10 +147,17 @@ class CodexFile(msgspec.Struct, kw_only=True):
             self.model = p.model or self.model
             self.cwd = p.cwd or self.cwd
             return
+        replay = self.metas > 1 and bool(ts) and bool(self.own_since) and ts < self.own_since
+        if kind == "response_item":
+            if not replay and p.type == "function_call_output":
+                m = _EXIT.search(raw)
+                if m and m.group(1) != b"0":
+                    self.tool_errors += 1
+                    self._mark(ts, "tool_result", tool_error=True)
+            return
         if kind != "event_msg":
             return
         ptype = p.type
-        replay = self.metas > 1 and bool(ts) and bool(self.own_since) and ts < self.own_since
         if ptype == "token_count":
             self._tokens(p, ts, replay)
         elif replay:
@@ -185,8 +197,8 @@ class CodexFile(msgspec.Struct, kw_only=True):
             self._mark(ts, "assistant")
         self.total = total
 
-    def _mark(self, ts: str, kind: str, api_error: bool = False) -> None:
-        self.recent.append((ts or self.last_ts, kind, api_error, False))
+    def _mark(self, ts: str, kind: str, api_error: bool = False, tool_error: bool = False) -> None:
+        self.recent.append((ts or self.last_ts, kind, api_error, tool_error))
         if len(self.recent) > 2 * RECENT_KEEP:
             del self.recent[:-RECENT_KEEP]
 
@@ -213,6 +225,7 @@ class CodexProvider:
         self.cost = cost
         self.files: dict[str, CodexFile] = {}
         self.changed = False
+        self.parsed_bytes = 0
 
     def roots(self) -> list[Path]:
         return [codex_home(self.env) / "sessions", codex_home(self.env) / "archived_sessions"]
@@ -232,6 +245,7 @@ class CodexProvider:
         for path in gone:
             del self.files[path]
         self.changed = bool(gone)
+        self.parsed_bytes = 0
         for path, archived in listing:
             f = self.files.get(path)
             try:
@@ -246,6 +260,7 @@ class CodexProvider:
             if tailer.needs_reset(f.cursor, st):
                 f.reset()
             self.changed = True
+            self.parsed_bytes += st.st_size - f.cursor.offset
             try:
                 for raw in tailer.read_lines(path, f.cursor, st):
                     f.feed(raw)
@@ -290,6 +305,7 @@ class CodexProvider:
             context=context,
             cost_usd=round(cost, 6) if cost is not None else None,
             api_errors=f.errors,
+            tool_errors=f.tool_errors,
             rate_limits=tuple(
                 RateLimit(name, pct, parse_ts(int(r) if r.isdigit() else r), wm or None)
                 for name, pct, r, wm in f.rates
