@@ -82,6 +82,8 @@ class UTCDateTime(TypeDecorator):
 
 
 class SessionRow(SQLModel, table=True):
+    """Last known state of a session, so history outlives the assistant's own files."""
+
     __tablename__ = "sessions"
 
     id: str = Field(primary_key=True)
@@ -108,6 +110,8 @@ class SessionRow(SQLModel, table=True):
 
 
 class SampleRow(SQLModel, table=True):
+    """One point per session per change: the series burn-rate forecasts are fitted to."""
+
     __tablename__ = "samples"
     __table_args__ = (Index("ix_samples_session_at", "session_id", "at"),)
 
@@ -120,6 +124,8 @@ class SampleRow(SQLModel, table=True):
 
 
 class ExportRow(SQLModel, table=True):
+    """An export written to disk, so `history` can show what was handed on and where."""
+
     __tablename__ = "exports"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -132,6 +138,8 @@ class ExportRow(SQLModel, table=True):
 
 
 class KeyValueRow(SQLModel, table=True):
+    """Small opaque state (UI choices, last prune time) without a table of its own each."""
+
     __tablename__ = "kv"
 
     key: str = Field(primary_key=True)
