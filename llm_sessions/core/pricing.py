@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -125,7 +125,6 @@ _CONFIG_KEYS = {
     "cache_read_above_200k": "cache_read_above_200k",
     "window": "window",
 }
-_PRICE_ATTRS = {f.name for f in fields(ModelPrice)} - {"name", "window"}
 
 _PREFIXES = ("anthropic/", "openai/", "gemini/", "google/", "models/", "vertex_ai/", "azure/")
 _ONE_M = re.compile(r"\[1m\]$", re.IGNORECASE)

@@ -40,7 +40,8 @@ def test_bundled_file_is_dated_and_names_its_source():
         "claude-haiku-4-5-20251001", "claude-3-5-haiku-20241022", "claude-3-7-sonnet-20250219",
         "claude-3-opus-20240229", "claude-3-haiku-20240307", "gpt-5", "gpt-5-codex",
         "gpt-5.1-codex", "gpt-5.1-codex-mini", "gpt-5.1-codex-max", "gpt-4.1", "o3", "o4-mini",
-        "codex-mini-latest", "gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite",
+        "codex-mini-latest", "gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-3-flash",
+        "gemini-3.1-pro-preview",
         "gemini-3-pro-preview",
     ],
 )
