@@ -535,7 +535,10 @@ class ClaudeSession:
         """Resume: copy `other`'s first turns into this file under this session id.
 
         Copied lines keep their uuid, message.id, requestId, usage and timestamps; only
-        `sessionId` changes. Their usage stays credited to `other`, which wrote it first.
+        `sessionId` changes, so nothing inside a copied line says where it came from. Their
+        usage stays credited to `other`, which wrote it first. A reader can decide that from
+        the files alone: among the transcripts holding a response, the original is the one
+        whose last activity is earliest (a resumed file always runs on past the original).
         """
         end = other.turn_ends[min(upto_turn, len(other.turn_ends) - 1)]
         for rec, ctx, cached in other.copyable[: end + 1]:
@@ -694,7 +697,9 @@ class CodexSession:
     cumulative totals, original timestamps). The fork's own responses then continue the
     cumulative count from the parent's last total, as a resumed Codex conversation restores
     its token info. So the fork's own usage is its last total minus the parent's last total;
-    a reader that takes the fork's last total as-is counts the parent twice.
+    a reader that takes the fork's last total as-is counts the parent twice. Replayed lines
+    are all older than the fork's own (first) session_meta, which is how a reader tells the
+    replay from the fork's own records.
     """
 
     def __init__(self, rng: random.Random, *, session_id: str, cwd: str, path: str, clock: SimClock | WallClock, sink: Sink, traps: Counter, opts: CodexOptions) -> None:
