@@ -10,7 +10,6 @@ the log file, whose path the one-line message names.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -137,7 +136,9 @@ def _snapshot(running_only: bool, progress: bool = True):
 
 
 def _emit_json(data) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    import msgspec
+
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(data), indent=2).decode() + "\n")
 
 
 # -- formatting for people -----------------------------------------------------------------

@@ -62,9 +62,10 @@ class Monitor:
             self._cache_path = scancache.cache_file(cache_dir, self._roots)
             data = scancache.load(self._cache_path, self._roots)
             if data is not None:
-                self.claude.restore(data.claude)
+                self.claude.restore(data.claude, data.settled)
                 self.codex.restore(data.codex)
         self.parsed_bytes = 0
+        self._saved_settled = self.claude.settled
 
     def watch_paths(self) -> list[Path]:
         """Existing folders worth watching; watchfiles cannot watch what does not exist."""
@@ -112,7 +113,7 @@ class Monitor:
         sessions = [s.with_(health=health_report(s, self.settings, now)) for s in sessions]
         sessions.sort(key=lambda s: s.last_activity or datetime.min.replace(tzinfo=UTC), reverse=True)
         snap = Snapshot(taken_at=now, sessions=tuple(sessions), problems=tuple(problems), searched=tuple(searched))
-        if any(prov.changed for prov in self.providers):
+        if any(prov.changed for prov in self.providers) or self.claude.settled is not self._saved_settled:
             self.save_cache()
         if self.store is not None:
             try:
@@ -124,9 +125,10 @@ class Monitor:
     def save_cache(self) -> None:
         if self._cache_path is None:
             return
+        self._saved_settled = self.claude.settled
         scancache.save(
             self._cache_path,
-            scancache.CacheData(scancache.FORMAT, self._roots, self.claude.state(), self.codex.state()),
+            scancache.CacheData(scancache.FORMAT, self._roots, self.claude.state(), self.codex.state(), self.claude.settled),
         )
 
     def history(self, session_id: str) -> list:

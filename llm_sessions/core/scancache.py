@@ -27,7 +27,7 @@ from llm_sessions.core.providers.codex import CodexFile
 log = logging.getLogger(__name__)
 
 # Bump whenever the parsers change what they derive from a line: old caches are then ignored.
-FORMAT = 4
+FORMAT = 5
 
 
 class CacheData(msgspec.Struct):
@@ -35,6 +35,8 @@ class CacheData(msgspec.Struct):
     roots: list[str]
     claude: list[ClaudeFile] = []
     codex: list[CodexFile] = []
+    # Cross-file duplicate corrections and the fingerprint of the files they were made for.
+    settled: tuple[str, list[tuple[str, str, int, list[int]]]] | None = None
 
 
 _encoder = msgspec.msgpack.Encoder()

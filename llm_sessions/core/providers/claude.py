@@ -18,6 +18,7 @@ from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from hashlib import blake2b
 from pathlib import Path
 
 from llm_sessions.core import tailer
@@ -41,11 +42,13 @@ def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[s
     warm path is dominated by listing and stat-ing them.
     """
     out: list[tuple[str, bool, str]] = []
-    seen: set[str] = set()
+    seen_roots: set[str] = set()
     for root in roots:
         projects = os.path.join(root, "projects")
-        if not os.path.isdir(projects):
-            continue
+        real = os.path.realpath(projects)
+        if real in seen_roots or not os.path.isdir(projects):
+            continue  # two configured roots that are one folder are scanned once
+        seen_roots.add(real)
         stack = [projects]
         while stack:
             folder = stack.pop()
@@ -63,10 +66,6 @@ def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[s
                     continue
                 if not e.name.endswith(".jsonl"):
                     continue
-                real = os.path.realpath(e.path)
-                if real in seen:
-                    continue
-                seen.add(real)
                 stem = e.name[:-6]
                 parent = os.path.basename(folder)
                 if parent == "subagents":
@@ -85,6 +84,13 @@ def parse_file(f: ClaudeFile, st: os.stat_result) -> ClaudeFile:
     for line in tailer.read_lines(f.path, f.cursor, st):
         feed(line)
     return parser.finish()
+
+
+def _fingerprint(files: list[ClaudeFile]) -> str:
+    h = blake2b(digest_size=16)
+    for f in files:
+        h.update(f"{f.path}\0{f.cursor.ino}\0{f.cursor.offset}\0".encode())
+    return h.hexdigest()
 
 
 @dataclass(slots=True)
@@ -111,6 +117,7 @@ class ClaudeProvider:
         self.settings = settings
         self.cost = cost
         self.files: dict[str, ClaudeFile] = {}
+        self.settled: tuple[str, list] | None = None
         self.parsed_bytes = 0
         self.changed = False
 
@@ -121,8 +128,9 @@ class ClaudeProvider:
     def state(self) -> list[ClaudeFile]:
         return list(self.files.values())
 
-    def restore(self, files: Iterable[ClaudeFile]) -> None:
+    def restore(self, files: Iterable[ClaudeFile], settled: tuple[str, list] | None = None) -> None:
         self.files = {f.path: f for f in files}
+        self.settled = settled
 
     # -- scanning ----------------------------------------------------------------------
     def scan(self, pool=None, progress=None) -> ScanResult:
@@ -187,7 +195,11 @@ class ClaudeProvider:
             for k, s in f.sums.items():
                 mi, tier = k.split(":")
                 acc.add(f.models[int(mi)], int(tier), s)
-        self._settle_duplicates(files, accs)
+        fp = _fingerprint(files)
+        if self.settled is None or self.settled[0] != fp:
+            self.settled = (fp, self._settle_duplicates(files))
+        for sid, model, tier, deltas in self.settled[1]:
+            accs[sid].add(model, tier, deltas)
         seen_errors: set[str] = set()
         for f in files:
             sid = f.session or Path(f.path).stem
@@ -200,8 +212,13 @@ class ClaudeProvider:
         return [self._session(sid, acc) for sid, acc in accs.items() if any(f.first_ts for f in acc.files)]
 
     @staticmethod
-    def _settle_duplicates(files: list[ClaudeFile], accs: dict[str, _Acc]) -> None:
-        """Count a key found in several files once: the first file owns it at its max usage."""
+    def _settle_duplicates(files: list[ClaudeFile]) -> list[tuple[str, str, int, list[int]]]:
+        """Count a key found in several files once: the first file owns it at its max usage.
+
+        Returns corrections to the per-file sums, as (session, model, tier, deltas). They
+        depend only on the files' contents, so they are cached under a fingerprint of the
+        files and a warm run with nothing new skips this pass over every key.
+        """
         seen: set[int] = set()
         dups: set[int] = set()
         arrays = []
@@ -211,8 +228,9 @@ class ClaudeProvider:
             if seen:
                 dups.update(seen.intersection(keys))
             seen.update(keys)
+        out: list[tuple[str, str, int, list[int]]] = []
         if not dups:
-            return
+            return out
         first: dict[int, tuple[ClaudeFile, int, int]] = {}  # key -> (owner, pos, best total)
         for f, keys in zip(files, arrays):
             if dups.isdisjoint(keys):
@@ -222,24 +240,24 @@ class ClaudeProvider:
             for pos, key in enumerate(keys):
                 if key not in dups:
                     continue
-                b = pos * 4
-                vals = cols[b : b + 4]
+                vals = list(cols[pos * 4 : pos * 4 + 4])
                 model, tier = f.models[meta[pos] >> 1], meta[pos] & 1
                 owner = first.get(key)
                 if owner is None:
                     first[key] = (f, pos, sum(vals))
                     continue
                 # Not the owner: take this copy out of its own session ...
-                accs[sid].add(model, tier, [-v for v in vals] + [-1])
+                out.append((sid, model, tier, [-v for v in vals] + [-1]))
                 of, opos, best = owner
                 if sum(vals) > best:
                     # ... and if it is larger, it becomes the owner's figure.
-                    ob = opos * 4
-                    ocols, ometa = array("q", of.cols)[ob : ob + 4], array("I", of.meta)[opos]
+                    ocols = list(array("q", of.cols)[opos * 4 : opos * 4 + 4])
+                    ometa = array("I", of.meta)[opos]
                     osid = of.session or Path(of.path).stem
-                    accs[osid].add(of.models[ometa >> 1], ometa & 1, [-v for v in ocols] + [0])
-                    accs[osid].add(model, tier, list(vals) + [0])
+                    out.append((osid, of.models[ometa >> 1], ometa & 1, [-v for v in ocols] + [0]))
+                    out.append((osid, model, tier, vals + [0]))
                     first[key] = (of, opos, sum(vals))
+        return out
 
     def _session(self, sid: str, acc: _Acc) -> Session:
         main = acc.main

@@ -24,7 +24,7 @@ import msgspec
 
 from llm_sessions.core.tailer import Cursor
 
-RECENT_KEEP = 50
+RECENT_KEEP = 32
 TIER_LIMIT = 200_000
 
 
@@ -121,9 +121,14 @@ class ClaudeFile(msgspec.Struct, kw_only=True):
 
 
 class FileParser:
-    """Feeds lines of one file into its ClaudeFile, keeping the key index while it runs."""
+    """Feeds lines of one file into its ClaudeFile, keeping the key index while it runs.
 
-    __slots__ = ("f", "keys", "cols", "meta", "index", "model_ix", "legacy_agent")
+    `feed` runs once per line of a cold scan, so it is written for speed: one function,
+    locals instead of attribute lookups, and the (message.id, requestId) hash reused for
+    the run of lines that stream one response.
+    """
+
+    __slots__ = ("f", "keys", "cols", "meta", "index", "model_ix", "legacy_agent", "last_ids", "last_key")
 
     def __init__(self, f: ClaudeFile, legacy_agent: bool = False) -> None:
         self.f = f
@@ -133,6 +138,8 @@ class FileParser:
         self.index = dict(zip(self.keys, range(len(self.keys))))
         self.model_ix = {m: i for i, m in enumerate(f.models)}
         self.legacy_agent = legacy_agent
+        self.last_ids: tuple = ()
+        self.last_key = 0
 
     def finish(self) -> ClaudeFile:
         f = self.f
@@ -156,24 +163,97 @@ class FileParser:
         except (msgspec.DecodeError, msgspec.ValidationError):
             f.malformed += 1
             return
-        kind = line.type
         ts = line.timestamp
         if ts:
-            if not f.first_ts or ts < f.first_ts:
-                f.first_ts = ts
             if ts > f.last_ts:
                 f.last_ts = ts
+            if ts < f.first_ts or not f.first_ts:
+                f.first_ts = ts
+        else:
+            ts = f.last_ts
         if line.cwd:
             f.cwd = line.cwd
         if line.gitBranch:
             f.branch = line.gitBranch
         if self.legacy_agent and line.sessionId and f.session != line.sessionId:
             f.session = line.sessionId
-        side = bool(line.isSidechain) or f.subagent
+        side = f.subagent or line.isSidechain is True
+        kind = line.type
         if kind == "assistant":
-            self._assistant(line, raw, side, ts)
+            msg = line.message
+            if line.isApiErrorMessage or (msg is not None and msg.model == "<synthetic>"):
+                f.errors.append((line.uuid or f"{f.path}:{f.lines}", 1, 0))
+                if not side:
+                    f.awaiting = True
+                    f.recent.append((ts, "assistant", True, False))
+                if b"usage limit reached|" in raw:
+                    self._limit(raw)
+                return
+            if msg is None or (u := msg.usage) is None:
+                return
+            vi = u.input_tokens or 0
+            vo = u.output_tokens or 0
+            vc = u.cache_creation_input_tokens or 0
+            vr = u.cache_read_input_tokens or 0
+            ctx = vi + vc + vr
+            model = msg.model or "unknown"
+            if not side:
+                f.ctx = ctx
+                f.ctx_source = "last turn"
+                if ctx > f.ctx_max:
+                    f.ctx_max = ctx
+                f.model = model
+                # Many builds write stop_reason null on every streamed line: then a reply
+                # without a tool call is what ends the turn and hands it back to the user.
+                stop = msg.stop_reason
+                f.awaiting = stop in _TURN_ENDS or (stop is None and b'"type":"tool_use"' not in raw)
+            ids = (msg.id or f"{f.path}:{f.lines}", line.requestId)
+            if ids == self.last_ids:
+                key = self.last_key
+            else:
+                key = self.last_key = key_hash(*ids)
+                self.last_ids = ids
+            meta = self._model(model) << 1 | (ctx > TIER_LIMIT)
+            pos = self.index.get(key)
+            cols = self.cols
+            if pos is None:
+                self.index[key] = len(self.keys)
+                self.keys.append(key)
+                cols.extend((vi, vo, vc, vr))
+                self.meta.append(meta)
+                _add(f.sums, meta, vi, vo, vc, vr, 1)
+                if not side:
+                    f.recent.append((ts, "assistant", False, False))
+                return
+            b = pos * 4
+            oi, oo, oc, orr = cols[b], cols[b + 1], cols[b + 2], cols[b + 3]
+            if vi + vo + vc + vr <= oi + oo + oc + orr:
+                return
+            old = self.meta[pos]
+            if old == meta:
+                _add(f.sums, meta, vi - oi, vo - oo, vc - oc, vr - orr, 0)
+            else:
+                _add(f.sums, old, -oi, -oo, -oc, -orr, -1)
+                _add(f.sums, meta, vi, vo, vc, vr, 1)
+                self.meta[pos] = meta
+            cols[b] = vi
+            cols[b + 1] = vo
+            cols[b + 2] = vc
+            cols[b + 3] = vr
         elif kind == "user":
-            self._user(line, raw, side, ts)
+            errors = raw.count(_TOOL_ERROR) if _TOOL_ERROR in raw else 0
+            if b"usage limit reached|" in raw:
+                self._limit(raw)
+            if errors:
+                f.errors.append((line.uuid or f"{f.path}:{f.lines}", 0, errors))
+            if side:
+                return
+            if errors:
+                f.recent.append((ts, "tool_result", False, True))
+            if not line.isMeta:
+                f.awaiting = False
+                if not errors and b'"tool_result"' not in raw:
+                    f.recent.append((ts, "user", False, False))
         elif kind == "system":
             if line.subtype == "compact_boundary" and not side:
                 f.compactions += 1
@@ -187,75 +267,6 @@ class FileParser:
                 f.title = line.summary
         elif kind not in _KNOWN:
             f.unknown += 1
-
-    def _assistant(self, line: _Line, raw: bytes, side: bool, ts: str | None) -> None:
-        f = self.f
-        msg = line.message
-        if line.isApiErrorMessage or (msg is not None and msg.model == "<synthetic>"):
-            f.errors.append((line.uuid or f"{f.path}:{f.lines}", 1, 0))
-            if not side:
-                f.awaiting = True
-                f.recent.append((ts or f.last_ts, "assistant", True, False))
-            if b"usage limit reached|" in raw:
-                self._limit(raw)
-            return
-        if msg is None or msg.usage is None:
-            return
-        u = msg.usage
-        vi, vo = u.input_tokens or 0, u.output_tokens or 0
-        vc, vr = u.cache_creation_input_tokens or 0, u.cache_read_input_tokens or 0
-        ctx = vi + vc + vr
-        model = msg.model or "unknown"
-        if not side:
-            f.ctx, f.ctx_source = ctx, "last turn"
-            if ctx > f.ctx_max:
-                f.ctx_max = ctx
-            f.model = model
-            # Many builds write stop_reason null on every streamed line: then a reply without
-            # a tool call is what ends the turn and hands it back to the user.
-            stop = msg.stop_reason
-            f.awaiting = stop in _TURN_ENDS or (stop is None and b'"type":"tool_use"' not in raw)
-        mid = msg.id
-        if not mid:
-            # No id, no way to deduplicate: count the line as its own response.
-            mid = f"{f.path}:{f.lines}"
-        key = key_hash(mid, line.requestId)
-        meta = self._model(model) << 1 | (ctx > TIER_LIMIT)
-        pos = self.index.get(key)
-        cols = self.cols
-        if pos is None:
-            self.index[key] = len(self.keys)
-            self.keys.append(key)
-            cols.extend((vi, vo, vc, vr))
-            self.meta.append(meta)
-            _add(f.sums, meta, vi, vo, vc, vr, 1)
-            if not side:
-                f.recent.append((ts or f.last_ts, "assistant", False, False))
-            return
-        b = pos * 4
-        if vi + vo + vc + vr <= cols[b] + cols[b + 1] + cols[b + 2] + cols[b + 3]:
-            return
-        old = self.meta[pos]
-        _add(f.sums, old, -cols[b], -cols[b + 1], -cols[b + 2], -cols[b + 3], -1)
-        cols[b], cols[b + 1], cols[b + 2], cols[b + 3] = vi, vo, vc, vr
-        self.meta[pos] = meta
-        _add(f.sums, meta, vi, vo, vc, vr, 1)
-
-    def _user(self, line: _Line, raw: bytes, side: bool, ts: str | None) -> None:
-        f = self.f
-        errors = raw.count(_TOOL_ERROR) if _TOOL_ERROR in raw else 0
-        if b"usage limit reached|" in raw:
-            self._limit(raw)
-        if errors:
-            f.errors.append((line.uuid or f"{f.path}:{f.lines}", 0, errors))
-        if side:
-            return
-        if errors:
-            f.recent.append((ts or f.last_ts, "tool_result", False, True))
-        if not line.isMeta:
-            f.awaiting = False
-            if not errors and b'"tool_result"' not in raw:
-                f.recent.append((ts or f.last_ts, "user", False, False))
 
     def _limit(self, raw: bytes) -> None:
         m = _LIMIT.search(raw)
