@@ -279,6 +279,77 @@ def health(
         sys.stdout.write("\n")
 
 
+def open_store(paths, settings, db: str | None):
+    """The history store, or a one-line error (locked, unreachable, not a database)."""
+    from llm_sessions.core.store import Store, StoreBusy, StoreError
+
+    try:
+        store = Store.open(db or settings.general_db_url or None, paths.data_dir)
+    except StoreBusy as exc:
+        raise UserError(f"{exc} (another llm-session may be writing; try again)", code=3) from None
+    except StoreError as exc:
+        raise UserError(str(exc), code=3) from None
+    for warning in store.warnings:
+        sys.stderr.write(f"llm-session: warning: {warning}\n")
+    return store
+
+
+@app.command()
+def history(
+    session_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="Show the samples of one session.")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sessions and samples kept in the store (it is refreshed from the transcripts first)."""
+    from llm_sessions.core.report import Ambiguous, NotFound, find_session
+    from llm_sessions.core.store import StoreError
+    from llm_sessions.core.timeparse import iso
+
+    paths, settings = _context()
+    store = open_store(paths, settings, db)
+    try:
+        from llm_sessions.core.monitor import Monitor
+
+        mon = Monitor(settings, os.environ, cache_dir=paths.cache_dir, store=store)
+        snap = mon.scan_files()
+        if session_id is None:
+            rows = store.known_sessions()
+            if as_json:
+                _emit_json([{k: iso(v) if hasattr(v, "isoformat") else v for k, v in r.items()} for r in rows])
+                return
+            sys.stdout.write(f"{'ID':<9} {'TOOL':<7} {'LAST ACTIVITY':<20} {'TOKENS':>8} {'COST':>9}  CWD\n")
+            for r in rows:
+                last = iso(r.get("last_activity")) or "-"
+                cost = f"${r['cost_usd']:,.2f}" if r.get("cost_usd") is not None else "-"
+                total = sum(r.get(k) or 0 for k in ("input_tokens", "output_tokens", "cache_creation_tokens", "cache_read_tokens"))
+                sys.stdout.write(f"{r['id'][:8]:<9} {r.get('tool') or '-':<7} {last[:19]:<20} {_k(total):>8} {cost:>9}  {_short_path(r.get('cwd'))}\n")
+            return
+        known = list(snap.sessions)
+        try:
+            sid = find_session(known, session_id).id
+        except NotFound:
+            ids = [r["id"] for r in store.known_sessions() if r["id"].startswith(session_id)]
+            if len(ids) != 1:
+                raise UserError(f"no session id starts with '{session_id}'" if not ids else f"session id '{session_id}' is ambiguous", code=2) from None
+            sid = ids[0]
+        except Ambiguous as exc:
+            raise UserError(str(exc), code=2) from None
+        samples = store.samples(sid)
+        if as_json:
+            _emit_json({"id": sid, "samples": [
+                {"at": iso(x.at), "context_used": x.context_used, "tokens_total": x.tokens_total, "cost_usd": x.cost_usd}
+                for x in samples]})
+            return
+        sys.stdout.write(f"{sid}: {len(samples)} sample(s)\n")
+        for x in samples:
+            cost = f"${x.cost_usd:,.4f}" if x.cost_usd is not None else "-"
+            sys.stdout.write(f"  {iso(x.at)}  context {_k(x.context_used):>7}  tokens {_k(x.tokens_total):>8}  {cost}\n")
+    except StoreError as exc:
+        raise UserError(str(exc), code=3) from None
+    finally:
+        store.close()
+
+
 @config_app.command("init")
 def config_init(force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False) -> None:
     """Write config.toml with every default, commented."""

@@ -135,3 +135,24 @@ def test_unreadable_transcript_is_reported_not_fatal(fake_home):
     res = ClaudeProvider({"HOME": str(fake_home)}).scan()
     assert [s.id for s in res.sessions] == ["good"]
     assert any("gone.jsonl" in p for p in res.problems)
+
+
+def test_history_rebuilds_from_transcripts_and_survives_a_corrupt_db(corpus, fake_home):
+    truth, env = corpus
+    db = fake_home / ".llm-session" / "data" / "llm-session.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    db.write_bytes(b"this is not a database" * 100)
+    res = run(["history", "--json"], env, check=True)
+    assert "moved it to" in res.stderr
+    assert {r["id"] for r in json.loads(res.stdout)} == set(truth["sessions"])
+    assert list(db.parent.glob("llm-session.db.corrupt-*"))
+    sid = sorted(truth["sessions"])[0]
+    samples = json.loads(run(["history", sid[:12], "--json"], env, check=True).stdout)
+    assert samples["id"] == sid and samples["samples"][-1]["tokens_total"] == truth["sessions"][sid]["tokens"]["total"]
+
+
+def test_history_against_another_sqlalchemy_url(corpus, tmp_path):
+    truth, env = corpus
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    out = json.loads(run(["history", "--db", url, "--json"], env, check=True).stdout)
+    assert len(out) == len(truth["sessions"]) and (tmp_path / "elsewhere.db").exists()
