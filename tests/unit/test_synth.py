@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 from collections import defaultdict
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ REQUIRED_TRAPS = {
     "streaming_duplicates", "subagent_files", "legacy_subagent_files", "inline_sidechains",
     "resumed_sessions", "resumed_copied_lines", "compaction_auto", "compaction_manual",
     "compaction_at_end", "context_over_200k", "model_1m_suffix", "api_error_lines",
-    "usage_limit_lines", "malformed_text_lines", "malformed_binary_lines",
+    "usage_limit_lines", "usage_limit_api_error_lines", "malformed_text_lines", "malformed_binary_lines",
     "malformed_non_object_lines", "malformed_truncated_mid_lines", "unknown_record_types",
     "skipped_record_types", "summary_lines", "empty_files", "truncated_last_line", "meta_lines",
     "tool_error_results", "multi_model_sessions", "long_cwd", "nonalnum_cwd",
@@ -108,11 +109,17 @@ def test_traps_are_really_in_the_bytes(corpus):
     traps = truth["traps"]
     claude_files = [p for r in truth["roots"]["claude"] for p in (root / r).rglob("*.jsonl")]
     data = {p: p.read_bytes() for p in claude_files}
-    assert sum(b.count(b'"isApiErrorMessage":true') for b in data.values()) == traps["api_error_lines"]
+    assert sum(b.count(b'"isApiErrorMessage":true') for b in data.values()) == (
+        traps["api_error_lines"] + traps["usage_limit_api_error_lines"]
+    )
     assert sum(b.count(b'"subtype":"compact_boundary"') for b in data.values()) == (
         traps["compaction_auto"] + traps["compaction_manual"] + traps["compaction_at_end"]
     )
-    assert sum(b.count(b"Claude AI usage limit reached|") for b in data.values()) == traps["usage_limit_lines"]
+    assert sum(b.count(b"Claude AI usage limit reached|") for b in data.values()) == (
+        traps["usage_limit_lines"] + traps["usage_limit_api_error_lines"]
+    )
+    limited = [s for s in truth["sessions"].values() if s["limit_resets_at"]]
+    assert len(limited) == 2 and all(s["limit_resets_at"] > s["first"] for s in limited)
     unterminated = [p for p, b in data.items() if b and not b.endswith(b"\n")]
     assert len(unterminated) == traps["truncated_last_line"]
     assert [str(p.relative_to(root)) for p, b in data.items() if not b] == truth["not_sessions"]
@@ -122,6 +129,10 @@ def test_traps_are_really_in_the_bytes(corpus):
     first, second = json.loads(lines[0]), json.loads(lines[1])
     assert first["type"] == second["type"] == "session_meta"
     assert first["payload"]["forked_from_id"] == fork["forked_from"] == second["payload"]["id"]
+    stamps = [datetime.fromisoformat(json.loads(raw)["timestamp"]) for raw in lines]
+    burst = [t for t in stamps if (t - stamps[0]).total_seconds() < 1]
+    assert len(burst) == traps["codex_replayed_lines"] + 1  # the replay is re-stamped at the fork instant
+    assert min(t for t in stamps if t not in burst) - stamps[0] >= timedelta(seconds=10)
     codex_files = list((root / truth["roots"]["codex"]).rglob("*.jsonl"))
     assert sum(f.read_bytes().count(b'"info":null') for f in codex_files) >= traps["codex_info_null"]
 
@@ -232,7 +243,7 @@ def _claude_by_reading(root: Path, truth: dict) -> dict:
 
 def _codex_by_reading(path: Path) -> dict:
     recs = list(_lines(path))
-    own_start = recs[0]["timestamp"]
+    own_start = datetime.fromisoformat(recs[0]["timestamp"])
     forked = "forked_from_id" in recs[0]["payload"]
     base = {"input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0}
     info = None
@@ -240,7 +251,7 @@ def _codex_by_reading(path: Path) -> dict:
     prev = None
     model = None
     for rec in recs:
-        replay = forked and rec["timestamp"] < own_start
+        replay = forked and (datetime.fromisoformat(rec["timestamp"]) - own_start).total_seconds() < 1
         if rec["type"] == "turn_context" and not replay:
             model = rec["payload"]["model"]
         if rec["type"] == "event_msg" and rec["payload"]["type"] == "token_count" and rec["payload"]["info"]:
