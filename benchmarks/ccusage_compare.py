@@ -160,7 +160,7 @@ def compare(corpus: Path, truth: dict, cc: dict, *, all_roots: bool) -> dict:
     unexplained = 0
     for sid in sorted(diff, key=lambda x: (claude.get(x, {}).get("first") or "~", x)):
         residual = [d - sum(v[i] for _, v in causes[sid]) for i, d in enumerate(diff[sid])]
-        labels = [c for c, _ in causes[sid]]
+        labels = list(dict.fromkeys(c for c, _ in causes[sid]))
         if any(residual):
             labels.append("unexplained")
             unexplained += 1

@@ -375,3 +375,51 @@ def test_live_writer_appends_parseable_lines_and_stops_on_sigterm(tmp_path, tool
     else:
         assert recs[0]["type"] == "session_meta" and recs[0]["payload"]["id"] == sid
         assert any(r["type"] == "event_msg" and r["payload"]["type"] == "token_count" for r in recs)
+
+
+# ---------------------------------------------------------------- ccusage comparison logic
+
+
+def _load_compare():
+    import importlib.util
+
+    path = Path(__file__).parents[2] / "benchmarks" / "ccusage_compare.py"
+    spec = importlib.util.spec_from_file_location("ccusage_compare", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _cc_row(sid: str, project: str, tokens: dict) -> dict:
+    return {"sessionId": sid, "projectPath": project, "inputTokens": tokens["input"], "outputTokens": tokens["output"],
+            "cacheCreationTokens": tokens["cache_creation"], "cacheReadTokens": tokens["cache_read"],
+            "firstActivity": "", "lastActivity": ""}
+
+
+def test_comparison_names_a_cause_for_every_difference(corpus):
+    """Feed compare() a ccusage answer shaped like the real one (legacy agent files as their
+    own sessions) without running ccusage: known causes are named, anything else is not."""
+    root, truth = corpus
+    cmp = _load_compare()
+    claude = {sid: s for sid, s in truth["sessions"].items() if s["tool"] == "claude"}
+    rows = {sid: _cc_row(sid, Path(s["file"]).parent.name, dict(s["tokens"])) for sid, s in claude.items()}
+    exact = cmp.compare(root, truth, {"sessions": list(rows.values())}, all_roots=True)
+    assert exact["unexplained"] == 0 and not exact["by_cause"]
+    assert all(r["causes"] == [] for r in exact["rows"])
+
+    parent = next(sid for sid, s in claude.items() if "legacy" in s["cwd"])
+    agent = next((root / claude[parent]["file"]).parent.glob("agent-*.jsonl"))
+    moved = {"input": 3, "output": 50, "cache_creation": 700, "cache_read": 9000}
+    for k, v in moved.items():
+        rows[parent][cmp.CC_KEYS[k]] -= v
+    rows[agent.stem] = _cc_row(agent.stem, agent.parent.name, moved)
+    legacy = cmp.compare(root, truth, {"sessions": list(rows.values())}, all_roots=True)
+    assert legacy["unexplained"] == 0
+    assert legacy["by_cause"]["legacy agent-*.jsonl reported as its own session"] == [9753, 0]
+    assert legacy["by_cause"]["legacy agent-*.jsonl usage missing from its parent"] == [0, -9753]
+
+    other = next(sid for sid in claude if sid != parent)
+    rows[other]["outputTokens"] += 1
+    broken = cmp.compare(root, truth, {"sessions": list(rows.values())}, all_roots=True)
+    assert broken["unexplained"] == 1
+    assert next(r for r in broken["rows"] if r["session"] == other)["causes"] == ["unexplained"]
