@@ -40,6 +40,10 @@ parse of the files):
   last_token_usage.total_tokens of the last token_count, window = model_context_window.
   Turns: token_count lines with new usage (re-emitted copies and replayed parent lines
   excluded). api_errors: `error` events; tool_errors: commands that exited non-zero.
+
+Per-session fields beyond the brief: `root` and `file` (relative paths), `compactions`,
+`resumed_from` (Claude), `forked_from` and `archived` (Codex). `traps` counts every trap
+written (names are stable; tests require each to be at least 1 in the default corpus).
 """
 
 from __future__ import annotations
@@ -166,9 +170,12 @@ class Truth:
             "traps": self.traps,
         }
 
-    @staticmethod
-    def load(path: Path) -> dict:
-        return json.loads(Path(path).read_text())
+    @classmethod
+    def load(cls, path: Path) -> Truth:
+        """Read a truth.json back (a benchmark reuses a corpus instead of rebuilding it)."""
+        d = json.loads(Path(path).read_text())
+        return cls(seed=d["seed"], sessions=d["sessions"], traps=d["traps"], files=d["files"], bytes=d["bytes"],
+                   lines=d["lines"], not_sessions=d["not_sessions"], generated_by=d["generated_by"])
 
 
 def _iso(ts: datetime | None) -> str | None:

@@ -14,11 +14,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from llm_sessions.core.roots import claude_project_dirs, claude_roots, codex_home, encode_cwd
 from llm_sessions.synth import build_corpus
@@ -320,25 +323,25 @@ def test_synth_never_imports_the_ui_or_the_machine():
 # ---------------------------------------------------------------- live writer
 
 
-def _spawn_live(tmp_path: Path, tool: str, sid: str) -> subprocess.Popen:
+def _spawn_live(tmp_path: Path, tool: str, sid: str, *extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("CLAUDE_CONFIG_DIR", "CODEX_HOME")}
     env["HOME"] = str(tmp_path)
     env["PYTHONPATH"] = str(Path(__file__).parents[2])
     return subprocess.Popen(
         [sys.executable, "-m", "llm_sessions.synth.live", "--tool", tool, "--home", str(tmp_path), "--cwd",
-         "/home/dev/demo app", "--session-id", sid, "--pace", "0.01", "--seed", "5"],
+         "/home/dev/demo app", "--session-id", sid, "--pace", "0.01", "--seed", "5", *extra],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
 
 
 def _wait_for_lines(proc: subprocess.Popen, find, n: int) -> Path:
     """Poll until the writer has flushed n complete lines (bounded by a count, not a clock)."""
-    for _ in range(200_000):
+    for _ in range(5_000):
         path = find()
         if path is not None and path.exists() and path.read_bytes().count(b"\n") >= n:
             return path
         assert proc.poll() is None, proc.stderr.read().decode()
-        os.sched_yield()
+        time.sleep(0.01)
     raise AssertionError("live writer produced too few lines")
 
 
@@ -423,3 +426,29 @@ def test_comparison_names_a_cause_for_every_difference(corpus):
     broken = cmp.compare(root, truth, {"sessions": list(rows.values())}, all_roots=True)
     assert broken["unexplained"] == 1
     assert next(r for r in broken["rows"] if r["session"] == other)["causes"] == ["unexplained"]
+
+
+def test_live_writer_stops_by_itself_after_its_turns(tmp_path):
+    sid = "1a1b1c1d-2222-4333-8444-555566667777"
+    proc = _spawn_live(tmp_path, "claude", sid, "--turns", "3")
+    rc = proc.wait(timeout=120)
+    assert rc == 0, proc.stderr.read().decode()
+    assert proc.stdout.read() == b""  # no print outside a CLI's own output
+    recs = [json.loads(line) for line in claude_transcript_path(tmp_path, "/home/dev/demo app", sid).read_bytes().splitlines()]
+    prompts = [r for r in recs if r.get("type") == "user" and isinstance(r["message"]["content"], str) and not r.get("isMeta")
+               and not r["message"]["content"].startswith("<command-name>")]
+    assert len(prompts) == 3
+    contexts = [r["message"]["usage"] for r in recs if r.get("type") == "assistant" and not r.get("isApiErrorMessage")]
+    fill = [u["input_tokens"] + u["cache_read_input_tokens"] + u["cache_creation_input_tokens"] for u in contexts]
+    assert fill[-1] > fill[0]  # the demo's context grows so the dashboard shows it fill
+    assert not list((tmp_path / ".claude" / "sessions").glob("*.json"))
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(min_value=0, max_value=2**32))
+def test_any_seed_gives_a_truth_the_reader_agrees_with(tmp_path_factory, seed):
+    root = tmp_path_factory.mktemp("seeded")
+    build_corpus(root, seed=seed, claude_sessions=1, codex_sessions=1)
+    truth = json.loads((root / "truth.json").read_text())
+    assert set(REQUIRED_TRAPS) <= set(truth["traps"])
+    test_an_independent_reader_agrees_with_the_truth((root, truth))
