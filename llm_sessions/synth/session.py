@@ -19,7 +19,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from llm_sessions.synth import records as R
@@ -556,7 +556,7 @@ class ClaudeSession:
         whose last activity is earliest (a resumed file always runs on past the original).
         """
         end = other.turn_ends[min(upto_turn, len(other.turn_ends) - 1)]
-        for rec, ctx, cached in other.copyable[: end + 1]:
+        for rec, ctx, _cached in other.copyable[: end + 1]:
             copy = dict(rec)
             copy["sessionId"] = self.sid
             self._emit(self.main_path, copy, owned=False)
@@ -700,7 +700,6 @@ class CodexTruth:
     model: str | None = None
     rate_limits: dict | None = None
     compactions: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 class CodexSession:
