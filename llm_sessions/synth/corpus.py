@@ -187,8 +187,9 @@ def _tokens(inp: int, out: int, cc: int, cr: int) -> dict:
 
 
 class _Builder:
-    def __init__(self, root: Path, seed: int, progress: Progress | None, target: int | None) -> None:
+    def __init__(self, root: Path, seed: int, progress: Progress | None, target: int | None, extra_root: bool = True) -> None:
         self.root = root
+        self.extra_root = extra_root
         self.rng = random.Random(seed)
         self.seed = seed
         self.traps: Counter = Counter()
@@ -343,7 +344,8 @@ class _Builder:
         long_cwd = "/home/dev/" + "/".join(f"deeply_nested_folder_{i:02d}" for i in range(9)) + "/project"
         self.claude(ClaudeOptions(turns=3), cwd=long_cwd)
         self.claude(ClaudeOptions(turns=4, api_errors=1, usage_limit="api_error"), cwd="/home/dev/projects/xdg-user", root=CLAUDE_XDG)
-        self.claude(ClaudeOptions(turns=3), cwd="/home/dev/projects/extra", root=CLAUDE_EXTRA)
+        if self.extra_root:
+            self.claude(ClaudeOptions(turns=3), cwd="/home/dev/projects/extra", root=CLAUDE_EXTRA)
         self.claude(ClaudeOptions(turns=3, truncated_tail=True), cwd="/home/dev/projects/live")
         self.empty_claude_file()
 
@@ -391,6 +393,7 @@ def build_corpus(
     codex_sessions: int = 1,
     target_bytes: int | None = None,
     progress: Progress | None = None,
+    extra_claude_root: bool = True,
 ) -> Truth:
     """Write a corpus under `root` and `root/truth.json`; return the truth.
 
@@ -398,10 +401,11 @@ def build_corpus(
     occurs at least once. `claude_sessions`/`codex_sessions` add that many random sessions
     after them; `target_bytes`, when given, keeps adding random sessions (four Claude to one
     Codex) until the transcripts reach that size. Same seed, same bytes.
+    `extra_claude_root=False` leaves out the session that only CLAUDE_CONFIG_DIR can see.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    b = _Builder(root, seed, progress, target_bytes)
+    b = _Builder(root, seed, progress, target_bytes, extra_claude_root)
     b.scenarios()
     for _ in range(claude_sessions):
         b.random_claude()

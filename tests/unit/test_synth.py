@@ -452,3 +452,10 @@ def test_any_seed_gives_a_truth_the_reader_agrees_with(tmp_path_factory, seed):
     truth = json.loads((root / "truth.json").read_text())
     assert set(REQUIRED_TRAPS) <= set(truth["traps"])
     test_an_independent_reader_agrees_with_the_truth((root, truth))
+
+
+def test_the_extra_claude_root_is_optional(tmp_path):
+    truth = build_corpus(tmp_path, seed=2, claude_sessions=0, codex_sessions=0, extra_claude_root=False)
+    assert "extra_root_sessions" not in truth.traps
+    assert not (tmp_path / "claude-extra").exists()
+    assert {s["root"] for s in truth.sessions.values()} == {"home/.claude", "home/.config/claude", "home/.codex"}
