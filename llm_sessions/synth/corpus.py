@@ -22,14 +22,16 @@ parse of the files):
 - Claude: each response (message.id, requestId) counts once, with its final (largest)
   usage, for the session that wrote it first. Lines a resumed session copied keep their ids
   and stay credited to the original. Subagent usage (new layout, legacy flat files, inline
-  sidechain lines) adds to the parent session. API error lines, malformed lines, the
+  sidechain lines) adds to the parent session. API error lines (including the usage-limit
+  form), malformed lines, the
   half-written last line and unknown record types count nothing.
 - Claude context: input + cache_read + cache_creation of the latest main-chain, non-error
   assistant line after the last compact_boundary, or that boundary's postTokens when no
   turn follows it. Window 1,000,000 if a main-chain model ends in `[1m]` or any main-chain
   turn's context exceeded 200,000, else 200,000.
 - Claude turns: unique responses owned by the session, main chain plus subagents, without
-  API errors. api_errors: isApiErrorMessage lines; tool_errors: tool_result blocks with
+  API errors. api_errors: isApiErrorMessage lines; limit_resets_at: the epoch of the last
+  `Claude AI usage limit reached|<epoch>` line (user or API-error form); tool_errors: tool_result blocks with
   is_error true (subagents included, copied lines excluded). first/last: earliest and
   latest timestamp of owned user/assistant/system lines, subagents included.
 - Codex: input = input_tokens - cached_input_tokens, cache_read = cached_input_tokens,
@@ -38,6 +40,10 @@ parse of the files):
   last_token_usage.total_tokens of the last token_count, window = model_context_window.
   Turns: token_count lines with new usage (re-emitted copies and replayed parent lines
   excluded). api_errors: `error` events; tool_errors: commands that exited non-zero.
+
+Per-session fields beyond the brief: `root` and `file` (relative paths), `compactions`,
+`resumed_from` (Claude), `forked_from` and `archived` (Codex). `traps` counts every trap
+written (names are stable; tests require each to be at least 1 in the default corpus).
 """
 
 from __future__ import annotations
@@ -164,9 +170,12 @@ class Truth:
             "traps": self.traps,
         }
 
-    @staticmethod
-    def load(path: Path) -> dict:
-        return json.loads(Path(path).read_text())
+    @classmethod
+    def load(cls, path: Path) -> Truth:
+        """Read a truth.json back (a benchmark reuses a corpus instead of rebuilding it)."""
+        d = json.loads(Path(path).read_text())
+        return cls(seed=d["seed"], sessions=d["sessions"], traps=d["traps"], files=d["files"], bytes=d["bytes"],
+                   lines=d["lines"], not_sessions=d["not_sessions"], generated_by=d["generated_by"])
 
 
 def _iso(ts: datetime | None) -> str | None:
@@ -178,8 +187,9 @@ def _tokens(inp: int, out: int, cc: int, cr: int) -> dict:
 
 
 class _Builder:
-    def __init__(self, root: Path, seed: int, progress: Progress | None, target: int | None) -> None:
+    def __init__(self, root: Path, seed: int, progress: Progress | None, target: int | None, extra_root: bool = True) -> None:
         self.root = root
+        self.extra_root = extra_root
         self.rng = random.Random(seed)
         self.seed = seed
         self.traps: Counter = Counter()
@@ -314,7 +324,7 @@ class _Builder:
         self.traps["nonalnum_cwd"] += 1
         self.claude(ClaudeOptions(
             turns=8, models=("claude-sonnet-4-5-20250929", "claude-opus-4-6"), subagents=2, api_errors=2,
-            tool_error_rate=0.15, usage_limit=True, meta_lines=2, side_records=6, unknown_records=2,
+            tool_error_rate=0.15, usage_limit="user", meta_lines=2, side_records=6, unknown_records=2,
             garbage=("text", "binary", "non_object", "truncated_mid"), summary_line=True,
         ), cwd=odd_cwd)
         api = "/home/dev/projects/api-server"
@@ -333,8 +343,9 @@ class _Builder:
         self.claude(ClaudeOptions(turns=5, legacy_subagents=2, inline_sidechains=1), cwd="/home/dev/legacy/old_build")
         long_cwd = "/home/dev/" + "/".join(f"deeply_nested_folder_{i:02d}" for i in range(9)) + "/project"
         self.claude(ClaudeOptions(turns=3), cwd=long_cwd)
-        self.claude(ClaudeOptions(turns=4, api_errors=1), cwd="/home/dev/projects/xdg-user", root=CLAUDE_XDG)
-        self.claude(ClaudeOptions(turns=3), cwd="/home/dev/projects/extra", root=CLAUDE_EXTRA)
+        self.claude(ClaudeOptions(turns=4, api_errors=1, usage_limit="api_error"), cwd="/home/dev/projects/xdg-user", root=CLAUDE_XDG)
+        if self.extra_root:
+            self.claude(ClaudeOptions(turns=3), cwd="/home/dev/projects/extra", root=CLAUDE_EXTRA)
         self.claude(ClaudeOptions(turns=3, truncated_tail=True), cwd="/home/dev/projects/live")
         self.empty_claude_file()
 
@@ -382,6 +393,7 @@ def build_corpus(
     codex_sessions: int = 1,
     target_bytes: int | None = None,
     progress: Progress | None = None,
+    extra_claude_root: bool = True,
 ) -> Truth:
     """Write a corpus under `root` and `root/truth.json`; return the truth.
 
@@ -389,10 +401,11 @@ def build_corpus(
     occurs at least once. `claude_sessions`/`codex_sessions` add that many random sessions
     after them; `target_bytes`, when given, keeps adding random sessions (four Claude to one
     Codex) until the transcripts reach that size. Same seed, same bytes.
+    `extra_claude_root=False` leaves out the session that only CLAUDE_CONFIG_DIR can see.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    b = _Builder(root, seed, progress, target_bytes)
+    b = _Builder(root, seed, progress, target_bytes, extra_claude_root)
     b.scenarios()
     for _ in range(claude_sessions):
         b.random_claude()

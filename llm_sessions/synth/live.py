@@ -9,7 +9,8 @@ It appends one turn every few seconds (jittered) to exactly the path the real as
 would use under HOME, flushing every line, so the monitor's tailer, discovery and health see
 a session that behaves like a live one: context grows turn by turn (big file reads), an
 auto-compaction drops it, a tool fails now and then. For Claude it also writes
-HOME/.claude/sessions/<pid>.json as newer builds do and removes it on exit. SIGTERM and
+HOME/.claude/sessions/<pid>.json as newer builds do and removes it on exit. Codex rollouts
+go to HOME/.codex/sessions/YYYY/MM/DD/ (CODEX_HOME is ignored: HOME is the whole fake). SIGTERM and
 SIGINT end it cleanly (exit status 0).
 """
 

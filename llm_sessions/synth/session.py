@@ -19,7 +19,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from llm_sessions.synth import records as R
@@ -151,7 +151,7 @@ class ClaudeOptions:
     manual_compact_turn: int | None = None
     api_errors: int = 0
     tool_error_rate: float = 0.04
-    usage_limit: bool = False
+    usage_limit: str | None = None  # "user" (formats.md) or "api_error" (what ccusage reads)
     meta_lines: int = 1
     side_records: int = 2
     unknown_records: int = 0
@@ -453,15 +453,30 @@ class ClaudeSession:
         self.truth.api_errors += 1
         self.traps["api_error_lines"] += 1
 
-    def usage_limit(self) -> None:
-        """`Claude AI usage limit reached|<epoch>`: the epoch is when the limit resets."""
+    def usage_limit(self, form: str) -> None:
+        """`Claude AI usage limit reached|<epoch>`: the epoch is when the limit resets.
+
+        formats.md describes it as a user line; ccusage only reads it from an API error
+        assistant line (`<synthetic>`, zero usage). Both forms exist so a reader handles
+        either; the api_error form also counts as an API error.
+        """
         now = self.clock.now()
         reset = (now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=self.rng.randint(1, 5)))
         epoch = int(reset.timestamp())
+        body = f"Claude AI usage limit reached|{epoch}"
         chain = self.main
-        self._emit(chain.path, self._line(chain, R.claude_user_text, text=f"Claude AI usage limit reached|{epoch}"), chain=chain)
+        if form == "api_error":
+            rec = self._line(
+                chain, R.claude_assistant, msg_id=R.new_uuid(self.rng), req_id=None, model=SYNTHETIC,
+                block=R.text_block(body), usage=R.claude_usage(0, 0, 0, 0), stop_reason="stop_sequence", api_error=True,
+            )
+            self.truth.api_errors += 1
+            self.traps["usage_limit_api_error_lines"] += 1
+        else:
+            rec = self._line(chain, R.claude_user_text, text=body)
+            self.traps["usage_limit_lines"] += 1
+        self._emit(chain.path, rec, chain=chain)
         self.truth.limit_resets_at = datetime.fromtimestamp(epoch, UTC)
-        self.traps["usage_limit_lines"] += 1
 
     def compact(self, trigger: str) -> None:
         """compact_boundary with pre/post tokens, then the summary line; context = postTokens."""
@@ -541,7 +556,7 @@ class ClaudeSession:
         whose last activity is earliest (a resumed file always runs on past the original).
         """
         end = other.turn_ends[min(upto_turn, len(other.turn_ends) - 1)]
-        for rec, ctx, cached in other.copyable[: end + 1]:
+        for rec, ctx, _cached in other.copyable[: end + 1]:
             copy = dict(rec)
             copy["sessionId"] = self.sid
             self._emit(self.main_path, copy, owned=False)
@@ -578,8 +593,8 @@ class ClaudeSession:
             block = self.respond(self.main, tool="Task", thinking=False)
             self.tool_result(self.main, block, is_error=False, body=self.agent(kind))
         self.respond(self.main, tool=None)
-        if "usage_limit" in events:
-            self.usage_limit()
+        if "usage_limit" in events and self.opts.usage_limit:
+            self.usage_limit(self.opts.usage_limit)
         if self.opts.keep_for_copy:
             self.turn_ends.append(len(self.copyable) - 1)
         if index == self.opts.manual_compact_turn:
@@ -685,21 +700,22 @@ class CodexTruth:
     model: str | None = None
     rate_limits: dict | None = None
     compactions: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 class CodexSession:
     """Plays one Codex CLI rollout. Usage is cumulative in `total_token_usage`.
 
     A forked rollout (see `fork_from`) begins with two `session_meta` lines: its own, carrying
-    `forked_from_id`, then the parent's, followed by a verbatim replay of the parent's
-    records (turn contexts, messages, tool calls and token_count lines with the parent's
-    cumulative totals, original timestamps). The fork's own responses then continue the
+    `forked_from_id`, then the parent's, followed by a replay of the parent's records (turn
+    contexts, messages, tool calls and token_count lines with the parent's cumulative
+    totals), every replayed line re-stamped in one burst at the fork instant, 1 ms apart, as
+    real Codex builds do. The fork's own responses then continue the
     cumulative count from the parent's last total, as a resumed Codex conversation restores
     its token info. So the fork's own usage is its last total minus the parent's last total;
-    a reader that takes the fork's last total as-is counts the parent twice. Replayed lines
-    are all older than the fork's own (first) session_meta, which is how a reader tells the
-    replay from the fork's own records.
+    a reader that takes the fork's last total as-is counts the parent twice, and one that sums
+    per-line deltas counts the replayed burst as new usage. The replay is the burst within one
+    second of the fork's own session_meta; the fork's first own turn comes at least ten
+    seconds later (a person typing), which is how a reader tells the two apart.
     """
 
     def __init__(self, rng: random.Random, *, session_id: str, cwd: str, path: str, clock: SimClock | WallClock, sink: Sink, traps: Counter, opts: CodexOptions) -> None:
@@ -753,8 +769,11 @@ class CodexSession:
     def fork_from(self, parent: CodexSession) -> None:
         """Write the fork's header and the parent's replay; see the class docstring."""
         self._emit(R.codex_session_meta(self._ts(), session_id=self.sid, cwd=self.cwd, branch=self.branch, commit=self.commit, forked_from_id=parent.sid))
-        for rec in parent.records:
-            self.sink(self.path, R.dumps(rec), True)
+        instant = self.clock.now()
+        for k, rec in enumerate(parent.records, start=1):
+            copy = dict(rec)
+            copy["timestamp"] = R.iso(instant + timedelta(milliseconds=k))
+            self.sink(self.path, R.dumps(copy), True)
             self.traps["codex_replayed_lines"] += 1
         self.total = dict(parent.total)
         self.base = dict(parent.total)
