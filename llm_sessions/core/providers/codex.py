@@ -7,9 +7,11 @@ counter unchanged and summing `last_token_usage` would count them twice.
 Forked rollouts start with two `session_meta` lines (their own, with `forked_from_id`, then
 the parent's) and replay the parent's history, token counts included, before their own
 turns. The counter keeps running from the parent's value, so the fork's own usage is its
-last counter minus the counter reached at the end of the replay. Replayed lines keep their
-original timestamps, earlier than the fork's own `session_meta`, which is how they are told
-apart from the fork's own turns.
+last counter minus the counter reached at the end of the replay. The replay is written in
+one burst when the fork is created: its lines carry either their original timestamps
+(earlier than the fork's own `session_meta`) or the fork's creation time, so a line of a
+forked file stamped no later than REPLAY_WINDOW after the fork's `session_meta` is replay;
+the fork's own first turn needs a human prompt and comes later.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 
 import msgspec
@@ -29,6 +32,7 @@ from llm_sessions.core.roots import codex_home
 from llm_sessions.core.timeparse import parse_ts
 
 RECENT_KEEP = 50
+REPLAY_WINDOW = timedelta(seconds=1)
 
 
 class _Tok(msgspec.Struct):
@@ -147,7 +151,7 @@ class CodexFile(msgspec.Struct, kw_only=True):
             self.model = p.model or self.model
             self.cwd = p.cwd or self.cwd
             return
-        replay = self.metas > 1 and bool(ts) and bool(self.own_since) and ts < self.own_since
+        replay = self.metas > 1 and self._in_replay(ts)
         if kind == "response_item":
             if not replay and p.type == "function_call_output":
                 m = _EXIT.search(raw)
@@ -171,6 +175,11 @@ class CodexFile(msgspec.Struct, kw_only=True):
             self.errors += 1
             self.awaiting = True
             self._mark(ts, "assistant", api_error=True)
+
+    def _in_replay(self, ts: str) -> bool:
+        start = parse_ts(self.own_since)
+        at = parse_ts(ts)
+        return start is not None and at is not None and at <= start + REPLAY_WINDOW
 
     def _tokens(self, p: _Payload, ts: str, replay: bool) -> None:
         if p.rate_limits is not None and not replay:
