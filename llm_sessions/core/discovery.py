@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +46,7 @@ from llm_sessions.core.recognise import (
     RULES_BY_TOOL,
     Recognition,
     Rule,
-    is_candidate,
+    candidate_matcher,
     recognise,
     session_id_from_cmdline,
 )
@@ -116,11 +117,28 @@ class _ProcTable:
         self.linux = sys.platform.startswith("linux") and os.path.exists("/proc/self/stat")
         self.boot = psutil.boot_time()
         self.hz = _clock_ticks()
+        self._dir: int | None = None
+
+    @contextmanager
+    def pass_(self):
+        """One pass over the table: /proc is opened once and every per-pid file is opened
+        relative to it, which saves a path walk per process."""
+        if self.linux:
+            try:
+                self._dir = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY)
+            except OSError:
+                self._dir = None
+        try:
+            yield self
+        finally:
+            if self._dir is not None:
+                os.close(self._dir)
+                self._dir = None
 
     def pids(self) -> list[int]:
         if self.linux:
             try:
-                return [int(n) for n in os.listdir("/proc") if n.isdigit()]
+                return [int(n) for n in os.listdir(self._dir if self._dir is not None else "/proc") if n.isdigit()]
             except OSError:
                 pass
         return psutil.pids()
@@ -129,7 +147,10 @@ class _ProcTable:
         """(name, ppid, start key, created epoch) or None when the process is gone."""
         if self.linux:
             try:
-                fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+                if self._dir is not None:
+                    fd = os.open(f"{pid}/stat", os.O_RDONLY, dir_fd=self._dir)
+                else:
+                    fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
                 try:
                     raw = os.read(fd, 1024)
                 finally:
@@ -178,6 +199,7 @@ class Discovery:
     def __init__(self, env: Mapping[str, str], *, tmux: bool = True, rules: tuple[Rule, ...] = RULES) -> None:
         self.env = dict(env)
         self.rules = rules
+        self._is_candidate = candidate_matcher(rules)
         self.claude_roots = claude_roots(self.env)
         self.tmux_bin = shutil.which("tmux", path=self.env.get("PATH", os.defpath)) if tmux else None
         self._table = _ProcTable()
@@ -200,7 +222,7 @@ class Discovery:
         self._procs[pid] = proc
         if time.time() - created < YOUNG_SECONDS:
             self._young.add(pid)
-        if is_candidate(name, self.rules):
+        if self._is_candidate(name):
             self._inspect(proc)
 
     def _inspect(self, proc: _Proc) -> None:
@@ -258,30 +280,30 @@ class Discovery:
         proc.open_files = frozenset(paths)
 
     def _refresh_table(self) -> None:
-        pids = self._table.pids()
-        current = set(pids)
-        for gone in self._procs.keys() - current:
-            del self._procs[gone]
-        for pid in current - self._procs.keys():
-            self._sight(pid)
-        # Re-look at young processes and a rotating sample of the rest: a pid reused or a
-        # process that exec'd shows a new start time or a new name.
-        if not self._audit:
-            self._audit = sorted(self._procs)
-        recheck = self._young | set(self._audit[-AUDIT_PER_TICK:])
-        del self._audit[-AUDIT_PER_TICK:]
-        self._young = set()
-        for pid in recheck:
-            old = self._procs.get(pid)
-            if old is None:
-                continue
-            row = self._table.read(pid)
-            if row is None:
-                self._procs.pop(pid, None)
-            elif row[0] != old.name or row[2] != old.start:
+        with self._table.pass_():
+            current = set(self._table.pids())
+            # Re-look at last poll's young processes and a rotating sample of the rest: a
+            # reused pid or a process that exec'd shows a new start time or a new name.
+            if not self._audit:
+                self._audit = sorted(self._procs)
+            recheck = self._young | set(self._audit[-AUDIT_PER_TICK:])
+            del self._audit[-AUDIT_PER_TICK:]
+            self._young = set()
+            for gone in self._procs.keys() - current:
+                del self._procs[gone]
+            for pid in current - self._procs.keys():
                 self._sight(pid)
-            elif row[1] != old.ppid:
-                old.ppid = row[1]  # re-parented after its parent exited
+            for pid in recheck:
+                old = self._procs.get(pid)
+                if old is None:
+                    continue
+                row = self._table.read(pid)
+                if row is None:
+                    self._procs.pop(pid, None)
+                elif row[0] != old.name or row[2] != old.start:
+                    self._sight(pid)
+                elif row[1] != old.ppid:
+                    old.ppid = row[1]  # re-parented after its parent exited
 
     def _refresh_usage(self, proc: _Proc) -> bool:
         """CPU and RSS of a known assistant; False when it has gone."""

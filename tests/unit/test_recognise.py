@@ -73,3 +73,13 @@ def test_is_candidate(name, want):
 )
 def test_session_id_from_cmdline(cmdline, sid):
     assert session_id_from_cmdline(cmdline) == sid
+
+
+def test_candidate_matcher_agrees_with_the_rules():
+    from llm_sessions.core.recognise import candidate_matcher
+
+    fast = candidate_matcher()
+    names = ["node", "nodejs", "bun", "claude", "claude2", "2.1.37", "python", "python3.11", "pythonx",
+             "cursor", "Cursor", "Cursor Helper", "codex", "gemini", "copilot", "aider", "bash", "sleep", ""]
+    assert [fast(n) for n in names] == [is_candidate(n) for n in names]
+    assert fast("node") and not fast("pythonx")
