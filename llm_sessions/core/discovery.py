@@ -37,10 +37,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 
 import psutil
 
 from llm_sessions.core.models import ProcessInfo, Session, State
+from llm_sessions.core.providers._common import parse_time
 from llm_sessions.core.recognise import (
     RULES,
     RULES_BY_TOOL,
@@ -75,7 +77,7 @@ class DiscoveryResult:
     """One discovery pass: session id -> its process, running assistants with no session
     yet (their `tool` set), and what could not be read."""
 
-    matches: Mapping[str, ProcessInfo] = field(default_factory=dict)
+    matches: Mapping[str, ProcessInfo] = field(default_factory=lambda: MappingProxyType({}))
     unmatched: tuple[ProcessInfo, ...] = ()
     problems: tuple[str, ...] = ()
 
@@ -207,7 +209,7 @@ class Discovery:
         self._audit: list[int] = []
         self._young: set[int] = set()
         self._real: dict[str, str] = {}
-        self._claude_files: dict[str, tuple[tuple[int, int], str | None]] = {}
+        self._claude_files: dict[str, tuple[tuple[int, int, float], str | None]] = {}
         self._cwd_dirs: dict[str, tuple[str, ...]] = {}
 
     # ------------------------------------------------------------------ process table
@@ -397,8 +399,12 @@ class Discovery:
         return None
 
     # ------------------------------------------------------------------ evidence
-    def _claude_session_file(self, pid: int) -> tuple[str, str] | None:
-        """(sessionId, file) from `<root>/sessions/<pid>.json`, re-read only when it changed."""
+    def _claude_session_file(self, pid: int, created: float) -> tuple[str, str] | None:
+        """(sessionId, file) from `<root>/sessions/<pid>.json`, re-read only when it changed.
+
+        A file left behind by a crashed process whose pid was reused names the wrong
+        session, so one whose `startedAt` is clearly before this process started is ignored.
+        """
         for root in self.claude_roots:
             path = str(root / "sessions" / f"{pid}.json")
             try:
@@ -406,14 +412,16 @@ class Discovery:
             except OSError:
                 self._claude_files.pop(path, None)
                 continue
-            key = (st.st_mtime_ns, st.st_size)
+            key = (st.st_mtime_ns, st.st_size, created)
             cached = self._claude_files.get(path)
             if cached is None or cached[0] != key:
                 sid = None
                 try:
                     data = json.loads(Path(path).read_text(encoding="utf-8"))
                     if isinstance(data, dict) and isinstance(data.get("sessionId"), str):
-                        if data.get("pid") in (None, pid):
+                        started = parse_time(data.get("startedAt") or None)  # epoch s/ms or ISO
+                        stale = started is not None and started.timestamp() < created - START_SLACK_SECONDS
+                        if data.get("pid") in (None, pid) and not stale:
                             sid = data["sessionId"]
                 except (OSError, ValueError):
                     sid = None
@@ -540,7 +548,7 @@ class Discovery:
                 continue
             note = notes.get(members[0].pid, "no transcript yet")
             unmatched.append(info(members, note, note.startswith("ambiguous")))
-        return DiscoveryResult(matches, tuple(unmatched), tuple(dict.fromkeys(problems)))
+        return DiscoveryResult(MappingProxyType(matches), tuple(unmatched), tuple(dict.fromkeys(problems)))
 
     def _strong_evidence(
         self, members: list[_Proc], tool: str, by_id: Mapping[str, Session], claimed: Mapping
@@ -549,7 +557,7 @@ class Discovery:
         command line of any process of the group."""
         if tool == "claude":
             for m in members:
-                hit = self._claude_session_file(m.pid)
+                hit = self._claude_session_file(m.pid, m.created)
                 if hit and hit[0] in by_id and hit[0] not in claimed:
                     return hit[0], f"session file {hit[1]}"
         for m in members:

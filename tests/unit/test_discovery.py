@@ -4,6 +4,7 @@ transcripts under a fake HOME. Assertions only ever look at pids spawned here.""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import uuid
@@ -322,3 +323,47 @@ def test_session_state(awaiting, cpu, grew, age, want):
     now = _now()
     s = Session(id="s", tool="claude", awaiting_user=awaiting, last_activity=now - timedelta(seconds=age))
     assert session_state(s, ProcessInfo(pid=1, cpu_percent=cpu), now, grew) == want
+
+
+def test_stale_session_file_from_a_dead_process_is_ignored(fake_env, spawner, cwd):
+    proc = spawner.spawn("claude", cwd=cwd)
+    s = _claude_transcript(fake_env, cwd)
+    other = _claude_transcript(fake_env, cwd).with_(last_activity=_now() - timedelta(seconds=1))
+    sessions_dir = Path(fake_env["CLAUDE_CONFIG_DIR"]) / "sessions"
+    sessions_dir.mkdir()
+    long_ago_ms = int((_now() - timedelta(days=1)).timestamp() * 1000)
+    (sessions_dir / f"{proc.pid}.json").write_text(
+        json.dumps({"pid": proc.pid, "sessionId": other.id, "cwd": str(cwd), "startedAt": long_ago_ms})
+    )
+    result = Discovery(fake_env, tmux=False).scan([s, other])
+    assert result.matches[s.id].pid == proc.pid
+    assert result.matches[s.id].match.startswith("cwd ")
+    assert other.id not in result.matches
+
+
+def test_unreadable_cwd_is_a_problem_and_the_process_still_shows(fake_env, spawner, cwd, monkeypatch):
+    proc = spawner.spawn("codex", cwd=cwd)
+    real_cwd = psutil.Process.cwd
+
+    def cwd_denied(self):
+        if self.pid == proc.pid:
+            raise psutil.AccessDenied(self.pid)
+        return real_cwd(self)
+
+    monkeypatch.setattr(psutil.Process, "cwd", cwd_denied)
+    result = Discovery(fake_env, tmux=False).scan([Session(id="x", tool="codex", cwd=str(cwd), last_activity=_now())])
+    [info] = _mine(result, [proc.pid])
+    assert info in result.unmatched and info.cwd is None and info.tool == "codex"
+    assert "cwd unreadable" in info.match
+    assert any(str(proc.pid) in p and "cwd unreadable" in p for p in result.problems)
+
+
+def test_portable_psutil_path_finds_the_same_processes(fake_env, spawner, cwd):
+    """The non-Linux table (psutil for name, parent and start) gives the same answer."""
+    proc = spawner.spawn("claude", cwd=cwd)
+    s = _claude_transcript(fake_env, cwd)
+    d = Discovery(fake_env, tmux=False)
+    d._table.linux = False
+    info = d.scan([s]).matches[s.id]
+    assert info.pid == proc.pid and info.tool == "claude"
+    assert abs(info.started_at.timestamp() - psutil.Process(proc.pid).create_time()) < 1
