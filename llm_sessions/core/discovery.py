@@ -99,7 +99,7 @@ class _Proc:
     terminal: str | None = None
     handle: psutil.Process | None = None
     open_files: frozenset[str] = frozenset()
-    files_known: int = -1  # how many transcripts of its tool existed when fds were read
+    files_gen: int = -1  # transcript generation of its tool when its fds were last read
     problems: tuple[str, ...] = ()
     cpu: float = 0.0
     rss: int = 0
@@ -211,6 +211,8 @@ class Discovery:
         self._real: dict[str, str] = {}
         self._claude_files: dict[str, tuple[tuple[int, int, float], str | None]] = {}
         self._cwd_dirs: dict[str, tuple[str, ...]] = {}
+        self._seen_transcripts: set[str] = set()
+        self._tool_gen: dict[str, int] = {}  # bumped when a tool gains a transcript
 
     # ------------------------------------------------------------------ process table
     def _sight(self, pid: int) -> None:
@@ -467,35 +469,40 @@ class Discovery:
 
         by_id = {s.id: s for s in sessions}
         transcripts: dict[str, Session] = {}
-        per_tool: dict[str, int] = {}
         for s in sessions:
             real = _real(s.transcript, self._real)
             if real:
                 transcripts[real] = s
-            per_tool[s.tool] = per_tool.get(s.tool, 0) + 1
+                if real not in self._seen_transcripts:
+                    self._seen_transcripts.add(real)
+                    self._tool_gen[s.tool] = self._tool_gen.get(s.tool, 0) + 1
+        for m in (m for members in groups for m in members):
+            problems.extend(m.problems)
 
+        # Evidence is ranked across all processes, not per process: a session named by one
+        # process's session file is never first taken by another's weaker clue.
         claimed: dict[str, tuple[list[_Proc], str, bool]] = {}
+        rest: list[list[_Proc]] = []
+        for members in groups:
+            found = self._strong_evidence(members, members[0].recognition.tool, by_id, claimed)
+            if found is None:
+                rest.append(members)
+            else:
+                claimed[found[0]] = (members, found[1], False)
         pending: list[list[_Proc]] = []
         shared: list[list[_Proc]] = []
-        for members in groups:
-            head = members[0]
-            tool = head.recognition.tool
+        for members in rest:
+            tool = members[0].recognition.tool
+            # Open files: read once per process, again only when new transcripts of its
+            # tool appeared since, because a fresh session may be the one it holds.
+            generation = self._tool_gen.get(tool, 0)
             for m in members:
-                problems.extend(m.problems)
-            found = self._strong_evidence(members, tool, by_id, claimed)
-            if found is None:
-                # Open files: read once per process; again only when new transcripts of
-                # its tool appeared since, because a fresh session may be the one it holds.
-                known = per_tool.get(tool, 0)
-                for m in members:
-                    if m.files_known != known:
-                        if m.files_known < known:
-                            self._read_open_files(m)
-                        m.files_known = known
-                found = self._open_file_evidence(members, transcripts, claimed)
+                if m.files_gen != generation:
+                    self._read_open_files(m)
+                    m.files_gen = generation
+            found = self._open_file_evidence(members, transcripts, claimed)
             if found is not None:
-                sid, why = found
-                claimed[sid] = (members, why, False)
+                claimed[found[0]] = (members, found[1], False)
             elif RULES_BY_TOOL.get(tool) and RULES_BY_TOOL[tool].shared_process:
                 shared.append(members)
             else:
@@ -509,7 +516,7 @@ class Discovery:
         if groups:
             for p in self._procs.values():
                 children.setdefault(p.ppid, []).append(p.pid)
-        infos: dict[int, ProcessInfo] = {}
+        infos: dict[tuple[int, str, bool], ProcessInfo] = {}
 
         def info(members: list[_Proc], why: str, ambiguous: bool) -> ProcessInfo:
             head = members[0]

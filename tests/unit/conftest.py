@@ -31,6 +31,11 @@ if os.environ.get("FAKE_SPIN"):
     while True:
         pass
 print("ready", flush=True)
+late = os.environ.get("FAKE_LATE")
+if late:  # open a file only when told to, as Codex opens its rollout at the first prompt
+    sys.stdin.readline()
+    held.append(open(late, "a"))
+    print("opened", flush=True)
 time.sleep(600)
 """
 
@@ -69,17 +74,26 @@ class Spawner:
         return str(path)
 
     def spawn(
-        self, name: str, *args: str, cwd: Path, child: tuple[str, ...] = (), spin: bool = False
+        self,
+        name: str,
+        *args: str,
+        cwd: Path,
+        child: tuple[str, ...] = (),
+        spin: bool = False,
+        late_open: Path | None = None,
     ) -> subprocess.Popen:
         env = {"PATH": os.environ.get("PATH", os.defpath), "FAKE_BODY": FAKE}
         if child:
             env["FAKE_CHILD"] = "\x1f".join((self.link(child[0]),) + tuple(child[1:]))
         if spin:
             env["FAKE_SPIN"] = "1"
+        if late_open:
+            env["FAKE_LATE"] = str(late_open)
         proc = subprocess.Popen(
             [self.link(name), "-c", FAKE, *args],
             cwd=cwd,
             env=env,
+            stdin=subprocess.PIPE if late_open else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             start_new_session=True,
         )
@@ -96,6 +110,8 @@ class Spawner:
         for proc in self.procs:
             proc.wait()
             proc.stdout.close()
+            if proc.stdin:
+                proc.stdin.close()
 
 
 @pytest.fixture

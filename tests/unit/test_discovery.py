@@ -367,3 +367,25 @@ def test_portable_psutil_path_finds_the_same_processes(fake_env, spawner, cwd):
     info = d.scan([s]).matches[s.id]
     assert info.pid == proc.pid and info.tool == "claude"
     assert abs(info.started_at.timestamp() - psutil.Process(proc.pid).create_time()) < 1
+
+
+def test_open_files_are_read_again_when_a_new_transcript_appears(fake_env, spawner, cwd, monkeypatch):
+    rollout = Path(fake_env["CODEX_HOME"]) / "sessions" / "2026" / "11" / "24" / "rollout-late.jsonl"
+    rollout.parent.mkdir(parents=True)
+    proc = spawner.spawn("codex", cwd=cwd, late_open=rollout)
+    d = Discovery(fake_env, tmux=False)
+    reads: list[int] = []
+    original = Discovery._read_open_files
+    monkeypatch.setattr(Discovery, "_read_open_files", lambda self, p: (reads.append(p.pid), original(self, p)))
+    [info] = _mine(d.scan([]), [proc.pid])
+    assert info.match == "no transcript yet" and reads.count(proc.pid) == 1
+    d.scan([])
+    assert reads.count(proc.pid) == 1  # nothing new: the fds are not read again
+    proc.stdin.write(b"go\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline().strip() == b"opened"
+    # The rollout is in another cwd's name space: only the open file can tie it.
+    s = Session(id="late", tool="codex", transcript=str(rollout), cwd="/elsewhere", last_activity=_now())
+    result = d.scan([s])
+    assert reads.count(proc.pid) == 2
+    assert result.matches["late"].pid == proc.pid and result.matches["late"].match == f"holds {rollout} open"
