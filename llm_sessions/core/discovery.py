@@ -45,7 +45,6 @@ from llm_sessions.core.models import ProcessInfo, Session, State
 from llm_sessions.core.providers._common import parse_time
 from llm_sessions.core.recognise import (
     RULES,
-    RULES_BY_TOOL,
     Recognition,
     Rule,
     candidate_matcher,
@@ -68,6 +67,8 @@ START_SLACK_SECONDS = 5.0
 CPU_BUSY_PERCENT = 5.0
 #: Activity this recent counts as "the transcript grew in the last few seconds".
 WORKING_SECONDS = 5.0
+#: Seconds a tmux pane listing is reused while the set of assistants stays the same.
+TMUX_MAX_AGE = 10.0
 TMUX_FORMAT = "#{pane_id} #{pane_pid} #{session_name}:#{window_index}.#{pane_index}"
 _PSEUDO_FILES = ("/dev/", "/proc/", "/sys/")
 
@@ -201,6 +202,7 @@ class Discovery:
     def __init__(self, env: Mapping[str, str], *, tmux: bool = True, rules: tuple[Rule, ...] = RULES) -> None:
         self.env = dict(env)
         self.rules = rules
+        self._rules_by_tool = {r.tool: r for r in rules if r.tool}
         self._is_candidate = candidate_matcher(rules)
         self.claude_roots = claude_roots(self.env)
         self.tmux_bin = shutil.which("tmux", path=self.env.get("PATH", os.defpath)) if tmux else None
@@ -213,6 +215,7 @@ class Discovery:
         self._cwd_dirs: dict[str, tuple[str, ...]] = {}
         self._seen_transcripts: set[str] = set()
         self._tool_gen: dict[str, int] = {}  # bumped when a tool gains a transcript
+        self._tmux_cache: tuple[frozenset[int], float, dict[int, str]] | None = None
 
     # ------------------------------------------------------------------ process table
     def _sight(self, pid: int) -> None:
@@ -358,14 +361,35 @@ class Discovery:
         return out
 
     # ------------------------------------------------------------------ tmux
-    def _tmux_panes(self, problems: list[str]) -> dict[int, str]:
+    def _tmux_socket(self) -> str | None:
+        """The server socket a plain `tmux` command would talk to: the one named in $TMUX
+        (inside tmux), else `$TMUX_TMPDIR/tmux-<uid>/default`."""
+        inside = self.env.get("TMUX", "")
+        if inside:
+            return inside.split(",", 1)[0]
+        getuid = getattr(os, "getuid", None)
+        if getuid is None:
+            return None
+        base = self.env.get("TMUX_TMPDIR") or "/tmp"
+        return f"{base.rstrip('/')}/tmux-{getuid()}/default"
+
+    def _tmux_panes(self, heads: frozenset[int], problems: list[str]) -> dict[int, str]:
         """pane pid -> `session:window.pane`, from one `tmux list-panes -a` call.
 
-        No tmux binary, or no server running, is the normal case outside tmux: empty map,
-        no problem reported.
+        No tmux binary, or no server socket, is the normal case outside tmux: empty map, no
+        problem and no subprocess. With a server, the answer is reused while the set of
+        assistants is unchanged and younger than TMUX_MAX_AGE, because a fork+exec of tmux
+        is most of a steady poll's CPU.
         """
         if not self.tmux_bin:
             return {}
+        socket = self._tmux_socket()
+        if socket is not None and not os.path.exists(socket):
+            self._tmux_cache = None
+            return {}
+        now = time.monotonic()
+        if self._tmux_cache and self._tmux_cache[0] == heads and now - self._tmux_cache[1] < TMUX_MAX_AGE:
+            return self._tmux_cache[2]
         try:
             done = subprocess.run(
                 [self.tmux_bin, "list-panes", "-a", "-F", TMUX_FORMAT],
@@ -378,16 +402,17 @@ class Discovery:
         except (OSError, subprocess.SubprocessError) as exc:
             problems.append(f"tmux list-panes failed: {exc}")
             return {}
+        panes: dict[int, str] = {}
         if done.returncode != 0:
             err = done.stderr.strip()
             if err and "no server running" not in err and "error connecting" not in err:
                 problems.append(f"tmux list-panes: {err}")
-            return {}
-        panes: dict[int, str] = {}
-        for line in done.stdout.splitlines():
-            parts = line.split(" ", 2)
-            if len(parts) == 3 and parts[1].isdigit():
-                panes[int(parts[1])] = parts[2]
+        else:
+            for line in done.stdout.splitlines():
+                parts = line.split(" ", 2)
+                if len(parts) == 3 and parts[1].isdigit():
+                    panes[int(parts[1])] = parts[2]
+        self._tmux_cache = (heads, now, panes)
         return panes
 
     def _pane_of(self, pid: int, panes: Mapping[int, str]) -> str | None:
@@ -503,7 +528,7 @@ class Discovery:
             found = self._open_file_evidence(members, transcripts, claimed)
             if found is not None:
                 claimed[found[0]] = (members, found[1], False)
-            elif RULES_BY_TOOL.get(tool) and RULES_BY_TOOL[tool].shared_process:
+            elif tool in self._rules_by_tool and self._rules_by_tool[tool].shared_process:
                 shared.append(members)
             else:
                 pending.append(members)
@@ -511,7 +536,7 @@ class Discovery:
         notes = self._match_by_cwd(pending, sessions, claimed)
         self._match_shared(shared, sessions, claimed)
 
-        panes = self._tmux_panes(problems) if groups else {}
+        panes = self._tmux_panes(frozenset(g[0].pid for g in groups), problems) if groups else {}
         children: dict[int, list[int]] = {}
         if groups:
             for p in self._procs.values():
@@ -603,7 +628,7 @@ class Discovery:
                 continue
             buckets.setdefault((members[0].recognition.tool, cwd), []).append(members)
         for (tool, cwd), procs in buckets.items():
-            rule = RULES_BY_TOOL.get(tool)
+            rule = self._rules_by_tool.get(tool)
             candidates = [
                 s
                 for s in sessions

@@ -17,6 +17,7 @@ import pytest
 from llm_sessions.core import discovery as disc
 from llm_sessions.core.discovery import Discovery, session_state
 from llm_sessions.core.models import ProcessInfo, Session
+from llm_sessions.core.recognise import Rule
 from llm_sessions.core.roots import encode_cwd
 from tests.unit.conftest import FAKE
 
@@ -270,9 +271,12 @@ def test_cpu_percent_is_primed_then_reported(fake_env, spawner, cwd):
     assert session_state(s, info, _now(), False) == "working"
 
 
-def test_tmux_pane_found_through_parents(fake_env, spawner, cwd, tmp_path):
+def test_tmux_pane_found_through_parents(fake_env, spawner, cwd, tmp_path, monkeypatch):
     sock = tmp_path / "tmux.sock"
-    claude = spawner.link("claude")
+    # Names only this test uses, and a rule table that knows only them, so the call counts
+    # below cannot be moved by assistants running elsewhere on the machine.
+    rules = (Rule(tool="claude", names=("lt-claude",)), Rule(tool="codex", names=("lt-codex",)))
+    claude = spawner.link("lt-claude")
     body = tmp_path / "body.py"
     body.write_text(FAKE)
     subprocess.run(
@@ -286,13 +290,23 @@ def test_tmux_pane_found_through_parents(fake_env, spawner, cwd, tmp_path):
                                     text=True, check=True, env=fake_env).stdout)
         pid = None
         while pid is None:
-            kids = [p for p in psutil.Process(server).children(recursive=True) if p.name() == "claude"]
+            kids = [p for p in psutil.Process(server).children(recursive=True) if p.name() == "lt-claude"]
             pid = kids[0].pid if kids else None
             os.sched_yield()
         env = {**fake_env, "TMUX": f"{sock},0,0"}
-        [info] = _mine(Discovery(env).scan([]), [pid])
+        calls: list[list[str]] = []
+        real_run = subprocess.run
+        monkeypatch.setattr(disc.subprocess, "run", lambda argv, **kw: (calls.append(argv), real_run(argv, **kw))[1])
+        d = Discovery(env, rules=rules)
+        [info] = _mine(d.scan([]), [pid])
         assert info.tmux_pane == "llmtest:0.0"
         assert info.tool == "claude"
+        assert len(calls) == 1 and calls[0][1:3] == ["list-panes", "-a"]
+        d.scan([])
+        assert len(calls) == 1  # same assistants, fresh listing: reused
+        spawner.spawn("lt-codex", cwd=cwd)
+        d.scan([])
+        assert len(calls) == 2  # a new assistant: listed again
     finally:
         subprocess.run(["tmux", "-S", str(sock), "kill-server"], env=fake_env, check=False)
 
