@@ -55,9 +55,9 @@ class Monitor:
         cost = prices.cost
         self.claude = ClaudeProvider(self.env, settings, cost)
         self.codex = CodexProvider(self.env, settings, cost)
-        self.providers = [self.claude, self.codex]
+        self.providers = [self.claude, self.codex, *self._other_providers(prices)]
         self._cache_path: Path | None = None
-        self._roots = [str(p) for prov in self.providers for p in prov.roots()]
+        self._roots = [str(p) for prov in (self.claude, self.codex) for p in prov.roots()]
         if cache_dir is not None:
             self._cache_path = scancache.cache_file(cache_dir, self._roots)
             data = scancache.load(self._cache_path, self._roots)
@@ -65,7 +65,24 @@ class Monitor:
                 self.claude.restore(data.claude, data.settled)
                 self.codex.restore(data.codex)
         self.parsed_bytes = 0
+        self._seen_activity: dict[str, datetime | None] = {}
         self._saved_settled = self.claude.settled
+
+    def _other_providers(self, prices) -> list:
+        """Gemini, Aider, Cursor and Copilot: smaller histories, re-read per changed file."""
+        from llm_sessions.core.providers.aider import AiderProvider
+        from llm_sessions.core.providers.copilot import CopilotProvider
+        from llm_sessions.core.providers.cursor import CursorProvider
+        from llm_sessions.core.providers.gemini import GeminiProvider
+
+        window = prices.window
+        self.aider = AiderProvider(self.env, self.settings, context_window=window)
+        return [
+            GeminiProvider(self.env, self.settings, context_window=window),
+            self.aider,
+            CursorProvider(self.env, self.settings, context_window=window),
+            CopilotProvider(self.env, self.settings, context_window=window),
+        ]
 
     def watch_paths(self) -> list[Path]:
         """Existing folders worth watching; watchfiles cannot watch what does not exist."""
@@ -102,18 +119,28 @@ class Monitor:
                 progress(done[0], 0)
 
         for prov in self.providers:
-            res = prov.scan(pool=pool, progress=tick if progress else None)
+            try:
+                if prov is self.claude or prov is self.codex:
+                    res = prov.scan(pool=pool, progress=tick if progress else None)
+                else:
+                    res = prov.scan()
+            except Exception as exc:  # one broken provider must not hide the others
+                log.exception("%s provider failed", prov.tool)
+                problems.append(f"{prov.tool}: scan failed: {exc}")
+                continue
             sessions.extend(res.sessions)
             problems.extend(res.problems)
             searched.extend(res.searched)
-        self.parsed_bytes = sum(prov.parsed_bytes for prov in self.providers)
+        self.parsed_bytes = sum(getattr(prov, "parsed_bytes", 0) for prov in self.providers)
         if live and self.discovery is not None:
-            sessions, more = self.discovery.attach(sessions, now)
+            sessions, more = self._attach_processes(sessions, now)
             problems.extend(more)
+        elif live:
+            sessions = [s.with_(state="ended") for s in sessions]
         sessions = [s.with_(health=health_report(s, self.settings, now)) for s in sessions]
         sessions.sort(key=lambda s: s.last_activity or datetime.min.replace(tzinfo=UTC), reverse=True)
         snap = Snapshot(taken_at=now, sessions=tuple(sessions), problems=tuple(problems), searched=tuple(searched))
-        if any(prov.changed for prov in self.providers) or self.claude.settled is not self._saved_settled:
+        if self.claude.changed or self.codex.changed or self.claude.settled is not self._saved_settled:
             self.save_cache()
         if self.store is not None:
             try:
@@ -121,6 +148,37 @@ class Monitor:
             except Exception as exc:  # the store is history, never a reason to fail a poll
                 log.warning("cannot record snapshot: %s", exc)
         return snap
+
+    def _attach_processes(self, sessions: list[Session], now: datetime) -> tuple[list[Session], list[str]]:
+        """Give each session its live process (if any) and a state; add running assistants
+        that have not written a transcript yet, so a fresh session shows at once."""
+        from llm_sessions.core.discovery import session_state
+        from llm_sessions.core.models import ProcessInfo
+
+        result = self.discovery.scan(sessions)
+        cwds = [p.cwd for p in (*result.matches.values(), *result.unmatched) if p.tool == "aider"]
+        if cwds:
+            self.aider.note_cwds(cwds)
+        out = []
+        for s in sessions:
+            proc = result.matches.get(s.id)
+            prev = self._seen_activity.get(s.id)
+            grew = prev is not None and s.last_activity is not None and s.last_activity != prev
+            self._seen_activity[s.id] = s.last_activity
+            out.append(s.with_(process=proc, state=session_state(s, proc, now, grew)))
+        for proc in result.unmatched:
+            placeholder: ProcessInfo = proc
+            out.append(
+                Session(
+                    id=f"{proc.tool or 'unknown'}-pid{proc.pid}",
+                    tool=proc.tool or "claude",
+                    cwd=proc.cwd,
+                    started_at=proc.started_at,
+                    process=placeholder,
+                    state="idle",
+                )
+            )
+        return out, list(result.problems)
 
     def save_cache(self) -> None:
         if self._cache_path is None:

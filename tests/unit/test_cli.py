@@ -156,3 +156,25 @@ def test_history_against_another_sqlalchemy_url(corpus, tmp_path):
     url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
     out = json.loads(run(["history", "--db", url, "--json"], env, check=True).stdout)
     assert len(out) == len(truth["sessions"]) and (tmp_path / "elsewhere.db").exists()
+
+
+def test_list_shows_a_running_session_with_its_process(spawner, tmp_path, fake_home):
+    """A process named `claude` in a folder with a fresh transcript is listed as running."""
+    from llm_sessions.core.roots import encode_cwd
+    from tests.unit.claude_lines import assistant, user, write
+
+    work = tmp_path / "proj"
+    work.mkdir()
+    proc = spawner.spawn("claude", cwd=work)
+    sid = "5e55i0n-live"
+    write(fake_home / ".claude" / "projects" / encode_cwd(os.path.realpath(work)) / f"{sid}.jsonl", [
+        user("2030-01-01T00:00:00.000Z", sid=sid),
+        assistant("m1", "r1", "2030-01-01T00:00:01.000Z", inp=100, out=20, cr=5000, sid=sid, cwd=str(work)),
+    ])
+    out = json.loads(run(["list", "--json"], dict(os.environ), check=True).stdout)
+    mine = [o for o in out if o["pid"] == proc.pid]
+    assert len(mine) == 1 and mine[0]["id"] == sid
+    assert mine[0]["state"] in {"working", "waiting", "idle"} and mine[0]["match"]
+    assert mine[0]["tokens"]["total"] == 5120 and mine[0]["rss_bytes"] > 0
+    human = run(["list"], dict(os.environ), check=True).stdout
+    assert sid[:8] in human
