@@ -10,7 +10,8 @@ what it derived from the old contents and starts over.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol, TypeVar
 import msgspec
 
 CHUNK = 4 * 1024 * 1024
@@ -74,3 +75,49 @@ def read_lines(path: str, cursor: Cursor, st: os.stat_result) -> Iterator[bytes]
                     yield line
         # A file that grew while we read it: keep the real size so the next stat re-reads.
         cursor.size = max(cursor.size, cursor.offset)
+
+
+class Tailed(Protocol):
+    """A per-file parse state: its cursor, and a way to forget what the old bytes gave."""
+
+    cursor: Cursor
+
+    def reset(self) -> None: ...
+
+
+S = TypeVar("S", bound=Tailed)
+
+
+def plan_reads(
+    listing: Iterable[tuple[str, tuple]],
+    states: dict[str, S],
+    make: Callable[[str, tuple], S],
+    problems: list[str],
+) -> tuple[list[tuple[S, os.stat_result]], set[str]]:
+    """Which files of `listing` have bytes to read, given the states kept from earlier scans.
+
+    Drops the states of files that disappeared, creates states for new files with
+    `make(path, extra)`, resets states whose file was truncated or replaced, and skips files
+    whose (inode, size, mtime) are unchanged. Returns the (state, stat) pairs to read and the
+    paths that disappeared.
+    """
+    listing = list(listing)
+    gone = set(states) - {path for path, _ in listing}
+    for path in gone:
+        del states[path]
+    todo = []
+    for path, extra in listing:
+        state = states.get(path)
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            problems.append(f"cannot stat {path}: {exc.strerror or exc}")
+            continue
+        if unchanged(state.cursor if state else None, st):
+            continue
+        if state is None:
+            state = states[path] = make(path, extra)
+        if needs_reset(state.cursor, st):
+            state.reset()
+        todo.append((state, st))
+    return todo, gone

@@ -135,26 +135,10 @@ class ClaudeProvider:
     # -- scanning ----------------------------------------------------------------------
     def scan(self, pool=None, progress=None) -> ScanResult:
         result = ScanResult(searched=[str(r / "projects") for r in self.roots()])
-        listing = list_transcripts(self.roots(), result.problems)
-        present = {p for p, _, _ in listing}
-        gone = set(self.files) - present
-        for path in gone:
-            del self.files[path]
-        todo: list[tuple[ClaudeFile, os.stat_result]] = []
-        for path, sub, sid in listing:
-            f = self.files.get(path)
-            try:
-                st = os.stat(path)
-            except OSError as exc:
-                result.problems.append(f"cannot stat {path}: {exc.strerror or exc}")
-                continue
-            if tailer.unchanged(f.cursor if f else None, st):
-                continue
-            if f is None:
-                f = self.files[path] = ClaudeFile(path=path, session=sid, subagent=sub)
-            if tailer.needs_reset(f.cursor, st):
-                f.reset()
-            todo.append((f, st))
+        listing = ((path, (sub, sid)) for path, sub, sid in list_transcripts(self.roots(), result.problems))
+        todo, gone = tailer.plan_reads(
+            listing, self.files, lambda path, x: ClaudeFile(path=path, subagent=x[0], session=x[1]), result.problems
+        )
         self.parsed_bytes = sum(st.st_size - f.cursor.offset for f, st in todo)
         self.changed = bool(todo or gone)
         if todo:

@@ -248,28 +248,14 @@ class CodexProvider:
     def scan(self, pool=None, progress=None) -> ScanResult:
         home = codex_home(self.env)
         result = ScanResult(searched=[str(r) for r in self.roots()])
-        listing = list_rollouts(home, result.problems)
-        present = {p for p, _ in listing}
-        gone = set(self.files) - present
-        for path in gone:
-            del self.files[path]
-        self.changed = bool(gone)
-        self.parsed_bytes = 0
-        for path, archived in listing:
-            f = self.files.get(path)
-            try:
-                st = os.stat(path)
-            except OSError as exc:
-                result.problems.append(f"cannot stat {path}: {exc.strerror or exc}")
-                continue
-            if tailer.unchanged(f.cursor if f else None, st):
-                continue
-            if f is None:
-                f = self.files[path] = CodexFile(path=path, archived=archived)
-            if tailer.needs_reset(f.cursor, st):
-                f.reset()
-            self.changed = True
-            self.parsed_bytes += st.st_size - f.cursor.offset
+        todo, gone = tailer.plan_reads(
+            list_rollouts(home, result.problems), self.files, lambda path, archived: CodexFile(path=path, archived=archived),
+            result.problems,
+        )
+        self.changed = bool(todo or gone)
+        self.parsed_bytes = sum(st.st_size - f.cursor.offset for f, st in todo)
+        for f, st in todo:
+            path = f.path
             try:
                 for raw in tailer.read_lines(path, f.cursor, st):
                     f.feed(raw)
