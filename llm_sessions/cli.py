@@ -210,12 +210,12 @@ def demo(db: DbOpt = None) -> None:
 
 
 def _dashboard(demo: bool, db: str | None) -> None:
-    try:
-        from llm_sessions.ui.run import run_dashboard
-    except ImportError as exc:
-        raise UserError(f"the dashboard is not available in this build: {exc}") from None
+    from llm_sessions.dashboard import run_dashboard
+
     paths, settings = _context()
-    run_dashboard(paths, settings, demo=demo, db_url=db)
+    if not sys.stdout.isatty():
+        raise UserError("the dashboard needs a terminal; for scripts use `llm-session list --json`", code=2)
+    run_dashboard(paths, settings, demo=demo, db_url=db, open_store=open_store)
 
 
 @app.command("list")
