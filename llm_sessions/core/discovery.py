@@ -45,6 +45,7 @@ from llm_sessions.core.models import ProcessInfo, Session, State
 from llm_sessions.core.providers._common import parse_time
 from llm_sessions.core.recognise import (
     RULES,
+    RULES_BY_TOOL,
     Recognition,
     Rule,
     candidate_matcher,
@@ -690,11 +691,14 @@ def session_state(session: Session, process: ProcessInfo | None, now: datetime, 
     or the transcript grew in the last few seconds; otherwise `idle`.
 
     Waiting is checked before growth because the transcript grows when the final turn is
-    written, which is exactly the moment the assistant starts waiting.
+    written, which is exactly the moment the assistant starts waiting. The CPU of an app
+    process that hosts many sessions (Cursor) says nothing about any one of them, so only
+    growth counts there.
     """
     if process is None:
         return "ended"
-    busy = process.cpu_percent >= CPU_BUSY_PERCENT
+    rule = RULES_BY_TOOL.get(process.tool)
+    busy = process.cpu_percent >= CPU_BUSY_PERCENT and not (rule and rule.shared_process)
     if session.awaiting_user and not busy:
         return "waiting"
     recent = (

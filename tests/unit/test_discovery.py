@@ -403,3 +403,11 @@ def test_open_files_are_read_again_when_a_new_transcript_appears(fake_env, spawn
     result = d.scan([s])
     assert reads.count(proc.pid) == 2
     assert result.matches["late"].pid == proc.pid and result.matches["late"].match == f"holds {rollout} open"
+
+
+def test_a_busy_cursor_app_does_not_make_every_composer_working():
+    now = _now()
+    app = ProcessInfo(pid=1, cpu_percent=80.0, tool="cursor")
+    quiet = Session(id="c", tool="cursor", last_activity=now - timedelta(minutes=10))
+    assert session_state(quiet, app, now, False) == "idle"
+    assert session_state(quiet, app, now, True) == "working"

@@ -314,3 +314,28 @@ def test_all_four_satisfy_the_provider_protocol(fake_env):
         result = p.scan()  # nothing on disk: empty, no crash
         assert result.sessions == []
         assert all(str(r).startswith(fake_env["HOME"]) for r in p.roots()) or p.tool == "aider"
+
+
+def test_truncated_or_replaced_logs_are_read_from_the_start(fake_env, tmp_path):
+    path = Path(fake_env["COPILOT_HOME"]) / "session-state" / "s1" / "events.jsonl"
+    ev = lambda t, data: {"type": t, "data": data, "timestamp": "2026-11-24T10:00:00Z"}  # noqa: E731
+    _jsonl(path, ev("session.start", {"sessionId": "one"}), ev("user.message", {"content": "u" * 400}),
+           ev("assistant.turn_end", {}))
+    p = CopilotProvider(fake_env)
+    [s] = p.scan().sessions
+    assert s.id == "one" and s.turns == 1 and s.usage.input == BASE_TOKENS + 100
+    _jsonl(path, ev("session.start", {"sessionId": "two"}))  # rewritten, shorter
+    _bump(path)
+    [s] = p.scan().sessions
+    assert s.id == "two" and s.turns == 0 and s.usage.input == BASE_TOKENS
+
+    repo = tmp_path / "r"
+    repo.mkdir()
+    log = repo / ".aider.chat.history.md"
+    log.write_text(AIDER_LOG)
+    a = AiderProvider(fake_env, repos=[str(repo)])
+    assert len(a.scan().sessions) == 2
+    log.write_text("# aider chat started at 2026-11-25 08:00:00\n")
+    _bump(log)
+    [only] = a.scan().sessions
+    assert only.usage.total == 0 and only.started_at.day == 25

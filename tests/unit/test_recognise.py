@@ -39,6 +39,8 @@ HOME = "/home/u"
         ("code", ("/usr/share/code/code",), "/usr/share/code/code", None),
         ("vim", ("vim", "aider"), "/usr/bin/vim", None),
         ("2.1.37", ("2.1.37",), "/opt/other/2.1.37", None),
+        ("node", ("node", "/x/node_modules/@github/copilot-language-server/dist/language-server.js"), "", None),
+        ("cursor-agent", ("cursor-agent",), "/usr/bin/cursor-agent", None),
     ],
 )
 def test_recognise(name, cmdline, exe, tool):

@@ -62,6 +62,24 @@ class LineTail:
         return [line for line in lines if line.strip()], restarted
 
 
+def refresh(path: Path, state: Any, read: Callable[[Path, Any, tuple[int, int, int]], None], problems: list[str]) -> bool:
+    """Hand a file to `read` only when its (inode, size, mtime) moved since `state.key`.
+
+    True when `state` was updated (the caller rebuilds its Session); a file that cannot be
+    read is one line in `problems`, and is tried again next poll.
+    """
+    key = stat_key(path)
+    if key is None or key == state.key:
+        return False
+    try:
+        read(path, state, key)
+    except OSError as exc:
+        problems.append(f"{path}: cannot read: {exc}")
+        return False
+    state.key = key
+    return True
+
+
 def loads(line: bytes | str) -> Any:
     """json.loads that answers None instead of raising: callers count and skip."""
     try:

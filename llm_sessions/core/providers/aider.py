@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
-from llm_sessions.core.providers._common import LineTail, WindowLookup, mtime, stat_key
+from llm_sessions.core.providers._common import LineTail, WindowLookup, mtime, refresh
 from llm_sessions.core.providers.base import ScanResult
 
 HISTORY = ".aider.chat.history.md"
@@ -123,17 +123,8 @@ class AiderProvider:
         histories = sorted({self._history_of(Path(r)) for r in self._repos})
         result.searched = [str(h) for h in histories]
         for path in histories:
-            key = stat_key(path)
-            if key is None:
-                continue
             state = self._files.setdefault(str(path), _File())
-            if key != state.key:
-                try:
-                    self._read(path, state, key)
-                except OSError as exc:
-                    result.problems.append(f"{path}: cannot read: {exc}")
-                    continue
-                state.key = key
+            if refresh(path, state, self._read, result.problems):
                 modified = mtime(path)
                 state.sessions = [
                     self._session(path, run, state.runs[i + 1].started if i + 1 < len(state.runs) else modified)

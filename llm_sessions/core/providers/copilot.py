@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from llm_sessions.core.estimate import BASE_TOKENS, text_tokens
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
-from llm_sessions.core.providers._common import LineTail, WindowLookup, as_int, loads, mtime, parse_time, stat_key
+from llm_sessions.core.providers._common import LineTail, WindowLookup, as_int, loads, mtime, parse_time, refresh
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.roots import copilot_dir
 
@@ -89,36 +89,26 @@ class CopilotProvider:
         for path in sorted(self.base.glob("*/events.jsonl")):
             name = str(path)
             seen.add(name)
-            key = stat_key(path)
-            if key is None:
-                continue
-            state = self._files.get(name)
-            if state is None:
-                state = self._files[name] = _File()
-            if key != state.key:
-                try:
-                    state = self._read(path, state, key)
-                except OSError as exc:
-                    result.problems.append(f"{path}: cannot read: {exc}")
-                    continue
-                state.key = key
+            state = self._files.setdefault(name, _File())
+            if refresh(path, state, self._read, result.problems):
                 state.session = self._session(path, state)
-            result.sessions.append(state.session)
+            if state.session is not None:
+                result.sessions.append(state.session)
         for gone in self._files.keys() - seen:
             del self._files[gone]
         return result
 
-    def _read(self, path: Path, state: _File, key: tuple[int, int, int]) -> _File:
+    def _read(self, path: Path, state: _File, key: tuple[int, int, int]) -> None:
         self.parses += 1
         if state.tail is None:
             state.tail = LineTail(path)
         lines, restarted = state.tail.read(key)
-        if restarted:
-            tail = state.tail
-            state = self._files[str(path)] = _File(tail=tail)
+        if restarted:  # truncated or replaced: everything counted so far is void
+            fresh = _File(tail=state.tail)
+            for f in fields(_File):
+                setattr(state, f.name, getattr(fresh, f.name))
         for line in lines:
             self._event(state, loads(line))
-        return state
 
     def _event(self, state: _File, event: Any) -> None:
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):

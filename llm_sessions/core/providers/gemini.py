@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
-from llm_sessions.core.providers._common import LineTail, WindowLookup, as_int, loads, mtime, parse_time, stat_key
+from llm_sessions.core.providers._common import LineTail, WindowLookup, as_int, loads, mtime, parse_time, refresh, stat_key
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.roots import gemini_dir
 
@@ -109,16 +109,7 @@ class GeminiProvider:
             name = str(path)
             seen.add(name)
             state = self._files.setdefault(name, _File())
-            key = stat_key(path)
-            if key is None:
-                continue
-            if key != state.key:
-                try:
-                    self._read(path, state, key)
-                except OSError as exc:
-                    result.problems.append(f"{path}: cannot read: {exc}")
-                    continue
-                state.key = key
+            if refresh(path, state, self._read, result.problems):
                 state.session = self._session(path, state, projects)
             if state.session is not None:
                 result.sessions.append(state.session)
