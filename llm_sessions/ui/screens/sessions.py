@@ -283,7 +283,15 @@ class SessionsScreen(Screen):
 
     @on(DataTable.RowHighlighted, "#table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = event.row_key.value
+        """Track the session under the cursor.
+
+        The event's key is where the cursor was when it was *posted*; adding the first row
+        posts one before the table is sorted, so a late event can name a row the cursor has
+        since left. Trust only an event that still agrees with the table.
+        """
+        key = self._key_at_cursor()
+        if key is None or event.row_key.value != key:
+            return
         self._cursor_key = key
         if key in self.app.flagged:
             self.app.mark_seen(key)
