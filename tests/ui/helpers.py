@@ -51,3 +51,15 @@ def cursor_key(app) -> str:
 
 def cell_text(app, session_id: str, column: str) -> str:
     return sessions_screen(app).table.get_cell(session_id, column).plain
+
+
+def record_notifications(app) -> list[tuple[str, str]]:
+    seen: list[tuple[str, str]] = []
+    original = app.notify
+
+    def notify(message, *args, severity="information", **kwargs):
+        seen.append((str(message), severity))
+        return original(message, *args, severity=severity, **kwargs)
+
+    app.notify = notify
+    return seen

@@ -8,21 +8,9 @@ from textual.widgets import Sparkline, Static
 
 from llm_sessions.ui.screens.detail import DetailScreen
 from tests.fakes import NOW, FakeMonitor, fleet, health, ramp, session, snapshot
-from tests.ui.helpers import cell_text, cursor_key, make_app, next_snapshot, quiet_settings, row_keys, sessions_screen, settle
+from tests.ui.helpers import record_notifications, cell_text, cursor_key, make_app, next_snapshot, quiet_settings, row_keys, sessions_screen, settle
 
 A, B, C, D, E = (s.id for s in fleet())
-
-
-def record_notifications(app) -> list[tuple[str, str]]:
-    seen: list[tuple[str, str]] = []
-    original = app.notify
-
-    def notify(message, *args, severity="information", **kwargs):
-        seen.append((str(message), severity))
-        return original(message, *args, severity=severity, **kwargs)
-
-    app.notify = notify
-    return seen
 
 
 async def test_q_quits(tmp_path):

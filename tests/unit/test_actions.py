@@ -10,43 +10,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-import uuid
 from datetime import datetime, timedelta
 
 import pytest
 
 from llm_sessions.core.actions import jump_to_pane, send_compact, terminate
+from tests.actions_support import tmux_server, wait_for  # noqa: F401  (fixture)
 
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
-
-
-@pytest.fixture
-def tmux_server(tmp_path):
-    """A private tmux server (-L unique) with two windows; yields (tmux_args, env, run)."""
-    sock = f"llmtest-{uuid.uuid4().hex[:10]}"
-    args = ("-L", sock)
-    env = {k: v for k, v in os.environ.items() if k != "TMUX"}
-    env["HOME"] = str(tmp_path)
-
-    def run(*cmd: str) -> str:
-        return subprocess.run(["tmux", *args, *cmd], env=env, capture_output=True, text=True, check=True).stdout.strip()
-
-    run("-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "80", "-y", "24")
-    try:
-        yield args, env, run
-    finally:
-        subprocess.run(["tmux", *args, "kill-server"], env=env, capture_output=True)
-
-
-def _wait_for(predicate, limit=10.0):
-    """Poll until predicate() is truthy; returns its last value (the test asserts it)."""
-    end = time.monotonic() + limit
-    value = predicate()
-    while not value and time.monotonic() < end:
-        time.sleep(0.05)
-        value = predicate()
-    return value
 
 
 @needs_tmux
@@ -86,7 +57,7 @@ def test_send_compact_types_the_command_and_enter(tmux_server, tmp_path):
     result = send_compact(pane, tmux_args=args, env=env)
 
     assert result.ok, result.message
-    typed = _wait_for(lambda: out.exists() and out.read_text())
+    typed = wait_for(lambda: out.exists() and out.read_text())
     assert typed == "/compact\n"
 
 
