@@ -18,8 +18,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import psutil
-
 COMPACT_COMMAND = "/compact"
 _TMUX_TIMEOUT_S = 5.0
 # A pid whose start time differs from the one discovery saw by more than this is a reused pid.
@@ -119,6 +117,8 @@ def terminate(pid: int | None, *, started_at: datetime | None = None) -> ActionR
         return ActionResult(False, "this session has no live process")
     if pid <= 1 or pid == os.getpid():
         return ActionResult(False, f"refusing to terminate pid {pid}")
+    import psutil  # here, not at the top: the UI imports this module and must stay psutil-free
+
     try:
         proc = psutil.Process(pid)
         uid = proc.uids().real
