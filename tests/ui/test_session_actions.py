@@ -32,7 +32,7 @@ def app_with_pane(tmp_path, pane: str, args) -> tuple:
 async def test_t_jumps_to_the_sessions_pane(tmp_path, tmux_server, monkeypatch):
     args, env, run = tmux_server
     monkeypatch.delenv("TMUX", raising=False)
-    pane = run("new-window", "-P", "-F", "#{pane_id}", "-t", "t")
+    pane = run("new-window", "-P", "-F", "#{pane_id}", "-t", "t:")
     run("select-window", "-t", "t:0")
     app, _ = app_with_pane(tmp_path, pane, args)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -46,7 +46,7 @@ async def test_t_jumps_to_the_sessions_pane(tmp_path, tmux_server, monkeypatch):
 async def test_c_asks_first_and_sends_compact_only_on_yes(tmp_path, tmux_server, monkeypatch):
     args, env, run = tmux_server
     out = tmp_path / "typed.txt"
-    pane = run("new-window", "-P", "-F", "#{pane_id}", "-t", "t", f"cat > {out}")
+    pane = run("new-window", "-P", "-F", "#{pane_id}", "-t", "t:", f"cat > {out}")
     app, _ = app_with_pane(tmp_path, pane, args)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)

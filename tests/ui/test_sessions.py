@@ -81,6 +81,7 @@ async def test_s_cycles_through_every_sort(tmp_path):
         seen = []
         for _ in SORTS:
             seen.append((screen.sort_name, row_keys(app)))
+            assert f"by {screen.sort_name}" in str(screen.query_one("#summary").render())
             await pilot.press("s")
         assert [name for name, _ in seen] == [name for name, _ in SORTS]
         assert screen.sort_name == SORTS[0][0]

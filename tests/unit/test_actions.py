@@ -23,7 +23,7 @@ needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not i
 @needs_tmux
 def test_jump_selects_the_window_and_pane(tmux_server):
     args, env, run = tmux_server
-    target = run("new-window", "-P", "-F", "#{pane_id}", "-t", "t")
+    target = run("new-window", "-P", "-F", "#{pane_id}", "-t", "t:")
     run("split-window", "-t", target)  # the new split becomes active, not target
     run("select-window", "-t", "t:0")
     assert run("display", "-p", "-t", target, "#{window_active}#{pane_active}") == "00"
@@ -52,7 +52,7 @@ def test_jump_and_compact_without_a_pane_say_why():
 def test_send_compact_types_the_command_and_enter(tmux_server, tmp_path):
     args, env, run = tmux_server
     out = tmp_path / "typed.txt"
-    pane = run("new-window", "-P", "-F", "#{pane_id}", "-t", "t", f"cat > {out}")
+    pane = run("new-window", "-P", "-F", "#{pane_id}", "-t", "t:", f"cat > {out}")
 
     result = send_compact(pane, tmux_args=args, env=env)
 

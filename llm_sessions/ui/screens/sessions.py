@@ -122,6 +122,7 @@ class SessionsScreen(Screen):
         self.narrow: bool | None = None
         self._cells: dict[str, dict[str, object]] = {}
         self._sort_keys: dict[str, tuple] = {}
+        self._order: list[str] = []
         self._cursor_key: str | None = None
         self._palette: Palette | None = None
         self.last_apply_ms = 0.0
@@ -203,8 +204,11 @@ class SessionsScreen(Screen):
                     if old[key] != value:
                         table.update_cell(sid, key, value)
         self._cells = desired
-        if desired:
+        order = sorted(desired, key=self._sort_keys.__getitem__)
+        if order != self._order:
+            # sort() repaints the whole table, so only when the order really changed
             table.sort("id", key=self._sort_key)
+            self._order = order
         self._restore_cursor(keep)
         self._show_empty(snap, bool(desired))
         self.last_apply_ms = (time.perf_counter() - started) * 1000
@@ -254,8 +258,10 @@ class SessionsScreen(Screen):
         )
 
     def _update_summary(self) -> None:
-        self.query_one("#summary", SummaryBar).update(
-            summary_markup(self.app.summary, paused=self.app.paused, demo=self.app.demo, narrow=bool(self.narrow))
+        self.query_one("#summary", SummaryBar).show(
+            summary_markup(
+                self.app.summary, paused=self.app.paused, demo=self.app.demo, narrow=bool(self.narrow), sort=self.sort_name
+            )
         )
 
     # ---- layout ------------------------------------------------------------------------
@@ -277,6 +283,7 @@ class SessionsScreen(Screen):
         for key in NARROW if self.narrow else WIDE:
             table.add_column(COLUMNS[key].label, key=key)
         self._cells = {}
+        self._order = []
         self.refresh_rows()
 
     # ---- events and actions ------------------------------------------------------------
@@ -311,7 +318,6 @@ class SessionsScreen(Screen):
     def action_cycle_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORTS)
         self.refresh_rows()
-        self.notify(f"sorted by {SORTS[self.sort_index][0]}", timeout=1.5)
 
     @property
     def sort_name(self) -> str:

@@ -11,7 +11,8 @@ _SHORT = {"working": "work", "waiting": "wait", "idle": "idle", "ended": "end", 
 _STATE_VAR = {"working": "$text-success", "waiting": "$text-warning", "idle": "$text-primary"}
 
 
-def summary_markup(summary: Summary | None, *, paused: bool, demo: bool, narrow: bool) -> str:
+def summary_markup(summary: Summary | None, *, paused: bool, demo: bool, narrow: bool, sort: str = "") -> str:
+    """The header text; the sort order is shown here rather than in a toast so it stays visible."""
     if summary is None:
         body = "looking for sessions…"
     else:
@@ -22,11 +23,15 @@ def summary_markup(summary: Summary | None, *, paused: bool, demo: bool, narrow:
         rate = "-" if summary.tokens_per_minute is None else human_tokens(round(summary.tokens_per_minute))
         cost_label = "" if narrow else " today"
         body = f"{states} · {human_cost(summary.cost_today)}{cost_label} · {rate} tok/min"
+        if sort:
+            body += f" · [$foreground-darken-3]by {sort}[/]"
     flags = ("[reverse $warning] PAUSED [/] " if paused else "") + ("[reverse $primary] DEMO [/] " if demo else "")
     return flags + body
 
 
 class SummaryBar(Static):
+    """Re-renders only when its text changes: on an idle tick nothing on screen moves."""
+
     DEFAULT_CSS = """
     SummaryBar {
         height: auto;
@@ -35,6 +40,13 @@ class SummaryBar(Static):
         background: $panel;
     }
     """
+
+    _shown: str | None = None
+
+    def show(self, markup: str) -> None:
+        if markup != self._shown:
+            self._shown = markup
+            self.update(markup)
 
 
 __all__ = ["SummaryBar", "summary_markup"]
