@@ -1,0 +1,156 @@
+"""Demo mode: a few simulated assistant sessions running as real child processes.
+
+`Demo` makes a temporary HOME, starts one `python -m llm_sessions.synth.live` per simulated
+session writing transcripts under it, and hands back the environment the monitor should read
+(HOME pointed at the temporary folder, every assistant-specific override removed so the
+user's real ~/.claude or $CODEX_HOME is never read). It stops only its own children: on
+`stop()`, on leaving the `with` block, and at interpreter exit (atexit) if the app crashed.
+Nothing runs at import time.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+SYNTH_MODULE = "llm_sessions.synth.live"
+
+# Variables that would point an assistant (or llm-session itself) at the user's real files.
+_OVERRIDES = (
+    "CLAUDE_CONFIG_DIR",
+    "CODEX_HOME",
+    "GEMINI_DIR",
+    "COPILOT_HOME",
+    "CURSOR_USER_DIR",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_CACHE_HOME",
+    "XDG_STATE_HOME",
+    "LLM_SESSION_CONFIG_DIR",
+)
+_STOP_WAIT_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSession:
+    tool: str
+    session_id: str
+    project: str
+    pace: float
+    seed: int
+
+
+DEFAULT_SESSIONS: tuple[DemoSession, ...] = (
+    DemoSession("claude", "d3m0c1a0-0000-4000-8000-000000000001", "webshop", 1.5, 1),
+    DemoSession("claude", "d3m0c1a0-0000-4000-8000-000000000002", "ml-pipeline", 0.8, 2),
+    DemoSession("codex", "d3m0c0de-0000-4000-8000-000000000003", "api-gateway", 2.0, 3),
+    DemoSession("codex", "d3m0c0de-0000-4000-8000-000000000004", "notes", 4.0, 4),
+)
+
+Command = Callable[[DemoSession, Path, Path], Sequence[str]]
+
+
+def synth_command(spec: DemoSession, home: Path, cwd: Path) -> list[str]:
+    """The fixed command-line contract of llm_sessions.synth.live."""
+    return [
+        sys.executable, "-m", SYNTH_MODULE,
+        "--tool", spec.tool,
+        "--home", str(home),
+        "--cwd", str(cwd),
+        "--session-id", spec.session_id,
+        "--pace", str(spec.pace),
+        "--seed", str(spec.seed),
+    ]
+
+
+def demo_env(home: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`base` (default os.environ) with HOME moved to `home` and every path override removed."""
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in _OVERRIDES}
+    env["HOME"] = str(home)
+    env["LLM_SESSION_HOME"] = str(home / ".llm-session")
+    return env
+
+
+class Demo:
+    """Start simulated sessions; use as a context manager so they always stop."""
+
+    def __init__(
+        self,
+        sessions: Sequence[DemoSession] = DEFAULT_SESSIONS,
+        *,
+        command: Command = synth_command,
+        stop_wait: float = _STOP_WAIT_S,
+    ) -> None:
+        self.sessions = tuple(sessions)
+        self.command = command
+        self.stop_wait = stop_wait
+        self.home: Path | None = None
+        self.env: dict[str, str] = {}
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self) -> dict[str, str]:
+        """Create the temporary HOME, start every child, return the env for the monitor."""
+        if self.home is not None:
+            return self.env
+        self.home = Path(tempfile.mkdtemp(prefix="llm-session-demo-"))
+        self.env = demo_env(self.home)
+        atexit.register(self.stop)
+        logs = self.home / ".demo-logs"
+        logs.mkdir()
+        try:
+            for spec in self.sessions:
+                cwd = self.home / "projects" / spec.project
+                cwd.mkdir(parents=True, exist_ok=True)
+                with open(logs / f"{spec.session_id}.log", "wb") as log:
+                    self.processes.append(
+                        subprocess.Popen(
+                            list(self.command(spec, self.home, cwd)),
+                            cwd=cwd,
+                            env=self.env,
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
+                            stderr=log,
+                        )
+                    )
+        except BaseException:
+            self.stop()
+            raise
+        return self.env
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes]
+
+    def stop(self) -> None:
+        """SIGTERM every child we started, wait, SIGKILL stragglers, remove the HOME. Idempotent."""
+        for proc in self.processes:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.processes:
+            try:
+                proc.wait(timeout=self.stop_wait)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.processes = []
+        if self.home is not None:
+            shutil.rmtree(self.home, ignore_errors=True)
+            self.home = None
+        atexit.unregister(self.stop)
+
+    def __enter__(self) -> Demo:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+__all__ = ["DEFAULT_SESSIONS", "Demo", "DemoSession", "demo_env", "synth_command"]

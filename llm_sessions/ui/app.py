@@ -1,0 +1,298 @@
+"""The dashboard App: workers that poll the core, the current Snapshot, and session actions.
+
+Data flows one way. A thread worker calls `Monitor.poll()` (never two at once: `PollGate`),
+computes compaction predictions and alerts off the UI thread, and posts one `SnapshotReady`;
+the UI assigns it under `batch_update()` and screens re-render from `App.snapshot`. The next
+poll is armed with `set_timer` only after the previous one finished, so a slow poll delays
+the next instead of stacking up; pausing simply does not re-arm. A watchfiles batch (via
+`core.watch`) asks for a poll through the same gate.
+
+Everything the App needs (monitor, settings, clock) is injected, so tests build it over fake
+data and nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
+
+import llm_sessions
+from llm_sessions.core import actions
+from llm_sessions.core.alerts import Alert, detect_alerts
+from llm_sessions.core.models import Session, Snapshot
+from llm_sessions.core.summary import Summary, TokenRate, summarize
+from llm_sessions.ui.commands import SessionCommands
+from llm_sessions.ui.messages import PollFailed, PollGate, SnapshotReady
+
+Predictor = Callable[[list[tuple[datetime, int]], int, datetime], timedelta | None]
+TranscriptReader = Callable[[Session], Mapping[str, Sequence[str]]]
+
+
+class MonitorLike(Protocol):
+    def poll(self) -> Snapshot: ...
+    def watch_paths(self) -> list[Path]: ...
+    def history(self, session_id: str) -> list[Any]: ...
+
+
+def css_path() -> Path:
+    """The stylesheet inside the installed package, else the repo-root copy (development)."""
+    packaged = Path(llm_sessions.__file__).parent / "textual.css"
+    return packaged if packaged.exists() else Path(llm_sessions.__file__).parent.parent / "textual.css"
+
+
+def default_predictor() -> Predictor | None:
+    """core.health.predict_compaction when the core provides it; without it, no predictions."""
+    from llm_sessions.core import health
+
+    return getattr(health, "predict_compaction", None)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class LLMSessionApp(App[None]):
+    TITLE = "llm-session"
+    CSS_PATH = css_path()
+    COMMANDS = App.COMMANDS | {SessionCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("p", "toggle_pause", "Pause"),
+        Binding("a", "toggle_all", "All"),
+    ]
+
+    snapshot: reactive[Snapshot | None] = reactive(None, always_update=True)
+    paused: reactive[bool] = reactive(False)
+    show_all: reactive[bool] = reactive(False)
+
+    def __init__(
+        self,
+        monitor: MonitorLike,
+        settings,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        demo: bool = False,
+        predictor: Predictor | None = None,
+        transcript_reader: TranscriptReader | None = None,
+        tmux_args: Sequence[str] = (),
+    ) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.settings = settings
+        self.clock = clock
+        self.demo = demo
+        self.predictor = predictor if predictor is not None else default_predictor()
+        self.transcript_reader = transcript_reader
+        self.tmux_args = tuple(tmux_args)
+        self.etas: dict[str, timedelta | None] = {}
+        self.flagged: set[str] = set()
+        self.summary: Summary | None = None
+        self.last_poll_ms = 0.0
+        self.last_error: str | None = None
+        self._gate = PollGate()
+        self._timer: Timer | None = None
+        self._rate = TokenRate()
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from llm_sessions.ui.screens.sessions import SessionsScreen
+
+        self.push_screen(SessionsScreen())
+        self.request_poll()
+        self._watch_files()
+
+    def request_poll(self) -> None:
+        """Ask for a poll; coalesces with one already running, ignored while paused."""
+        if self.paused:
+            return
+        if self._gate.request():
+            self._cancel_timer()
+            self._poll()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
+    def _poll(self) -> None:
+        """Runs in a thread: everything that may touch the disk or cost CPU happens here.
+
+        Reads `self.snapshot`/`self.etas` of the previous tick; they are only assigned on the
+        UI thread between polls, and the gate guarantees no poll runs concurrently.
+        """
+        started = time.perf_counter()
+        snap = self.monitor.poll()
+        etas = self._predict(snap)
+        alerts = detect_alerts(
+            self.snapshot,
+            snap,
+            previous_eta=self.etas,
+            current_eta=etas,
+            compaction_minutes=self.settings.alerts_compaction_minutes,
+        )
+        self.post_message(SnapshotReady(snap, etas, tuple(alerts), (time.perf_counter() - started) * 1000))
+
+    def _predict(self, snap: Snapshot) -> dict[str, timedelta | None]:
+        if self.predictor is None:
+            return {}
+        now = snap.taken_at
+        out: dict[str, timedelta | None] = {}
+        for s in snap.sessions:
+            if s.state == "ended" or s.context is None or not s.context.compact_at:
+                continue
+            samples = [(x.at, x.context_used) for x in self.monitor.history(s.id)]
+            out[s.id] = self.predictor(samples, s.context.compact_at, now) if len(samples) >= 2 else None
+        return out
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        self.last_poll_ms = message.elapsed_ms
+        self.last_error = None
+        with self.batch_update():
+            self.etas = message.etas
+            self.summary = summarize(message.snapshot, self.clock(), self._rate.add(message.snapshot))
+            self._raise_alerts(message.alerts)
+            self.snapshot = message.snapshot
+        self._poll_finished()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "poll" and event.state == WorkerState.ERROR:
+            self.post_message(PollFailed(f"{type(event.worker.error).__name__}: {event.worker.error}"))
+
+    def on_poll_failed(self, message: PollFailed) -> None:
+        """Keep the last good snapshot, say so once per distinct error, and try again later."""
+        if message.error != self.last_error:
+            self.notify(f"poll failed: {message.error}", severity="error", timeout=8)
+        self.last_error = message.error
+        self.log.error("poll failed", message.error)
+        self._poll_finished()
+
+    def _poll_finished(self) -> None:
+        if self._gate.finished():
+            self._poll()
+        elif not self.paused:
+            self._timer = self.set_timer(self.settings.general_refresh_seconds, self.request_poll)
+
+    @work(exclusive=True, exit_on_error=False, group="watch")
+    async def _watch_files(self) -> None:
+        """Each batch of transcript changes asks for one poll (coalesced by the gate)."""
+        from llm_sessions.core.watch import changes
+
+        paths = self.monitor.watch_paths()
+        async for _batch in changes(paths):
+            self.request_poll()
+
+    # ---- alerts ------------------------------------------------------------------------
+
+    def _raise_alerts(self, alerts: Sequence[Alert]) -> None:
+        for alert in alerts:
+            self.flagged.add(alert.session_id)
+            self.notify(alert.message, severity=alert.severity, timeout=6)
+        if alerts and self.settings.alerts_bell:
+            self.bell()
+
+    def mark_seen(self, session_id: str) -> None:
+        """A flagged row stays flagged until the user selects it."""
+        if session_id in self.flagged:
+            self.flagged.discard(session_id)
+            self.refresh_sessions()
+
+    def refresh_sessions(self) -> None:
+        from llm_sessions.ui.screens.sessions import SessionsScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, SessionsScreen):
+                screen.refresh_rows()
+
+    # ---- app-wide actions --------------------------------------------------------------
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        if self.paused:
+            self._cancel_timer()
+            self.notify("updates paused (p resumes)", timeout=2)
+        else:
+            self.notify("updates resumed", timeout=2)
+            self.request_poll()
+        self.refresh_sessions()
+
+    def action_toggle_all(self) -> None:
+        self.show_all = not self.show_all
+        self.notify("showing ended sessions" if self.show_all else "hiding ended sessions", timeout=2)
+        self.refresh_sessions()
+
+    def open_detail(self, session_id: str) -> None:
+        from llm_sessions.ui.screens.detail import DetailScreen
+
+        self.mark_seen(session_id)
+        self.push_screen(DetailScreen(session_id))
+
+    # ---- session actions (side effects live in core.actions) ---------------------------
+
+    def _pane(self, session: Session | None) -> str | None:
+        return session.process.tmux_pane if session and session.process else None
+
+    def jump(self, session: Session | None) -> None:
+        if session is None:
+            self.bell()
+            return
+        self._run_action(actions.jump_to_pane, self._pane(session), tmux_args=self.tmux_args)
+
+    def ask_compact(self, session: Session | None) -> None:
+        from llm_sessions.ui.screens.confirm import ConfirmScreen
+
+        if session is None:
+            self.bell()
+            return
+        pane = self._pane(session)
+        if pane is None:
+            self.notify("/compact needs a tmux pane; this session has none", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run_action(actions.send_compact, pane, tmux_args=self.tmux_args)
+
+        self.push_screen(ConfirmScreen(f"Send /compact to {session.tool} {session.id[:8]} in pane {pane}?", "Send"), answered)
+
+    def ask_terminate(self, session: Session | None) -> None:
+        from llm_sessions.ui.screens.confirm import ConfirmScreen
+
+        if session is None:
+            self.bell()
+            return
+        proc = session.process
+        if proc is None:
+            self.notify("this session has no live process", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run_action(actions.terminate, proc.pid, started_at=proc.started_at)
+
+        self.push_screen(
+            ConfirmScreen(f"Send SIGTERM to {session.tool} {session.id[:8]} (pid {proc.pid})?", "Terminate"),
+            answered,
+        )
+
+    @work(thread=True, exit_on_error=False, group="action")
+    def _run_action(self, fn: Callable[..., actions.ActionResult], *args, **kwargs) -> None:
+        """tmux and signals can block briefly; run them off the UI thread and toast the result."""
+        result = fn(*args, **kwargs)
+        self.call_from_thread(self.notify, result.message, severity="information" if result.ok else "error")
+        if result.ok:
+            self.call_from_thread(self.request_poll)
+
+
+__all__ = ["LLMSessionApp", "MonitorLike", "css_path", "default_predictor"]

@@ -1,0 +1,74 @@
+"""Messages between the poll worker and the UI, and the gate that keeps polls from piling up.
+
+The worker builds one frozen Snapshot (plus compaction predictions and alerts, computed off
+the UI thread) and posts one `SnapshotReady`; the UI only assigns it. Watch events and timer
+ticks both go through `PollGate`, so a burst of file changes while a poll is running costs
+exactly one more poll, never a queue of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+from textual.message import Message
+
+from llm_sessions.core.alerts import Alert
+from llm_sessions.core.models import Snapshot
+
+
+class SnapshotReady(Message):
+    """A finished poll: the snapshot, predicted time to auto-compaction per session, alerts."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        etas: Mapping[str, timedelta | None],
+        alerts: tuple[Alert, ...],
+        elapsed_ms: float,
+    ) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+        self.etas = dict(etas)
+        self.alerts = alerts
+        self.elapsed_ms = elapsed_ms
+
+
+class PollFailed(Message):
+    """The poll raised; the UI shows it once and keeps the last good snapshot on screen."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class PollGate:
+    """At most one poll in flight, at most one owed; requests in between coalesce.
+
+    `request()` says whether to start a poll now; `finished()` says whether a request
+    arrived while it ran, in which case exactly one more poll starts.
+    """
+
+    __slots__ = ("running", "owed")
+
+    def __init__(self) -> None:
+        self.running = False
+        self.owed = False
+
+    def request(self) -> bool:
+        if self.running:
+            self.owed = True
+            return False
+        self.running = True
+        return True
+
+    def finished(self) -> bool:
+        self.running = False
+        if self.owed:
+            self.owed = False
+            self.running = True
+            return True
+        return False
+
+
+__all__ = ["PollFailed", "PollGate", "SnapshotReady"]

@@ -1,0 +1,169 @@
+"""The drilldown for one session: why its health is what it is, and where it is heading.
+
+Shows the four health components with weights and reasons, context fill over time (from
+`Monitor.history`, fetched in a thread worker) with the projected time to auto-compaction,
+tokens by kind, cost, and where the session lives (cwd, branch, transcript, pids, tmux pane).
+A separate "Transcript" section appears only when the app was given a transcript reader.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Sparkline, Static
+
+from llm_sessions.core.models import Session, Snapshot
+from llm_sessions.ui.format import human_cost, human_duration, human_tokens, uptime
+from llm_sessions.ui.widgets.bars import ContextBar, HealthBar
+from llm_sessions.ui.widgets.bars import _escape as esc
+
+_STATUS_VAR = {"healthy": "$text-success", "warning": "$text-warning", "critical": "$text-error"}
+
+
+def eta_text(eta: timedelta | None, has_history: bool) -> str:
+    if eta is None:
+        return "no auto-compaction predicted at the current rate" if has_history else "not enough history to predict auto-compaction"
+    if eta <= timedelta(0):
+        return "[$text-error]at the auto-compaction point now[/]"
+    return f"auto-compaction in ~{human_duration(eta)} at the current rate"
+
+
+class DetailScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("t", "jump", "tmux"),
+        Binding("c", "compact", "/compact"),
+        Binding("k", "terminate", "Kill"),
+    ]
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(id="detail")
+        self.session_id = session_id
+        self.session: Session | None = None
+        self.samples: list = []
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="detail-body"):
+            yield Static(id="title", classes="title")
+            yield Static("Health", classes="section")
+            with Vertical(id="health"):
+                pass
+            yield Static("Context", classes="section")
+            yield ContextBar(id="context-bar")
+            yield Sparkline([], id="context-spark")
+            yield Static(id="eta")
+            yield Static("Tokens and cost", classes="section")
+            yield Static(id="tokens")
+            yield Static("Where", classes="section")
+            yield Static(id="where")
+            if self.app.transcript_reader is not None:
+                yield Static("Transcript", classes="section")
+                yield Static(id="transcript")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "snapshot", self._on_snapshot, init=True)
+
+    def _on_snapshot(self, snap: Snapshot | None) -> None:
+        session = snap.by_id().get(self.session_id) if snap else None
+        if session is None:
+            if self.session is None:
+                self.query_one("#title", Static).update(f"session {self.session_id} is no longer in the snapshot")
+            else:
+                self.query_one("#title", Static).update(self._heading(self.session) + "  [$text-error](gone)[/]")
+            return
+        self.session = session
+        self._show_session(session)
+        self._fetch(session)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
+    def _fetch(self, session: Session) -> None:
+        """History and transcript may read files, so they never run on the UI thread."""
+        samples = self.app.monitor.history(session.id)
+        extra = self.app.transcript_reader(session) if self.app.transcript_reader is not None else None
+        self.app.call_from_thread(self._show_fetched, session.id, samples, extra)
+
+    def _show_fetched(self, session_id: str, samples: list, extra) -> None:
+        if session_id != self.session_id or not self.is_mounted:
+            return
+        self.samples = samples
+        self.query_one("#context-spark", Sparkline).data = [float(s.context_used) for s in samples]
+        self._render_eta()
+        if extra is not None:
+            lines = []
+            for heading, items in extra.items():
+                lines.append(f"[b]{esc(heading)}[/b]")
+                lines.extend(f"  {esc(str(item))}" for item in items) if items else lines.append("  -")
+            self.query_one("#transcript", Static).update("\n".join(lines))
+
+    def _render_eta(self) -> None:
+        eta = self.app.etas.get(self.session_id)
+        self.query_one("#eta", Static).update(eta_text(eta, len(self.samples) >= 2))
+
+    def _heading(self, s: Session) -> str:
+        status = s.health.status if s.health else "unknown"
+        score = f" {s.health.score}" if s.health else ""
+        title = f" · {esc(s.title)}" if s.title else ""
+        return f"[b]{s.tool} {s.id}[/b]{title}\n{s.state} · health [{_STATUS_VAR.get(status, '$foreground-darken-3')}]{status}{score}[/]"
+
+    def _show_session(self, s: Session) -> None:
+        self.query_one("#title", Static).update(self._heading(s))
+        box = self.query_one("#health", Vertical)
+        settings = self.app.settings
+        if s.health is None:
+            box.remove_children()
+            box.mount(Static("  health not computed yet"))
+        else:
+            bars = list(box.query(HealthBar))
+            if [b.id for b in bars] != [f"hc-{c.name}" for c in s.health.components]:
+                box.remove_children()
+                box.mount_all(
+                    HealthBar(c, healthy_min=settings.health_healthy_min, warning_min=settings.health_warning_min, id=f"hc-{c.name}")
+                    for c in s.health.components
+                )
+            else:
+                for bar, c in zip(bars, s.health.components):
+                    bar.show(c)
+        self.query_one("#context-bar", ContextBar).show(s.context)
+        self._render_eta()
+        u = s.usage
+        approx = "" if u.exact else "  [$text-warning](estimated)[/]"
+        cost = human_cost(s.cost_usd) if s.cost_usd is not None else "unknown (no price for this model)"
+        self.query_one("#tokens", Static).update(
+            f"input {human_tokens(u.input)} · output {human_tokens(u.output)} · "
+            f"cache write {human_tokens(u.cache_creation)} · cache read {human_tokens(u.cache_read)}\n"
+            f"total {human_tokens(u.total)}{approx} · {s.turns} turns · cost {cost}"
+        )
+        p = s.process
+        pids = ", ".join(str(x) for x in (p.pids or (p.pid,))) if p else "no live process"
+        window = human_tokens(s.context.window) if s.context else "-"
+        rows = [
+            ("model", s.model or "-"),
+            ("window", window),
+            ("cwd", s.cwd or "-"),
+            ("branch", s.git_branch or "-"),
+            ("transcript", s.transcript or "-"),
+            ("pids", pids),
+            ("tmux pane", (p.tmux_pane if p and p.tmux_pane else "-")),
+            ("uptime", human_duration(uptime(s.started_at, self.app.clock()))),
+        ]
+        if s.api_errors or s.tool_errors:
+            rows.append(("errors", f"{s.api_errors} API, {s.tool_errors} tool"))
+        self.query_one("#where", Static).update("\n".join(f"[$foreground-darken-3]{k:<11}[/]{esc(v)}" for k, v in rows))
+
+    def action_jump(self) -> None:
+        self.app.jump(self.session)
+
+    def action_compact(self) -> None:
+        self.app.ask_compact(self.session)
+
+    def action_terminate(self) -> None:
+        self.app.ask_terminate(self.session)
+
+
+__all__ = ["DetailScreen", "eta_text"]

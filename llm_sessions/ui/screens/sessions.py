@@ -1,0 +1,358 @@
+"""The main screen: one row per session, diffed in place on every snapshot.
+
+Rows are keyed by session id. Applying a snapshot removes rows that are gone, updates only
+the cells whose rendered value changed, adds new rows, then sorts; the table is never
+cleared per tick, so the cursor stays on the same *session* while rows move around it.
+Below 80 columns the table drops to id / state / context / health so it works in a tmux
+side pane.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets.data_table import RowDoesNotExist
+
+from llm_sessions.core.models import Session, Snapshot
+from llm_sessions.ui.format import (
+    clip,
+    human_cost,
+    human_duration,
+    human_tokens,
+    short_folder,
+    short_id,
+    short_model,
+    uptime,
+)
+from llm_sessions.ui.widgets.cells import (
+    KeyedText,
+    Palette,
+    context_cell,
+    health_cell,
+    id_cell,
+    plain,
+    state_cell,
+)
+from llm_sessions.ui.widgets.summary import SummaryBar, summary_markup
+
+NARROW_BELOW = 80
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label: str
+    render: Callable[[Session, Palette, datetime, bool], object]
+
+
+def _ctx(width: int):
+    return lambda s, p, now, flagged: context_cell(s.context, p, width)
+
+
+COLUMNS: dict[str, Column] = {
+    c.key: c
+    for c in (
+        Column("id", "ID", lambda s, p, now, flagged: id_cell(s.id, short_id(s.id), flagged, p)),
+        Column("tool", "Tool", lambda s, p, now, flagged: plain(s.tool)),
+        Column("folder", "Folder", lambda s, p, now, flagged: plain(short_folder(s.cwd, 15))),
+        Column("branch", "Branch", lambda s, p, now, flagged: plain(clip(s.git_branch or "-", 11), p, muted=not s.git_branch)),
+        Column("model", "Model", lambda s, p, now, flagged: plain(clip(short_model(s.model, s.tool), 14), p, muted=not s.model)),
+        Column("state", "State", lambda s, p, now, flagged: state_cell(s.state, p)),
+        Column("context", "Context", _ctx(5)),
+        Column("tokens", "Tokens", lambda s, p, now, flagged: plain(human_tokens(s.usage.total) + ("" if s.usage.exact else "~"), right=True)),
+        Column("cost", "Cost", lambda s, p, now, flagged: plain(human_cost(s.cost_usd), p, muted=s.cost_usd is None, right=True)),
+        Column("health", "Health", lambda s, p, now, flagged: health_cell(s.health, p)),
+        Column("uptime", "Up", lambda s, p, now, flagged: plain(human_duration(uptime(s.started_at, now)), right=True)),
+        Column("ctx", "Ctx", _ctx(0)),
+        Column("hp", "HP", lambda s, p, now, flagged: health_cell(s.health, p)),
+    )
+}
+WIDE = ("id", "tool", "folder", "branch", "model", "state", "context", "tokens", "cost", "health", "uptime")
+NARROW = ("id", "state", "ctx", "hp")
+
+_FAR = datetime.min
+
+
+def _ts(value: datetime | None) -> float:
+    return value.timestamp() if value else 0.0
+
+
+# Each sort is "most in need of attention first"; ties fall back to the id so order is stable.
+SORTS: tuple[tuple[str, Callable[[Session], tuple]], ...] = (
+    ("health", lambda s: (s.health.score if s.health else 101,)),
+    ("context", lambda s: (-(s.context.percent if s.context else -1),)),
+    ("cost", lambda s: (-(s.cost_usd if s.cost_usd is not None else -1),)),
+    ("uptime", lambda s: (_ts(s.started_at) or float("inf"),)),
+    ("activity", lambda s: (-_ts(s.last_activity),)),
+)
+
+
+def matches(session: Session, needle: str) -> bool:
+    """Case-insensitive substring over the fields a user would type: id, tool, folder, branch, model, state."""
+    if not needle:
+        return True
+    hay = " ".join(filter(None, (session.id, session.tool, session.cwd, session.git_branch, session.model, session.state, session.title)))
+    return needle.lower() in hay.lower()
+
+
+class SessionsScreen(Screen):
+    AUTO_FOCUS = "#table"
+    BINDINGS = [
+        Binding("enter", "open_detail", "Details"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("t", "jump", "tmux"),
+        Binding("c", "compact", "/compact"),
+        Binding("k", "terminate", "Kill"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="sessions")
+        self.sort_index = 0
+        self.filter_text = ""
+        self.narrow: bool | None = None
+        self._cells: dict[str, dict[str, object]] = {}
+        self._sort_keys: dict[str, tuple] = {}
+        self._order: list[str] = []
+        self._cursor_key: str | None = None
+        self._palette: Palette | None = None
+        self.last_apply_ms = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield SummaryBar(id="summary")
+        yield Input(placeholder="filter: id, tool, folder, branch, model, state", id="filter")
+        with Vertical(id="body"):
+            yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
+            yield Static(id="empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "snapshot", self._on_snapshot, init=False)
+        self.watch(self.app, "theme", self._on_theme, init=False)
+        self._set_layout(self.app.size.width < NARROW_BELOW)
+
+    # ---- data --------------------------------------------------------------------------
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#table", DataTable)
+
+    @property
+    def palette(self) -> Palette:
+        if self._palette is None:
+            self._palette = Palette.from_app(self.app)
+        return self._palette
+
+    @property
+    def current_session(self) -> Session | None:
+        snap = self.app.snapshot
+        if snap is None or self._cursor_key is None:
+            return None
+        return snap.by_id().get(self._cursor_key)
+
+    def visible_sessions(self, snap: Snapshot) -> list[Session]:
+        show_all = self.app.show_all
+        return [s for s in snap.sessions if (show_all or s.state != "ended") and matches(s, self.filter_text)]
+
+    def _on_snapshot(self, _snap: Snapshot | None) -> None:
+        self.refresh_rows()
+
+    def _on_theme(self, _theme: str) -> None:
+        self._palette = None
+        self._rebuild()
+
+    def refresh_rows(self) -> None:
+        """Bring the table in line with the app's snapshot by key, keeping the cursor's session."""
+        import time
+
+        started = time.perf_counter()
+        snap = self.app.snapshot
+        self._update_summary()
+        if snap is None:
+            return
+        table = self.table
+        now = self.app.clock()
+        flagged = self.app.flagged
+        columns = NARROW if self.narrow else WIDE
+        palette = self.palette
+        sessions = self.visible_sessions(snap)
+        sort_name, sort_fn = SORTS[self.sort_index]
+        desired: dict[str, dict[str, object]] = {}
+        self._sort_keys = {}
+        for s in sessions:
+            desired[s.id] = {key: COLUMNS[key].render(s, palette, now, s.id in flagged) for key in columns}
+            self._sort_keys[s.id] = (*sort_fn(s), s.id)
+
+        keep = self._cursor_key
+        for gone in self._cells.keys() - desired.keys():
+            table.remove_row(gone)
+        for sid, cells in desired.items():
+            old = self._cells.get(sid)
+            if old is None:
+                table.add_row(*cells.values(), key=sid)
+            else:
+                for key, value in cells.items():
+                    if old[key] != value:
+                        table.update_cell(sid, key, value)
+        self._cells = desired
+        order = sorted(desired, key=self._sort_keys.__getitem__)
+        if order != self._order:
+            # sort() repaints the whole table, so only when the order really changed
+            table.sort("id", key=self._sort_key)
+            self._order = order
+        self._restore_cursor(keep)
+        self._show_empty(snap, bool(desired))
+        self.last_apply_ms = (time.perf_counter() - started) * 1000
+
+    def _sort_key(self, cell: KeyedText) -> tuple:
+        return self._sort_keys[cell.session_id]
+
+    def _restore_cursor(self, key: str | None) -> None:
+        table = self.table
+        if not table.row_count:
+            self._cursor_key = None
+            return
+        if key is not None and key in self._cells:
+            index = table.get_row_index(key)
+            if table.cursor_row != index:
+                table.move_cursor(row=index, animate=False)
+        self._cursor_key = self._key_at_cursor()
+
+    def _key_at_cursor(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        try:
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except RowDoesNotExist:
+            return None
+
+    def _show_empty(self, snap: Snapshot, has_rows: bool) -> None:
+        empty = self.query_one("#empty", Static)
+        self.table.display = has_rows
+        empty.display = not has_rows
+        if has_rows:
+            return
+        if snap.sessions and self.filter_text:
+            empty.update(f"No session matches [b]{self.filter_text}[/b]. Press escape to clear the filter.")
+            return
+        if snap.sessions:
+            empty.update("Only ended sessions were found. Press [b]a[/b] to show them.")
+            return
+        where = "\n".join(f"  {p}" for p in snap.searched) or "  (no assistant folders exist)"
+        problems = "".join(f"\n[$text-warning]! {p}[/]" for p in snap.problems[:5])
+        empty.update(
+            "[b]No AI coding session was found.[/b]\n\nLooked in:\n"
+            f"{where}{problems}\n\n"
+            "Start Claude Code, Codex CLI, Gemini CLI, Cursor, Aider or Copilot CLI, "
+            "or try [b]llm-session --demo[/b] to see simulated sessions."
+        )
+
+    def _update_summary(self) -> None:
+        self.query_one("#summary", SummaryBar).show(
+            summary_markup(
+                self.app.summary, paused=self.app.paused, demo=self.app.demo, narrow=bool(self.narrow), sort=self.sort_name
+            )
+        )
+
+    # ---- layout ------------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._set_layout(self.app.size.width < NARROW_BELOW)
+
+    def _set_layout(self, narrow: bool) -> None:
+        if narrow == self.narrow:
+            return
+        self.narrow = narrow
+        self.set_class(narrow, "-narrow")
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Re-create the columns (layout or theme change only, never per tick)."""
+        table = self.table
+        table.clear(columns=True)
+        for key in NARROW if self.narrow else WIDE:
+            table.add_column(COLUMNS[key].label, key=key)
+        self._cells = {}
+        self._order = []
+        self.refresh_rows()
+
+    # ---- events and actions ------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Track the session under the cursor.
+
+        The event's key is where the cursor was when it was *posted*; adding the first row
+        posts one before the table is sorted, so a late event can name a row the cursor has
+        since left. Trust only an event that still agrees with the table.
+        """
+        key = self._key_at_cursor()
+        if key is None or event.row_key.value != key:
+            return
+        self._cursor_key = key
+        if key in self.app.flagged:
+            self.app.mark_seen(key)
+
+    @on(DataTable.RowSelected, "#table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self._cursor_key = event.row_key.value
+        self.action_open_detail()
+
+    def action_open_detail(self) -> None:
+        session = self.current_session
+        if session is None:
+            self.app.bell()
+            return
+        self.app.open_detail(session.id)
+
+    def action_cycle_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self.refresh_rows()
+
+    @property
+    def sort_name(self) -> str:
+        return SORTS[self.sort_index][0]
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.table.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self.refresh_rows()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = bool(box.value)
+        self.table.focus()
+
+    def action_jump(self) -> None:
+        self.app.jump(self.current_session)
+
+    def action_compact(self) -> None:
+        self.app.ask_compact(self.current_session)
+
+    def action_terminate(self) -> None:
+        self.app.ask_terminate(self.current_session)
+
+
+__all__ = ["COLUMNS", "NARROW", "NARROW_BELOW", "SORTS", "SessionsScreen", "WIDE", "matches"]

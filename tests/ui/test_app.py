@@ -1,0 +1,252 @@
+"""Pilot tests of the App: polling, pause, alerts, the palette, the drilldown, quitting."""
+
+from __future__ import annotations
+
+import threading
+
+from textual.widgets import Sparkline, Static
+
+from llm_sessions.ui.screens.detail import DetailScreen
+from tests.fakes import NOW, FakeMonitor, fleet, health, ramp, session, snapshot
+from tests.ui.helpers import record_notifications, cell_text, cursor_key, make_app, next_snapshot, quiet_settings, row_keys, sessions_screen, settle
+
+A, B, C, D, E = (s.id for s in fleet())
+
+
+async def test_q_quits(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app._exit  # set by App.exit(), the quit action
+    assert app.return_code == 0
+
+
+async def test_p_pauses_and_resumes_updates(tmp_path):
+    monitor = FakeMonitor()
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        assert app.paused
+        assert "PAUSED" in str(sessions_screen(app).query_one("#summary").render())
+        polls = monitor.polls
+        monitor.push(snapshot([session(A, cost=42.0)]))
+        app.request_poll()
+        await settle(pilot)
+        assert monitor.polls == polls
+        assert cell_text(app, A, "cost") == "$0.84"
+        await pilot.press("p")
+        await settle(pilot)
+        assert not app.paused
+        assert monitor.polls == polls + 1
+        assert cell_text(app, A, "cost") == "$42.00"
+
+
+async def test_health_crossing_toasts_flags_the_row_and_rings_the_bell(tmp_path):
+    monitor = FakeMonitor()
+    app = make_app(tmp_path, monitor, settings=quiet_settings(tmp_path, LLM_SESSION_ALERTS_BELL="true"))
+    bells = []
+    app.bell = lambda: bells.append(1)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        toasts = record_notifications(app)
+        assert cursor_key(app) == C
+        sessions = [s.with_(health=health(45)) if s.id == A else s for s in fleet()]
+        await next_snapshot(pilot, monitor, snapshot(sessions))
+        assert any("health warning" in m and sev == "warning" for m, sev in toasts)
+        assert bells == [1]
+        assert A in app.flagged
+        assert cell_text(app, A, "id").startswith("!")
+        # the row stays flagged across ticks until the user selects it
+        await next_snapshot(pilot, monitor, snapshot(sessions))
+        assert cell_text(app, A, "id").startswith("!")
+        while cursor_key(app) != A:
+            await pilot.press("down")
+        assert A not in app.flagged
+        assert cell_text(app, A, "id") == " " + A[:8]
+
+
+async def test_no_bell_unless_configured(tmp_path):
+    monitor = FakeMonitor()
+    app = make_app(tmp_path, monitor)
+    bells = []
+    app.bell = lambda: bells.append(1)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        sessions = [s.with_(state="waiting") if s.id == A else s for s in fleet()]
+        await next_snapshot(pilot, monitor, snapshot(sessions))
+        assert A in app.flagged
+        assert bells == []
+
+
+async def test_compaction_prediction_alerts(tmp_path):
+    near = session(A, used=160_000, window=200_000)  # compact_at 167k, climbing 2k/min -> 3.5 min
+    unknown_fill = session(A, window=0)  # no context fill yet, so nothing to predict
+    monitor = FakeMonitor([snapshot([unknown_fill]), snapshot([near])], history={A: ramp(160_000)})
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        toasts = record_notifications(app)
+        app.request_poll()
+        await settle(pilot)
+        assert app.etas[A] is not None and app.etas[A].total_seconds() == 210
+        assert any("auto-compaction in ~4 min" in m for m, _ in toasts)
+        assert A in app.flagged
+
+
+async def test_poll_error_keeps_the_last_snapshot_and_recovers(tmp_path):
+    class Flaky(FakeMonitor):
+        fail = False
+
+        def poll(self):
+            if self.fail:
+                self.fail = False
+                raise OSError("disk on fire")
+            return super().poll()
+
+    monitor = Flaky()
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        toasts = record_notifications(app)
+        monitor.fail = True
+        app.request_poll()
+        await settle(pilot)
+        assert any("disk on fire" in m and sev == "error" for m, sev in toasts)
+        assert row_keys(app) == [C, B, D, A]
+        await next_snapshot(pilot, monitor, snapshot([session(A)]))
+        assert row_keys(app) == [A]
+        assert app.last_error is None
+
+
+async def test_requests_during_a_poll_coalesce_into_one_more(tmp_path):
+    release = threading.Event()
+
+    class Slow(FakeMonitor):
+        def poll(self):
+            release.wait(10)
+            return super().poll()
+
+    monitor = Slow()
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        for _ in range(20):
+            app.request_poll()
+        release.set()
+        await settle(pilot)
+        assert monitor.polls == 2
+
+
+async def test_file_changes_trigger_a_poll(tmp_path):
+    watched = tmp_path / "projects"
+    watched.mkdir()
+    monitor = FakeMonitor(watch=[watched])
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if monitor.polls >= 1:
+                break
+        first = monitor.polls
+        await pilot.pause(0.5)  # let awatch start before the write
+        (watched / "s.jsonl").write_text("{}\n")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if monitor.polls > first:
+                break
+        assert monitor.polls > first
+
+
+async def test_palette_lists_every_binding_and_runs_it(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        from llm_sessions.ui.commands import SessionCommands
+
+        provider = SessionCommands(sessions_screen(app))
+        titles = [title for title, _help, _run in provider._commands()]
+        for wanted in ("Details", "Sort", "Filter", "tmux", "/compact", "Kill", "Quit", "Pause", "All"):
+            assert wanted in titles
+        screen = sessions_screen(app)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        for ch in "Sort":
+            await pilot.press(ch)
+        for _ in range(20):
+            await pilot.pause(0.05)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.sort_name == "context"
+
+
+async def test_drilldown_shows_components_history_eta_and_transcript_section(tmp_path):
+    monitor = FakeMonitor(history={B: ramp(180_000)})
+    reader_calls = []
+
+    def reader(s):
+        reader_calls.append(s.id)
+        return {"Last turns": ["user: fix the rate limiter", "assistant: done [tests pass]"], "Files touched": []}
+
+    app = make_app(tmp_path, monitor, transcript_reader=reader)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+        health_text = " ".join(str(w.render()) for w in screen.query("HealthBar"))
+        for name, reason in (("tokens", "context 10% used"), ("duration", "running 1h 20m"), ("activity", "last turn"), ("errors", "no errors")):
+            assert name in health_text and reason in health_text
+        assert "w 40" in health_text
+        spark = screen.query_one("#context-spark", Sparkline)
+        assert list(spark.data) == [float(s.context_used) for s in ramp(180_000)]
+        assert "auto-compaction in ~29m" in str(screen.query_one("#eta", Static).render())
+        where = str(screen.query_one("#where", Static).render())
+        assert "%7" in where and "5151, 5152" in where and "/home/dev/src/api-gateway" in where
+        transcript = str(screen.query_one("#transcript", Static).render())
+        assert "fix the rate limiter" in transcript and "[tests pass]" in transcript
+        assert reader_calls and set(reader_calls) == {B}
+
+
+async def test_drilldown_without_reader_has_no_transcript_section(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        assert not app.screen.query("#transcript")
+        assert "not enough history" in str(app.screen.query_one("#eta", Static).render())
+
+
+async def test_drilldown_follows_updates_and_marks_a_gone_session(tmp_path):
+    monitor = FakeMonitor()
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # C, worst first
+        await settle(pilot)
+        await next_snapshot(pilot, monitor, snapshot([s.with_(health=health(12)) if s.id == C else s for s in fleet()]))
+        assert "critical 12" in str(app.screen.query_one("#title", Static).render())
+        await next_snapshot(pilot, monitor, snapshot([s for s in fleet() if s.id != C]))
+        assert "(gone)" in str(app.screen.query_one("#title", Static).render())
+
+
+async def test_summary_counts_cost_and_rate(tmp_path):
+    from datetime import timedelta
+
+    from llm_sessions.core.models import Usage
+
+    monitor = FakeMonitor()
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        later = [s.with_(usage=s.usage + Usage(output=6_000)) if s.id == A else s for s in fleet()]
+        await next_snapshot(pilot, monitor, snapshot(later, at=NOW + timedelta(minutes=2)))
+        text = str(sessions_screen(app).query_one("#summary").render())
+        assert "2 working" in text and "1 waiting" in text
+        assert "$12.01 today" in text
+        assert "3.0k tok/min" in text

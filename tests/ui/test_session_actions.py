@@ -1,0 +1,123 @@
+"""t / c / k from the dashboard against a real private tmux server and a real `sleep`.
+
+Only the tmux server and the process started here are touched.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+from datetime import datetime
+
+import psutil
+import pytest
+
+from llm_sessions.core.models import ProcessInfo
+from llm_sessions.ui.screens.confirm import ConfirmScreen
+from tests.actions_support import tmux_server, wait_for  # noqa: F401  (fixture)
+from tests.fakes import FakeMonitor, session, snapshot
+from tests.ui.helpers import make_app, record_notifications, settle
+
+needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
+SID = "a1b2c3d4-0000-4000-8000-000000000001"
+
+
+def app_with_pane(tmp_path, pane: str, args) -> tuple:
+    monitor = FakeMonitor([snapshot([session(SID, pane=pane)])])
+    return make_app(tmp_path, monitor, tmux_args=args), monitor
+
+
+@needs_tmux
+async def test_t_jumps_to_the_sessions_pane(tmp_path, tmux_server, monkeypatch):
+    args, env, run = tmux_server
+    monkeypatch.delenv("TMUX", raising=False)
+    pane = run("new-window", "-P", "-F", "#{pane_id}", "-t", "t:")
+    run("select-window", "-t", "t:0")
+    app, _ = app_with_pane(tmp_path, pane, args)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+    assert run("display", "-p", "-t", pane, "#{window_active}#{pane_active}") == "11"
+
+
+@needs_tmux
+async def test_c_asks_first_and_sends_compact_only_on_yes(tmp_path, tmux_server, monkeypatch):
+    args, env, run = tmux_server
+    out = tmp_path / "typed.txt"
+    pane = run("new-window", "-P", "-F", "#{pane_id}", "-t", "t:", f"cat > {out}")
+    app, _ = app_with_pane(tmp_path, pane, args)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert pane in str(app.screen.question)
+        await pilot.press("n")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+    assert wait_for(lambda: out.exists() and out.read_text()) == "/compact\n"
+
+
+async def test_c_without_a_pane_explains_instead_of_asking(tmp_path):
+    monitor = FakeMonitor([snapshot([session(SID, pane=None)])])
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        toasts = record_notifications(app)
+        await pilot.press("c")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert any("tmux pane" in m and sev == "warning" for m, sev in toasts)
+
+
+async def test_k_asks_first_and_terminates_only_on_yes(tmp_path):
+    proc = subprocess.Popen(["sleep", "60"])
+    try:
+        started = datetime.fromtimestamp(psutil.Process(proc.pid).create_time())
+        s = session(SID).with_(process=ProcessInfo(pid=proc.pid, pids=(proc.pid,), started_at=started))
+        app = make_app(tmp_path, FakeMonitor([snapshot([s])]))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("k")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen)
+            assert str(proc.pid) in app.screen.question
+            await pilot.press("escape")
+            await settle(pilot)
+            assert proc.poll() is None
+            await pilot.press("k")
+            await pilot.pause()
+            await pilot.press("y")
+            await settle(pilot)
+        assert proc.wait(timeout=10) == -signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+async def test_k_in_the_drilldown_acts_on_the_shown_session(tmp_path):
+    proc = subprocess.Popen(["sleep", "60"])
+    try:
+        s = session(SID).with_(process=ProcessInfo(pid=proc.pid, pids=(proc.pid,)))
+        app = make_app(tmp_path, FakeMonitor([snapshot([s])]))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            await pilot.press("k")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("y")
+            await settle(pilot)
+        assert proc.wait(timeout=10) == -signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

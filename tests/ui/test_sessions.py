@@ -1,0 +1,154 @@
+"""Pilot tests of the sessions table: the keyed diff, the cursor, sort, filter, layouts."""
+
+from __future__ import annotations
+
+from llm_sessions.core.models import Usage
+from llm_sessions.ui.screens.detail import DetailScreen
+from llm_sessions.ui.screens.sessions import NARROW, SORTS, WIDE
+from tests.fakes import FakeMonitor, fleet, health, session, snapshot
+from tests.ui.helpers import cell_text, cursor_key, make_app, next_snapshot, row_keys, sessions_screen, settle
+
+A, B, C, D, E = (s.id for s in fleet())
+
+
+async def test_rows_show_live_sessions_sorted_worst_health_first(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert row_keys(app) == [C, B, D, A]  # scores 31, 62, 75, 88; the ended E is hidden
+        assert cell_text(app, B, "state") == "waiting"
+        assert cell_text(app, B, "context").endswith("66%")
+        assert cell_text(app, C, "cost") == "$7.95"
+        assert cell_text(app, C, "health").strip() == "31"
+        assert cell_text(app, C, "uptime") == "6h 40m"
+
+
+async def test_a_toggles_ended_sessions(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert E not in row_keys(app)
+        await pilot.press("a")
+        assert E in row_keys(app)
+        await pilot.press("a")
+        assert E not in row_keys(app)
+
+
+async def test_new_snapshot_is_diffed_in_place_and_cursor_follows_the_session(tmp_path):
+    monitor = FakeMonitor()
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = sessions_screen(app)
+        clears = []
+        original_clear = screen.table.clear
+        screen.table.clear = lambda *a, **k: (clears.append(1), original_clear(*a, **k))[1]
+        await pilot.press("down", "down", "down")
+        assert cursor_key(app) == A  # last row
+        by_id = {s.id: s for s in fleet()}
+        newcomer = session("f0f0f0f0-0000-4000-8000-00000000000f", score=50)
+        a_worse = by_id[A].with_(health=health(10), usage=by_id[A].usage + Usage(output=1_000_000))
+        await next_snapshot(pilot, monitor, snapshot([a_worse, by_id[B], by_id[D], newcomer]))
+
+        assert row_keys(app) == [A, newcomer.id, B, D]  # C gone, A now worst, newcomer added
+        assert cursor_key(app) == A  # the cursor moved with its session to row 0
+        assert screen.table.cursor_row == 0
+        assert cell_text(app, A, "health").strip() == "10"
+        assert cell_text(app, A, "tokens") == "1.1M"
+        assert clears == []
+
+
+async def test_unchanged_cells_are_not_rewritten(tmp_path):
+    monitor = FakeMonitor()
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = sessions_screen(app).table
+        updates = []
+        original = table.update_cell
+        table.update_cell = lambda *a, **k: (updates.append(a[:2]), original(*a, **k))[1]
+        by_id = {s.id: s for s in fleet()}
+        await next_snapshot(pilot, monitor, snapshot([by_id[A].with_(cost_usd=9.99), by_id[B], by_id[C], by_id[D], by_id[E]]))
+        assert updates == [(A, "cost")]
+        assert cell_text(app, A, "cost") == "$9.99"
+
+
+async def test_s_cycles_through_every_sort(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = sessions_screen(app)
+        seen = []
+        for _ in SORTS:
+            seen.append((screen.sort_name, row_keys(app)))
+            assert f"by {screen.sort_name}" in str(screen.query_one("#summary").render())
+            await pilot.press("s")
+        assert [name for name, _ in seen] == [name for name, _ in SORTS]
+        assert screen.sort_name == SORTS[0][0]
+        orders = dict(seen)
+        assert orders["context"] == [C, B, A, D]  # 80%, 66%, 21%, 2%
+        assert orders["cost"] == [C, B, A, D]  # D has no price: last
+        assert orders["uptime"][0] == C  # the 400-minute session
+
+
+async def test_slash_filters_and_escape_clears(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "c", "o", "d", "e", "x")
+        assert row_keys(app) == [B]
+        await pilot.press("enter")  # back to the table, filter kept
+        assert row_keys(app) == [B]
+        assert app.focused is sessions_screen(app).table
+        await pilot.press("escape")
+        assert row_keys(app) == [C, B, D, A]
+
+
+async def test_filter_with_no_match_says_so(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "z", "z", "z")
+        empty = sessions_screen(app).query_one("#empty")
+        assert empty.display and "zzz" in str(empty.render())
+
+
+async def test_empty_state_says_where_it_looked_and_suggests_demo(tmp_path):
+    monitor = FakeMonitor([snapshot([], searched=("/tmp/fakehome/.claude/projects", "/tmp/fakehome/.codex/sessions"))])
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = sessions_screen(app)
+        text = str(screen.query_one("#empty").render())
+        assert not screen.table.display
+        assert "No AI coding session was found" in text
+        assert "/tmp/fakehome/.claude/projects" in text and "/tmp/fakehome/.codex/sessions" in text
+        assert "--demo" in text
+
+
+async def test_narrow_layout_keeps_essential_columns_and_switches_back(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(40, 20)) as pilot:
+        await settle(pilot)
+        table = sessions_screen(app).table
+        assert [c.value for c in table.columns] == list(NARROW)
+        assert row_keys(app) == [C, B, D, A]
+        await pilot.press("down")
+        await pilot.resize_terminal(120, 36)
+        await settle(pilot)
+        assert [c.value for c in table.columns] == list(WIDE)
+        assert cursor_key(app) == B
+        assert cell_text(app, B, "tool") == "codex"
+
+
+async def test_enter_opens_the_drilldown_and_escape_returns(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        assert app.screen.session_id == B
+        await pilot.press("escape")
+        assert app.screen is sessions_screen(app)
+        assert cursor_key(app) == B
