@@ -238,7 +238,7 @@ def health_report(session: Session, settings: Any, now: datetime) -> HealthRepor
 
 
 def predict_compaction(
-    samples: Sequence[tuple[datetime, int]], compact_at: int, now: datetime, last: int = 12
+    samples: Sequence[tuple[datetime, int | None]], compact_at: int, now: datetime, last: int = 12
 ) -> timedelta | None:
     """Time until context reaches `compact_at` at the recent burn rate; None if not growing.
 
@@ -246,8 +246,9 @@ def predict_compaction(
     drop in context (a compaction or /clear resets the trend, so older points would only
     flatten the slope). The projection starts from the newest sample, moved forward to
     `now`, so a dashboard that polls between turns does not keep promising the same time.
+    Samples whose context was unknown (None) carry no information about the rate: skipped.
     """
-    points = sorted((_utc(t), int(v)) for t, v in samples)
+    points = sorted((_utc(t), int(v)) for t, v in samples if v is not None)
     if not points:
         return None
     start = 0

@@ -310,3 +310,14 @@ def test_health_imports_no_heavy_modules():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_predict_compaction_skips_samples_with_unknown_context():
+    from datetime import UTC, datetime, timedelta
+
+    from llm_sessions.core.health import predict_compaction
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    samples = [(t0, 100_000), (t0 + timedelta(minutes=1), None), (t0 + timedelta(minutes=2), 110_000)]
+    eta = predict_compaction(samples, 130_000, t0 + timedelta(minutes=2))
+    assert eta is not None and timedelta(minutes=3) <= eta <= timedelta(minutes=5)
