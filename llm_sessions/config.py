@@ -53,6 +53,7 @@ FIELDS: tuple[Field, ...] = (
     Field("health", "reserved_output_tokens", 20000, "output tokens the assistant reserves inside the window"),
     Field("alerts", "bell", False, "ring the terminal bell on an alert"),
     Field("alerts", "compaction_minutes", 10.0, "warn when auto-compaction is predicted within this many minutes"),
+    Field("alerts", "repeat_seconds", 120.0, "seconds before the same alert for the same session toasts again"),
     Field("export", "budget_tokens", 8000, "token budget of an exported resume brief"),
     Field("pricing", "file", "", "a JSON price table merged over the bundled one"),
     Field("aider", "repos", "", "repositories whose .aider.chat.history.md to read, separated by the OS path separator"),

@@ -48,10 +48,11 @@ class DemoSession:
 
 
 DEFAULT_SESSIONS: tuple[DemoSession, ...] = (
-    DemoSession("claude", "d3m0c1a0-0000-4000-8000-000000000001", "webshop", 1.5, 1),
-    DemoSession("claude", "d3m0c1a0-0000-4000-8000-000000000002", "ml-pipeline", 0.8, 2),
-    DemoSession("codex", "d3m0c0de-0000-4000-8000-000000000003", "api-gateway", 2.0, 3),
-    DemoSession("codex", "d3m0c0de-0000-4000-8000-000000000004", "notes", 4.0, 4),
+    # Ids differ in their first characters: the table shows an 8-character prefix.
+    DemoSession("claude", "1c1a0de0-d3m0-4000-8000-000000000001", "webshop", 1.5, 1),
+    DemoSession("claude", "2c1a0de0-d3m0-4000-8000-000000000002", "ml-pipeline", 0.8, 2),
+    DemoSession("codex", "3c0dex00-d3m0-4000-8000-000000000003", "api-gateway", 2.0, 3),
+    DemoSession("codex", "4c0dex00-d3m0-4000-8000-000000000004", "notes", 4.0, 4),
 )
 
 Command = Callable[[DemoSession, Path, Path], Sequence[str]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from llm_sessions.core.models import Session, Snapshot
@@ -86,4 +86,30 @@ def detect_alerts(
     return alerts
 
 
-__all__ = ["Alert", "AlertKind", "detect_alerts"]
+class AlertThrottle:
+    """Drops repeats of the same alert for the same session within `cooldown`.
+
+    A session that finishes a turn every minute crosses into "waiting" every minute; with
+    ten sessions that is a toast every few seconds, which teaches users to ignore toasts.
+    The row stays flagged either way; only the toast and the bell are rationed.
+    """
+
+    def __init__(self, cooldown: timedelta) -> None:
+        self.cooldown = cooldown
+        self._last: dict[tuple[str, str], datetime] = {}
+
+    def filter(self, alerts: list[Alert], now: datetime) -> tuple[list[Alert], list[Alert]]:
+        """(alerts to announce, alerts only to flag)."""
+        loud, quiet = [], []
+        for a in alerts:
+            key = (a.session_id, a.kind)
+            last = self._last.get(key)
+            if last is not None and now - last < self.cooldown:
+                quiet.append(a)
+                continue
+            self._last[key] = now
+            loud.append(a)
+        return loud, quiet
+
+
+__all__ = ["Alert", "AlertKind", "AlertThrottle", "detect_alerts"]

@@ -28,7 +28,7 @@ from textual.worker import Worker, WorkerState
 
 import llm_sessions
 from llm_sessions.core import actions
-from llm_sessions.core.alerts import Alert, detect_alerts
+from llm_sessions.core.alerts import Alert, AlertThrottle, detect_alerts
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.summary import Summary, TokenRate, summarize
 from llm_sessions.ui.commands import SessionCommands
@@ -87,6 +87,7 @@ class LLMSessionApp(App[None]):
         tmux_args: Sequence[str] = (),
     ) -> None:
         super().__init__()
+        self._throttle = AlertThrottle(timedelta(seconds=settings.alerts_repeat_seconds))
         self.monitor = monitor
         self.settings = settings
         self.clock = clock
@@ -196,10 +197,12 @@ class LLMSessionApp(App[None]):
     # ---- alerts ------------------------------------------------------------------------
 
     def _raise_alerts(self, alerts: Sequence[Alert]) -> None:
+        loud, _quiet = self._throttle.filter(list(alerts), self.clock())
         for alert in alerts:
             self.flagged.add(alert.session_id)
+        for alert in loud:
             self.notify(alert.message, severity=alert.severity, timeout=6)
-        if alerts and self.settings.alerts_bell:
+        if loud and self.settings.alerts_bell:
             self.bell()
 
     def mark_seen(self, session_id: str) -> None:

@@ -70,3 +70,17 @@ def test_health_none_is_ignored():
     s = session(SID).with_(health=None)
     assert detect_alerts(snapshot([s]), snapshot([s.with_(health=health(10))])) != []
     assert detect_alerts(snapshot([s]), snapshot([s])) == []
+
+
+def test_throttle_rations_repeats_per_session_and_kind():
+    from datetime import UTC, datetime, timedelta
+
+    from llm_sessions.core.alerts import Alert, AlertThrottle
+
+    t = AlertThrottle(timedelta(seconds=120))
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    a, b = Alert("s1", "waiting", "s1 waits"), Alert("s2", "waiting", "s2 waits")
+    assert t.filter([a, b], now) == ([a, b], [])
+    assert t.filter([a], now + timedelta(seconds=30)) == ([], [a])
+    assert t.filter([Alert("s1", "critical", "x")], now + timedelta(seconds=30))[0]  # another kind is news
+    assert t.filter([a], now + timedelta(seconds=121)) == ([a], [])
