@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 def parse_ts(value: str | int | float | None) -> datetime | None:
     """Parse what the assistants write; None for anything unparseable (never raises)."""
-    if value is None or value == "":
+    if value is None or value == "" or isinstance(value, bool):
         return None
     try:
         if isinstance(value, (int, float)):
             # Seconds or milliseconds since the epoch.
             return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
-        dt = datetime.fromisoformat(value)
+        dt = datetime.fromisoformat(value.strip())
     except (ValueError, OverflowError, OSError, TypeError):
         return None
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)

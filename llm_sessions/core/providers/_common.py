@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from llm_sessions.core.tailer import Cursor, needs_reset, read_lines
+from llm_sessions.core.timeparse import parse_ts
+
 #: Looks up a model's context window; the monitor passes the pricing table's lookup.
 WindowLookup = Callable[[str | None], int | None]
-
-MAX_LINE_BYTES = 16 * 1024 * 1024
-
 
 def stat_key(path: Path | str) -> tuple[int, int, int] | None:
     """(inode, size, mtime_ns): what must change for a file to need another look."""
@@ -30,36 +30,22 @@ def stat_key(path: Path | str) -> tuple[int, int, int] | None:
 
 
 class LineTail:
-    """Complete lines appended to one file since the last call."""
+    """Complete lines appended to one file since the last call (a `tailer.Cursor` per file)."""
 
-    __slots__ = ("path", "offset", "inode", "pending")
+    __slots__ = ("path", "cursor")
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.offset = 0
-        self.inode: int | None = None
-        self.pending = b""
+        self.cursor: Cursor | None = None
 
     def read(self, key: tuple[int, int, int]) -> tuple[list[bytes], bool]:
         """(new complete lines, restarted). `restarted` means the file was truncated or
         replaced and the caller must drop what it built from earlier lines."""
-        inode, size, _ = key
-        restarted = False
-        if self.inode is not None and (inode != self.inode or size < self.offset):
-            self.offset, self.pending, restarted = 0, b"", True
-        self.inode = inode
-        if size == self.offset:
-            return [], restarted
-        with open(self.path, "rb") as fh:
-            fh.seek(self.offset)
-            chunk = fh.read(size - self.offset)
-        self.offset += len(chunk)
-        data = self.pending + chunk
-        lines = data.split(b"\n")
-        self.pending = lines.pop()
-        if len(self.pending) > MAX_LINE_BYTES:  # never buffer an unbounded "line"
-            self.pending = b""
-        return [line for line in lines if line.strip()], restarted
+        st = os.stat(self.path)
+        restarted = self.cursor is not None and needs_reset(self.cursor, st)
+        if self.cursor is None or restarted:
+            self.cursor = Cursor()
+        return [line for line in read_lines(str(self.path), self.cursor, st) if line.strip()], restarted
 
 
 def refresh(path: Path, state: Any, read: Callable[[Path, Any, tuple[int, int, int]], None], problems: list[str]) -> bool:
@@ -88,24 +74,7 @@ def loads(line: bytes | str) -> Any:
         return None
 
 
-def parse_time(value: Any) -> datetime | None:
-    """ISO 8601 (with `Z`) or epoch seconds/milliseconds -> aware UTC datetime."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        seconds = value / 1000 if value > 1e11 else value
-        try:
-            return datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    if isinstance(value, str) and value:
-        text = value.strip().replace("Z", "+00:00")
-        try:
-            dt = datetime.fromisoformat(text)
-        except ValueError:
-            return None
-        return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-    return None
+parse_time = parse_ts
 
 
 def mtime(path: Path | str) -> datetime | None:
