@@ -102,6 +102,7 @@ class LLMSessionApp(App[None]):
         self._gate = PollGate()
         self._timer: Timer | None = None
         self._rate = TokenRate()
+        self._watching: tuple[Path, ...] = ()
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -109,8 +110,7 @@ class LLMSessionApp(App[None]):
         from llm_sessions.ui.screens.sessions import SessionsScreen
 
         self.push_screen(SessionsScreen())
-        self.request_poll()
-        self._watch_files()
+        self.request_poll()  # the first SnapshotReady also starts the file watcher
 
     def request_poll(self) -> None:
         """Ask for a poll; coalesces with one already running, ignored while paused."""
@@ -142,7 +142,8 @@ class LLMSessionApp(App[None]):
             current_eta=etas,
             compaction_minutes=self.settings.alerts_compaction_minutes,
         )
-        self.post_message(SnapshotReady(snap, etas, tuple(alerts), (time.perf_counter() - started) * 1000))
+        watch = tuple(self.monitor.watch_paths())
+        self.post_message(SnapshotReady(snap, etas, tuple(alerts), (time.perf_counter() - started) * 1000, watch))
 
     def _predict(self, snap: Snapshot) -> dict[str, timedelta | None]:
         if self.predictor is None:
@@ -164,6 +165,9 @@ class LLMSessionApp(App[None]):
             self.summary = summarize(message.snapshot, self.clock(), self._rate.add(message.snapshot))
             self._raise_alerts(message.alerts)
             self.snapshot = message.snapshot
+        if message.watch != self._watching:
+            self._watching = message.watch
+            self._watch_files(message.watch)
         self._poll_finished()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -185,11 +189,14 @@ class LLMSessionApp(App[None]):
             self._timer = self.set_timer(self.settings.general_refresh_seconds, self.request_poll)
 
     @work(exclusive=True, exit_on_error=False, group="watch")
-    async def _watch_files(self) -> None:
-        """Each batch of transcript changes asks for one poll (coalesced by the gate)."""
+    async def _watch_files(self, paths: tuple[Path, ...]) -> None:
+        """Each batch of transcript changes asks for one poll (coalesced by the gate).
+
+        Restarted (exclusive) whenever the set of existing folders changes, so an assistant
+        installed while the dashboard runs is watched too, not only polled.
+        """
         from llm_sessions.core.watch import changes
 
-        paths = self.monitor.watch_paths()
         async for _batch in changes(paths):
             self.request_poll()
 

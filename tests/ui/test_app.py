@@ -250,3 +250,36 @@ async def test_summary_counts_cost_and_rate(tmp_path):
         assert "2 working" in text and "1 waiting" in text
         assert "$12.01 today" in text
         assert "3.0k tok/min" in text
+
+
+async def test_a_folder_that_appears_later_is_watched_too(tmp_path):
+    later = tmp_path / "codex-sessions"
+    monitor = FakeMonitor()
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert app._watching == ()
+        later.mkdir()
+        monitor._watch.append(later)
+        app.request_poll()
+        await pilot.pause()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app._watching:
+                break
+        assert app._watching == (later,)
+        await pilot.pause(0.5)  # let awatch start before the write
+        polls = monitor.polls
+        (later / "rollout.jsonl").write_text("{}\n")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if monitor.polls > polls:
+                break
+        assert monitor.polls > polls
+
+
+async def test_demo_flag_is_shown_in_the_header(tmp_path):
+    app = make_app(tmp_path, demo=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert "DEMO" in str(sessions_screen(app).query_one("#summary").render())

@@ -98,7 +98,7 @@ class DetailScreen(Screen):
             lines = []
             for heading, items in extra.items():
                 lines.append(f"[b]{esc(heading)}[/b]")
-                lines.extend(f"  {esc(str(item))}" for item in items) if items else lines.append("  -")
+                lines.extend(f"  {esc(str(item))}" for item in items or ["-"])
             self.query_one("#transcript", Static).update("\n".join(lines))
 
     def _render_eta(self) -> None:

@@ -9,6 +9,7 @@ side pane.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -172,8 +173,6 @@ class SessionsScreen(Screen):
 
     def refresh_rows(self) -> None:
         """Bring the table in line with the app's snapshot by key, keeping the cursor's session."""
-        import time
-
         started = time.perf_counter()
         snap = self.app.snapshot
         self._update_summary()
