@@ -70,3 +70,11 @@ def test_health_none_is_ignored():
     s = session(SID).with_(health=None)
     assert detect_alerts(snapshot([s]), snapshot([s.with_(health=health(10))])) != []
     assert detect_alerts(snapshot([s]), snapshot([s])) == []
+
+
+def test_awaiting_user_counts_as_waiting():
+    a = snapshot([session(SID)])
+    b = snapshot([session(SID).with_(awaiting_user=True)])
+    assert kinds(detect_alerts(a, b)) == [(SID, "waiting")]
+    both = snapshot([session(SID, state="waiting").with_(awaiting_user=True)])
+    assert detect_alerts(b, both) == []
