@@ -228,6 +228,7 @@ class LLMSessionApp(App[None]):
         self.paused = not self.paused
         if self.paused:
             self._cancel_timer()
+            self._gate.owed = False  # a request made before pausing must not poll while paused
             self.notify("updates paused (p resumes)", timeout=2)
         else:
             self.notify("updates resumed", timeout=2)

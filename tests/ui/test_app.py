@@ -283,3 +283,16 @@ async def test_demo_flag_is_shown_in_the_header(tmp_path):
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         assert "DEMO" in str(sessions_screen(app).query_one("#summary").render())
+
+
+def test_eta_text_says_why_there_is_no_number():
+    from datetime import timedelta
+
+    from llm_sessions.ui.screens.detail import eta_text
+
+    assert "no auto-compaction point" in eta_text(None, compacts=False, predicting=True, has_history=True)
+    assert "not available" in eta_text(None, compacts=True, predicting=False, has_history=True)
+    assert "not enough history" in eta_text(None, compacts=True, predicting=True, has_history=False)
+    assert "no auto-compaction predicted" in eta_text(None, compacts=True, predicting=True, has_history=True)
+    assert "now" in eta_text(timedelta(0), compacts=True, predicting=True, has_history=True)
+    assert "~12m" in eta_text(timedelta(minutes=12), compacts=True, predicting=True, has_history=True)
