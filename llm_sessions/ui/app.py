@@ -97,7 +97,6 @@ class LLMSessionApp(App[None]):
         self.etas: dict[str, timedelta | None] = {}
         self.flagged: set[str] = set()
         self.summary: Summary | None = None
-        self.last_poll_ms = 0.0
         self.last_error: str | None = None
         self._gate = PollGate()
         self._timer: Timer | None = None
@@ -158,7 +157,7 @@ class LLMSessionApp(App[None]):
         return out
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
-        self.last_poll_ms = message.elapsed_ms
+        self.log.debug(f"poll {message.elapsed_ms:.1f} ms, {len(message.snapshot.sessions)} sessions")
         self.last_error = None
         with self.batch_update():
             self.etas = message.etas
