@@ -55,6 +55,7 @@ FIELDS: tuple[Field, ...] = (
     Field("alerts", "compaction_minutes", 10.0, "warn when auto-compaction is predicted within this many minutes"),
     Field("export", "budget_tokens", 8000, "token budget of an exported resume brief"),
     Field("pricing", "file", "", "a JSON price table merged over the bundled one"),
+    Field("aider", "repos", "", "repositories whose .aider.chat.history.md to read, separated by the OS path separator"),
 )
 
 

@@ -75,6 +75,12 @@ def demo_env(home: Path, base: Mapping[str, str] | None = None) -> dict[str, str
     env = {k: v for k, v in (os.environ if base is None else base).items() if k not in _OVERRIDES}
     env["HOME"] = str(home)
     env["LLM_SESSION_HOME"] = str(home / ".llm-session")
+    # The children run `python -m llm_sessions.synth.live` from a project folder: make sure
+    # they import this very package, installed or not (a source checkout has no .pth entry).
+    import llm_sessions
+
+    here = str(Path(llm_sessions.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH", "")) if p)
     return env
 
 

@@ -1,6 +1,36 @@
-"""Health of a session: a pure function of the session, the settings and the clock."""
+"""Health of a session: a pure function of the session, the settings and the clock.
+
+Four components, each 0-100 with a one-line reason a person can act on, combined as a
+weighted mean (weights from settings):
+
+- tokens: context fill against the auto-compaction point, not the raw window, because
+  compaction is what actually interrupts work (Claude compacts near 167k of 200k);
+- duration: long sessions drift and get expensive, so age lowers the score after a grace;
+- activity: long idle time, or a session that ended badly;
+- errors: API errors and failed tool results among the recent turns.
+
+Pure means no clock, file or settings lookups of its own: the caller passes `now`, so the
+same inputs always give the same report and tests need no frozen time. Stdlib only: this
+runs on the CLI's fast `health` path.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from llm_sessions.core.models import HealthComponent, HealthReport, Session, Status
+
+NEUTRAL = 50
+"""Score for a component the session gives no data for: neither reassuring nor alarming."""
+
+API_ERROR_PENALTY = 25
+TOOL_ERROR_PENALTY = 12
+SAFE_FILL = 0.5
+"""Below half of the compaction point the tokens score is full; above it falls ever faster."""
+IDLE_FLOOR = 20
+ENDED_SCORES = {"clean": 100, "mid-turn": 60, "error": 25}
 
 
 def compaction_point(window: int, reserved_output: int, buffer: int) -> int:
@@ -10,3 +40,245 @@ def compaction_point(window: int, reserved_output: int, buffer: int) -> int:
     matches what third-party analyses of Claude Code report.
     """
     return max(0, window - reserved_output - buffer)
+
+
+def _k(tokens: int) -> str:
+    if tokens >= 1_000_000:
+        return f"{tokens / 1_000_000:.2f}M".replace(".00M", "M")
+    if tokens >= 1000:
+        return f"{round(tokens / 1000)}k"
+    return str(tokens)
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h {minutes:02d}m"
+    return f"{hours // 24}d {hours % 24}h"
+
+
+def _hours(value: float) -> str:
+    return f"{value:g}h"
+
+
+def _utc(dt: datetime) -> datetime:
+    """Naive datetimes are taken as UTC, so mixed inputs never raise on subtraction."""
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt
+
+
+def _clamp(value: float) -> int:
+    return int(max(0, min(100, round(value))))
+
+
+def compact_limit(session: Session, settings: Any) -> int | None:
+    """The token count where this session auto-compacts (or, failing that, its window)."""
+    ctx = session.context
+    if ctx is None or ctx.window <= 0:
+        return None
+    if ctx.compact_at:
+        return ctx.compact_at
+    point = compaction_point(ctx.window, settings.health_reserved_output_tokens, settings.health_compact_buffer_tokens)
+    return point if point > 0 else ctx.window
+
+
+def tokens_component(session: Session, settings: Any) -> HealthComponent:
+    """Full while comfortably below the compaction point, steeply lower near it, 0 past it."""
+    weight = float(settings.health_weight_tokens)
+    ctx = session.context
+    limit = compact_limit(session, settings)
+    if ctx is None or limit is None:
+        return HealthComponent("tokens", NEUTRAL, weight, "context fill unknown for this session (neutral score)")
+    fill = ctx.used / limit
+    if fill <= SAFE_FILL:
+        score = 100
+    elif fill >= 1:
+        score = 0
+    else:
+        # 1 - x^2 over the upper half: gentle at first, steep in the last stretch
+        # (70% -> 84, 85% -> 51, 95% -> 19).
+        x = (fill - SAFE_FILL) / (1 - SAFE_FILL)
+        score = _clamp(100 * (1 - x * x))
+        score = min(score, 99)  # anything above the safe band is below full marks
+    what = "auto-compact point" if ctx.compact_at or limit != ctx.window else "window"
+    est = " (estimated)" if not ctx.exact else ""
+    reason = f"context {_k(ctx.used)} of {_k(limit)} {what} ({round(100 * fill)}%){est}"
+    if fill >= 1:
+        reason += ": compaction due now"
+    return HealthComponent("tokens", score, weight, reason)
+
+
+def duration_component(session: Session, settings: Any, now: datetime) -> HealthComponent:
+    """Full until the grace period, then linear down to 0 at `duration_zero_hours`."""
+    weight = float(settings.health_weight_duration)
+    grace = float(settings.health_duration_grace_hours)
+    zero = max(float(settings.health_duration_zero_hours), grace)
+    if session.started_at is None:
+        return HealthComponent("duration", NEUTRAL, weight, "start time unknown (neutral score)")
+    end = now
+    if session.state == "ended" and session.last_activity is not None:
+        end = session.last_activity  # an ended session stops ageing
+    age = max(timedelta(0), _utc(end) - _utc(session.started_at))
+    hours = age.total_seconds() / 3600
+    if hours <= grace:
+        score = 100
+    elif hours >= zero or zero == grace:
+        score = 0
+    else:
+        score = _clamp(100 * (zero - hours) / (zero - grace))
+    verb = "ran for" if session.state == "ended" else "running for"
+    return HealthComponent(
+        "duration", score, weight, f"{verb} {_span(age)} (full score until {_hours(grace)}, 0 at {_hours(zero)})"
+    )
+
+
+def _last_activity(session: Session) -> datetime | None:
+    times = [m.at for m in session.recent]
+    if session.last_activity is not None:
+        times.append(session.last_activity)
+    return max((_utc(t) for t in times), default=None)
+
+
+def activity_component(session: Session, settings: Any, now: datetime) -> HealthComponent:
+    """Idle time and recent turns for a live session; how it ended for an ended one."""
+    weight = float(settings.health_weight_activity)
+    idle_limit = timedelta(minutes=float(settings.health_idle_minutes))
+    last = _last_activity(session)
+    marks = sorted(session.recent, key=lambda m: _utc(m.at))
+    if session.state == "ended":
+        if not marks:
+            return HealthComponent("activity", NEUTRAL, weight, "ended; no recent turns recorded (neutral score)")
+        final = marks[-1]
+        if final.api_error or final.tool_error:
+            what = "an API error" if final.api_error else "a failed tool call"
+            return HealthComponent("activity", ENDED_SCORES["error"], weight, f"ended right after {what}")
+        if final.kind != "assistant":
+            return HealthComponent(
+                "activity", ENDED_SCORES["mid-turn"], weight, "ended mid-turn, before the assistant replied"
+            )
+        return HealthComponent(
+            "activity", ENDED_SCORES["clean"], weight, f"ended normally after an assistant reply ({len(marks)} recent turns)"
+        )
+    if last is None:
+        return HealthComponent("activity", NEUTRAL, weight, "no activity recorded yet (neutral score)")
+    idle = max(timedelta(0), _utc(now) - last)
+    window_start = _utc(now) - idle_limit
+    recent = sum(1 for m in marks if _utc(m.at) >= window_start)
+    turns = f"{recent} turn{'s' if recent != 1 else ''} in the last {_span(idle_limit)}"
+    if idle <= idle_limit:
+        score = 100
+        state = f"last activity {_span(idle)} ago"
+    else:
+        # linear from 100 at the idle limit to the floor at four times it
+        over = (idle - idle_limit) / (3 * idle_limit) if idle_limit > timedelta(0) else 1.0
+        score = _clamp(max(IDLE_FLOOR, 100 - (100 - IDLE_FLOOR) * over))
+        state = f"idle for {_span(idle)}"
+    if session.awaiting_user:
+        state += ", waiting for your reply"
+    return HealthComponent("activity", score, weight, f"{state}; {turns}")
+
+
+def errors_component(session: Session, settings: Any) -> HealthComponent:
+    """API errors and failed tool results among the last `health_recent_turns` marks."""
+    weight = float(settings.health_weight_errors)
+    n = max(1, int(settings.health_recent_turns))
+    marks = sorted(session.recent, key=lambda m: _utc(m.at))[-n:]
+    if marks:
+        api = sum(1 for m in marks if m.api_error)
+        tool = sum(1 for m in marks if m.tool_error and not m.api_error)
+        scope = f"in the last {len(marks)} turns"
+    else:
+        # No per-turn marks from this provider: the session totals are all we have.
+        api, tool = session.api_errors, session.tool_errors
+        scope = "in the whole session"
+    score = _clamp(100 - API_ERROR_PENALTY * api - TOOL_ERROR_PENALTY * tool)
+    if api == 0 and tool == 0:
+        reason = f"no API errors or failed tool calls {scope}"
+    else:
+        parts = []
+        if api:
+            parts.append(f"{api} API error{'s' if api != 1 else ''}")
+        if tool:
+            parts.append(f"{tool} failed tool call{'s' if tool != 1 else ''}")
+        reason = f"{' and '.join(parts)} {scope}"
+    return HealthComponent("errors", score, weight, reason)
+
+
+def status_for(score: int, settings: Any) -> Status:
+    """healthy at or above `healthy_min`, warning at or above `warning_min`, else critical."""
+    if score >= settings.health_healthy_min:
+        return "healthy"
+    if score >= settings.health_warning_min:
+        return "warning"
+    return "critical"
+
+
+def combine(components: Sequence[HealthComponent]) -> int:
+    """Weighted mean of the component scores; equal weights if every weight is 0."""
+    total = sum(c.weight for c in components)
+    if total <= 0:
+        return _clamp(sum(c.score for c in components) / max(1, len(components)))
+    return _clamp(sum(c.score * c.weight for c in components) / total)
+
+
+def health_report(session: Session, settings: Any, now: datetime) -> HealthReport:
+    """The session's health as of `now`: score, status and the four reasons behind it."""
+    components = (
+        tokens_component(session, settings),
+        duration_component(session, settings, now),
+        activity_component(session, settings, now),
+        errors_component(session, settings),
+    )
+    score = combine(components)
+    return HealthReport(score=score, status=status_for(score, settings), components=components)
+
+
+def predict_compaction(
+    samples: Sequence[tuple[datetime, int]], compact_at: int, now: datetime, last: int = 12
+) -> timedelta | None:
+    """Time until context reaches `compact_at` at the recent burn rate; None if not growing.
+
+    The rate is the least-squares slope over the last `last` samples since the most recent
+    drop in context (a compaction or /clear resets the trend, so older points would only
+    flatten the slope). The projection starts from the newest sample, moved forward to
+    `now`, so a dashboard that polls between turns does not keep promising the same time.
+    """
+    points = sorted((_utc(t), int(v)) for t, v in samples)
+    if not points:
+        return None
+    start = 0
+    for i in range(1, len(points)):
+        if points[i][1] < points[i - 1][1]:
+            start = i
+    points = points[start:][-last:]
+    latest_at, latest = points[-1]
+    if latest >= compact_at:
+        return timedelta(0)
+    if len(points) < 2:
+        return None
+    t0 = points[0][0]
+    xs = [(t - t0).total_seconds() for t, _ in points]
+    ys = [float(v) for _, v in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx <= 0:
+        return None
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx  # tokens per second
+    if slope <= 0:
+        return None
+    seconds = (compact_at - latest) / slope - max(0.0, (_utc(now) - latest_at).total_seconds())
+    return timedelta(seconds=max(0.0, seconds))
+
+
+__all__ = [
+    "compaction_point",
+    "compact_limit",
+    "health_report",
+    "predict_compaction",
+    "status_for",
+    "combine",
+]

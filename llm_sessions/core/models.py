@@ -105,7 +105,11 @@ class RateLimit:
 
 @dataclass(frozen=True, slots=True)
 class ProcessInfo:
-    """The live process behind a session, filled in by discovery."""
+    """The live process behind a session, filled in by discovery.
+
+    `tool` names the assistant the process was recognised as, so a running assistant that
+    has not written a transcript yet can still be shown under the right name.
+    """
 
     pid: int
     pids: tuple[int, ...] = ()
@@ -119,6 +123,7 @@ class ProcessInfo:
     tmux_pane: str | None = None
     match: str = ""
     ambiguous: bool = False
+    tool: str = ""
 
 
 @dataclass(frozen=True, slots=True)

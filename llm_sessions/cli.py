@@ -1,0 +1,406 @@
+"""The `llm-session` command.
+
+Start-up time is part of every answer, so this module imports only Typer at the top; each
+command imports the parts of the core it needs, and only the dashboard imports Textual and
+only commands that keep history import SQLModel. Every failure the user can cause (a broken
+config, an unknown session id, an unreadable database) ends in one line on stderr and a
+non-zero exit code, never a traceback; unexpected errors are logged with their traceback to
+the log file, whose path the one-line message names.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from llm_sessions import __version__
+
+app = typer.Typer(
+    name="llm-session",
+    help="Every AI coding session on this machine: exact tokens, context fill, cost and health.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+config_app = typer.Typer(help="Show or create the configuration file.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+log = logging.getLogger("llm_sessions")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+DbOpt = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL of the history store.")]
+
+
+class UserError(Exception):
+    """A problem to report in one line with exit code `code`."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+# -- shared plumbing ---------------------------------------------------------------------
+
+
+class _LazyFileHandler(logging.FileHandler):
+    """Creates the log folder on the first record, so read-only runs leave nothing behind."""
+
+    def _open(self):
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
+
+
+def _setup_logging(paths) -> Path:
+    logfile = paths.log_dir / "llm-session.log"
+    if not any(isinstance(h, _LazyFileHandler) for h in log.handlers):
+        handler = _LazyFileHandler(logfile, delay=True, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+    return logfile
+
+
+def _context():
+    from llm_sessions.config import ConfigError, load_settings
+    from llm_sessions.paths import app_paths
+
+    paths = app_paths()
+    _setup_logging(paths)
+    try:
+        settings = load_settings(paths.config_file)
+    except ConfigError as exc:
+        raise UserError(str(exc), code=2) from None
+    return paths, settings
+
+
+class _Progress:
+    """A one-line progress meter on stderr for long scans, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, done: int, _total: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.2 or now - self.start < 0.5:
+            return
+        self.last = now
+        self.shown = True
+        rate = done / max(now - self.start, 1e-6) / 1e6
+        sys.stderr.write(f"\rreading transcripts: {done / 1e6:,.0f} MB ({rate:,.0f} MB/s)   ")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.flush()
+
+
+def _monitor(paths, settings, *, discovery: bool):
+    from llm_sessions.core.monitor import Monitor
+
+    disc = None
+    if discovery:
+        disc = _discovery(settings)
+    return Monitor(settings, os.environ, cache_dir=paths.cache_dir, discovery=disc)
+
+
+def _discovery(settings):
+    try:
+        from llm_sessions.core.discovery import Discovery
+    except ImportError:
+        return None
+    return Discovery(os.environ)
+
+
+def _snapshot(running_only: bool, progress: bool = True):
+    paths, settings = _context()
+    mon = _monitor(paths, settings, discovery=running_only)
+    meter = _Progress(progress)
+    try:
+        snap = mon.poll(progress=meter) if running_only else mon.scan_files(progress=meter)
+    finally:
+        meter.close()
+    for problem in snap.problems:
+        log.info("scan: %s", problem)
+    return snap, settings
+
+
+def _emit_json(data) -> None:
+    import msgspec
+
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(data), indent=2).decode() + "\n")
+
+
+# -- formatting for people -----------------------------------------------------------------
+
+
+def _k(n: int | None) -> str:
+    if n is None:
+        return "-"
+    for unit, size in (("M", 1_000_000), ("k", 1_000)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return str(n)
+
+
+def _short_path(p: str | None, width: int = 28) -> str:
+    if not p:
+        return "-"
+    home = os.path.expanduser("~")
+    if p.startswith(home):
+        p = "~" + p[len(home) :]
+    return p if len(p) <= width else "…" + p[-(width - 1) :]
+
+
+def _table(sessions) -> str:
+    header = f"{'ID':<9} {'TOOL':<7} {'STATE':<8} {'CONTEXT':>15} {'TOKENS':>8} {'COST':>9} {'HEALTH':>12} {'MODEL':<20} CWD"
+    rows = [header]
+    for s in sessions:
+        ctx = f"{_k(s.context.used)}/{_k(s.context.window)} {s.context.percent:>3.0f}%" if s.context else "-"
+        cost = f"${s.cost_usd:,.2f}" if s.cost_usd is not None else "-"
+        health = f"{s.health.score} {s.health.status}" if s.health else "-"
+        tokens = _k(s.usage.total) + ("" if s.usage.exact else "~")
+        rows.append(
+            f"{s.id[:8]:<9} {s.tool:<7} {s.state:<8} {ctx:>15} {tokens:>8} {cost:>9} {health:>12} {(s.model or '-')[:20]:<20} {_short_path(s.cwd)}"
+        )
+    return "\n".join(rows)
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    demo: Annotated[bool, typer.Option("--demo", help="Open the dashboard on simulated sessions.")] = False,
+    db: DbOpt = None,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    """With no command: open the dashboard."""
+    if version:
+        sys.stdout.write(f"llm-session {__version__}\n")
+        raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        _dashboard(demo=demo, db=db)
+
+
+@app.command()
+def monitor(
+    demo: Annotated[bool, typer.Option("--demo", help="Simulated sessions.")] = False,
+    db: DbOpt = None,
+) -> None:
+    """Open the live dashboard (the same as running llm-session with no command)."""
+    _dashboard(demo=demo, db=db)
+
+
+@app.command()
+def demo(db: DbOpt = None) -> None:
+    """Open the dashboard on simulated sessions that write real transcripts."""
+    _dashboard(demo=True, db=db)
+
+
+def _dashboard(demo: bool, db: str | None) -> None:
+    from llm_sessions.dashboard import run_dashboard
+
+    paths, settings = _context()
+    if not sys.stdout.isatty():
+        raise UserError("the dashboard needs a terminal; for scripts use `llm-session list --json`", code=2)
+    run_dashboard(paths, settings, demo=demo, db_url=db, open_store=open_store)
+
+
+@app.command("list")
+def list_(
+    all_: Annotated[bool, typer.Option("--all", "-a", help="Every session in the transcripts, running or not.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Running sessions (with --all: every session found in the transcripts)."""
+    from llm_sessions.core.report import session_dict
+
+    snap, _ = _snapshot(running_only=not all_)
+    sessions = [s for s in snap.sessions if all_ or s.process is not None]
+    if as_json:
+        _emit_json([session_dict(s) for s in sessions])
+        return
+    if not sessions:
+        where = ", ".join(snap.searched) or "nowhere"
+        hint = "" if all_ else " (try --all for sessions that are not running)"
+        sys.stdout.write(f"No {'running ' if not all_ else ''}session found{hint}. Looked in: {where}\n")
+        return
+    sys.stdout.write(_table(sessions) + "\n")
+
+
+@app.command()
+def health(
+    session_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="A session id or a unique prefix of one.")] = None,
+    all_: Annotated[bool, typer.Option("--all", "-a", help="Every session, not only running ones.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The health score of a session (or of every running session), with each component's reason."""
+    from llm_sessions.core.report import Ambiguous, NotFound, find_session, session_dict
+
+    snap, _ = _snapshot(running_only=session_id is None and not all_)
+    if session_id is not None:
+        try:
+            sessions = [find_session(snap.sessions, session_id)]
+        except (Ambiguous, NotFound) as exc:
+            raise UserError(str(exc), code=2) from None
+    else:
+        sessions = [s for s in snap.sessions if all_ or s.process is not None]
+    if as_json:
+        out = [
+            {"id": s.id, "tool": s.tool, "health": s.health.as_dict(reasons=True) if s.health else None}
+            | {k: v for k, v in session_dict(s).items() if k in ("state", "context", "last_activity", "started_at")}
+            for s in sessions
+        ]
+        _emit_json(out[0] if session_id is not None else out)
+        return
+    if not sessions:
+        sys.stdout.write("No running session found (try --all, or give a session id).\n")
+        return
+    for s in sessions:
+        h = s.health
+        sys.stdout.write(f"{s.id}  {s.tool}  {_short_path(s.cwd, 40)}\n")
+        if h is None:
+            sys.stdout.write("  no health score\n\n")
+            continue
+        sys.stdout.write(f"  health {h.score}/100  {h.status}\n")
+        for c in h.components:
+            sys.stdout.write(f"  {c.name:<9} {c.score:>3}  (weight {c.weight:g})  {c.reason}\n")
+        sys.stdout.write("\n")
+
+
+def open_store(paths, settings, db: str | None):
+    """The history store, or a one-line error (locked, unreachable, not a database)."""
+    from llm_sessions.core.store import Store, StoreBusy, StoreError
+
+    try:
+        store = Store.open(db or settings.general_db_url or None, paths.data_dir)
+    except StoreBusy as exc:
+        raise UserError(f"{exc} (another llm-session may be writing; try again)", code=3) from None
+    except StoreError as exc:
+        raise UserError(str(exc), code=3) from None
+    for warning in store.warnings:
+        sys.stderr.write(f"llm-session: warning: {warning}\n")
+    return store
+
+
+@app.command()
+def history(
+    session_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="Show the samples of one session.")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sessions and samples kept in the store (it is refreshed from the transcripts first)."""
+    from llm_sessions.core.report import Ambiguous, NotFound, find_session
+    from llm_sessions.core.store import StoreError
+    from llm_sessions.core.timeparse import iso
+
+    paths, settings = _context()
+    store = open_store(paths, settings, db)
+    try:
+        from llm_sessions.core.monitor import Monitor
+
+        mon = Monitor(settings, os.environ, cache_dir=paths.cache_dir, store=store)
+        snap = mon.scan_files()
+        if session_id is None:
+            rows = store.known_sessions()
+            if as_json:
+                _emit_json([{k: iso(v) if hasattr(v, "isoformat") else v for k, v in r.items()} for r in rows])
+                return
+            sys.stdout.write(f"{'ID':<9} {'TOOL':<7} {'LAST ACTIVITY':<20} {'TOKENS':>8} {'COST':>9}  CWD\n")
+            for r in rows:
+                last = iso(r.get("last_activity")) or "-"
+                cost = f"${r['cost_usd']:,.2f}" if r.get("cost_usd") is not None else "-"
+                total = sum(r.get(k) or 0 for k in ("input_tokens", "output_tokens", "cache_creation_tokens", "cache_read_tokens"))
+                sys.stdout.write(f"{r['id'][:8]:<9} {r.get('tool') or '-':<7} {last[:19]:<20} {_k(total):>8} {cost:>9}  {_short_path(r.get('cwd'))}\n")
+            return
+        known = list(snap.sessions)
+        try:
+            sid = find_session(known, session_id).id
+        except NotFound:
+            ids = [r["id"] for r in store.known_sessions() if r["id"].startswith(session_id)]
+            if len(ids) != 1:
+                raise UserError(f"no session id starts with '{session_id}'" if not ids else f"session id '{session_id}' is ambiguous", code=2) from None
+            sid = ids[0]
+        except Ambiguous as exc:
+            raise UserError(str(exc), code=2) from None
+        samples = store.samples(sid)
+        if as_json:
+            _emit_json({"id": sid, "samples": [
+                {"at": iso(x.at), "context_used": x.context_used, "tokens_total": x.tokens_total, "cost_usd": x.cost_usd}
+                for x in samples]})
+            return
+        sys.stdout.write(f"{sid}: {len(samples)} sample(s)\n")
+        for x in samples:
+            cost = f"${x.cost_usd:,.4f}" if x.cost_usd is not None else "-"
+            sys.stdout.write(f"  {iso(x.at)}  context {_k(x.context_used):>7}  tokens {_k(x.tokens_total):>8}  {cost}\n")
+    except StoreError as exc:
+        raise UserError(str(exc), code=3) from None
+    finally:
+        store.close()
+
+
+@config_app.command("init")
+def config_init(force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False) -> None:
+    """Write config.toml with every default, commented."""
+    from llm_sessions.config import write_default_config
+    from llm_sessions.paths import app_paths
+
+    path = app_paths().config_file
+    if write_default_config(path, force=force):
+        sys.stdout.write(f"wrote {path}\n")
+    else:
+        raise UserError(f"{path} exists; use --force to overwrite it", code=1)
+
+
+@config_app.command("show")
+def config_show(as_json: JsonOpt = False) -> None:
+    """The effective settings and where each value came from."""
+    from llm_sessions.config import settings_rows
+
+    paths, settings = _context()
+    rows = settings_rows(settings)
+    if as_json:
+        _emit_json({"file": str(paths.config_file), "exists": paths.config_file.exists(), "settings": rows})
+        return
+    sys.stdout.write(f"config file: {paths.config_file}{'' if paths.config_file.exists() else ' (not created; defaults apply)'}\n")
+    width = max(len(r["key"]) for r in rows)
+    for r in rows:
+        sys.stdout.write(f"{r['key']:<{width}}  {r['value']!r:<12}  {r['source']}\n")
+
+
+@config_app.command("path")
+def config_path() -> None:
+    """Print where the config file lives."""
+    from llm_sessions.paths import app_paths
+
+    sys.stdout.write(f"{app_paths().config_file}\n")
+
+
+def main() -> None:
+    """Entry point: run Typer, turning user errors into one line and an exit code."""
+    try:
+        app()
+    except UserError as exc:
+        sys.stderr.write(f"llm-session: {exc}\n")
+        sys.exit(exc.code)
+    except KeyboardInterrupt:
+        sys.stderr.write("llm-session: interrupted\n")
+        sys.exit(130)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except Exception as exc:  # last resort: keep the traceback in the log, not on screen
+        log.exception("unexpected error")
+        sys.stderr.write(f"llm-session: unexpected error: {exc} (details in the log file)\n")
+        sys.exit(1)

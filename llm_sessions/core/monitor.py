@@ -1,0 +1,195 @@
+"""Monitor.poll() -> Snapshot: the one entry point the CLI and the UI call.
+
+A poll asks every provider for its sessions (each re-reads only what changed), attaches the
+live process found by discovery, derives the state and the health score, and freezes the
+lot into a Snapshot. The monitor owns the scan cache, so a new process (the next CLI run)
+starts from the previous run's offsets instead of from byte zero.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from llm_sessions.core import scancache
+from llm_sessions.core.health import health_report
+from llm_sessions.core.models import Session, Snapshot
+from llm_sessions.core.pool import ParsePool
+from llm_sessions.core.providers.claude import ClaudeProvider
+from llm_sessions.core.providers.codex import CodexProvider
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes to do)
+
+
+class Monitor:
+    """Builds Snapshots. One poll at a time (a lock guards it); safe to call from a worker."""
+
+    def __init__(
+        self,
+        settings,
+        env: Mapping[str, str] | None = None,
+        *,
+        cache_dir: Path | None = None,
+        store=None,
+        discovery=None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        prices=None,
+    ) -> None:
+        self.settings = settings
+        self.env = dict(os.environ if env is None else env)
+        self.store = store
+        self.discovery = discovery
+        self.clock = clock
+        self._lock = threading.Lock()
+        if prices is None:
+            from llm_sessions.core.pricing import PriceTable
+
+            prices = PriceTable.load(settings.price_overrides, settings.pricing_file or None)
+        self.prices = prices
+        cost = prices.cost
+        self.claude = ClaudeProvider(self.env, settings, cost)
+        self.codex = CodexProvider(self.env, settings, cost)
+        self.providers = [self.claude, self.codex, *self._other_providers(prices)]
+        self._cache_path: Path | None = None
+        self._roots = [str(p) for prov in (self.claude, self.codex) for p in prov.roots()]
+        if cache_dir is not None:
+            self._cache_path = scancache.cache_file(cache_dir, self._roots)
+            data = scancache.load(self._cache_path, self._roots)
+            if data is not None:
+                self.claude.restore(data.claude, data.settled)
+                self.codex.restore(data.codex)
+        self.parsed_bytes = 0
+        self._seen_activity: dict[str, datetime | None] = {}
+        self._saved_settled = self.claude.settled
+
+    def _other_providers(self, prices) -> list:
+        """Gemini, Aider, Cursor and Copilot: smaller histories, re-read per changed file."""
+        from llm_sessions.core.providers.aider import AiderProvider
+        from llm_sessions.core.providers.copilot import CopilotProvider
+        from llm_sessions.core.providers.cursor import CursorProvider
+        from llm_sessions.core.providers.gemini import GeminiProvider
+
+        window = prices.window
+        self.aider = AiderProvider(self.env, self.settings, context_window=window)
+        return [
+            GeminiProvider(self.env, self.settings, context_window=window),
+            self.aider,
+            CursorProvider(self.env, self.settings, context_window=window),
+            CopilotProvider(self.env, self.settings, context_window=window),
+        ]
+
+    def watch_paths(self) -> list[Path]:
+        """Existing folders worth watching; watchfiles cannot watch what does not exist."""
+        out = []
+        for prov in self.providers:
+            for root in prov.roots():
+                p = Path(root)
+                while not p.exists() and p != p.parent:
+                    p = p.parent
+                if p.exists() and p not in out and p != Path(p.anchor):
+                    out.append(p)
+        return out
+
+    def scan_files(self, progress: Progress | None = None, workers: int | None = None) -> Snapshot:
+        """Sessions from the transcripts only (no process table): what `list --all` needs."""
+        with self._lock:
+            return self._poll(progress, workers, live=False)
+
+    def poll(self, progress: Progress | None = None, workers: int | None = None) -> Snapshot:
+        with self._lock:
+            return self._poll(progress, workers, live=True)
+
+    def _poll(self, progress: Progress | None, workers: int | None, live: bool) -> Snapshot:
+        pool = ParsePool(self.settings.general_workers if workers is None else workers)
+        now = self.clock()
+        sessions: list[Session] = []
+        problems: list[str] = []
+        searched: list[str] = []
+        done = [0]
+
+        def tick(n: int) -> None:
+            done[0] += n
+            if progress:
+                progress(done[0], 0)
+
+        for prov in self.providers:
+            try:
+                if prov is self.claude or prov is self.codex:
+                    res = prov.scan(pool=pool, progress=tick if progress else None)
+                else:
+                    res = prov.scan()
+            except Exception as exc:  # one broken provider must not hide the others
+                log.exception("%s provider failed", prov.tool)
+                problems.append(f"{prov.tool}: scan failed: {exc}")
+                continue
+            sessions.extend(res.sessions)
+            problems.extend(res.problems)
+            searched.extend(res.searched)
+        self.parsed_bytes = sum(getattr(prov, "parsed_bytes", 0) for prov in self.providers)
+        if live and self.discovery is not None:
+            sessions, more = self._attach_processes(sessions, now)
+            problems.extend(more)
+        elif live:
+            sessions = [s.with_(state="ended") for s in sessions]
+        sessions = [s.with_(health=health_report(s, self.settings, now)) for s in sessions]
+        sessions.sort(key=lambda s: s.last_activity or datetime.min.replace(tzinfo=UTC), reverse=True)
+        snap = Snapshot(taken_at=now, sessions=tuple(sessions), problems=tuple(problems), searched=tuple(searched))
+        if self.claude.changed or self.codex.changed or self.claude.settled is not self._saved_settled:
+            self.save_cache()
+        if self.store is not None:
+            try:
+                self.store.record_snapshot(snap)
+            except Exception as exc:  # the store is history, never a reason to fail a poll
+                log.warning("cannot record snapshot: %s", exc)
+        return snap
+
+    def _attach_processes(self, sessions: list[Session], now: datetime) -> tuple[list[Session], list[str]]:
+        """Give each session its live process (if any) and a state; add running assistants
+        that have not written a transcript yet, so a fresh session shows at once."""
+        from llm_sessions.core.discovery import session_state
+        from llm_sessions.core.models import ProcessInfo
+
+        result = self.discovery.scan(sessions)
+        cwds = [p.cwd for p in (*result.matches.values(), *result.unmatched) if p.tool == "aider"]
+        if cwds:
+            self.aider.note_cwds(cwds)
+        out = []
+        for s in sessions:
+            proc = result.matches.get(s.id)
+            prev = self._seen_activity.get(s.id)
+            grew = prev is not None and s.last_activity is not None and s.last_activity != prev
+            self._seen_activity[s.id] = s.last_activity
+            out.append(s.with_(process=proc, state=session_state(s, proc, now, grew)))
+        for proc in result.unmatched:
+            placeholder: ProcessInfo = proc
+            out.append(
+                Session(
+                    id=f"{proc.tool or 'unknown'}-pid{proc.pid}",
+                    tool=proc.tool or "claude",
+                    cwd=proc.cwd,
+                    started_at=proc.started_at,
+                    process=placeholder,
+                    state="idle",
+                )
+            )
+        return out, list(result.problems)
+
+    def save_cache(self) -> None:
+        if self._cache_path is None:
+            return
+        self._saved_settled = self.claude.settled
+        scancache.save(
+            self._cache_path,
+            scancache.CacheData(scancache.FORMAT, self._roots, self.claude.state(), self.codex.state(), self.claude.settled),
+        )
+
+    def history(self, session_id: str) -> list:
+        if self.store is None:
+            return []
+        return self.store.samples(session_id)

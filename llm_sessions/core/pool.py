@@ -1,0 +1,72 @@
+"""Parallel cold scans: parse many transcript files in worker processes.
+
+Only worth it for big first scans (hundreds of megabytes); a live poll parses a few
+kilobytes and stays in-process. Files are dealt to workers largest first so the workers
+finish together, and results come back msgpack-encoded, which pickles much faster than
+nested Python objects.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+import msgspec
+
+from llm_sessions.core.providers.claude_parse import ClaudeFile
+
+MIN_BYTES = 48 * 1024 * 1024
+
+_enc = msgspec.msgpack.Encoder()
+_dec = msgspec.msgpack.Decoder(list[ClaudeFile])
+
+
+def _work(batch: list[bytes]) -> tuple[bytes, list[str]]:
+    from llm_sessions.core import tailer
+    from llm_sessions.core.providers.claude import parse_file
+
+    out, problems = [], []
+    for raw in batch:
+        f = msgspec.msgpack.decode(raw, type=ClaudeFile)
+        try:
+            # Stat again here: the file may have grown since the parent listed it.
+            st = os.stat(f.path)
+            if tailer.needs_reset(f.cursor, st):
+                f.reset()
+            out.append(parse_file(f, st))
+        except OSError as exc:
+            problems.append(f"cannot read {f.path}: {exc.strerror or exc}")
+            out.append(f)
+    return _enc.encode(out), problems
+
+
+class ParsePool:
+    """A process pool used for one scan; `workers` 0 means one per core."""
+
+    def __init__(self, workers: int = 0) -> None:
+        self.workers = workers or os.cpu_count() or 1
+
+    def wanted(self, todo_bytes: int) -> bool:
+        return self.workers > 1 and todo_bytes >= MIN_BYTES
+
+    def parse(self, todo, progress, problems: list[str]) -> list[ClaudeFile]:
+        chunks = max(self.workers * 4, 1)
+        batches: list[list] = [[] for _ in range(chunks)]
+        loads = [0] * chunks
+        for f, st in sorted(todo, key=lambda t: t[1].st_size - t[0].cursor.offset, reverse=True):
+            i = loads.index(min(loads))
+            batches[i].append(_enc.encode(f))
+            loads[i] += st.st_size - f.cursor.offset
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        out: list[ClaudeFile] = []
+        with ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method)) as ex:
+            futures = {ex.submit(_work, b): load for b, load in zip(batches, loads) if b}
+            for fut in as_completed(futures):
+                raw, probs = fut.result()
+                out.extend(_dec.decode(raw))
+                problems.extend(probs)
+                if progress:
+                    progress(futures[fut])
+        return out

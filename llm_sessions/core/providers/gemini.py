@@ -1,0 +1,237 @@
+"""Gemini CLI sessions, with the exact token counts its chat recordings carry.
+
+Files: `<gemini dir>/tmp/<project-id>/chats/session-<date>-<id8>.json` (legacy: one JSON
+object with `messages[]`) or `.jsonl` (append log). The append log is replayed the way the
+CLI itself reads it: the first line is the session metadata; a line with an `id` is a
+message, and a message re-appended after an update replaces the earlier copy in place
+(last copy wins, so a turn whose tool calls were updated three times counts once);
+`{"$set": {...}}` patches the metadata (and `$set.messages` replaces the list);
+`{"$rewindTo": id}` drops that message and everything after it (an unknown id clears the
+list). Anything else is skipped and counted in `malformed_lines`, never fatal.
+
+Token mapping. A `gemini` message carries `tokens{input, output, cached, thoughts, tool,
+total}` where `input` is the whole prompt *including* the cached part and `tool` is the
+tool-use prompt. So that `Usage.total` means the same for every assistant:
+
+    input       = input - cached + tool
+    cache_read  = cached
+    output      = output + thoughts      (thinking is billed as output)
+
+which sums to Gemini's own `total`. Context fill is the prompt of the latest turn
+(`input + tool`, cached included) over the model's window when the window is known.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
+from llm_sessions.core.providers._common import LineTail, WindowLookup, as_int, loads, mtime, parse_time, refresh, stat_key
+from llm_sessions.core.providers.base import ScanResult
+from llm_sessions.core.roots import gemini_dir
+
+log = logging.getLogger(__name__)
+RECENT = 50
+
+
+@dataclass(slots=True)
+class _File:
+    key: tuple[int, int, int] | None = None
+    tail: LineTail | None = None
+    meta: dict = field(default_factory=dict)
+    messages: dict[str, dict] = field(default_factory=dict)
+    skipped: int = 0
+    session: Session | None = None
+
+
+def gemini_usage(tokens: Mapping[str, Any]) -> Usage:
+    """One message's `tokens` object as Usage (see the module docstring for the mapping)."""
+    cached = as_int(tokens.get("cached"))
+    prompt = as_int(tokens.get("input"))
+    return Usage(
+        input=max(0, prompt - cached) + as_int(tokens.get("tool")),
+        output=as_int(tokens.get("output")) + as_int(tokens.get("thoughts")),
+        cache_read=cached,
+    )
+
+
+class GeminiProvider:
+    tool = "gemini"
+
+    def __init__(self, env: Mapping[str, str], settings=None, *, context_window: WindowLookup | None = None) -> None:
+        self.env = dict(env)
+        self.settings = settings
+        self.context_window = context_window
+        self.base = gemini_dir(self.env)
+        self._files: dict[str, _File] = {}
+        self._projects_key: tuple | None = None
+        self._projects: dict[str, str] = {}
+        self.parses = 0  # files (re)read, for tests
+
+    def roots(self) -> list[Path]:
+        return [self.base / "tmp"]
+
+    # -------------------------------------------------------------- project names
+    def _project_roots(self) -> dict[str, str]:
+        """project id -> folder, from `projects.json` (newer builds use short slugs) and
+        the sha256 of each folder listed there (older builds name the folder by hash)."""
+        path = self.base / "projects.json"
+        key = stat_key(path)
+        if key == self._projects_key:
+            return self._projects
+        self._projects_key, self._projects = key, {}
+        data = loads(path.read_bytes()) if key else None
+        table = data.get("projects", data) if isinstance(data, dict) else None
+        if isinstance(table, dict):
+            for folder, slug in table.items():
+                if isinstance(folder, str):
+                    if isinstance(slug, str):
+                        self._projects[slug] = folder
+                    self._projects[hashlib.sha256(folder.encode()).hexdigest()] = folder
+        return self._projects
+
+    # -------------------------------------------------------------- scan
+    def scan(self) -> ScanResult:
+        result = ScanResult(searched=[str(p) for p in self.roots()])
+        tmp = self.base / "tmp"
+        if not tmp.is_dir():
+            return result
+        projects = self._project_roots()
+        seen: set[str] = set()
+        for path in sorted(tmp.glob("*/chats/session-*.json*")):
+            if path.suffix not in (".json", ".jsonl"):
+                continue
+            name = str(path)
+            seen.add(name)
+            state = self._files.setdefault(name, _File())
+            if refresh(path, state, self._read, result.problems):
+                state.session = self._session(path, state, projects)
+            if state.session is not None:
+                result.sessions.append(state.session)
+        for gone in self._files.keys() - seen:
+            del self._files[gone]
+        return result
+
+    def _read(self, path: Path, state: _File, key: tuple[int, int, int]) -> None:
+        self.parses += 1
+        if path.suffix == ".json":
+            data = loads(path.read_bytes())
+            state.meta, state.messages, state.skipped = {}, {}, 0
+            if not isinstance(data, dict):
+                state.skipped = 1
+                return
+            state.meta = {k: v for k, v in data.items() if k != "messages"}
+            for msg in data.get("messages") or ():
+                self._add(state, msg)
+            return
+        if state.tail is None:
+            state.tail = LineTail(path)
+        lines, restarted = state.tail.read(key)
+        if restarted:
+            state.meta, state.messages, state.skipped = {}, {}, 0
+        for line in lines:
+            self._apply(state, loads(line))
+
+    def _add(self, state: _File, msg: Any) -> None:
+        if isinstance(msg, dict) and isinstance(msg.get("id"), str):
+            state.messages[msg["id"]] = msg  # a re-appended id keeps its place, last copy wins
+        else:
+            state.skipped += 1
+
+    def _apply(self, state: _File, record: Any) -> None:
+        if not isinstance(record, dict):
+            state.skipped += 1
+            return
+        if isinstance(record.get("$rewindTo"), str):
+            ids = list(state.messages)
+            target = record["$rewindTo"]
+            cut = ids.index(target) if target in ids else 0
+            for mid in ids[cut:]:
+                del state.messages[mid]
+        elif isinstance(record.get("id"), str):
+            self._add(state, record)
+        elif isinstance(record.get("$set"), dict):
+            patch = record["$set"]
+            state.meta.update({k: v for k, v in patch.items() if k != "messages"})
+            if isinstance(patch.get("messages"), list):
+                state.messages = {}
+                for msg in patch["messages"]:
+                    self._add(state, msg)
+        elif not state.meta and ("sessionId" in record or "startTime" in record):
+            state.meta = {k: v for k, v in record.items() if k != "messages"}
+            for msg in record.get("messages") or ():
+                self._add(state, msg)
+        else:
+            state.skipped += 1
+
+    def _session(self, path: Path, state: _File, projects: Mapping[str, str]) -> Session | None:
+        meta = state.meta
+        sid = meta.get("sessionId") if isinstance(meta.get("sessionId"), str) else path.stem
+        usage = Usage()
+        turns = api_errors = tool_errors = 0
+        model = None
+        last_prompt = None
+        recent: list[TurnMark] = []
+        last_time = None
+        last_kind = None
+        last_has_tools = False
+        for msg in state.messages.values():
+            kind = msg.get("type")
+            at = parse_time(msg.get("timestamp"))
+            last_time = at or last_time
+            if kind == "gemini":
+                turns += 1
+                tokens = msg.get("tokens") if isinstance(msg.get("tokens"), dict) else None
+                if tokens:
+                    usage = usage + gemini_usage(tokens)
+                    last_prompt = as_int(tokens.get("input")) + as_int(tokens.get("tool"))
+                if isinstance(msg.get("model"), str):
+                    model = msg["model"]
+                calls = msg.get("toolCalls") if isinstance(msg.get("toolCalls"), list) else []
+                failed = sum(1 for c in calls if isinstance(c, dict) and c.get("status") == "error")
+                tool_errors += failed
+                last_has_tools = bool(calls)
+                if at:
+                    recent.append(TurnMark(at, "assistant", tool_error=failed > 0))
+            elif kind == "user":
+                if at:
+                    recent.append(TurnMark(at, "user"))
+            elif kind == "error":
+                api_errors += 1
+                if at:
+                    recent.append(TurnMark(at, "assistant", api_error=True))
+            if kind in ("gemini", "user", "error"):
+                last_kind = kind
+        cwd = None
+        dirs = meta.get("directories")
+        if isinstance(dirs, list) and dirs and isinstance(dirs[0], str):
+            cwd = dirs[0]
+        else:
+            cwd = projects.get(path.parent.parent.name) or projects.get(str(meta.get("projectHash", "")))
+        context = None
+        window = self.context_window(model) if (self.context_window and model) else None
+        if last_prompt is not None and window:
+            context = ContextFill(used=last_prompt, window=window, source="last turn")
+        return Session(
+            id=sid,
+            tool="gemini",
+            transcript=str(path),
+            cwd=cwd,
+            model=model,
+            title=meta.get("summary") if isinstance(meta.get("summary"), str) else None,
+            started_at=parse_time(meta.get("startTime")),
+            last_activity=parse_time(meta.get("lastUpdated")) or last_time or mtime(path),
+            turns=turns,
+            usage=usage,
+            context=context,
+            api_errors=api_errors,
+            tool_errors=tool_errors,
+            recent=tuple(recent[-RECENT:]),
+            malformed_lines=state.skipped,
+            awaiting_user=last_kind == "gemini" and not last_has_tools,
+        )

@@ -1,0 +1,139 @@
+"""A fake assistant that writes a transcript at human pace, for the dashboard's demo mode.
+
+Run as a child process:
+
+    python -m llm_sessions.synth.live --tool claude --home HOME --cwd CWD --session-id ID \
+        [--pace SECONDS] [--seed N] [--turns N]
+
+It appends one turn every few seconds (jittered) to exactly the path the real assistant
+would use under HOME, flushing every line, so the monitor's tailer, discovery and health see
+a session that behaves like a live one: context grows turn by turn (big file reads), an
+auto-compaction drops it, a tool fails now and then. For Claude it also writes
+HOME/.claude/sessions/<pid>.json as newer builds do and removes it on exit. Codex rollouts
+go to HOME/.codex/sessions/YYYY/MM/DD/ (CODEX_HOME is ignored: HOME is the whole fake). SIGTERM and
+SIGINT end it cleanly (exit status 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from llm_sessions.synth.corpus import claude_project_dir
+from llm_sessions.synth.session import (
+    ClaudeOptions,
+    ClaudeSession,
+    CodexOptions,
+    CodexSession,
+    WallClock,
+)
+
+
+def claude_transcript_path(home: Path, cwd: str, session_id: str) -> Path:
+    """Where Claude Code keeps the transcript of `session_id` started in `cwd`."""
+    return Path(home) / ".claude" / "projects" / claude_project_dir(cwd) / f"{session_id}.jsonl"
+
+
+class _LiveSink:
+    """Appends and flushes each line at once, pausing briefly so a turn streams in."""
+
+    def __init__(self, base: Path, rng: random.Random, pace: float) -> None:
+        self.base = base
+        self.rng = rng
+        self.pace = pace
+        self.handles: dict[str, BinaryIO] = {}
+
+    def __call__(self, rel: str, line: bytes, complete: bool = True) -> None:
+        f = self.handles.get(rel)
+        if f is None:
+            path = self.base / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            f = self.handles[rel] = open(path, "ab")  # noqa: SIM115 - kept open like the real tools
+        f.write(line + b"\n" if complete else line)
+        f.flush()
+        time.sleep(self.pace * self.rng.uniform(0.02, 0.08))
+
+    def close(self) -> None:
+        for f in self.handles.values():
+            f.close()
+        self.handles.clear()
+
+
+def _stop(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    raise SystemExit(0)
+
+
+def _loop(turn, turns: int, pace: float, rng: random.Random) -> None:
+    i = 0
+    while turns <= 0 or i < turns:
+        turn(i)
+        i += 1
+        time.sleep(pace * rng.uniform(0.6, 1.4))
+
+
+def run_claude(home: Path, cwd: str, session_id: str, *, pace: float, seed: int, turns: int) -> None:
+    rng = random.Random(seed)
+    sink = _LiveSink(home / ".claude", rng, pace)
+    opts = ClaudeOptions(turns=max(turns, 1), big_reads=True, tool_error_rate=0.08, compact_at=160_000)
+    session = ClaudeSession(rng, session_id=session_id, cwd=cwd, project_dir=claude_project_dir(cwd), clock=WallClock(),
+                            sink=sink, traps=Counter(), opts=opts)
+    pid_file = home / ".claude" / "sessions" / f"{os.getpid()}.json"
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    started = int(datetime.now(UTC).timestamp() * 1000)
+    pid_file.write_text(json.dumps({"pid": os.getpid(), "sessionId": session_id, "cwd": cwd, "startedAt": started}))
+    try:
+        def turn(i: int) -> None:
+            events = [e for e, p in (("side", 0.1), ("api_error", 0.03), ("meta", 0.05)) if rng.random() < p]
+            session.turn(i, {i: events})
+
+        _loop(turn, turns, pace, rng)
+    finally:
+        sink.close()
+        pid_file.unlink(missing_ok=True)
+
+
+def run_codex(home: Path, cwd: str, session_id: str, *, pace: float, seed: int, turns: int) -> None:
+    rng = random.Random(seed)
+    sink = _LiveSink(home / ".codex", rng, pace)
+    now = datetime.now(UTC)
+    rel = f"sessions/{now:%Y/%m/%d}/rollout-{now:%Y-%m-%dT%H-%M-%S}-{session_id}.jsonl"
+    session = CodexSession(rng, session_id=session_id, cwd=cwd, path=rel, clock=WallClock(), sink=sink, traps=Counter(),
+                           opts=CodexOptions(turns=max(turns, 1), fail_rate=0.08, compact_at=200_000))
+    try:
+        session.start()
+        _loop(lambda i: session.turn(i, error_event=rng.random() < 0.03), turns, pace, rng)
+    finally:
+        sink.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m llm_sessions.synth.live", description=__doc__.split("\n")[0])
+    parser.add_argument("--tool", choices=("claude", "codex"), required=True)
+    parser.add_argument("--home", type=Path, required=True, help="the fake HOME to write under")
+    parser.add_argument("--cwd", required=True, help="the project folder the session pretends to run in")
+    parser.add_argument("--session-id", required=True)
+    parser.add_argument("--pace", type=float, default=4.0, help="mean seconds between turns")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--turns", type=int, default=0, help="stop after this many turns (0: until signalled)")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    run = run_claude if args.tool == "claude" else run_codex
+    try:
+        run(args.home, args.cwd, args.session_id, pace=args.pace, seed=args.seed, turns=args.turns)
+    except SystemExit as e:
+        return int(e.code or 0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

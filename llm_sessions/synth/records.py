@@ -1,0 +1,380 @@
+"""Builders for single transcript records, in the field layout the real assistants write.
+
+Each function returns one plain dict; `dumps` turns it into one compact JSON line. The key
+order follows real Claude Code and Codex CLI transcripts because some readers (ccusage's fast
+path) look for exact byte strings such as `"usage":{` before they parse a line, and a
+generator that spaced its JSON differently would test a format nobody writes.
+
+Nothing here decides *what* happens in a session; `session.py` does that. These builders only
+know the layout, so a format change upstream is a change in one place.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid as _uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+_encoder = msgspec.json.Encoder()
+
+CLAUDE_VERSION = "2.0.76"
+CODEX_VERSION = "0.63.0"
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_HEX = "0123456789abcdef"
+
+
+def dumps(record: Any) -> bytes:
+    """One record as one compact JSON line (no spaces, no newline), like the real tools."""
+    return _encoder.encode(record)
+
+
+def iso(ts: datetime) -> str:
+    """ISO 8601 with milliseconds and `Z`, the timestamp form both tools write."""
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+# ---------------------------------------------------------------- identifiers
+
+
+def new_uuid(rng: random.Random) -> str:
+    """A version-4 UUID drawn from `rng`, so the same seed always gives the same ids."""
+    return str(_uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _b62(rng: random.Random, n: int) -> str:
+    return "".join(rng.choices(_B62, k=n))
+
+
+def message_id(rng: random.Random) -> str:
+    return "msg_01" + _b62(rng, 22)
+
+
+def request_id(rng: random.Random) -> str:
+    return "req_011C" + _b62(rng, 20)
+
+
+def tool_use_id(rng: random.Random) -> str:
+    return "toolu_01" + _b62(rng, 22)
+
+
+def agent_id(rng: random.Random) -> str:
+    """Subagent ids are short hex strings in current builds (`agent-a1b2c3d.jsonl`)."""
+    return "a" + "".join(rng.choices(_HEX, k=6))
+
+
+def call_id(rng: random.Random) -> str:
+    return "call_" + _b62(rng, 24)
+
+
+# ---------------------------------------------------------------- Claude Code
+
+
+def claude_usage(
+    input_tokens: int,
+    output_tokens: int,
+    cache_creation: int,
+    cache_read: int,
+    *,
+    one_hour: bool = False,
+) -> dict:
+    """`message.usage` with the optional per-TTL split newer builds add."""
+    return {
+        "input_tokens": input_tokens,
+        "cache_creation_input_tokens": cache_creation,
+        "cache_read_input_tokens": cache_read,
+        "cache_creation": {
+            "ephemeral_5m_input_tokens": 0 if one_hour else cache_creation,
+            "ephemeral_1h_input_tokens": cache_creation if one_hour else 0,
+        },
+        "output_tokens": output_tokens,
+        "service_tier": "standard",
+    }
+
+
+def claude_envelope(
+    *,
+    parent_uuid: str | None,
+    session_id: str,
+    cwd: str,
+    git_branch: str,
+    is_sidechain: bool = False,
+    agent_id: str | None = None,
+    version: str = CLAUDE_VERSION,
+) -> dict:
+    """The leading fields every conversational Claude line carries, in their real order."""
+    env: dict = {"parentUuid": parent_uuid, "isSidechain": is_sidechain, "userType": "external"}
+    env["cwd"] = cwd
+    env["sessionId"] = session_id
+    env["version"] = version
+    env["gitBranch"] = git_branch
+    if agent_id is not None:
+        env["agentId"] = agent_id
+    return env
+
+
+def claude_user_text(env: dict, *, uuid: str, timestamp: str, text: str, is_meta: bool = False) -> dict:
+    """A typed prompt (string content), or an `isMeta` line the UI hides (caveats, commands)."""
+    rec = dict(env)
+    if is_meta:
+        rec["isMeta"] = True
+    rec["type"] = "user"
+    rec["message"] = {"role": "user", "content": text}
+    rec["uuid"] = uuid
+    rec["timestamp"] = timestamp
+    return rec
+
+
+def claude_tool_result(
+    env: dict,
+    *,
+    uuid: str,
+    timestamp: str,
+    tool_use_id: str,
+    content: str,
+    is_error: bool,
+) -> dict:
+    """A user line answering a tool_use; failed tools carry `is_error: true`."""
+    rec = dict(env)
+    rec["type"] = "user"
+    rec["message"] = {
+        "role": "user",
+        "content": [
+            {"tool_use_id": tool_use_id, "type": "tool_result", "content": content, "is_error": is_error}
+        ],
+    }
+    rec["uuid"] = uuid
+    rec["timestamp"] = timestamp
+    if is_error:
+        rec["toolUseResult"] = "Error: " + content[:200]
+    else:
+        rec["toolUseResult"] = {"stdout": content, "stderr": "", "interrupted": False, "isImage": False}
+    return rec
+
+
+def claude_assistant(
+    env: dict,
+    *,
+    uuid: str,
+    timestamp: str,
+    msg_id: str,
+    req_id: str | None,
+    model: str,
+    block: dict,
+    usage: dict,
+    stop_reason: str | None,
+    api_error: bool = False,
+) -> dict:
+    """One assistant line holding one content block of a (possibly multi-line) response."""
+    rec = dict(env)
+    rec["message"] = {
+        "id": msg_id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [block],
+        "stop_reason": stop_reason,
+        "stop_sequence": "" if api_error else None,
+        "usage": usage,
+    }
+    if req_id is not None:
+        rec["requestId"] = req_id
+    rec["type"] = "assistant"
+    rec["uuid"] = uuid
+    rec["timestamp"] = timestamp
+    if api_error:
+        rec["isApiErrorMessage"] = True
+    return rec
+
+
+def text_block(text: str) -> dict:
+    return {"type": "text", "text": text}
+
+
+def thinking_block(text: str, signature: str) -> dict:
+    return {"type": "thinking", "thinking": text, "signature": signature}
+
+
+def tool_use_block(tid: str, name: str, tool_input: dict) -> dict:
+    return {"type": "tool_use", "id": tid, "name": name, "input": tool_input}
+
+
+def claude_compact_boundary(
+    env: dict, *, uuid: str, logical_parent: str | None, timestamp: str, trigger: str, pre: int, post: int
+) -> dict:
+    """The `system` line written when the conversation is compacted.
+
+    Real builds start a new chain here (`parentUuid` null, `logicalParentUuid` set).
+    """
+    rec = dict(env)
+    rec["parentUuid"] = None
+    rec["logicalParentUuid"] = logical_parent
+    rec["type"] = "system"
+    rec["subtype"] = "compact_boundary"
+    rec["content"] = "Conversation compacted"
+    rec["isMeta"] = False
+    rec["timestamp"] = timestamp
+    rec["uuid"] = uuid
+    rec["level"] = "info"
+    rec["compactMetadata"] = {"trigger": trigger, "preTokens": pre, "postTokens": post}
+    return rec
+
+
+def claude_compact_summary(env: dict, *, uuid: str, timestamp: str, text: str) -> dict:
+    """The user line carrying the summary right after a boundary (not a turn, no usage)."""
+    rec = claude_user_text(env, uuid=uuid, timestamp=timestamp, text=text)
+    rec["isCompactSummary"] = True
+    rec["isVisibleInTranscriptOnly"] = True
+    return rec
+
+
+def claude_summary(summary: str, leaf_uuid: str) -> dict:
+    return {"type": "summary", "summary": summary, "leafUuid": leaf_uuid}
+
+
+def claude_file_history_snapshot(msg_uuid: str, timestamp: str, files: list[str]) -> dict:
+    backups = {
+        f: {"backupFileName": None, "version": 1, "backupTime": timestamp} for f in files
+    }
+    return {
+        "type": "file-history-snapshot",
+        "messageId": msg_uuid,
+        "snapshot": {"messageId": msg_uuid, "trackedFileBackups": backups, "timestamp": timestamp},
+        "isSnapshotUpdate": False,
+    }
+
+
+def claude_side_record(kind: str, env: dict, *, uuid: str, timestamp: str, rng: random.Random) -> dict:
+    """Records readers must skip: attachment, progress, queue-operation, custom-title, ...
+
+    Also used for record types no build has written yet (`kind` unknown to every reader).
+    """
+    if kind == "custom-title":
+        return {"type": kind, "customTitle": "refactor the tailer", "sessionId": env["sessionId"]}
+    if kind == "last-prompt":
+        return {"type": kind, "lastPrompt": "run the tests again", "sessionId": env["sessionId"]}
+    if kind in ("mode", "permission-mode"):
+        return {"type": kind, "permissionMode": rng.choice(["default", "acceptEdits", "plan"]), "sessionId": env["sessionId"]}
+    if kind == "queue-operation":
+        return {"type": kind, "operation": "enqueue", "timestamp": timestamp, "content": "also update the docs", "sessionId": env["sessionId"]}
+    rec = dict(env)
+    rec["type"] = kind
+    if kind == "progress":
+        rec["data"] = {"type": "hook_progress", "hookEvent": "PostToolUse", "hookName": "PostToolUse:Edit", "command": "ruff format"}
+        rec["toolUseID"] = "toolu_01" + "0" * 22
+        rec["parentToolUseID"] = rec["toolUseID"]
+    elif kind == "attachment":
+        rec["attachment"] = {"type": "todo_reminder", "content": [], "itemCount": 0}
+    else:
+        rec["payload"] = {"schema": 3, "note": "record type from a newer build", "flags": [1, 2, 3]}
+    rec["uuid"] = uuid
+    rec["timestamp"] = timestamp
+    return rec
+
+
+# ---------------------------------------------------------------- Codex CLI
+
+
+def codex_line(timestamp: str, kind: str, payload: dict) -> dict:
+    return {"timestamp": timestamp, "type": kind, "payload": payload}
+
+
+def codex_session_meta(
+    timestamp: str,
+    *,
+    session_id: str,
+    cwd: str,
+    branch: str,
+    commit: str,
+    forked_from_id: str | None = None,
+) -> dict:
+    payload: dict = {"id": session_id}
+    if forked_from_id is not None:
+        payload["forked_from_id"] = forked_from_id
+    payload |= {
+        "timestamp": timestamp,
+        "cwd": cwd,
+        "originator": "codex_cli_rs",
+        "cli_version": CODEX_VERSION,
+        "instructions": None,
+        "source": "cli",
+        "model_provider": "openai",
+        "git": {"commit_hash": commit, "branch": branch, "repository_url": "git@github.com:example/app.git"},
+    }
+    return codex_line(timestamp, "session_meta", payload)
+
+
+def codex_turn_context(timestamp: str, *, cwd: str, model: str, effort: str) -> dict:
+    return codex_line(
+        timestamp,
+        "turn_context",
+        {
+            "cwd": cwd,
+            "approval_policy": "on-request",
+            "sandbox_policy": {"type": "workspace-write", "network_access": False},
+            "model": model,
+            "effort": effort,
+            "summary": "auto",
+        },
+    )
+
+
+def codex_message(timestamp: str, role: str, text: str) -> dict:
+    kind = "input_text" if role == "user" else "output_text"
+    return codex_line(timestamp, "response_item", {"type": "message", "role": role, "content": [{"type": kind, "text": text}]})
+
+
+def codex_reasoning(timestamp: str, summary: str, blob: str) -> dict:
+    return codex_line(
+        timestamp,
+        "response_item",
+        {"type": "reasoning", "summary": [{"type": "summary_text", "text": summary}], "content": None, "encrypted_content": blob},
+    )
+
+
+def codex_function_call(timestamp: str, *, cid: str, command: str, workdir: str) -> dict:
+    args = msgspec.json.encode({"command": ["bash", "-lc", command], "workdir": workdir, "timeout_ms": 120000}).decode()
+    return codex_line(timestamp, "response_item", {"type": "function_call", "name": "shell", "arguments": args, "call_id": cid})
+
+
+def codex_function_output(timestamp: str, *, cid: str, output: str, exit_code: int, duration: float) -> dict:
+    body = msgspec.json.encode(
+        {"output": output, "metadata": {"exit_code": exit_code, "duration_seconds": round(duration, 1)}}
+    ).decode()
+    return codex_line(timestamp, "response_item", {"type": "function_call_output", "call_id": cid, "output": body})
+
+
+def codex_event(timestamp: str, kind: str, **fields: Any) -> dict:
+    return codex_line(timestamp, "event_msg", {"type": kind, **fields})
+
+
+def codex_usage(input_tokens: int, cached: int, output: int, reasoning: int) -> dict:
+    """One Codex usage: `input_tokens` includes `cached_input_tokens`, output includes reasoning."""
+    return {
+        "input_tokens": input_tokens,
+        "cached_input_tokens": cached,
+        "output_tokens": output,
+        "reasoning_output_tokens": reasoning,
+        "total_tokens": input_tokens + output,
+    }
+
+
+def codex_token_count(timestamp: str, *, total: dict | None, last: dict | None, window: int, rate_limits: dict | None) -> dict:
+    """`event_msg` token_count; `info` is null before the first response of a session."""
+    info = None
+    if total is not None:
+        info = {"total_token_usage": total, "last_token_usage": last, "model_context_window": window}
+    return codex_event(timestamp, "token_count", info=info, rate_limits=rate_limits)
+
+
+def codex_rate_limits(primary_pct: float, primary_reset: int, secondary_pct: float, secondary_reset: int) -> dict:
+    return {
+        "primary": {"used_percent": primary_pct, "window_minutes": 300, "resets_at": primary_reset},
+        "secondary": {"used_percent": secondary_pct, "window_minutes": 10080, "resets_at": secondary_reset},
+    }
+
+
+def codex_compacted(timestamp: str, summary: str) -> dict:
+    return codex_line(timestamp, "compacted", {"message": summary})

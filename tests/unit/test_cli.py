@@ -1,0 +1,180 @@
+"""The CLI as users run it: a real subprocess over a generated home."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from llm_sessions.synth.corpus import build_corpus
+
+
+def run(args, env, check=False):
+    proc = subprocess.run([sys.executable, "-m", "llm_sessions", *args], env=env, capture_output=True, text=True, timeout=120)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture
+def corpus(tmp_path, fake_home):
+    root = tmp_path / "c"
+    build_corpus(root, seed=11)
+    truth = json.loads((root / "truth.json").read_text())
+    env = dict(os.environ)
+    for k, v in truth["env"].items():
+        env[k] = ",".join(str(root / p) for p in v.split(","))
+    return truth, env
+
+
+def test_list_all_json_has_the_documented_fields(corpus):
+    truth, env = corpus
+    out = json.loads(run(["list", "--all", "--json"], env, check=True).stdout)
+    assert {o["id"] for o in out} == set(truth["sessions"])
+    for o in out:
+        t = truth["sessions"][o["id"]]
+        assert o["tool"] == t["tool"] and o["pid"] is None
+        for key in ("cwd", "transcript", "model", "started_at", "last_activity", "cost_usd"):
+            assert key in o
+        tok = o["tokens"]
+        assert tok["total"] == tok["input"] + tok["output"] + tok["cache_creation"] + tok["cache_read"]
+        assert {k: tok[k] for k in t["tokens"]} == t["tokens"] and tok["exact"] is True
+        assert o["context"]["used"] == t["context"]["used"]
+        assert o["context"]["percent"] == round(100 * t["context"]["used"] / t["context"]["window"], 1)
+        assert set(o["health"]) >= {"score", "status", "tokens", "duration", "activity", "errors"}
+        assert o["health"]["status"] in {"healthy", "warning", "critical"}
+        assert o["started_at"].endswith("Z")
+
+
+def test_second_run_reads_only_new_bytes_and_agrees(corpus):
+    _, env = corpus
+    first = run(["list", "--all", "--json"], env, check=True).stdout
+    second = run(["list", "--all", "--json"], env, check=True).stdout
+    strip = lambda s: [{k: v for k, v in o.items() if k != "health"} for o in json.loads(s)]  # noqa: E731
+    assert strip(first) == strip(second)
+
+
+def test_health_by_prefix_and_errors_for_bad_ids(corpus):
+    truth, env = corpus
+    sid = sorted(truth["sessions"])[0]
+    out = json.loads(run(["health", sid[:10], "--json"], env, check=True).stdout)
+    assert out["id"] == sid
+    for comp in ("tokens", "duration", "activity", "errors"):
+        assert 0 <= out["health"][comp]["score"] <= 100 and out["health"][comp]["reason"]
+    human = run(["health", sid[:10]], env, check=True).stdout
+    assert "tokens" in human and "weight" in human
+    unknown = run(["health", "zzzz-no-such"], env)
+    assert unknown.returncode == 2 and "no session id starts with" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    ambiguous = run(["health", ""], env)
+    assert ambiguous.returncode == 2
+
+
+def test_ambiguous_prefix_is_a_clear_error(fake_home):
+    from tests.unit.claude_lines import assistant, write
+
+    proj = fake_home / ".claude" / "projects" / "-w"
+    write(proj / "abc1.jsonl", [assistant("m1", "r1", "2026-11-20T10:00:00.000Z", sid="abc1")])
+    write(proj / "abc2.jsonl", [assistant("m2", "r2", "2026-11-20T10:00:00.000Z", sid="abc2")])
+    res = run(["health", "abc"], dict(os.environ))
+    assert res.returncode == 2 and "ambiguous" in res.stderr and "abc1" in res.stderr and "abc2" in res.stderr
+    assert json.loads(run(["health", "abc2", "--json"], dict(os.environ), check=True).stdout)["id"] == "abc2"
+
+
+def test_broken_config_is_one_line_with_position(fake_home):
+    env = dict(os.environ)
+    cfg = fake_home / ".llm-session" / "config" / "config.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text("[general]\nrefresh_seconds = = 3\n")
+    res = run(["list", "--all"], env)
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and str(cfg) in res.stderr and "line 2" in res.stderr
+    assert cfg.read_text() == "[general]\nrefresh_seconds = = 3\n"  # never touched
+
+
+def test_config_init_show_and_env_override(fake_home):
+    env = dict(os.environ, LLM_SESSION_GENERAL_REFRESH_SECONDS="5")
+    res = run(["config", "init"], env, check=True)
+    assert "wrote" in res.stdout
+    again = run(["config", "init"], env)
+    assert again.returncode == 1 and "--force" in again.stderr
+    shown = json.loads(run(["config", "show", "--json"], env, check=True).stdout)
+    rows = {r["key"]: r for r in shown["settings"]}
+    assert rows["general.refresh_seconds"]["value"] == 5.0
+    assert rows["general.refresh_seconds"]["source"].startswith("env")
+    assert rows["health.weight_tokens"]["source"].startswith("file")
+    bad = run(["config", "show"], dict(env, LLM_SESSION_HEALTH_HEALTHY_MIN="lots"))
+    assert bad.returncode == 2 and "health.healthy_min" in bad.stderr
+
+
+def test_empty_machine_says_where_it_looked(fake_home):
+    res = run(["list", "--all"], dict(os.environ), check=True)
+    assert "No session found" in res.stdout and ".claude" in res.stdout
+    assert json.loads(run(["list", "--all", "--json"], dict(os.environ), check=True).stdout) == []
+
+
+def test_corrupt_scan_cache_is_ignored(corpus, fake_home):
+    truth, env = corpus
+    run(["list", "--all", "--json"], env, check=True)
+    for f in (fake_home / ".llm-session" / "cache").glob("scan-*"):
+        f.write_bytes(b"\x00garbage")
+    out = json.loads(run(["list", "--all", "--json"], env, check=True).stdout)
+    assert {o["id"] for o in out} == set(truth["sessions"])
+
+
+def test_unreadable_transcript_is_reported_not_fatal(fake_home):
+    from llm_sessions.core.providers.claude import ClaudeProvider
+    from tests.unit.claude_lines import assistant, write
+
+    proj = fake_home / ".claude" / "projects" / "-w"
+    write(proj / "good.jsonl", [assistant("m1", "r1", "2026-11-20T10:00:00.000Z", sid="good")])
+    (proj / "gone.jsonl").symlink_to(proj / "deleted-before-we-read-it.jsonl")
+    res = ClaudeProvider({"HOME": str(fake_home)}).scan()
+    assert [s.id for s in res.sessions] == ["good"]
+    assert any("gone.jsonl" in p for p in res.problems)
+
+
+def test_history_rebuilds_from_transcripts_and_survives_a_corrupt_db(corpus, fake_home):
+    truth, env = corpus
+    db = fake_home / ".llm-session" / "data" / "llm-session.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    db.write_bytes(b"this is not a database" * 100)
+    res = run(["history", "--json"], env, check=True)
+    assert "moved it to" in res.stderr
+    assert {r["id"] for r in json.loads(res.stdout)} == set(truth["sessions"])
+    assert list(db.parent.glob("llm-session.db.corrupt-*"))
+    sid = sorted(truth["sessions"])[0]
+    samples = json.loads(run(["history", sid[:12], "--json"], env, check=True).stdout)
+    assert samples["id"] == sid and samples["samples"][-1]["tokens_total"] == truth["sessions"][sid]["tokens"]["total"]
+
+
+def test_history_against_another_sqlalchemy_url(corpus, tmp_path):
+    truth, env = corpus
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    out = json.loads(run(["history", "--db", url, "--json"], env, check=True).stdout)
+    assert len(out) == len(truth["sessions"]) and (tmp_path / "elsewhere.db").exists()
+
+
+def test_list_shows_a_running_session_with_its_process(spawner, tmp_path, fake_home):
+    """A process named `claude` in a folder with a fresh transcript is listed as running."""
+    from llm_sessions.core.roots import encode_cwd
+    from tests.unit.claude_lines import assistant, user, write
+
+    work = tmp_path / "proj"
+    work.mkdir()
+    proc = spawner.spawn("claude", cwd=work)
+    sid = "5e55i0n-live"
+    write(fake_home / ".claude" / "projects" / encode_cwd(os.path.realpath(work)) / f"{sid}.jsonl", [
+        user("2030-01-01T00:00:00.000Z", sid=sid),
+        assistant("m1", "r1", "2030-01-01T00:00:01.000Z", inp=100, out=20, cr=5000, sid=sid, cwd=str(work)),
+    ])
+    out = json.loads(run(["list", "--json"], dict(os.environ), check=True).stdout)
+    mine = [o for o in out if o["pid"] == proc.pid]
+    assert len(mine) == 1 and mine[0]["id"] == sid
+    assert mine[0]["state"] in {"working", "waiting", "idle"} and mine[0]["match"]
+    assert mine[0]["tokens"]["total"] == 5120 and mine[0]["rss_bytes"] > 0
+    human = run(["list"], dict(os.environ), check=True).stdout
+    assert sid[:8] in human

@@ -1,0 +1,22 @@
+"""Discovery, estimate and the providers load without Textual (checked in a fresh interpreter)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+MODULES = (
+    "llm_sessions.core.discovery",
+    "llm_sessions.core.recognise",
+    "llm_sessions.core.estimate",
+    "llm_sessions.core.providers.gemini",
+    "llm_sessions.core.providers.aider",
+    "llm_sessions.core.providers.cursor",
+    "llm_sessions.core.providers.copilot",
+)
+
+
+def test_core_modules_do_not_import_textual():
+    code = "import importlib, sys\nfor m in %r: importlib.import_module(m)\nprint(sorted(m for m in %r if m in sys.modules), 'textual' in sys.modules)" % (MODULES, MODULES)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"{sorted(MODULES)} False"

@@ -1,0 +1,35 @@
+"""What CI and a fresh machine rely on: README's commands, .ci/run, the shipped stylesheet."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"```(?:sh|bash)\n(.+?)\n```", text, re.S)[:2]
+
+
+def test_readme_opens_with_two_commands_and_ci_runs_the_second():
+    first, second = readme_commands()
+    assert "llm-session" in first and "pip install" in first
+    assert "pytest" in second and "pip install" in second
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert second.strip() in ci.splitlines()
+
+
+def test_wheel_ships_the_stylesheet(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True)
+    wheel = next(tmp_path.glob("llm_session-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "llm_sessions/textual.css" in names
+    assert "llm_sessions/core/data/prices.json" in names
+    css = zipfile.ZipFile(wheel).read("llm_sessions/textual.css").decode()
+    assert css.strip() and not re.search(r"#[0-9a-fA-F]{3,8}\b", css), "theme variables only, no hex colours"
