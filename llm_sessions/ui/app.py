@@ -30,7 +30,7 @@ import llm_sessions
 from llm_sessions.core import actions
 from llm_sessions.core.alerts import Alert, detect_alerts
 from llm_sessions.core.models import Session, Snapshot
-from llm_sessions.core.summary import Summary, TokenRate, summarize
+from llm_sessions.core.summary import Summary, TokenRate, context_series, summarize
 from llm_sessions.ui.commands import SessionCommands
 from llm_sessions.ui.messages import PollFailed, PollGate, SnapshotReady
 
@@ -152,7 +152,7 @@ class LLMSessionApp(App[None]):
         for s in snap.sessions:
             if s.state == "ended" or s.context is None or not s.context.compact_at:
                 continue
-            samples = [(x.at, x.context_used) for x in self.monitor.history(s.id)]
+            samples = context_series(self.monitor.history(s.id))
             out[s.id] = self.predictor(samples, s.context.compact_at, now) if len(samples) >= 2 else None
         return out
 

@@ -296,3 +296,21 @@ def test_eta_text_says_why_there_is_no_number():
     assert "no auto-compaction predicted" in eta_text(None, compacts=True, predicting=True, has_history=True)
     assert "now" in eta_text(timedelta(0), compacts=True, predicting=True, has_history=True)
     assert "~12m" in eta_text(timedelta(minutes=12), compacts=True, predicting=True, has_history=True)
+
+
+async def test_samples_without_context_fill_are_skipped(tmp_path):
+    from dataclasses import replace
+
+    history = ramp(160_000)
+    history[5] = replace(history[5], context_used=None)  # the store keeps None when fill was unknown
+    near = session(A, used=160_000, window=200_000)
+    monitor = FakeMonitor([snapshot([near])], history={A: history})
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert app.last_error is None
+        assert app.etas[A] is not None
+        await pilot.press("enter")
+        await settle(pilot)
+        spark = app.screen.query_one("#context-spark", Sparkline)
+        assert len(spark.data) == len(history) - 1

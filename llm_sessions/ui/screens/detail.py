@@ -14,11 +14,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.markup import escape as esc
+from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
 from llm_sessions.core.models import Session, Snapshot
+from llm_sessions.core.summary import context_series
 from llm_sessions.ui.format import human_cost, human_duration, human_tokens, uptime
 from llm_sessions.ui.widgets.bars import STATUS_VAR, ContextBar, HealthBar
 
@@ -94,8 +95,8 @@ class DetailScreen(Screen):
     def _show_fetched(self, session_id: str, samples: list, extra) -> None:
         if session_id != self.session_id or not self.is_mounted:
             return
-        self.samples = samples
-        self.query_one("#context-spark", Sparkline).data = [float(s.context_used) for s in samples]
+        self.samples = context_series(samples)
+        self.query_one("#context-spark", Sparkline).data = [float(used) for _at, used in self.samples]
         self._render_eta()
         if extra is not None:
             lines = []
