@@ -34,7 +34,7 @@ class Sample:
     """Same shape as core.monitor's Sample."""
 
     at: datetime
-    context_used: int
+    context_used: int | None
     tokens_total: int
     cost_usd: float | None
 

@@ -37,6 +37,11 @@ def _label(s: Session) -> str:
     return f"{s.tool} {s.id[:8]}" + (f" ({folder})" if folder else "")
 
 
+def _waiting(s: Session) -> bool:
+    """Waiting for the user, whether discovery set the state or the transcript said so."""
+    return s.state == "waiting" or s.awaiting_user
+
+
 def _soon(eta: timedelta | None, within: timedelta) -> bool:
     return eta is not None and eta <= within
 
@@ -78,7 +83,7 @@ def detect_alerts(
             new_rank = _STATUS_RANK[s.health.status]
             if new_rank > old_rank:
                 alerts.append(Alert(s.id, s.health.status, f"{label}: health {s.health.status} ({s.health.score})"))
-        if s.state == "waiting" and (old is None or old.state != "waiting"):
+        if _waiting(s) and (old is None or not _waiting(old)):
             alerts.append(Alert(s.id, "waiting", f"{label} is waiting for input"))
         eta = current_eta.get(s.id)
         if _soon(eta, within) and not _soon(previous_eta.get(s.id), within):

@@ -8,8 +8,10 @@ or it does not), while a few minutes of history gives a rate a user can read.
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from llm_sessions.core.models import Snapshot
 
@@ -60,10 +62,19 @@ class TokenRate:
         return grown / minutes
 
 
+def context_series(history: Sequence[Any]) -> list[tuple[datetime, int]]:
+    """(at, context_used) of the history samples that know their context fill.
+
+    The store keeps `context_used=None` for points where the fill was unknown; a prediction
+    or a sparkline must skip them rather than read them as zero.
+    """
+    return [(x.at, x.context_used) for x in history if x.context_used is not None]
+
+
 def summarize(snapshot: Snapshot, now: datetime, rate: float | None) -> Summary:
     counts = Counter(s.state for s in snapshot.sessions)
     by_state = tuple((state, counts[state]) for state in STATE_ORDER if counts[state])
     return Summary(by_state, cost_today(snapshot, now), rate)
 
 
-__all__ = ["STATE_ORDER", "Summary", "TokenRate", "cost_today", "summarize"]
+__all__ = ["STATE_ORDER", "Summary", "TokenRate", "context_series", "cost_today", "summarize"]

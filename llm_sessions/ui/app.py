@@ -30,7 +30,7 @@ import llm_sessions
 from llm_sessions.core import actions
 from llm_sessions.core.alerts import Alert, AlertThrottle, detect_alerts
 from llm_sessions.core.models import Session, Snapshot
-from llm_sessions.core.summary import Summary, TokenRate, summarize
+from llm_sessions.core.summary import Summary, TokenRate, context_series, summarize
 from llm_sessions.ui.commands import SessionCommands
 from llm_sessions.ui.messages import PollFailed, PollGate, SnapshotReady
 
@@ -98,11 +98,11 @@ class LLMSessionApp(App[None]):
         self.etas: dict[str, timedelta | None] = {}
         self.flagged: set[str] = set()
         self.summary: Summary | None = None
-        self.last_poll_ms = 0.0
         self.last_error: str | None = None
         self._gate = PollGate()
         self._timer: Timer | None = None
         self._rate = TokenRate()
+        self._watching: tuple[Path, ...] = ()
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -110,8 +110,7 @@ class LLMSessionApp(App[None]):
         from llm_sessions.ui.screens.sessions import SessionsScreen
 
         self.push_screen(SessionsScreen())
-        self.request_poll()
-        self._watch_files()
+        self.request_poll()  # the first SnapshotReady also starts the file watcher
 
     def request_poll(self) -> None:
         """Ask for a poll; coalesces with one already running, ignored while paused."""
@@ -143,7 +142,8 @@ class LLMSessionApp(App[None]):
             current_eta=etas,
             compaction_minutes=self.settings.alerts_compaction_minutes,
         )
-        self.post_message(SnapshotReady(snap, etas, tuple(alerts), (time.perf_counter() - started) * 1000))
+        watch = tuple(self.monitor.watch_paths())
+        self.post_message(SnapshotReady(snap, etas, tuple(alerts), (time.perf_counter() - started) * 1000, watch))
 
     def _predict(self, snap: Snapshot) -> dict[str, timedelta | None]:
         if self.predictor is None:
@@ -153,18 +153,21 @@ class LLMSessionApp(App[None]):
         for s in snap.sessions:
             if s.state == "ended" or s.context is None or not s.context.compact_at:
                 continue
-            samples = [(x.at, x.context_used) for x in self.monitor.history(s.id)]
+            samples = context_series(self.monitor.history(s.id))
             out[s.id] = self.predictor(samples, s.context.compact_at, now) if len(samples) >= 2 else None
         return out
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
-        self.last_poll_ms = message.elapsed_ms
+        self.log.debug(f"poll {message.elapsed_ms:.1f} ms, {len(message.snapshot.sessions)} sessions")
         self.last_error = None
         with self.batch_update():
             self.etas = message.etas
             self.summary = summarize(message.snapshot, self.clock(), self._rate.add(message.snapshot))
             self._raise_alerts(message.alerts)
             self.snapshot = message.snapshot
+        if message.watch != self._watching:
+            self._watching = message.watch
+            self._watch_files(message.watch)
         self._poll_finished()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -186,11 +189,14 @@ class LLMSessionApp(App[None]):
             self._timer = self.set_timer(self.settings.general_refresh_seconds, self.request_poll)
 
     @work(exclusive=True, exit_on_error=False, group="watch")
-    async def _watch_files(self) -> None:
-        """Each batch of transcript changes asks for one poll (coalesced by the gate)."""
+    async def _watch_files(self, paths: tuple[Path, ...]) -> None:
+        """Each batch of transcript changes asks for one poll (coalesced by the gate).
+
+        Restarted (exclusive) whenever the set of existing folders changes, so an assistant
+        installed while the dashboard runs is watched too, not only polled.
+        """
         from llm_sessions.core.watch import changes
 
-        paths = self.monitor.watch_paths()
         async for _batch in changes(paths):
             self.request_poll()
 
@@ -224,6 +230,7 @@ class LLMSessionApp(App[None]):
         self.paused = not self.paused
         if self.paused:
             self._cancel_timer()
+            self._gate.owed = False  # a request made before pausing must not poll while paused
             self.notify("updates paused (p resumes)", timeout=2)
         else:
             self.notify("updates resumed", timeout=2)

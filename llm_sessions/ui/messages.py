@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 
 from textual.message import Message
 
@@ -18,7 +19,8 @@ from llm_sessions.core.models import Snapshot
 
 
 class SnapshotReady(Message):
-    """A finished poll: the snapshot, predicted time to auto-compaction per session, alerts."""
+    """A finished poll: the snapshot, predicted time to auto-compaction per session, alerts,
+    and the folders worth watching now (assistant folders can appear while we run)."""
 
     def __init__(
         self,
@@ -26,12 +28,14 @@ class SnapshotReady(Message):
         etas: Mapping[str, timedelta | None],
         alerts: tuple[Alert, ...],
         elapsed_ms: float,
+        watch: tuple[Path, ...] = (),
     ) -> None:
         super().__init__()
         self.snapshot = snapshot
         self.etas = dict(etas)
         self.alerts = alerts
         self.elapsed_ms = elapsed_ms
+        self.watch = watch
 
 
 class PollFailed(Message):

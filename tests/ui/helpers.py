@@ -21,7 +21,10 @@ def make_app(tmp_path, monitor: FakeMonitor | None = None, **kwargs) -> LLMSessi
 
 
 async def settle(pilot) -> None:
-    """Let queued messages run, every worker finish, then the resulting messages run."""
+    """Let queued messages run, every worker finish, then the resulting messages run.
+
+    Only for apps whose monitor has no watch paths: the watcher never completes.
+    """
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()

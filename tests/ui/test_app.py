@@ -250,3 +250,67 @@ async def test_summary_counts_cost_and_rate(tmp_path):
         assert "2 working" in text and "1 waiting" in text
         assert "$12.01 today" in text
         assert "3.0k tok/min" in text
+
+
+async def test_a_folder_that_appears_later_is_watched_too(tmp_path):
+    later = tmp_path / "codex-sessions"
+    monitor = FakeMonitor()
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert app._watching == ()
+        later.mkdir()
+        monitor._watch.append(later)
+        app.request_poll()
+        await pilot.pause()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app._watching:
+                break
+        assert app._watching == (later,)
+        await pilot.pause(0.5)  # let awatch start before the write
+        polls = monitor.polls
+        (later / "rollout.jsonl").write_text("{}\n")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if monitor.polls > polls:
+                break
+        assert monitor.polls > polls
+
+
+async def test_demo_flag_is_shown_in_the_header(tmp_path):
+    app = make_app(tmp_path, demo=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert "DEMO" in str(sessions_screen(app).query_one("#summary").render())
+
+
+def test_eta_text_says_why_there_is_no_number():
+    from datetime import timedelta
+
+    from llm_sessions.ui.screens.detail import eta_text
+
+    assert "no auto-compaction point" in eta_text(None, compacts=False, predicting=True, has_history=True)
+    assert "not available" in eta_text(None, compacts=True, predicting=False, has_history=True)
+    assert "not enough history" in eta_text(None, compacts=True, predicting=True, has_history=False)
+    assert "no auto-compaction predicted" in eta_text(None, compacts=True, predicting=True, has_history=True)
+    assert "now" in eta_text(timedelta(0), compacts=True, predicting=True, has_history=True)
+    assert "~12m" in eta_text(timedelta(minutes=12), compacts=True, predicting=True, has_history=True)
+
+
+async def test_samples_without_context_fill_are_skipped(tmp_path):
+    from dataclasses import replace
+
+    history = ramp(160_000)
+    history[5] = replace(history[5], context_used=None)  # the store keeps None when fill was unknown
+    near = session(A, used=160_000, window=200_000)
+    monitor = FakeMonitor([snapshot([near])], history={A: history})
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert app.last_error is None
+        assert app.etas[A] is not None
+        await pilot.press("enter")
+        await settle(pilot)
+        spark = app.screen.query_one("#context-spark", Sparkline)
+        assert len(spark.data) == len(history) - 1

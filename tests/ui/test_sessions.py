@@ -152,3 +152,17 @@ async def test_enter_opens_the_drilldown_and_escape_returns(tmp_path):
         await pilot.press("escape")
         assert app.screen is sessions_screen(app)
         assert cursor_key(app) == B
+
+
+async def test_theme_change_recolours_cells_and_keeps_rows_and_cursor(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("down")
+        table = sessions_screen(app).table
+        before = table.get_cell(C, "health").style
+        app.theme = "textual-light"
+        await settle(pilot)
+        assert table.get_cell(C, "health").style != before
+        assert row_keys(app) == [C, B, D, A]
+        assert cursor_key(app) == B

@@ -84,3 +84,11 @@ def test_throttle_rations_repeats_per_session_and_kind():
     assert t.filter([a], now + timedelta(seconds=30)) == ([], [a])
     assert t.filter([Alert("s1", "critical", "x")], now + timedelta(seconds=30))[0]  # another kind is news
     assert t.filter([a], now + timedelta(seconds=121)) == ([a], [])
+
+
+def test_awaiting_user_counts_as_waiting():
+    a = snapshot([session(SID)])
+    b = snapshot([session(SID).with_(awaiting_user=True)])
+    assert kinds(detect_alerts(a, b)) == [(SID, "waiting")]
+    both = snapshot([session(SID, state="waiting").with_(awaiting_user=True)])
+    assert detect_alerts(b, both) == []

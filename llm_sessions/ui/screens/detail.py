@@ -14,18 +14,22 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.markup import escape as esc
 from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
 from llm_sessions.core.models import Session, Snapshot
+from llm_sessions.core.summary import context_series
 from llm_sessions.ui.format import human_cost, human_duration, human_tokens, uptime
-from llm_sessions.ui.widgets.bars import ContextBar, HealthBar
-from llm_sessions.ui.widgets.bars import _escape as esc
-
-_STATUS_VAR = {"healthy": "$text-success", "warning": "$text-warning", "critical": "$text-error"}
+from llm_sessions.ui.widgets.bars import STATUS_VAR, ContextBar, HealthBar
 
 
-def eta_text(eta: timedelta | None, has_history: bool) -> str:
+def eta_text(eta: timedelta | None, *, compacts: bool, predicting: bool, has_history: bool) -> str:
+    """One line about auto-compaction, honest about why there is no number."""
+    if not compacts:
+        return "no auto-compaction point is known for this session"
+    if not predicting:
+        return "compaction prediction is not available in this build"
     if eta is None:
         return "no auto-compaction predicted at the current rate" if has_history else "not enough history to predict auto-compaction"
     if eta <= timedelta(0):
@@ -91,25 +95,31 @@ class DetailScreen(Screen):
     def _show_fetched(self, session_id: str, samples: list, extra) -> None:
         if session_id != self.session_id or not self.is_mounted:
             return
-        self.samples = samples
-        self.query_one("#context-spark", Sparkline).data = [float(s.context_used) for s in samples]
+        self.samples = context_series(samples)
+        self.query_one("#context-spark", Sparkline).data = [float(used) for _at, used in self.samples]
         self._render_eta()
         if extra is not None:
             lines = []
             for heading, items in extra.items():
                 lines.append(f"[b]{esc(heading)}[/b]")
-                lines.extend(f"  {esc(str(item))}" for item in items) if items else lines.append("  -")
+                lines.extend(f"  {esc(str(item))}" for item in items or ["-"])
             self.query_one("#transcript", Static).update("\n".join(lines))
 
     def _render_eta(self) -> None:
-        eta = self.app.etas.get(self.session_id)
-        self.query_one("#eta", Static).update(eta_text(eta, len(self.samples) >= 2))
+        fill = self.session.context if self.session else None
+        text = eta_text(
+            self.app.etas.get(self.session_id),
+            compacts=bool(fill and fill.compact_at),
+            predicting=self.app.predictor is not None,
+            has_history=len(self.samples) >= 2,
+        )
+        self.query_one("#eta", Static).update(text)
 
     def _heading(self, s: Session) -> str:
         status = s.health.status if s.health else "unknown"
         score = f" {s.health.score}" if s.health else ""
         title = f" · {esc(s.title)}" if s.title else ""
-        return f"[b]{s.tool} {s.id}[/b]{title}\n{s.state} · health [{_STATUS_VAR.get(status, '$foreground-darken-3')}]{status}{score}[/]"
+        return f"[b]{s.tool} {s.id}[/b]{title}\n{s.state} · health [{STATUS_VAR.get(status, '$foreground-darken-3')}]{status}{score}[/]"
 
     def _show_session(self, s: Session) -> None:
         self.query_one("#title", Static).update(self._heading(s))

@@ -78,9 +78,6 @@ COLUMNS: dict[str, Column] = {
 WIDE = ("id", "tool", "folder", "branch", "model", "state", "context", "tokens", "cost", "health", "uptime")
 NARROW = ("id", "state", "ctx", "hp")
 
-_FAR = datetime.min
-
-
 def _ts(value: datetime | None) -> float:
     return value.timestamp() if value else 0.0
 
@@ -125,7 +122,6 @@ class SessionsScreen(Screen):
         self._order: list[str] = []
         self._cursor_key: str | None = None
         self._palette: Palette | None = None
-        self.last_apply_ms = 0.0
 
     def compose(self) -> ComposeResult:
         yield SummaryBar(id="summary")
@@ -172,9 +168,6 @@ class SessionsScreen(Screen):
 
     def refresh_rows(self) -> None:
         """Bring the table in line with the app's snapshot by key, keeping the cursor's session."""
-        import time
-
-        started = time.perf_counter()
         snap = self.app.snapshot
         self._update_summary()
         if snap is None:
@@ -185,7 +178,7 @@ class SessionsScreen(Screen):
         columns = NARROW if self.narrow else WIDE
         palette = self.palette
         sessions = self.visible_sessions(snap)
-        sort_name, sort_fn = SORTS[self.sort_index]
+        sort_fn = SORTS[self.sort_index][1]
         desired: dict[str, dict[str, object]] = {}
         self._sort_keys = {}
         for s in sessions:
@@ -211,7 +204,6 @@ class SessionsScreen(Screen):
             self._order = order
         self._restore_cursor(keep)
         self._show_empty(snap, bool(desired))
-        self.last_apply_ms = (time.perf_counter() - started) * 1000
 
     def _sort_key(self, cell: KeyedText) -> tuple:
         return self._sort_keys[cell.session_id]

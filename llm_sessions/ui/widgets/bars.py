@@ -6,21 +6,19 @@ Each is a Static whose content is built with Textual markup, so colours are them
 
 from __future__ import annotations
 
+from textual.markup import escape
 from textual.widgets import Static
 
 from llm_sessions.core.models import ContextFill, HealthComponent
 from llm_sessions.ui.format import bar, human_tokens
 from llm_sessions.ui.widgets.cells import fill_level
 
-_STATUS_VAR = {"healthy": "$text-success", "warning": "$text-warning", "critical": "$text-error"}
+# Theme variable for each health status, shared by every markup that colours a status.
+STATUS_VAR = {"healthy": "$text-success", "warning": "$text-warning", "critical": "$text-error"}
 
 
 def score_status(score: int, healthy_min: int, warning_min: int) -> str:
     return "healthy" if score >= healthy_min else "warning" if score >= warning_min else "critical"
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
 
 
 class HealthBar(Static):
@@ -40,10 +38,10 @@ class HealthBar(Static):
         self.show(component)
 
     def show(self, c: HealthComponent) -> None:
-        colour = _STATUS_VAR[score_status(c.score, self.healthy_min, self.warning_min)]
+        colour = STATUS_VAR[score_status(c.score, self.healthy_min, self.warning_min)]
         self.update(
             f"{c.name:<9}[{colour}]{bar(c.score / 100, 12)}[/] {c.score:>3}  "
-            f"[$foreground-darken-3]w {c.weight:g}[/]  {_escape(c.reason)}"
+            f"[$foreground-darken-3]w {c.weight:g}[/]  {escape(c.reason)}"
         )
 
 
@@ -61,7 +59,7 @@ class ContextBar(Static):
         if fill is None or not fill.window:
             self.update("[$foreground-darken-3]context fill unknown[/]")
             return
-        colour = _STATUS_VAR[fill_level(fill)]
+        colour = STATUS_VAR[fill_level(fill)]
         exact = "" if fill.exact else " (estimated)"
         compact = f"  auto-compacts at {human_tokens(fill.compact_at)}" if fill.compact_at else ""
         self.update(
@@ -70,4 +68,4 @@ class ContextBar(Static):
         )
 
 
-__all__ = ["ContextBar", "HealthBar", "score_status"]
+__all__ = ["STATUS_VAR", "ContextBar", "HealthBar", "score_status"]

@@ -1,7 +1,7 @@
 """Rich Text for table cells, coloured from the active theme.
 
 DataTable cells are Rich renderables, which cannot name CSS variables, so the colours are
-read from `App.theme_variables` once per theme (`Palette.from_app`) instead of being written
+read from the App's CSS variables once per theme (`Palette.from_app`) instead of being written
 as hex anywhere. The functions are pure given a Palette, so cell contents are compared by
 value when the table is diffed and only changed cells are updated.
 """
@@ -27,7 +27,9 @@ class Palette:
 
     @classmethod
     def from_app(cls, app) -> Palette:
-        v = app.theme_variables
+        # get_css_variables() rather than theme_variables: the latter is refreshed only
+        # after the theme watchers ran, so it still holds the old theme when we rebuild.
+        v = app.get_css_variables()
         return cls(
             good=Style(color=v["text-success"]),
             warn=Style(color=v["text-warning"]),
