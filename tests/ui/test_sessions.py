@@ -166,3 +166,18 @@ async def test_theme_change_recolours_cells_and_keeps_rows_and_cursor(tmp_path):
         assert table.get_cell(C, "health").style != before
         assert row_keys(app) == [C, B, D, A]
         assert cursor_key(app) == B
+
+
+async def test_ids_sharing_a_prefix_are_told_apart_and_columns_widen(tmp_path):
+    one, two = "d3m0c1a0-0000-4000-8000-000000000001", "d3m0c1a0-0000-4000-8000-000000000002"
+    monitor = FakeMonitor([snapshot([session(one, minutes=0), session(two, minutes=0)])])
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(160, 36)) as pilot:
+        await settle(pilot)
+        assert cell_text(app, one, "id").strip() == one
+        assert cell_text(app, two, "id").strip() == two
+        table = sessions_screen(app).table
+        narrow_width = table.columns["uptime"].content_width
+        await next_snapshot(pilot, monitor, snapshot([session(one, minutes=400), session(two, minutes=0)]))
+        assert cell_text(app, one, "uptime") == "6h 40m"
+        assert table.columns["uptime"].content_width >= len("6h 40m") > narrow_width

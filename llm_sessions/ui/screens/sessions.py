@@ -28,7 +28,7 @@ from llm_sessions.ui.format import (
     human_duration,
     human_tokens,
     short_folder,
-    short_id,
+    unique_prefixes,
     short_model,
     uptime,
 )
@@ -47,32 +47,42 @@ NARROW_BELOW = 80
 
 
 @dataclass(frozen=True, slots=True)
+class Row:
+    """What a cell needs besides the session: colours, the clock, the alert flag, the short id."""
+
+    palette: Palette
+    now: datetime
+    flagged: bool
+    short: str
+
+
+@dataclass(frozen=True, slots=True)
 class Column:
     key: str
     label: str
-    render: Callable[[Session, Palette, datetime, bool], object]
+    render: Callable[[Session, Row], object]
 
 
 def _ctx(width: int):
-    return lambda s, p, now, flagged: context_cell(s.context, p, width)
+    return lambda s, r: context_cell(s.context, r.palette, width)
 
 
 COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
-        Column("id", "ID", lambda s, p, now, flagged: id_cell(s.id, short_id(s.id), flagged, p)),
-        Column("tool", "Tool", lambda s, p, now, flagged: plain(s.tool)),
-        Column("folder", "Folder", lambda s, p, now, flagged: plain(short_folder(s.cwd, 15))),
-        Column("branch", "Branch", lambda s, p, now, flagged: plain(clip(s.git_branch or "-", 11), p, muted=not s.git_branch)),
-        Column("model", "Model", lambda s, p, now, flagged: plain(clip(short_model(s.model, s.tool), 14), p, muted=not s.model)),
-        Column("state", "State", lambda s, p, now, flagged: state_cell(s.state, p)),
+        Column("id", "ID", lambda s, r: id_cell(s.id, r.short, r.flagged, r.palette)),
+        Column("tool", "Tool", lambda s, r: plain(s.tool)),
+        Column("folder", "Folder", lambda s, r: plain(short_folder(s.cwd, 15))),
+        Column("branch", "Branch", lambda s, r: plain(clip(s.git_branch or "-", 11), r.palette, muted=not s.git_branch)),
+        Column("model", "Model", lambda s, r: plain(clip(short_model(s.model, s.tool), 14), r.palette, muted=not s.model)),
+        Column("state", "State", lambda s, r: state_cell(s.state, r.palette)),
         Column("context", "Context", _ctx(5)),
-        Column("tokens", "Tokens", lambda s, p, now, flagged: plain(human_tokens(s.usage.total) + ("" if s.usage.exact else "~"), right=True)),
-        Column("cost", "Cost", lambda s, p, now, flagged: plain(human_cost(s.cost_usd), p, muted=s.cost_usd is None, right=True)),
-        Column("health", "Health", lambda s, p, now, flagged: health_cell(s.health, p)),
-        Column("uptime", "Up", lambda s, p, now, flagged: plain(human_duration(uptime(s.started_at, now)), right=True)),
+        Column("tokens", "Tokens", lambda s, r: plain(human_tokens(s.usage.total) + ("" if s.usage.exact else "~"), right=True)),
+        Column("cost", "Cost", lambda s, r: plain(human_cost(s.cost_usd), r.palette, muted=s.cost_usd is None, right=True)),
+        Column("health", "Health", lambda s, r: health_cell(s.health, r.palette)),
+        Column("uptime", "Up", lambda s, r: plain(human_duration(uptime(s.started_at, r.now)), right=True)),
         Column("ctx", "Ctx", _ctx(0)),
-        Column("hp", "HP", lambda s, p, now, flagged: health_cell(s.health, p)),
+        Column("hp", "HP", lambda s, r: health_cell(s.health, r.palette)),
     )
 }
 WIDE = ("id", "tool", "folder", "branch", "model", "state", "context", "tokens", "cost", "health", "uptime")
@@ -181,8 +191,10 @@ class SessionsScreen(Screen):
         sort_fn = SORTS[self.sort_index][1]
         desired: dict[str, dict[str, object]] = {}
         self._sort_keys = {}
+        shorts = unique_prefixes([s.id for s in sessions])
         for s in sessions:
-            desired[s.id] = {key: COLUMNS[key].render(s, palette, now, s.id in flagged) for key in columns}
+            row = Row(palette, now, s.id in flagged, shorts[s.id])
+            desired[s.id] = {key: COLUMNS[key].render(s, row) for key in columns}
             self._sort_keys[s.id] = (*sort_fn(s), s.id)
 
         keep = self._cursor_key
@@ -195,7 +207,8 @@ class SessionsScreen(Screen):
             else:
                 for key, value in cells.items():
                     if old[key] != value:
-                        table.update_cell(sid, key, value)
+                        # update_width: "59s" -> "1h 05m" must widen the column, not be cut
+                        table.update_cell(sid, key, value, update_width=True)
         self._cells = desired
         order = sorted(desired, key=self._sort_keys.__getitem__)
         if order != self._order:
