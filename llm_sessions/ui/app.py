@@ -32,7 +32,7 @@ from llm_sessions.core.alerts import Alert, detect_alerts
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.summary import Summary, TokenRate, context_series, summarize
 from llm_sessions.ui.commands import SessionCommands
-from llm_sessions.ui.messages import PollFailed, PollGate, SnapshotReady
+from llm_sessions.ui.messages import PollFailed, PollGate, SnapshotReady, Throttle
 
 Predictor = Callable[[list[tuple[datetime, int]], int, datetime], timedelta | None]
 TranscriptReader = Callable[[Session], Mapping[str, Sequence[str]]]
@@ -85,6 +85,7 @@ class LLMSessionApp(App[None]):
         predictor: Predictor | None = None,
         transcript_reader: TranscriptReader | None = None,
         tmux_args: Sequence[str] = (),
+        watch_ignore: Sequence[Path] = (),
     ) -> None:
         super().__init__()
         self.monitor = monitor
@@ -102,6 +103,10 @@ class LLMSessionApp(App[None]):
         self._timer: Timer | None = None
         self._rate = TokenRate()
         self._watching: tuple[Path, ...] = ()
+        self.watch_ignore = tuple(watch_ignore)
+        # change-triggered polls at most every half refresh (and at least once a second)
+        self._throttle = Throttle(min(1.0, settings.general_refresh_seconds / 2))
+        self._change_timer: Timer | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -117,6 +122,7 @@ class LLMSessionApp(App[None]):
             return
         if self._gate.request():
             self._cancel_timer()
+            self._throttle.started(time.monotonic())
             self._poll()
 
     def _cancel_timer(self) -> None:
@@ -183,6 +189,7 @@ class LLMSessionApp(App[None]):
 
     def _poll_finished(self) -> None:
         if self._gate.finished():
+            self._throttle.started(time.monotonic())
             self._poll()
         elif not self.paused:
             self._timer = self.set_timer(self.settings.general_refresh_seconds, self.request_poll)
@@ -196,8 +203,22 @@ class LLMSessionApp(App[None]):
         """
         from llm_sessions.core.watch import changes
 
-        async for _batch in changes(paths):
+        async for _batch in changes(paths, ignore=self.watch_ignore):
+            self._files_changed()
+
+    def _files_changed(self) -> None:
+        """Poll now, or once when the throttle allows; later changes ride on that poll."""
+        if self.paused or self._change_timer is not None:
+            return
+        wait = self._throttle.delay(time.monotonic())
+        if wait <= 0:
             self.request_poll()
+        else:
+            self._change_timer = self.set_timer(wait, self._throttled_poll)
+
+    def _throttled_poll(self) -> None:
+        self._change_timer = None
+        self.request_poll()
 
     # ---- alerts ------------------------------------------------------------------------
 
