@@ -109,4 +109,15 @@ def bar(fraction: float, width: int) -> str:
     return BAR_FULL * filled + BAR_EMPTY * (width - filled)
 
 
-__all__ = ["bar", "clip", "short_model", "unique_prefixes", "human_cost", "human_duration", "human_tokens", "short_folder", "short_id", "uptime"]
+__all__ = [
+    "bar",
+    "clip",
+    "human_cost",
+    "human_duration",
+    "human_tokens",
+    "short_folder",
+    "short_id",
+    "short_model",
+    "unique_prefixes",
+    "uptime",
+]

@@ -8,7 +8,17 @@ from textual.widgets import Sparkline, Static
 
 from llm_sessions.ui.screens.detail import DetailScreen
 from tests.fakes import NOW, FakeMonitor, fleet, health, ramp, session, snapshot
-from tests.ui.helpers import record_notifications, cell_text, cursor_key, make_app, next_snapshot, quiet_settings, row_keys, sessions_screen, settle
+from tests.ui.helpers import (
+    cell_text,
+    cursor_key,
+    make_app,
+    next_snapshot,
+    quiet_settings,
+    record_notifications,
+    row_keys,
+    sessions_screen,
+    settle,
+)
 
 A, B, C, D, E = (s.id for s in fleet())
 
@@ -188,7 +198,10 @@ async def test_drilldown_shows_components_history_eta_and_transcript_section(tmp
 
     def reader(s):
         reader_calls.append(s.id)
-        return {"Last turns": ["user: fix the rate limiter", "assistant: done [tests pass]"], "Files touched": []}
+        return {
+            "Last turns": ["user: fix the rate limiter", "assistant: done [tests pass]"],
+            "Files touched": [],
+        }
 
     app = make_app(tmp_path, monitor, transcript_reader=reader)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -198,7 +211,8 @@ async def test_drilldown_shows_components_history_eta_and_transcript_section(tmp
         screen = app.screen
         assert isinstance(screen, DetailScreen)
         health_text = " ".join(str(w.render()) for w in screen.query("HealthBar"))
-        for name, reason in (("tokens", "context 10% used"), ("duration", "running 1h 20m"), ("activity", "last turn"), ("errors", "no errors")):
+        reasons = (("tokens", "context 10% used"), ("duration", "running 1h 20m"), ("activity", "last turn"), ("errors", "no errors"))
+        for name, reason in reasons:
             assert name in health_text and reason in health_text
         assert "w 40" in health_text
         spark = screen.query_one("#context-spark", Sparkline)

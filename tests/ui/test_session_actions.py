@@ -15,7 +15,7 @@ import pytest
 
 from llm_sessions.core.models import ProcessInfo
 from llm_sessions.ui.screens.confirm import ConfirmScreen
-from tests.actions_support import tmux_server, wait_for  # noqa: F401  (fixture)
+from tests.actions_support import wait_for
 from tests.fakes import FakeMonitor, session, snapshot
 from tests.ui.helpers import make_app, record_notifications, settle
 

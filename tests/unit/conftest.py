@@ -121,3 +121,7 @@ def spawner(tmp_path: Path):
         yield s
     finally:
         s.close()
+
+
+# The private tmux server fixture of the action tests (importing a fixture registers it).
+from tests.actions_support import tmux_server  # noqa: E402, F401

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from llm_sessions.core.actions import jump_to_pane, send_compact, terminate
-from tests.actions_support import tmux_server, wait_for  # noqa: F401  (fixture)
+from tests.actions_support import wait_for
 
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
 

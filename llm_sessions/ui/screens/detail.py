@@ -137,7 +137,7 @@ class DetailScreen(Screen):
                     for c in s.health.components
                 )
             else:
-                for bar, c in zip(bars, s.health.components):
+                for bar, c in zip(bars, s.health.components, strict=True):
                     bar.show(c)
         self.query_one("#context-bar", ContextBar).show(s.context)
         self._render_eta()

@@ -28,8 +28,8 @@ from llm_sessions.ui.format import (
     human_duration,
     human_tokens,
     short_folder,
-    unique_prefixes,
     short_model,
+    unique_prefixes,
     uptime,
 )
 from llm_sessions.ui.widgets.cells import (
