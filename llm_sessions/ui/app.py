@@ -34,6 +34,7 @@ from llm_sessions.core.summary import Summary, TokenRate, context_series, summar
 from llm_sessions.ui.commands import SessionCommands
 from llm_sessions.ui.messages import PollFailed, PollGate, SnapshotReady, Throttle
 
+SessionHandler = Callable[["LLMSessionApp", Session], None]
 Predictor = Callable[[list[tuple[datetime, int]], int, datetime], timedelta | None]
 TranscriptReader = Callable[[Session], Mapping[str, Sequence[str]]]
 
@@ -86,6 +87,7 @@ class LLMSessionApp(App[None]):
         transcript_reader: TranscriptReader | None = None,
         tmux_args: Sequence[str] = (),
         watch_ignore: Sequence[Path] = (),
+        session_actions: Mapping[str, SessionHandler] | None = None,
     ) -> None:
         super().__init__()
         self.monitor = monitor
@@ -104,6 +106,8 @@ class LLMSessionApp(App[None]):
         self._rate = TokenRate()
         self._watching: tuple[Path, ...] = ()
         self.watch_ignore = tuple(watch_ignore)
+        # handlers for keys other features own ("export", "restart"); absent = key hidden
+        self.session_actions: dict[str, SessionHandler] = dict(session_actions or {})
         # change-triggered polls at most every half refresh (and at least once a second)
         self._throttle = Throttle(min(1.0, settings.general_refresh_seconds / 2))
         self._change_timer: Timer | None = None
@@ -314,6 +318,14 @@ class LLMSessionApp(App[None]):
             answered,
         )
 
+    def run_session_action(self, name: str, session: Session | None) -> None:
+        """Hand the session to the handler another feature registered under `name`."""
+        handler = self.session_actions.get(name)
+        if session is None or handler is None:
+            self.bell()
+            return
+        handler(self, session)
+
     @work(thread=True, exit_on_error=False, group="action")
     def _run_action(self, fn: Callable[..., actions.ActionResult], *args, **kwargs) -> None:
         """tmux and signals can block briefly; run them off the UI thread and toast the result."""
@@ -323,4 +335,4 @@ class LLMSessionApp(App[None]):
             self.call_from_thread(self.request_poll)
 
 
-__all__ = ["LLMSessionApp", "MonitorLike", "css_path", "default_predictor"]
+__all__ = ["LLMSessionApp", "MonitorLike", "SessionHandler", "css_path", "default_predictor"]

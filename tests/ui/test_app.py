@@ -328,3 +328,41 @@ async def test_samples_without_context_fill_are_skipped(tmp_path):
         await settle(pilot)
         spark = app.screen.query_one("#context-spark", Sparkline)
         assert len(spark.data) == len(history) - 1
+
+
+async def test_export_and_restart_keys_exist_only_with_a_handler(tmp_path):
+    from llm_sessions.ui.commands import SessionCommands
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        titles = [t for t, _h, _r in SessionCommands(sessions_screen(app))._commands()]
+        assert "Export" not in titles and "Restart" not in titles
+        assert "e" not in {key for key, active in app.active_bindings.items() if active.enabled}
+        bells = []
+        app.bell = lambda: bells.append(1)
+        await pilot.press("e", "r")
+        assert bells == []  # a hidden key is simply not bound
+
+
+async def test_session_action_handlers_get_the_selected_session(tmp_path):
+    from llm_sessions.ui.commands import SessionCommands
+
+    calls = []
+    handlers = {
+        "export": lambda app, s: calls.append(("export", s.id)),
+        "restart": lambda app, s: calls.append(("restart", s.id)),
+    }
+    app = make_app(tmp_path, session_actions=handlers)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        titles = [t for t, _h, _r in SessionCommands(sessions_screen(app))._commands()]
+        assert "Export" in titles and "Restart" in titles
+        assert app.active_bindings["e"].enabled and app.active_bindings["r"].enabled
+        await pilot.press("down", "e")
+        await pilot.press("r")
+        assert calls == [("export", B), ("restart", B)]
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("e")
+        assert calls[-1] == ("export", B)

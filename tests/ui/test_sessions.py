@@ -6,7 +6,15 @@ from llm_sessions.core.models import Usage
 from llm_sessions.ui.screens.detail import DetailScreen
 from llm_sessions.ui.screens.sessions import NARROW, SORTS, WIDE
 from tests.fakes import FakeMonitor, fleet, health, session, snapshot
-from tests.ui.helpers import cell_text, cursor_key, make_app, next_snapshot, row_keys, sessions_screen, settle
+from tests.ui.helpers import (
+    cell_text,
+    cursor_key,
+    make_app,
+    next_snapshot,
+    row_keys,
+    sessions_screen,
+    settle,
+)
 
 A, B, C, D, E = (s.id for s in fleet())
 

@@ -32,6 +32,7 @@ from llm_sessions.ui.format import (
     unique_prefixes,
     uptime,
 )
+from llm_sessions.ui.screens.session_keys import SESSION_BINDINGS, SessionKeys
 from llm_sessions.ui.widgets.cells import (
     KeyedText,
     Palette,
@@ -110,15 +111,13 @@ def matches(session: Session, needle: str) -> bool:
     return needle.lower() in hay.lower()
 
 
-class SessionsScreen(Screen):
+class SessionsScreen(SessionKeys, Screen):
     AUTO_FOCUS = "#table"
     BINDINGS = [
         Binding("enter", "open_detail", "Details"),
         Binding("s", "cycle_sort", "Sort"),
         Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("t", "jump", "tmux"),
-        Binding("c", "compact", "/compact"),
-        Binding("k", "terminate", "Kill"),
+        *SESSION_BINDINGS,
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -349,15 +348,6 @@ class SessionsScreen(Screen):
         box = self.query_one("#filter", Input)
         box.display = bool(box.value)
         self.table.focus()
-
-    def action_jump(self) -> None:
-        self.app.jump(self.current_session)
-
-    def action_compact(self) -> None:
-        self.app.ask_compact(self.current_session)
-
-    def action_terminate(self) -> None:
-        self.app.ask_terminate(self.current_session)
 
 
 __all__ = ["COLUMNS", "NARROW", "NARROW_BELOW", "SORTS", "SessionsScreen", "WIDE", "matches"]
