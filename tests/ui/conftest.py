@@ -1,3 +1,3 @@
-"""The private tmux server fixture, shared by the core and UI action tests."""
+"""Fixtures shared with the core action tests: a private tmux server, a spawned sleep."""
 
-from tests.actions_support import tmux_server  # noqa: F401  (a fixture: importing it registers it)
+from tests.actions_support import sleeper, tmux_server  # noqa: F401  (fixtures: importing registers them)

@@ -13,11 +13,13 @@ from tests.ui.helpers import (
     cursor_key,
     make_app,
     next_snapshot,
+    pause_until,
     quiet_settings,
     record_notifications,
     row_keys,
     sessions_screen,
     settle,
+    write_and_wait_for_poll,
 )
 
 A, B, C, D, E = (s.id for s in fleet())
@@ -156,18 +158,8 @@ async def test_file_changes_trigger_a_poll(tmp_path):
     monitor = FakeMonitor(watch=[watched])
     app = make_app(tmp_path, monitor)
     async with app.run_test(size=(120, 36)) as pilot:
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if monitor.polls >= 1:
-                break
-        first = monitor.polls
-        await pilot.pause(0.5)  # let awatch start before the write
-        (watched / "s.jsonl").write_text("{}\n")
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if monitor.polls > first:
-                break
-        assert monitor.polls > first
+        assert await pause_until(pilot, lambda: app._watching == (watched,))
+        assert await write_and_wait_for_poll(pilot, monitor, watched / "s.jsonl")
 
 
 async def test_palette_lists_every_binding_and_runs_it(tmp_path):
@@ -276,20 +268,8 @@ async def test_a_folder_that_appears_later_is_watched_too(tmp_path):
         later.mkdir()
         monitor._watch.append(later)
         app.request_poll()
-        await pilot.pause()
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if app._watching:
-                break
-        assert app._watching == (later,)
-        await pilot.pause(0.5)  # let awatch start before the write
-        polls = monitor.polls
-        (later / "rollout.jsonl").write_text("{}\n")
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if monitor.polls > polls:
-                break
-        assert monitor.polls > polls
+        assert await pause_until(pilot, lambda: app._watching == (later,))
+        assert await write_and_wait_for_poll(pilot, monitor, later / "rollout.jsonl")
 
 
 async def test_demo_flag_is_shown_in_the_header(tmp_path):

@@ -123,5 +123,5 @@ def spawner(tmp_path: Path):
         s.close()
 
 
-# The private tmux server fixture of the action tests (importing a fixture registers it).
-from tests.actions_support import tmux_server  # noqa: E402, F401
+# The action tests' private tmux server and spawned sleep (importing a fixture registers it).
+from tests.actions_support import sleeper, tmux_server  # noqa: E402, F401

@@ -61,17 +61,6 @@ def test_send_compact_types_the_command_and_enter(tmux_server, tmp_path):
     assert typed == "/compact\n"
 
 
-@pytest.fixture
-def sleeper():
-    proc = subprocess.Popen(["sleep", "60"])
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-
-
 def test_terminate_sends_sigterm_to_own_process(sleeper):
     import psutil
 
