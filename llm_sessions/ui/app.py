@@ -28,7 +28,7 @@ from textual.worker import Worker, WorkerState
 
 import llm_sessions
 from llm_sessions.core import actions
-from llm_sessions.core.alerts import Alert, detect_alerts
+from llm_sessions.core.alerts import Alert, detect_alerts, toasts
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.summary import Summary, TokenRate, context_series, summarize
 from llm_sessions.ui.commands import SessionCommands
@@ -186,7 +186,7 @@ class LLMSessionApp(App[None]):
     def on_poll_failed(self, message: PollFailed) -> None:
         """Keep the last good snapshot, say so once per distinct error, and try again later."""
         if message.error != self.last_error:
-            self.notify(f"poll failed: {message.error}", severity="error", timeout=8)
+            self.notify(f"poll failed: {message.error}", severity="error", timeout=8, markup=False)
         self.last_error = message.error
         self.log.error("poll failed", message.error)
         self._poll_finished()
@@ -227,9 +227,9 @@ class LLMSessionApp(App[None]):
     # ---- alerts ------------------------------------------------------------------------
 
     def _raise_alerts(self, alerts: Sequence[Alert]) -> None:
-        for alert in alerts:
-            self.flagged.add(alert.session_id)
-            self.notify(alert.message, severity=alert.severity, timeout=6)
+        self.flagged.update(a.session_id for a in alerts)
+        for message, severity in toasts(list(alerts)):
+            self.notify(message, severity=severity, timeout=6, markup=False)
         if alerts and self.settings.alerts_bell:
             self.bell()
 
@@ -330,7 +330,8 @@ class LLMSessionApp(App[None]):
     def _run_action(self, fn: Callable[..., actions.ActionResult], *args, **kwargs) -> None:
         """tmux and signals can block briefly; run them off the UI thread and toast the result."""
         result = fn(*args, **kwargs)
-        self.call_from_thread(self.notify, result.message, severity="information" if result.ok else "error")
+        severity = "information" if result.ok else "error"
+        self.call_from_thread(self.notify, result.message, severity=severity, markup=False)
         if result.ok:
             self.call_from_thread(self.request_poll)
 
