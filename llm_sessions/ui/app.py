@@ -32,6 +32,7 @@ from llm_sessions.core.alerts import Alert, detect_alerts, toasts
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.summary import Summary, TokenRate, context_series, summarize
 from llm_sessions.ui.commands import SessionCommands
+from llm_sessions.ui.layout import NARROW_BELOW
 from llm_sessions.ui.messages import PollFailed, PollGate, SnapshotReady, Throttle
 
 SessionHandler = Callable[["LLMSessionApp", Session], None]
@@ -66,6 +67,8 @@ class LLMSessionApp(App[None]):
     TITLE = "llm-session"
     CSS_PATH = css_path()
     COMMANDS = App.COMMANDS | {SessionCommands}
+    # every screen gets -narrow or -wide, so the stylesheet can adapt toasts and dialogs too
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("p", "toggle_pause", "Pause"),

@@ -32,6 +32,7 @@ from llm_sessions.ui.format import (
     unique_prefixes,
     uptime,
 )
+from llm_sessions.ui.layout import NARROW_BELOW
 from llm_sessions.ui.screens.session_keys import SESSION_BINDINGS, SessionKeys
 from llm_sessions.ui.widgets.cells import (
     KeyedText,
@@ -43,9 +44,6 @@ from llm_sessions.ui.widgets.cells import (
     state_cell,
 )
 from llm_sessions.ui.widgets.summary import SummaryBar, summary_markup
-
-NARROW_BELOW = 80
-
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -277,7 +275,6 @@ class SessionsScreen(SessionKeys, Screen):
         if narrow == self.narrow:
             return
         self.narrow = narrow
-        self.set_class(narrow, "-narrow")
         self._rebuild()
 
     def _rebuild(self) -> None:
@@ -350,4 +347,4 @@ class SessionsScreen(SessionKeys, Screen):
         self.table.focus()
 
 
-__all__ = ["COLUMNS", "NARROW", "NARROW_BELOW", "SORTS", "SessionsScreen", "WIDE", "matches"]
+__all__ = ["COLUMNS", "NARROW", "SORTS", "SessionsScreen", "WIDE", "matches"]
