@@ -29,6 +29,7 @@ async def test_rows_show_live_sessions_sorted_worst_health_first(tmp_path):
         assert cell_text(app, C, "cost") == "$7.95"
         assert cell_text(app, C, "health").strip() == "31"
         assert cell_text(app, C, "uptime") == "6h 40m"
+        assert sessions_screen(app).table.virtual_size.width <= 120  # no sideways scrolling
 
 
 async def test_a_toggles_ended_sessions(tmp_path):
@@ -189,3 +190,19 @@ async def test_ids_sharing_a_prefix_are_told_apart_and_columns_widen(tmp_path):
         await next_snapshot(pilot, monitor, snapshot([session(one, minutes=400), session(two, minutes=0)]))
         assert cell_text(app, one, "uptime") == "6h 40m"
         assert table.columns["uptime"].content_width >= len("6h 40m") > narrow_width
+
+
+async def test_middle_widths_drop_columns_instead_of_scrolling(tmp_path):
+    from llm_sessions.ui.screens.sessions import COMPACT, MEDIUM
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        table = sessions_screen(app).table
+        assert [c.value for c in table.columns] == list(MEDIUM)
+        assert table.virtual_size.width <= 100
+        await pilot.resize_terminal(85, 30)
+        await settle(pilot)
+        assert [c.value for c in table.columns] == list(COMPACT)
+        assert table.virtual_size.width <= 85
+        assert row_keys(app) == [C, B, D, A]

@@ -3,8 +3,8 @@
 Rows are keyed by session id. Applying a snapshot removes rows that are gone, updates only
 the cells whose rendered value changed, adds new rows, then sorts; the table is never
 cleared per tick, so the cursor stays on the same *session* while rows move around it.
-Below 80 columns the table drops to id / state / context / health so it works in a tmux
-side pane.
+The columns follow the terminal width (`LAYOUTS`): all of them from 120 columns, fewer
+below, and under 80 only id / state / context / health, so it works in a tmux side pane.
 """
 
 from __future__ import annotations
@@ -85,7 +85,15 @@ COLUMNS: dict[str, Column] = {
     )
 }
 WIDE = ("id", "tool", "folder", "branch", "model", "state", "context", "tokens", "cost", "health", "uptime")
+MEDIUM = ("id", "tool", "folder", "state", "context", "tokens", "cost", "health", "uptime")
+COMPACT = ("id", "folder", "state", "context", "tokens", "cost", "health")
 NARROW = ("id", "state", "ctx", "hp")
+# (minimum terminal width, columns): the widest set that fits without scrolling sideways
+LAYOUTS = ((120, WIDE), (100, MEDIUM), (NARROW_BELOW, COMPACT), (0, NARROW))
+
+
+def columns_for(width: int) -> tuple[str, ...]:
+    return next(cols for min_width, cols in LAYOUTS if width >= min_width)
 
 def _ts(value: datetime | None) -> float:
     return value.timestamp() if value else 0.0
@@ -123,7 +131,7 @@ class SessionsScreen(SessionKeys, Screen):
         super().__init__(id="sessions")
         self.sort_index = 0
         self.filter_text = ""
-        self.narrow: bool | None = None
+        self.columns: tuple[str, ...] = ()
         self._cells: dict[str, dict[str, object]] = {}
         self._sort_keys: dict[str, tuple] = {}
         self._order: list[str] = []
@@ -141,7 +149,7 @@ class SessionsScreen(SessionKeys, Screen):
     def on_mount(self) -> None:
         self.watch(self.app, "snapshot", self._on_snapshot, init=False)
         self.watch(self.app, "theme", self._on_theme, init=False)
-        self._set_layout(self.app.size.width < NARROW_BELOW)
+        self._set_layout(columns_for(self.app.size.width))
 
     # ---- data --------------------------------------------------------------------------
 
@@ -182,7 +190,7 @@ class SessionsScreen(SessionKeys, Screen):
         table = self.table
         now = self.app.clock()
         flagged = self.app.flagged
-        columns = NARROW if self.narrow else WIDE
+        columns = self.columns
         palette = self.palette
         sessions = self.visible_sessions(snap)
         sort_fn = SORTS[self.sort_index][1]
@@ -262,26 +270,26 @@ class SessionsScreen(SessionKeys, Screen):
     def _update_summary(self) -> None:
         self.query_one("#summary", SummaryBar).show(
             summary_markup(
-                self.app.summary, paused=self.app.paused, demo=self.app.demo, narrow=bool(self.narrow), sort=self.sort_name
+                self.app.summary, paused=self.app.paused, demo=self.app.demo, narrow=self.columns == NARROW, sort=self.sort_name
             )
         )
 
     # ---- layout ------------------------------------------------------------------------
 
     def on_resize(self) -> None:
-        self._set_layout(self.app.size.width < NARROW_BELOW)
+        self._set_layout(columns_for(self.app.size.width))
 
-    def _set_layout(self, narrow: bool) -> None:
-        if narrow == self.narrow:
+    def _set_layout(self, columns: tuple[str, ...]) -> None:
+        if columns == self.columns:
             return
-        self.narrow = narrow
+        self.columns = columns
         self._rebuild()
 
     def _rebuild(self) -> None:
         """Re-create the columns (layout or theme change only, never per tick)."""
         table = self.table
         table.clear(columns=True)
-        for key in NARROW if self.narrow else WIDE:
+        for key in self.columns:
             table.add_column(COLUMNS[key].label, key=key)
         self._cells = {}
         self._order = []
@@ -347,4 +355,4 @@ class SessionsScreen(SessionKeys, Screen):
         self.table.focus()
 
 
-__all__ = ["COLUMNS", "NARROW", "SORTS", "SessionsScreen", "WIDE", "matches"]
+__all__ = ["COLUMNS", "COMPACT", "LAYOUTS", "MEDIUM", "NARROW", "SORTS", "SessionsScreen", "WIDE", "columns_for", "matches"]
