@@ -41,7 +41,15 @@ def run_dashboard(paths: AppPaths, settings, *, demo: bool = False, db_url: str 
         if store is not None:
             stack.callback(store.close)
         monitor = build_monitor(paths, settings, env, store)
-        app = LLMSessionApp(monitor, settings, demo=demo, transcript_reader=_transcript_reader())
+        app = LLMSessionApp(
+            monitor,
+            settings,
+            demo=demo,
+            transcript_reader=_transcript_reader(),
+            # our own store, cache and logs may lie inside a watched folder (a home directory);
+            # their writes must not wake the watcher, or every poll would trigger the next
+            watch_ignore=(paths.data_dir, paths.cache_dir, paths.log_dir),
+        )
         for warning in getattr(store, "warnings", []):
             app.call_later(app.notify, warning, severity="warning", timeout=10)
         app.run()

@@ -48,11 +48,11 @@ class DemoSession:
 
 
 DEFAULT_SESSIONS: tuple[DemoSession, ...] = (
-    # Ids differ in their first characters: the table shows an 8-character prefix.
-    DemoSession("claude", "1c1a0de0-d3m0-4000-8000-000000000001", "webshop", 1.5, 1),
-    DemoSession("claude", "2c1a0de0-d3m0-4000-8000-000000000002", "ml-pipeline", 0.8, 2),
-    DemoSession("codex", "3c0dex00-d3m0-4000-8000-000000000003", "api-gateway", 2.0, 3),
-    DemoSession("codex", "4c0dex00-d3m0-4000-8000-000000000004", "notes", 4.0, 4),
+    # ids differ in their first 8 characters, which is what the table shows
+    DemoSession("claude", "7c1a2e90-4b1d-4e0a-9c3f-0d3e0000a001", "webshop", 1.5, 1),
+    DemoSession("claude", "b84f03d2-9a6e-4c55-8e21-0d3e0000a002", "ml-pipeline", 0.8, 2),
+    DemoSession("codex", "3e9d5c71-2f08-4b9a-a4d6-0d3e0000a003", "api-gateway", 2.0, 3),
+    DemoSession("codex", "e26b8f4a-7c3d-4a1e-b5f9-0d3e0000a004", "notes", 4.0, 4),
 )
 
 Command = Callable[[DemoSession, Path, Path], Sequence[str]]

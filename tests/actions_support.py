@@ -1,4 +1,4 @@
-"""A private tmux server fixture and a bounded wait, shared by the core and UI action tests."""
+"""Fixtures shared by the core and UI action tests: a private tmux server, a spawned sleep."""
 
 from __future__ import annotations
 
@@ -36,3 +36,15 @@ def wait_for(predicate, limit=10.0):
         time.sleep(0.05)
         value = predicate()
     return value
+
+
+@pytest.fixture
+def sleeper():
+    """A `sleep 60` this test owns: the only process a terminate test may signal."""
+    proc = subprocess.Popen(["sleep", "60"])
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()

@@ -8,7 +8,6 @@ exactly as the CLI wires it, with no real assistant folders read.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,22 +20,13 @@ from llm_sessions.core.models import (
     Snapshot,
     Usage,
 )
+from llm_sessions.core.store import Sample
 
 NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 
 
 def frozen_clock() -> datetime:
     return NOW
-
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """Same shape as core.monitor's Sample."""
-
-    at: datetime
-    context_used: int | None
-    tokens_total: int
-    cost_usd: float | None
 
 
 def health(score: int, status: str = "", tokens=90, duration=80, activity=70, errors=100) -> HealthReport:

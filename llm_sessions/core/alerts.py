@@ -117,4 +117,20 @@ class AlertThrottle:
         return loud, quiet
 
 
-__all__ = ["Alert", "AlertKind", "AlertThrottle", "detect_alerts"]
+_SEVERITY_RANK = {"information": 0, "warning": 1, "error": 2}
+
+
+def toasts(alerts: list[Alert], *, most: int = 2) -> list[tuple[str, str]]:
+    """(message, severity) to show for one tick's alerts: one each, or one summary.
+
+    With many sessions a single tick can raise several alerts (turns end together); more than
+    `most` toasts would stack over the table, so they become one toast with the worst
+    severity that names each session.
+    """
+    if len(alerts) <= most:
+        return [(a.message, a.severity) for a in alerts]
+    worst = max((a.severity for a in alerts), key=_SEVERITY_RANK.__getitem__)
+    return [(f"{len(alerts)} alerts:\n" + "\n".join(a.message for a in alerts), worst)]
+
+
+__all__ = ["Alert", "AlertKind", "AlertThrottle", "detect_alerts", "toasts"]

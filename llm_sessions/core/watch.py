@@ -18,15 +18,24 @@ async def changes(
     *,
     stop: asyncio.Event | None = None,
     debounce_ms: int = 400,
+    ignore: Sequence[Path] = (),
 ) -> AsyncIterator[set[str]]:
-    """Yield the set of changed paths per batch; returns at once when no path exists."""
+    """Yield the set of changed paths per batch; returns at once when no path exists.
+
+    Changes under `ignore` are dropped, and a batch left empty is not yielded: llm-session's
+    own store, cache and logs may sit inside a watched folder (a home directory), and a poll
+    that writes the store must not wake the watcher that triggered it.
+    """
     existing = [str(p) for p in paths if Path(p).exists()]
     if not existing:
         return
     from watchfiles import awatch
 
+    skip = tuple(str(Path(p)).rstrip("/") + "/" for p in ignore)
     async for batch in awatch(*existing, stop_event=stop, debounce=debounce_ms, recursive=True):
-        yield {path for _change, path in batch}
+        changed = {path for _change, path in batch if not path.startswith(skip) and path + "/" not in skip}
+        if changed:
+            yield changed
 
 
 __all__ = ["changes"]

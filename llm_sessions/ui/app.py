@@ -28,12 +28,14 @@ from textual.worker import Worker, WorkerState
 
 import llm_sessions
 from llm_sessions.core import actions
-from llm_sessions.core.alerts import Alert, AlertThrottle, detect_alerts
+from llm_sessions.core.alerts import Alert, AlertThrottle, detect_alerts, toasts
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.summary import Summary, TokenRate, context_series, summarize
 from llm_sessions.ui.commands import SessionCommands
-from llm_sessions.ui.messages import PollFailed, PollGate, SnapshotReady
+from llm_sessions.ui.layout import NARROW_BELOW
+from llm_sessions.ui.messages import PollFailed, PollGate, SnapshotReady, Throttle
 
+SessionHandler = Callable[["LLMSessionApp", Session], None]
 Predictor = Callable[[list[tuple[datetime, int]], int, datetime], timedelta | None]
 TranscriptReader = Callable[[Session], Mapping[str, Sequence[str]]]
 
@@ -65,6 +67,8 @@ class LLMSessionApp(App[None]):
     TITLE = "llm-session"
     CSS_PATH = css_path()
     COMMANDS = App.COMMANDS | {SessionCommands}
+    # every screen gets -narrow or -wide, so the stylesheet can adapt toasts and dialogs too
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("p", "toggle_pause", "Pause"),
@@ -85,6 +89,8 @@ class LLMSessionApp(App[None]):
         predictor: Predictor | None = None,
         transcript_reader: TranscriptReader | None = None,
         tmux_args: Sequence[str] = (),
+        watch_ignore: Sequence[Path] = (),
+        session_actions: Mapping[str, SessionHandler] | None = None,
     ) -> None:
         super().__init__()
         self._throttle = AlertThrottle(timedelta(seconds=settings.alerts_repeat_seconds))
@@ -103,6 +109,12 @@ class LLMSessionApp(App[None]):
         self._timer: Timer | None = None
         self._rate = TokenRate()
         self._watching: tuple[Path, ...] = ()
+        self.watch_ignore = tuple(watch_ignore)
+        # handlers for keys other features own ("export", "restart"); absent = key hidden
+        self.session_actions: dict[str, SessionHandler] = dict(session_actions or {})
+        # change-triggered polls at most every half refresh (and at least once a second)
+        self._throttle = Throttle(min(1.0, settings.general_refresh_seconds / 2))
+        self._change_timer: Timer | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -118,6 +130,7 @@ class LLMSessionApp(App[None]):
             return
         if self._gate.request():
             self._cancel_timer()
+            self._throttle.started(time.monotonic())
             self._poll()
 
     def _cancel_timer(self) -> None:
@@ -177,13 +190,14 @@ class LLMSessionApp(App[None]):
     def on_poll_failed(self, message: PollFailed) -> None:
         """Keep the last good snapshot, say so once per distinct error, and try again later."""
         if message.error != self.last_error:
-            self.notify(f"poll failed: {message.error}", severity="error", timeout=8)
+            self.notify(f"poll failed: {message.error}", severity="error", timeout=8, markup=False)
         self.last_error = message.error
         self.log.error("poll failed", message.error)
         self._poll_finished()
 
     def _poll_finished(self) -> None:
         if self._gate.finished():
+            self._throttle.started(time.monotonic())
             self._poll()
         elif not self.paused:
             self._timer = self.set_timer(self.settings.general_refresh_seconds, self.request_poll)
@@ -197,17 +211,30 @@ class LLMSessionApp(App[None]):
         """
         from llm_sessions.core.watch import changes
 
-        async for _batch in changes(paths):
+        async for _batch in changes(paths, ignore=self.watch_ignore):
+            self._files_changed()
+
+    def _files_changed(self) -> None:
+        """Poll now, or once when the throttle allows; later changes ride on that poll."""
+        if self.paused or self._change_timer is not None:
+            return
+        wait = self._throttle.delay(time.monotonic())
+        if wait <= 0:
             self.request_poll()
+        else:
+            self._change_timer = self.set_timer(wait, self._throttled_poll)
+
+    def _throttled_poll(self) -> None:
+        self._change_timer = None
+        self.request_poll()
 
     # ---- alerts ------------------------------------------------------------------------
 
     def _raise_alerts(self, alerts: Sequence[Alert]) -> None:
         loud, _quiet = self._throttle.filter(list(alerts), self.clock())
-        for alert in alerts:
-            self.flagged.add(alert.session_id)
-        for alert in loud:
-            self.notify(alert.message, severity=alert.severity, timeout=6)
+        self.flagged.update(a.session_id for a in alerts)
+        for message, severity in toasts(loud):
+            self.notify(message, severity=severity, timeout=6, markup=False)
         if loud and self.settings.alerts_bell:
             self.bell()
 
@@ -296,13 +323,22 @@ class LLMSessionApp(App[None]):
             answered,
         )
 
+    def run_session_action(self, name: str, session: Session | None) -> None:
+        """Hand the session to the handler another feature registered under `name`."""
+        handler = self.session_actions.get(name)
+        if session is None or handler is None:
+            self.bell()
+            return
+        handler(self, session)
+
     @work(thread=True, exit_on_error=False, group="action")
     def _run_action(self, fn: Callable[..., actions.ActionResult], *args, **kwargs) -> None:
         """tmux and signals can block briefly; run them off the UI thread and toast the result."""
         result = fn(*args, **kwargs)
-        self.call_from_thread(self.notify, result.message, severity="information" if result.ok else "error")
+        severity = "information" if result.ok else "error"
+        self.call_from_thread(self.notify, result.message, severity=severity, markup=False)
         if result.ok:
             self.call_from_thread(self.request_poll)
 
 
-__all__ = ["LLMSessionApp", "MonitorLike", "css_path", "default_predictor"]
+__all__ = ["LLMSessionApp", "MonitorLike", "SessionHandler", "css_path", "default_predictor"]

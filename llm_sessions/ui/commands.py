@@ -1,13 +1,14 @@
 """Command palette entries: every key binding of the current screen and the app, by name.
 
-Built from the BINDINGS themselves, so a new key can never be missing from the palette and
-the palette never offers an action the current screen cannot run.
+Built from the BINDINGS themselves, so a new key can never be missing from the palette, and
+filtered through `check_action`, so the palette never offers an action that is switched off.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
+from textual.actions import parse
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -20,6 +21,9 @@ class SessionCommands(Provider):
             for b in bindings:
                 if not isinstance(b, Binding) or not b.description or b.action in seen:
                     continue
+                _namespace, name, params = parse(b.action)
+                if not node.check_action(name, params):
+                    continue  # e.g. export when no export handler was given
                 seen.add(b.action)
                 key = b.key_display or b.key
                 out.append((b.description, f"key: {key}", partial(node.run_action, b.action)))

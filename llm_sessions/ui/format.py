@@ -16,6 +16,22 @@ def short_id(session_id: str, width: int = 8) -> str:
     return session_id[:width]
 
 
+def unique_prefixes(ids: list[str], width: int = 8) -> dict[str, str]:
+    """The shortest prefix of each id, at least `width` long, that no other id shares.
+
+    Session ids are usually UUIDs whose first 8 characters differ, but two sessions forked
+    from one, or ids made by another tool, can share a prefix; the table must never show two
+    rows with the same id.
+    """
+    out: dict[str, str] = {}
+    for sid in ids:
+        n = min(width, len(sid))
+        while n < len(sid) and any(other != sid and other.startswith(sid[:n]) for other in ids):
+            n += 1
+        out[sid] = sid[:n]
+    return out
+
+
 def short_folder(path: str | None, width: int = 24) -> str:
     """The folder's tail, e.g. `…/projects/webshop`: the last parts say which project it is."""
     if not path:
@@ -93,4 +109,15 @@ def bar(fraction: float, width: int) -> str:
     return BAR_FULL * filled + BAR_EMPTY * (width - filled)
 
 
-__all__ = ["bar", "clip", "short_model", "human_cost", "human_duration", "human_tokens", "short_folder", "short_id", "uptime"]
+__all__ = [
+    "bar",
+    "clip",
+    "human_cost",
+    "human_duration",
+    "human_tokens",
+    "short_folder",
+    "short_id",
+    "short_model",
+    "unique_prefixes",
+    "uptime",
+]

@@ -75,4 +75,29 @@ class PollGate:
         return False
 
 
-__all__ = ["PollFailed", "PollGate", "SnapshotReady"]
+class Throttle:
+    """Spacing for polls triggered by file changes: at least `min_gap` seconds apart.
+
+    The gate stops polls overlapping, but an assistant that writes a line every 100 ms would
+    still chain them back to back; a short gap bounds the cost while keeping the table at
+    most `min_gap` behind the transcripts. Times are plain numbers (monotonic seconds) so the
+    rule is testable without a clock.
+    """
+
+    __slots__ = ("min_gap", "last_start")
+
+    def __init__(self, min_gap: float) -> None:
+        self.min_gap = min_gap
+        self.last_start: float | None = None
+
+    def started(self, now: float) -> None:
+        self.last_start = now
+
+    def delay(self, now: float) -> float:
+        """Seconds to wait before a change-triggered poll may start (0: start now)."""
+        if self.last_start is None:
+            return 0.0
+        return max(0.0, self.last_start + self.min_gap - now)
+
+
+__all__ = ["PollFailed", "PollGate", "SnapshotReady", "Throttle"]

@@ -66,3 +66,25 @@ def record_notifications(app) -> list[tuple[str, str]]:
 
     app.notify = notify
     return seen
+
+
+async def pause_until(pilot, predicate, limit: float = 10.0):
+    """Let the app run until predicate() is truthy (or `limit` seconds); returns its value.
+
+    For effects driven by real file events, whose arrival time is not ours to choose; the
+    test asserts on the returned value, never on how long it took.
+    """
+    for _ in range(int(limit / 0.05)):
+        value = predicate()
+        if value:
+            return value
+        await pilot.pause(0.05)
+    return predicate()
+
+
+async def write_and_wait_for_poll(pilot, monitor, path) -> bool:
+    """Write `path` once the watcher had time to start; True when a poll followed."""
+    await pilot.pause(0.5)  # set-up: let awatch start before the write
+    polls = monitor.polls
+    path.write_text("{}\n")
+    return await pause_until(pilot, lambda: monitor.polls > polls)

@@ -8,7 +8,19 @@ from textual.widgets import Sparkline, Static
 
 from llm_sessions.ui.screens.detail import DetailScreen
 from tests.fakes import NOW, FakeMonitor, fleet, health, ramp, session, snapshot
-from tests.ui.helpers import record_notifications, cell_text, cursor_key, make_app, next_snapshot, quiet_settings, row_keys, sessions_screen, settle
+from tests.ui.helpers import (
+    cell_text,
+    cursor_key,
+    make_app,
+    next_snapshot,
+    pause_until,
+    quiet_settings,
+    record_notifications,
+    row_keys,
+    sessions_screen,
+    settle,
+    write_and_wait_for_poll,
+)
 
 A, B, C, D, E = (s.id for s in fleet())
 
@@ -146,18 +158,8 @@ async def test_file_changes_trigger_a_poll(tmp_path):
     monitor = FakeMonitor(watch=[watched])
     app = make_app(tmp_path, monitor)
     async with app.run_test(size=(120, 36)) as pilot:
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if monitor.polls >= 1:
-                break
-        first = monitor.polls
-        await pilot.pause(0.5)  # let awatch start before the write
-        (watched / "s.jsonl").write_text("{}\n")
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if monitor.polls > first:
-                break
-        assert monitor.polls > first
+        assert await pause_until(pilot, lambda: app._watching == (watched,))
+        assert await write_and_wait_for_poll(pilot, monitor, watched / "s.jsonl")
 
 
 async def test_palette_lists_every_binding_and_runs_it(tmp_path):
@@ -188,7 +190,10 @@ async def test_drilldown_shows_components_history_eta_and_transcript_section(tmp
 
     def reader(s):
         reader_calls.append(s.id)
-        return {"Last turns": ["user: fix the rate limiter", "assistant: done [tests pass]"], "Files touched": []}
+        return {
+            "Last turns": ["user: fix the rate limiter", "assistant: done [tests pass]"],
+            "Files touched": [],
+        }
 
     app = make_app(tmp_path, monitor, transcript_reader=reader)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -198,7 +203,8 @@ async def test_drilldown_shows_components_history_eta_and_transcript_section(tmp
         screen = app.screen
         assert isinstance(screen, DetailScreen)
         health_text = " ".join(str(w.render()) for w in screen.query("HealthBar"))
-        for name, reason in (("tokens", "context 10% used"), ("duration", "running 1h 20m"), ("activity", "last turn"), ("errors", "no errors")):
+        reasons = (("tokens", "context 10% used"), ("duration", "running 1h 20m"), ("activity", "last turn"), ("errors", "no errors"))
+        for name, reason in reasons:
             assert name in health_text and reason in health_text
         assert "w 40" in health_text
         spark = screen.query_one("#context-spark", Sparkline)
@@ -262,20 +268,8 @@ async def test_a_folder_that_appears_later_is_watched_too(tmp_path):
         later.mkdir()
         monitor._watch.append(later)
         app.request_poll()
-        await pilot.pause()
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if app._watching:
-                break
-        assert app._watching == (later,)
-        await pilot.pause(0.5)  # let awatch start before the write
-        polls = monitor.polls
-        (later / "rollout.jsonl").write_text("{}\n")
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if monitor.polls > polls:
-                break
-        assert monitor.polls > polls
+        assert await pause_until(pilot, lambda: app._watching == (later,))
+        assert await write_and_wait_for_poll(pilot, monitor, later / "rollout.jsonl")
 
 
 async def test_demo_flag_is_shown_in_the_header(tmp_path):
@@ -314,3 +308,41 @@ async def test_samples_without_context_fill_are_skipped(tmp_path):
         await settle(pilot)
         spark = app.screen.query_one("#context-spark", Sparkline)
         assert len(spark.data) == len(history) - 1
+
+
+async def test_export_and_restart_keys_exist_only_with_a_handler(tmp_path):
+    from llm_sessions.ui.commands import SessionCommands
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        titles = [t for t, _h, _r in SessionCommands(sessions_screen(app))._commands()]
+        assert "Export" not in titles and "Restart" not in titles
+        assert "e" not in {key for key, active in app.active_bindings.items() if active.enabled}
+        bells = []
+        app.bell = lambda: bells.append(1)
+        await pilot.press("e", "r")
+        assert bells == []  # a hidden key is simply not bound
+
+
+async def test_session_action_handlers_get_the_selected_session(tmp_path):
+    from llm_sessions.ui.commands import SessionCommands
+
+    calls = []
+    handlers = {
+        "export": lambda app, s: calls.append(("export", s.id)),
+        "restart": lambda app, s: calls.append(("restart", s.id)),
+    }
+    app = make_app(tmp_path, session_actions=handlers)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        titles = [t for t, _h, _r in SessionCommands(sessions_screen(app))._commands()]
+        assert "Export" in titles and "Restart" in titles
+        assert app.active_bindings["e"].enabled and app.active_bindings["r"].enabled
+        await pilot.press("down", "e")
+        await pilot.press("r")
+        assert calls == [("export", B), ("restart", B)]
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("e")
+        assert calls[-1] == ("export", B)

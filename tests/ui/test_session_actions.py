@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import shutil
 import signal
-import subprocess
 from datetime import datetime
 
 import psutil
@@ -15,7 +14,7 @@ import pytest
 
 from llm_sessions.core.models import ProcessInfo
 from llm_sessions.ui.screens.confirm import ConfirmScreen
-from tests.actions_support import tmux_server, wait_for  # noqa: F401  (fixture)
+from tests.actions_support import wait_for
 from tests.fakes import FakeMonitor, session, snapshot
 from tests.ui.helpers import make_app, record_notifications, settle
 
@@ -76,48 +75,36 @@ async def test_c_without_a_pane_explains_instead_of_asking(tmp_path):
         assert any("tmux pane" in m and sev == "warning" for m, sev in toasts)
 
 
-async def test_k_asks_first_and_terminates_only_on_yes(tmp_path):
-    proc = subprocess.Popen(["sleep", "60"])
-    try:
-        started = datetime.fromtimestamp(psutil.Process(proc.pid).create_time())
-        s = session(SID).with_(process=ProcessInfo(pid=proc.pid, pids=(proc.pid,), started_at=started))
-        app = make_app(tmp_path, FakeMonitor([snapshot([s])]))
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            await pilot.press("k")
-            await pilot.pause()
-            assert isinstance(app.screen, ConfirmScreen)
-            assert str(proc.pid) in app.screen.question
-            await pilot.press("escape")
-            await settle(pilot)
-            assert proc.poll() is None
-            await pilot.press("k")
-            await pilot.pause()
-            await pilot.press("y")
-            await settle(pilot)
-        assert proc.wait(timeout=10) == -signal.SIGTERM
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+async def test_k_asks_first_and_terminates_only_on_yes(tmp_path, sleeper):
+    started = datetime.fromtimestamp(psutil.Process(sleeper.pid).create_time())
+    s = session(SID).with_(process=ProcessInfo(pid=sleeper.pid, pids=(sleeper.pid,), started_at=started))
+    app = make_app(tmp_path, FakeMonitor([snapshot([s])]))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert str(sleeper.pid) in app.screen.question
+        await pilot.press("escape")
+        await settle(pilot)
+        assert sleeper.poll() is None
+        await pilot.press("k")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+    assert sleeper.wait(timeout=10) == -signal.SIGTERM
 
 
-async def test_k_in_the_drilldown_acts_on_the_shown_session(tmp_path):
-    proc = subprocess.Popen(["sleep", "60"])
-    try:
-        s = session(SID).with_(process=ProcessInfo(pid=proc.pid, pids=(proc.pid,)))
-        app = make_app(tmp_path, FakeMonitor([snapshot([s])]))
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            await pilot.press("enter")
-            await settle(pilot)
-            await pilot.press("k")
-            await pilot.pause()
-            assert isinstance(app.screen, ConfirmScreen)
-            await pilot.press("y")
-            await settle(pilot)
-        assert proc.wait(timeout=10) == -signal.SIGTERM
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+async def test_k_in_the_drilldown_acts_on_the_shown_session(tmp_path, sleeper):
+    s = session(SID).with_(process=ProcessInfo(pid=sleeper.pid, pids=(sleeper.pid,)))
+    app = make_app(tmp_path, FakeMonitor([snapshot([s])]))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("k")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+    assert sleeper.wait(timeout=10) == -signal.SIGTERM

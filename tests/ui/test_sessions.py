@@ -6,7 +6,15 @@ from llm_sessions.core.models import Usage
 from llm_sessions.ui.screens.detail import DetailScreen
 from llm_sessions.ui.screens.sessions import NARROW, SORTS, WIDE
 from tests.fakes import FakeMonitor, fleet, health, session, snapshot
-from tests.ui.helpers import cell_text, cursor_key, make_app, next_snapshot, row_keys, sessions_screen, settle
+from tests.ui.helpers import (
+    cell_text,
+    cursor_key,
+    make_app,
+    next_snapshot,
+    row_keys,
+    sessions_screen,
+    settle,
+)
 
 A, B, C, D, E = (s.id for s in fleet())
 
@@ -21,6 +29,7 @@ async def test_rows_show_live_sessions_sorted_worst_health_first(tmp_path):
         assert cell_text(app, C, "cost") == "$7.95"
         assert cell_text(app, C, "health").strip() == "31"
         assert cell_text(app, C, "uptime") == "6h 40m"
+        assert sessions_screen(app).table.virtual_size.width <= 120  # no sideways scrolling
 
 
 async def test_a_toggles_ended_sessions(tmp_path):
@@ -166,3 +175,34 @@ async def test_theme_change_recolours_cells_and_keeps_rows_and_cursor(tmp_path):
         assert table.get_cell(C, "health").style != before
         assert row_keys(app) == [C, B, D, A]
         assert cursor_key(app) == B
+
+
+async def test_ids_sharing_a_prefix_are_told_apart_and_columns_widen(tmp_path):
+    one, two = "d3m0c1a0-0000-4000-8000-000000000001", "d3m0c1a0-0000-4000-8000-000000000002"
+    monitor = FakeMonitor([snapshot([session(one, minutes=0), session(two, minutes=0)])])
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(160, 36)) as pilot:
+        await settle(pilot)
+        assert cell_text(app, one, "id").strip() == one
+        assert cell_text(app, two, "id").strip() == two
+        table = sessions_screen(app).table
+        narrow_width = table.columns["uptime"].content_width
+        await next_snapshot(pilot, monitor, snapshot([session(one, minutes=400), session(two, minutes=0)]))
+        assert cell_text(app, one, "uptime") == "6h 40m"
+        assert table.columns["uptime"].content_width >= len("6h 40m") > narrow_width
+
+
+async def test_middle_widths_drop_columns_instead_of_scrolling(tmp_path):
+    from llm_sessions.ui.screens.sessions import COMPACT, MEDIUM
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        table = sessions_screen(app).table
+        assert [c.value for c in table.columns] == list(MEDIUM)
+        assert table.virtual_size.width <= 100
+        await pilot.resize_terminal(85, 30)
+        await settle(pilot)
+        assert [c.value for c in table.columns] == list(COMPACT)
+        assert table.virtual_size.width <= 85
+        assert row_keys(app) == [C, B, D, A]

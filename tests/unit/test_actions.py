@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from llm_sessions.core.actions import jump_to_pane, send_compact, terminate
-from tests.actions_support import tmux_server, wait_for  # noqa: F401  (fixture)
+from tests.actions_support import wait_for
 
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
 
@@ -59,17 +59,6 @@ def test_send_compact_types_the_command_and_enter(tmux_server, tmp_path):
     assert result.ok, result.message
     typed = wait_for(lambda: out.exists() and out.read_text())
     assert typed == "/compact\n"
-
-
-@pytest.fixture
-def sleeper():
-    proc = subprocess.Popen(["sleep", "60"])
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
 
 
 def test_terminate_sends_sigterm_to_own_process(sleeper):

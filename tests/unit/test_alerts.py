@@ -92,3 +92,16 @@ def test_awaiting_user_counts_as_waiting():
     assert kinds(detect_alerts(a, b)) == [(SID, "waiting")]
     both = snapshot([session(SID, state="waiting").with_(awaiting_user=True)])
     assert detect_alerts(b, both) == []
+
+
+def test_a_burst_of_alerts_becomes_one_toast_with_the_worst_severity():
+    from llm_sessions.core.alerts import Alert, toasts
+
+    one = Alert("a", "waiting", "a is waiting for input")
+    two = Alert("b", "critical", "b: health critical (20)")
+    three = Alert("c", "compaction", "c: auto-compaction in ~3 min")
+    assert toasts([one, two]) == [(one.message, "information"), (two.message, "error")]
+    [(message, severity)] = toasts([one, two, three])
+    assert severity == "error"
+    assert message.startswith("3 alerts") and all(a.message in message for a in (one, two, three))
+    assert toasts([]) == []

@@ -28,7 +28,7 @@ def test_synth_command_follows_the_contract(tmp_path):
     spec = DemoSession("codex", "sid", "proj", 0.5, 7)
     cmd = synth_command(spec, tmp_path, tmp_path / "proj")
     assert cmd[1:3] == ["-m", "llm_sessions.synth.live"]
-    args = dict(zip(cmd[3::2], cmd[4::2]))
+    args = dict(zip(cmd[3::2], cmd[4::2], strict=True))
     assert args == {"--tool": "codex", "--home": str(tmp_path), "--cwd": str(tmp_path / "proj"),
                     "--session-id": "sid", "--pace": "0.5", "--seed": "7"}
 

@@ -53,3 +53,26 @@ def test_clip_and_short_model():
     assert short_model("claude-sonnet-4-5", "claude") == "sonnet-4-5"
     assert short_model("gpt-5-codex", "codex") == "gpt-5-codex"
     assert short_model(None) == "-"
+
+
+def test_unique_prefixes_grow_only_where_ids_collide():
+    from llm_sessions.ui.format import unique_prefixes
+
+    ids = ["d3m0c1a0-0001", "d3m0c1a0-0002", "7c1a2e90-0003"]
+    out = unique_prefixes(ids)
+    assert out["7c1a2e90-0003"] == "7c1a2e90"
+    assert out["d3m0c1a0-0001"] == "d3m0c1a0-0001" and out["d3m0c1a0-0002"] == "d3m0c1a0-0002"
+    assert len(set(out.values())) == 3
+    assert unique_prefixes(["abc"]) == {"abc": "abc"}
+
+
+@given(st.lists(st.text(alphabet="ab", min_size=1, max_size=12), unique=True, max_size=12))
+def test_unique_prefixes_are_unique_and_prefixes(ids):
+    from llm_sessions.ui.format import unique_prefixes
+
+    out = unique_prefixes(ids)
+    assert all(sid.startswith(p) for sid, p in out.items())
+    # a prefix can only equal another id's prefix when it is the whole (shorter) id
+    for sid, p in out.items():
+        clashes = [o for o in ids if o != sid and o.startswith(p)]
+        assert not clashes or p == sid

@@ -14,3 +14,14 @@ def test_burst_while_running_costs_one_more_poll():
 def test_idle_gate_starts_at_once():
     gate = PollGate()
     assert gate.request() and gate.finished() is False and gate.request()
+
+
+def test_throttle_spaces_change_triggered_polls():
+    from llm_sessions.ui.messages import Throttle
+
+    t = Throttle(min_gap=1.0)
+    assert t.delay(100.0) == 0.0  # nothing ran yet
+    t.started(100.0)
+    assert t.delay(100.25) == 0.75
+    assert t.delay(101.0) == 0.0
+    assert t.delay(250.0) == 0.0

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Sparkline, Static
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.summary import context_series
 from llm_sessions.ui.format import human_cost, human_duration, human_tokens, uptime
+from llm_sessions.ui.screens.session_keys import SESSION_BINDINGS, SessionKeys
 from llm_sessions.ui.widgets.bars import STATUS_VAR, ContextBar, HealthBar
 
 
@@ -37,12 +38,10 @@ def eta_text(eta: timedelta | None, *, compacts: bool, predicting: bool, has_his
     return f"auto-compaction in ~{human_duration(eta)} at the current rate"
 
 
-class DetailScreen(Screen):
+class DetailScreen(SessionKeys, Screen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("t", "jump", "tmux"),
-        Binding("c", "compact", "/compact"),
-        Binding("k", "terminate", "Kill"),
+        *SESSION_BINDINGS,
     ]
 
     def __init__(self, session_id: str) -> None:
@@ -137,7 +136,7 @@ class DetailScreen(Screen):
                     for c in s.health.components
                 )
             else:
-                for bar, c in zip(bars, s.health.components):
+                for bar, c in zip(bars, s.health.components, strict=True):
                     bar.show(c)
         self.query_one("#context-bar", ContextBar).show(s.context)
         self._render_eta()
@@ -166,14 +165,9 @@ class DetailScreen(Screen):
             rows.append(("errors", f"{s.api_errors} API, {s.tool_errors} tool"))
         self.query_one("#where", Static).update("\n".join(f"[$foreground-darken-3]{k:<11}[/]{esc(v)}" for k, v in rows))
 
-    def action_jump(self) -> None:
-        self.app.jump(self.session)
-
-    def action_compact(self) -> None:
-        self.app.ask_compact(self.session)
-
-    def action_terminate(self) -> None:
-        self.app.ask_terminate(self.session)
+    @property
+    def current_session(self) -> Session | None:
+        return self.session
 
 
 __all__ = ["DetailScreen", "eta_text"]

@@ -3,8 +3,8 @@
 Rows are keyed by session id. Applying a snapshot removes rows that are gone, updates only
 the cells whose rendered value changed, adds new rows, then sorts; the table is never
 cleared per tick, so the cursor stays on the same *session* while rows move around it.
-Below 80 columns the table drops to id / state / context / health so it works in a tmux
-side pane.
+The columns follow the terminal width (`LAYOUTS`): all of them from 120 columns, fewer
+below, and under 80 only id / state / context / health, so it works in a tmux side pane.
 """
 
 from __future__ import annotations
@@ -28,10 +28,12 @@ from llm_sessions.ui.format import (
     human_duration,
     human_tokens,
     short_folder,
-    short_id,
     short_model,
+    unique_prefixes,
     uptime,
 )
+from llm_sessions.ui.layout import NARROW_BELOW
+from llm_sessions.ui.screens.session_keys import SESSION_BINDINGS, SessionKeys
 from llm_sessions.ui.widgets.cells import (
     KeyedText,
     Palette,
@@ -43,40 +45,55 @@ from llm_sessions.ui.widgets.cells import (
 )
 from llm_sessions.ui.widgets.summary import SummaryBar, summary_markup
 
-NARROW_BELOW = 80
+@dataclass(frozen=True, slots=True)
+class Row:
+    """What a cell needs besides the session: colours, the clock, the alert flag, the short id."""
+
+    palette: Palette
+    now: datetime
+    flagged: bool
+    short: str
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
     key: str
     label: str
-    render: Callable[[Session, Palette, datetime, bool], object]
+    render: Callable[[Session, Row], object]
 
 
 def _ctx(width: int):
-    return lambda s, p, now, flagged: context_cell(s.context, p, width)
+    return lambda s, r: context_cell(s.context, r.palette, width)
 
 
 COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
-        Column("id", "ID", lambda s, p, now, flagged: id_cell(s.id, short_id(s.id), flagged, p)),
-        Column("tool", "Tool", lambda s, p, now, flagged: plain(s.tool)),
-        Column("folder", "Folder", lambda s, p, now, flagged: plain(short_folder(s.cwd, 15))),
-        Column("branch", "Branch", lambda s, p, now, flagged: plain(clip(s.git_branch or "-", 11), p, muted=not s.git_branch)),
-        Column("model", "Model", lambda s, p, now, flagged: plain(clip(short_model(s.model, s.tool), 14), p, muted=not s.model)),
-        Column("state", "State", lambda s, p, now, flagged: state_cell(s.state, p)),
+        Column("id", "ID", lambda s, r: id_cell(s.id, r.short, r.flagged, r.palette)),
+        Column("tool", "Tool", lambda s, r: plain(s.tool)),
+        Column("folder", "Folder", lambda s, r: plain(short_folder(s.cwd, 15))),
+        Column("branch", "Branch", lambda s, r: plain(clip(s.git_branch or "-", 11), r.palette, muted=not s.git_branch)),
+        Column("model", "Model", lambda s, r: plain(clip(short_model(s.model, s.tool), 14), r.palette, muted=not s.model)),
+        Column("state", "State", lambda s, r: state_cell(s.state, r.palette)),
         Column("context", "Context", _ctx(5)),
-        Column("tokens", "Tokens", lambda s, p, now, flagged: plain(human_tokens(s.usage.total) + ("" if s.usage.exact else "~"), right=True)),
-        Column("cost", "Cost", lambda s, p, now, flagged: plain(human_cost(s.cost_usd), p, muted=s.cost_usd is None, right=True)),
-        Column("health", "Health", lambda s, p, now, flagged: health_cell(s.health, p)),
-        Column("uptime", "Up", lambda s, p, now, flagged: plain(human_duration(uptime(s.started_at, now)), right=True)),
+        Column("tokens", "Tokens", lambda s, r: plain(human_tokens(s.usage.total) + ("" if s.usage.exact else "~"), right=True)),
+        Column("cost", "Cost", lambda s, r: plain(human_cost(s.cost_usd), r.palette, muted=s.cost_usd is None, right=True)),
+        Column("health", "Health", lambda s, r: health_cell(s.health, r.palette)),
+        Column("uptime", "Up", lambda s, r: plain(human_duration(uptime(s.started_at, r.now)), right=True)),
         Column("ctx", "Ctx", _ctx(0)),
-        Column("hp", "HP", lambda s, p, now, flagged: health_cell(s.health, p)),
+        Column("hp", "HP", lambda s, r: health_cell(s.health, r.palette)),
     )
 }
 WIDE = ("id", "tool", "folder", "branch", "model", "state", "context", "tokens", "cost", "health", "uptime")
+MEDIUM = ("id", "tool", "folder", "state", "context", "tokens", "cost", "health", "uptime")
+COMPACT = ("id", "folder", "state", "context", "tokens", "cost", "health")
 NARROW = ("id", "state", "ctx", "hp")
+# (minimum terminal width, columns): the widest set that fits without scrolling sideways
+LAYOUTS = ((120, WIDE), (100, MEDIUM), (NARROW_BELOW, COMPACT), (0, NARROW))
+
+
+def columns_for(width: int) -> tuple[str, ...]:
+    return next(cols for min_width, cols in LAYOUTS if width >= min_width)
 
 def _ts(value: datetime | None) -> float:
     return value.timestamp() if value else 0.0
@@ -100,15 +117,13 @@ def matches(session: Session, needle: str) -> bool:
     return needle.lower() in hay.lower()
 
 
-class SessionsScreen(Screen):
+class SessionsScreen(SessionKeys, Screen):
     AUTO_FOCUS = "#table"
     BINDINGS = [
         Binding("enter", "open_detail", "Details"),
         Binding("s", "cycle_sort", "Sort"),
         Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("t", "jump", "tmux"),
-        Binding("c", "compact", "/compact"),
-        Binding("k", "terminate", "Kill"),
+        *SESSION_BINDINGS,
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -116,7 +131,7 @@ class SessionsScreen(Screen):
         super().__init__(id="sessions")
         self.sort_index = 0
         self.filter_text = ""
-        self.narrow: bool | None = None
+        self.columns: tuple[str, ...] = ()
         self._cells: dict[str, dict[str, object]] = {}
         self._sort_keys: dict[str, tuple] = {}
         self._order: list[str] = []
@@ -134,7 +149,7 @@ class SessionsScreen(Screen):
     def on_mount(self) -> None:
         self.watch(self.app, "snapshot", self._on_snapshot, init=False)
         self.watch(self.app, "theme", self._on_theme, init=False)
-        self._set_layout(self.app.size.width < NARROW_BELOW)
+        self._set_layout(columns_for(self.app.size.width))
 
     # ---- data --------------------------------------------------------------------------
 
@@ -175,14 +190,16 @@ class SessionsScreen(Screen):
         table = self.table
         now = self.app.clock()
         flagged = self.app.flagged
-        columns = NARROW if self.narrow else WIDE
+        columns = self.columns
         palette = self.palette
         sessions = self.visible_sessions(snap)
         sort_fn = SORTS[self.sort_index][1]
         desired: dict[str, dict[str, object]] = {}
         self._sort_keys = {}
+        shorts = unique_prefixes([s.id for s in sessions])
         for s in sessions:
-            desired[s.id] = {key: COLUMNS[key].render(s, palette, now, s.id in flagged) for key in columns}
+            row = Row(palette, now, s.id in flagged, shorts[s.id])
+            desired[s.id] = {key: COLUMNS[key].render(s, row) for key in columns}
             self._sort_keys[s.id] = (*sort_fn(s), s.id)
 
         keep = self._cursor_key
@@ -195,7 +212,8 @@ class SessionsScreen(Screen):
             else:
                 for key, value in cells.items():
                     if old[key] != value:
-                        table.update_cell(sid, key, value)
+                        # update_width: "59s" -> "1h 05m" must widen the column, not be cut
+                        table.update_cell(sid, key, value, update_width=True)
         self._cells = desired
         order = sorted(desired, key=self._sort_keys.__getitem__)
         if order != self._order:
@@ -252,27 +270,26 @@ class SessionsScreen(Screen):
     def _update_summary(self) -> None:
         self.query_one("#summary", SummaryBar).show(
             summary_markup(
-                self.app.summary, paused=self.app.paused, demo=self.app.demo, narrow=bool(self.narrow), sort=self.sort_name
+                self.app.summary, paused=self.app.paused, demo=self.app.demo, narrow=self.columns == NARROW, sort=self.sort_name
             )
         )
 
     # ---- layout ------------------------------------------------------------------------
 
     def on_resize(self) -> None:
-        self._set_layout(self.app.size.width < NARROW_BELOW)
+        self._set_layout(columns_for(self.app.size.width))
 
-    def _set_layout(self, narrow: bool) -> None:
-        if narrow == self.narrow:
+    def _set_layout(self, columns: tuple[str, ...]) -> None:
+        if columns == self.columns:
             return
-        self.narrow = narrow
-        self.set_class(narrow, "-narrow")
+        self.columns = columns
         self._rebuild()
 
     def _rebuild(self) -> None:
         """Re-create the columns (layout or theme change only, never per tick)."""
         table = self.table
         table.clear(columns=True)
-        for key in NARROW if self.narrow else WIDE:
+        for key in self.columns:
             table.add_column(COLUMNS[key].label, key=key)
         self._cells = {}
         self._order = []
@@ -337,14 +354,5 @@ class SessionsScreen(Screen):
         box.display = bool(box.value)
         self.table.focus()
 
-    def action_jump(self) -> None:
-        self.app.jump(self.current_session)
 
-    def action_compact(self) -> None:
-        self.app.ask_compact(self.current_session)
-
-    def action_terminate(self) -> None:
-        self.app.ask_terminate(self.current_session)
-
-
-__all__ = ["COLUMNS", "NARROW", "NARROW_BELOW", "SORTS", "SessionsScreen", "WIDE", "matches"]
+__all__ = ["COLUMNS", "COMPACT", "LAYOUTS", "MEDIUM", "NARROW", "SORTS", "SessionsScreen", "WIDE", "columns_for", "matches"]
