@@ -414,9 +414,12 @@ def build_bundle(
     count = 0
     if redact:
         content, count = _redact_tree(content)
-        if isinstance(meta.get("title"), str):
-            meta["title"], n = _redact_tree(meta["title"])
-            count += n
+        # The title is often the first prompt; paths and the model are not redacted so that
+        # import can relaunch in the same folder (a secret in a folder name is not our case).
+        for key in ("title",):
+            if isinstance(meta.get(key), str):
+                meta[key], n = _redact_tree(meta[key])
+                count += n
     dropped: list[str] = []
     markdown = render_markdown(meta, content)
     for name in DROP_ORDER:
@@ -432,10 +435,6 @@ def build_bundle(
         # Even the header and goal alone are too long: cut the text itself, visibly.
         note = "\n\n… (cut to fit the token budget)\n"
         markdown = markdown[: budget * CHARS_PER_TOKEN - len(note)].rstrip() + note
-    if redact:
-        # Safety net: metadata such as paths is not redacted field by field.
-        markdown, extra = _redact_tree(markdown)
-        count += extra
     stamp = (now or datetime.now(timezone.utc)).isoformat()
     return Bundle(
         session=meta,

@@ -61,7 +61,7 @@ _BEARER = re.compile(r"(?P<head>\b(?:Bearer|Basic|Token)\s+)(?P<value>[A-Za-z0-9
 _URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.\-]*://[^/\s:@]+:)(?P<value>[^@\s/]+)(?=@)", re.I)
 
 # Values that are obviously not secrets: keep them so a brief about config stays readable.
-_HARMLESS = re.compile(r"^(?:\[REDACTED\]|true|false|null|none|yes|no|0|1|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\*+|x+|<[^>]*>|\.\.\.|\d{1,10})$", re.I)
+_HARMLESS = re.compile(r"^(?:\[REDACTED\]|true|false|null|none|yes|no|0|1|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\*+|x+|<[^>]*>|\.\.\.|\d[\d.,]{0,12}[kKmM%]?)$", re.I)
 
 
 def redact(text: str) -> tuple[str, int]:
