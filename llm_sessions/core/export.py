@@ -460,17 +460,21 @@ def default_name(bundle: Bundle) -> str:
     return f"{bundle.tool or 'session'}-{safe_id}-{when.strftime('%Y%m%d-%H%M%S')}"
 
 
-def target_paths(bundle: Bundle, dest: Path, fmt: Format) -> list[tuple[str, Path]]:
+def target_paths(bundle: Bundle, dest: Path | str, fmt: Format, folder: bool | None = None) -> list[tuple[str, Path]]:
     """Where `write_bundle` will write: (fmt, path) pairs, md first.
 
-    `dest` is a folder (existing, or written with a trailing slash) -> default names inside;
-    otherwise a file path whose suffix is replaced by .md/.json as the format needs.
+    `dest` is a folder -> default names inside; otherwise a file path whose suffix is replaced
+    by .md/.json as the format needs. `folder=None` guesses: an existing folder, or a string
+    ending in a slash (the way a user types a folder that does not exist yet).
     """
     if fmt not in FORMATS:
         raise BundleError(f"unknown format {fmt!r}; choose md, json or both")
     kinds = ["md", "json"] if fmt == "both" else [fmt]
     text = str(dest)
-    if dest.is_dir() or text.endswith(os.sep) or text.endswith("/"):
+    dest = Path(text).expanduser()
+    if folder is None:
+        folder = dest.is_dir() or text.endswith(os.sep) or text.endswith("/")
+    if folder:
         base = dest / default_name(bundle)
         return [(k, base.with_name(base.name + "." + k)) for k in kinds]
     if fmt != "both" and dest.suffix == "." + fmt:
@@ -509,19 +513,21 @@ def _atomic_write(path: Path, data: bytes, force: bool) -> None:
 
 def write_bundle(
     bundle: Bundle,
-    dest: Path,
+    dest: Path | str,
     fmt: Format = "md",
     force: bool = False,
     record: Recorder | None = None,
+    folder: bool | None = None,
 ) -> list[Path]:
     """Write the bundle as Markdown, JSON or both; return the paths written.
 
     Every target is checked before anything is written, so `both` never leaves one file
     without the other because the second already existed. If a later write fails, files this
     call created are removed again. `record(session_id, path, fmt, redactions, tokens)` is
-    called once per file written (the integrator wires it to the store).
+    called once per file written (the integrator wires it to the store). `folder=True`
+    says `dest` is a folder even when it does not exist yet (see `target_paths`).
     """
-    targets = target_paths(bundle, Path(dest).expanduser(), fmt)
+    targets = target_paths(bundle, dest, fmt, folder)
     if not force:
         for _kind, path in targets:
             if path.exists():

@@ -213,14 +213,14 @@ def plan_restart(
         raise RestartError(f"unknown restart mode {mode!r}; choose compact, fresh or resume")
     if mode != "compact":
         launch_argv(session.tool)  # unsupported assistants fail here, before any step runs
-    targets = target_paths(bundle, exports_dir, "both")
+    targets = target_paths(bundle, exports_dir, "both", folder=True)
     brief_path = targets[0][1]
     cwd = session.cwd or bundle.cwd
     resume_id = session.id if mode == "resume" else None
     line = continue_command(session.tool, cwd, brief_path=None if resume_id else brief_path, resume_id=resume_id)
 
     def do_export() -> str:
-        paths = write_bundle(bundle, exports_dir, "both", record=record)
+        paths = write_bundle(bundle, exports_dir, "both", record=record, folder=True)
         return "wrote " + ", ".join(str(p) for p in paths)
 
     steps: list[Step] = [

@@ -54,6 +54,7 @@ def test_compact_is_typed_into_the_pane(tmp_path, tmux_server, project):
     assert plan.steps[1].destructive and "/compact" in plan.steps[1].description
     results = execute(plan)
     assert all(r.ok for r in results), results
+    assert plan.brief_path.parent == tmp_path / "exports"  # a folder, created on demand
     assert plan.brief_path.exists() and plan.brief_path.with_suffix(".json").exists()
     wait_for(lambda: typed.exists() and "/compact" in typed.read_text(), "/compact typed into the pane")
     assert typed.read_text() == "/compact\n"
