@@ -23,22 +23,13 @@ from typing import Annotated, Any
 import typer
 
 from llm_sessions.core import export as exp
+from llm_sessions.core.export import digest_for
 from llm_sessions.core.models import Session
 from llm_sessions.core.restart import RestartError, Tmux, continue_command, launch_argv
-from llm_sessions.core.transcript import Digest, read_digest
+from llm_sessions.core.transcript import Digest
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-
-
-def digest_for(session: Session) -> Digest | None:
-    """The transcript digest of a Claude or Codex session; None when there is nothing to read."""
-    if session.tool not in ("claude", "codex") or not session.transcript:
-        return None
-    try:
-        return read_digest(session.transcript, session.tool)  # type: ignore[arg-type]
-    except OSError:
-        return None
 
 
 @dataclass(frozen=True)

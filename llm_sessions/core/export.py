@@ -193,6 +193,28 @@ def git_status(cwd: str | None, timeout: float = 5.0) -> str | None:
     return done.stdout
 
 
+def digest_for(session: Session) -> Digest | None:
+    """The transcript digest of a Claude or Codex session; None when there is nothing to read.
+
+    Reads the whole transcript: call it off the UI thread.
+    """
+    from llm_sessions.core.transcript import read_digest
+
+    if session.tool not in ("claude", "codex") or not session.transcript:
+        return None
+    try:
+        return read_digest(session.transcript, session.tool)  # type: ignore[arg-type]
+    except OSError as exc:
+        log.info("cannot read transcript %s: %s", session.transcript, exc)
+        return None
+
+
+def gather(session: Session) -> tuple[Digest | None, str | None]:
+    """Everything build_bundle needs from the disk: the digest and `git status` of the cwd."""
+    digest = digest_for(session)
+    return digest, git_status(session.cwd or (digest.cwd if digest else None))
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -605,7 +627,9 @@ __all__ = [
     "SECTION_TITLES",
     "build_bundle",
     "default_name",
+    "digest_for",
     "estimate_tokens",
+    "gather",
     "git_status",
     "read_bundle",
     "render_markdown",

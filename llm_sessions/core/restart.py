@@ -274,6 +274,44 @@ def plan_restart(
     return RestartPlan(session.id, session.tool, mode, "tmux", tuple(steps), brief_path, line)
 
 
+def restart_planner(
+    session: Session,
+    *,
+    exports_dir: Path,
+    budget_tokens: int,
+    bundle: Bundle | None = None,
+    record: Recorder | None = None,
+    env: Mapping[str, str] | None = None,
+    term_timeout: float = 10.0,
+) -> Callable[[Mode], RestartPlan]:
+    """A `planner(mode)` for the restart dialog, wired the way the app needs it.
+
+    Uses `bundle` when the user just exported one (the wizard's "restart with it"), else
+    builds one from the transcript with every section on the first call. The session's
+    pane comes from discovery (`ProcessInfo.tmux_pane`), reached through the tmux server
+    named in $TMUX when llm-session itself runs in tmux, else the default server.
+    """
+    from llm_sessions.core.export import build_bundle, gather
+
+    cache: dict[str, Bundle] = {}
+
+    def planner(mode: Mode) -> RestartPlan:
+        if "bundle" not in cache:
+            if bundle is not None:
+                cache["bundle"] = bundle
+            else:
+                digest, git = gather(session)
+                cache["bundle"] = build_bundle(session, digest, budget_tokens=budget_tokens, git_status=git)
+        pane = session.process.tmux_pane if session.process else None
+        tmux = Tmux.from_env(pane, env) if pane else None
+        return plan_restart(
+            session, mode, cache["bundle"], exports_dir=exports_dir, tmux=tmux, record=record,
+            term_timeout=term_timeout,
+        )
+
+    return planner
+
+
 def run_step(step: Step) -> StepResult:
     """Run one step, turning its expected failures into a result instead of an exception."""
     from llm_sessions.core.export import BundleError
@@ -313,6 +351,7 @@ __all__ = [
     "execute",
     "launch_argv",
     "plan_restart",
+    "restart_planner",
     "run_step",
     "terminate",
 ]

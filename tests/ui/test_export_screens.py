@@ -247,3 +247,22 @@ async def test_restart_compact_needs_tmux_and_escape_cancels(restart_world):
         await pilot.pause()
     assert host.results == [None]
     assert not exports.exists() and child.poll() is None
+
+
+async def test_wizard_for_session_reads_the_transcript_off_thread(tmp_path):
+    path = claude_session_file(tmp_path / "home")
+    session = make_session(path, cwd=str(tmp_path))  # no git repository there
+    host = Host(lambda: ExportWizard.for_session(session, exports_dir=tmp_path / "exports", budget_tokens=8000))
+    async with host.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        wiz = host.screen
+        assert not wiz.loading and wiz.digest is not None and wiz.digest.session_id == session.id
+        assert "token budget" in str(wiz.query_one("#estimate", Static).render())
+        await pilot.click("#next-format")
+        await pilot.click("#next-preview")
+        preview = str(wiz.query_one("#preview", Static).render())
+        assert "Wire the export button" in preview
+        assert "not a git repository" in preview
+        await pilot.press("escape")
+        await pilot.pause()
+    assert host.results == [None] and not (tmp_path / "exports").exists()

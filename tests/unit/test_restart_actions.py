@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
@@ -185,3 +186,21 @@ def test_continue_commands():
     assert continue_command("claude", "/w", resume_id="abc") == "cd /w && claude --resume abc"
     assert continue_command("codex", None, resume_id="abc") == "codex resume abc"
     assert continue_command("codex", "/a b", brief_path=Path("/x/b.md")) == "cd '/a b' && codex \"$(cat /x/b.md)\""
+
+
+def test_restart_planner_builds_the_bundle_once_and_finds_the_pane(tmp_path, project, tmux_server):
+    path = claude_session_file(tmp_path / "home")
+    pane = tmux_server.new_window("sh", project)
+    socket = tmux_server.run("display-message", "-p", "#{socket_path}")
+    session = make_session(path, cwd=str(project), process=ProcessInfo(pid=999999, tmux_pane=pane))
+    planner = restart_mod.restart_planner(
+        session, exports_dir=tmp_path / "exports", budget_tokens=4000, env={"TMUX": f"{socket},1,0"},
+    )
+    compact = planner("compact")
+    fresh = planner("fresh")
+    assert compact.where == "tmux" and compact.brief_path == fresh.brief_path
+    assert [s.key for s in fresh.steps] == ["export", "terminate", "launch"]
+    assert compact.steps[0].run().startswith("wrote ")
+    assert "Add a CSV export" in compact.brief_path.read_text()
+    outside = restart_mod.restart_planner(session.with_(process=None), exports_dir=tmp_path / "x", budget_tokens=4000)
+    assert outside("resume").continue_command == f"cd {shlex.quote(str(project))} && claude --resume {session.id}"

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -30,6 +30,7 @@ from llm_sessions.core.export import (
     BundleError,
     Recorder,
     build_bundle,
+    gather,
     target_paths,
     write_bundle,
 )
@@ -114,7 +115,10 @@ class ExportWizard(ModalScreen[ExportResult | None]):
         git_status: str | None = None,
         record: Recorder | None = None,
         open_folder: Callable[[Path], None] | None = None,
+        loader: Callable[[], tuple[Digest | None, str | None]] | None = None,
     ) -> None:
+        """`loader`, when given, reads the digest and git status in a thread on mount
+        (the transcript can be large); otherwise `digest` and `git_status` are used as is."""
         super().__init__()
         self.session = session
         self.digest = digest
@@ -123,6 +127,8 @@ class ExportWizard(ModalScreen[ExportResult | None]):
         self.git_status = git_status
         self.record = record
         self._open_folder = open_folder
+        self._loader = loader
+        self.loading = loader is not None
         self.bundle: Bundle | None = None
         self.result: ExportResult | None = None
 
@@ -171,7 +177,42 @@ class ExportWizard(ModalScreen[ExportResult | None]):
                         yield Button("Restart session with it", id="restart", variant="warning")
                         yield Button("Close", id="close", variant="primary")
 
+    @classmethod
+    def for_session(
+        cls,
+        session: Session,
+        *,
+        exports_dir: Path,
+        budget_tokens: int,
+        record: Recorder | None = None,
+    ) -> ExportWizard:
+        """The wizard as the dashboard opens it: transcript and git read off the UI thread."""
+        return cls(
+            session, None, exports_dir=exports_dir, budget_tokens=budget_tokens, record=record,
+            loader=lambda: gather(session),
+        )
+
     def on_mount(self) -> None:
+        if self._loader is not None:
+            self.query_one("#estimate", Static).update("Reading the transcript…")
+            self.query_one("#next-format", Button).disabled = True
+            self._load()
+        else:
+            self._refresh_estimate()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export-load")
+    def _load(self) -> None:
+        assert self._loader is not None
+        try:
+            digest, git = self._loader()
+        except OSError as exc:
+            self.app.call_from_thread(self.notify, f"Cannot read the transcript: {exc}", severity="error")
+            digest, git = None, None
+        self.app.call_from_thread(self._loaded, digest, git)
+
+    def _loaded(self, digest: Digest | None, git: str | None) -> None:
+        self.digest, self.git_status, self.loading = digest, git, False
+        self.query_one("#next-format", Button).disabled = False
         self._refresh_estimate()
 
     # ---------------------------------------------------------------- state
@@ -220,7 +261,7 @@ class ExportWizard(ModalScreen[ExportResult | None]):
     # ---------------------------------------------------------------- events
     @on(Checkbox.Changed)
     def _checkbox_changed(self, event: Checkbox.Changed) -> None:
-        if event.checkbox.id and event.checkbox.id.startswith("sec-"):
+        if event.checkbox.id and event.checkbox.id.startswith("sec-") and not self.loading:
             self._refresh_estimate()
 
     @on(Button.Pressed, "#cancel")
