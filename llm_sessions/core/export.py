@@ -301,6 +301,17 @@ def _content(session: Session, digest: Digest | None, git_text: str | None, sect
     return out
 
 
+def _scrub(value: Any) -> Any:
+    """Replace lone surrogates (JSON transcripts can carry them) so the files encode as UTF-8."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items()}
+    return value
+
+
 def _redact_tree(value: Any) -> tuple[Any, int]:
     if isinstance(value, str):
         return redact(value)
@@ -431,8 +442,8 @@ def build_bundle(
     if unknown:
         raise BundleError(f"unknown section(s): {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
     budget = max(MIN_BUDGET_TOKENS, int(budget_tokens))
-    meta = session_meta(session, digest)
-    content = _content(session, digest, git_status, wanted)
+    meta = _scrub(session_meta(session, digest))
+    content = _scrub(_content(session, digest, git_status, wanted))
     count = 0
     if redact:
         content, count = _redact_tree(content)

@@ -273,3 +273,54 @@ def test_bundle_from_dict_type_checks(claude):
     d["budget_tokens"] = "lots"
     with pytest.raises(BundleError, match="budget_tokens"):
         Bundle.from_dict(d)
+
+
+def test_latest_prompts_and_long_texts(tmp_path):
+    from tests.transcript_factory import ClaudeWriter
+
+    w = ClaudeWriter()
+    for i in range(8):
+        w.user(f"prompt number {i} " + "x" * (3000 if i == 7 else 10))
+        w.text(f"answer {i}")
+    path = w.write(tmp_path)
+    b = build_bundle(make_session(path), read_digest(path), sections={"goal", "latest"}, budget_tokens=100000, git_status=None)
+    assert [p.split()[2] for p in b.content["goal"]] == ["0", "1", "2"]
+    assert [p.split()[2] for p in b.content["latest"]] == ["5", "6", "7"]
+    assert len(b.content["latest"][-1]) == export_mod.MAX_PROMPT_CHARS and b.content["latest"][-1].endswith("…")
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from llm_sessions.core.transcript import Digest, FileTouch, Todo  # noqa: E402
+
+texts = st.text(max_size=80)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    prompts=st.lists(texts, max_size=4),
+    answer=st.none() | texts,
+    todos=st.lists(st.tuples(texts.filter(str.strip), st.sampled_from(["pending", "in_progress", "completed"])), max_size=3),
+    files=st.lists(st.tuples(texts.filter(str.strip), st.integers(1, 9)), max_size=3),
+    title=st.none() | texts,
+    budget=st.integers(1, 3000),
+)
+def test_any_digest_round_trips_through_the_file(tmp_path, prompts, answer, todos, files, title, budget):
+    d = Digest(
+        tool="claude", path="x", first_prompts=tuple(prompts[:3]), latest_prompts=tuple(prompts[-3:]),
+        last_answer=answer, todos=tuple(Todo(c, s) for c, s in todos), files=tuple(FileTouch(p, n) for p, n in files),
+    )
+    session = make_session(tmp_path / "t.jsonl", title=title)
+    b = build_bundle(session, d, budget_tokens=budget, git_status=None)
+    assert b.estimated_tokens <= b.budget_tokens
+    dest = tmp_path / f"rt-{abs(hash((tuple(prompts), answer, title, budget)))}.json"
+    write_bundle(b, dest, "json", force=True)
+    assert read_bundle(dest) == b
+
+
+def test_lone_surrogates_from_a_transcript_still_write(tmp_path):
+    d = Digest(tool="claude", path="x", first_prompts=("broken \ud800 emoji",), last_answer="ok \udfff")
+    b = build_bundle(make_session(tmp_path / "t.jsonl"), d, budget_tokens=8000, git_status=None)
+    md, js = write_bundle(b, tmp_path / "s", "both")
+    assert "broken ? emoji" in md.read_text(encoding="utf-8")
+    assert read_bundle(js) == b
