@@ -32,7 +32,8 @@ class Host(App):
         self.results: list = []
         self.opened: list[Path] = []
 
-    def on_mount(self) -> None:
+    def on_ready(self) -> None:
+        # Pushed once the app is ready, as the dashboard does on a key press.
         self.push_screen(self.make_screen(), callback=self.results.append)
 
 
@@ -60,6 +61,18 @@ def files_under(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and "home" not in p.parts)
 
 
+async def click(pilot, selector: str) -> None:
+    """Click once the widget has been laid out: a step switch moves (and first places) it."""
+    await pilot.pause()
+    widget = pilot.app.screen.query_one(selector)
+    for _ in range(200):  # a bound on polling, not a timing assertion
+        if widget.region.area:
+            break
+        await pilot.pause(0.01)
+    await pilot.click(selector)
+    await pilot.pause()
+
+
 async def step_of(pilot) -> str:
     await pilot.pause()
     return pilot.app.screen.query_one("#steps", ContentSwitcher).current
@@ -74,33 +87,33 @@ async def test_wizard_every_step_then_copy_open_and_close(wizard_world):
         estimate = wiz.query_one("#estimate", Static)
         before = str(estimate.render())
         assert "tokens of a 8,000 token budget" in before
-        await pilot.click("#sec-commands")
-        await pilot.click("#sec-errors")
+        await click(pilot, "#sec-commands")
+        await click(pilot, "#sec-errors")
         assert not wiz.query_one("#sec-commands", Checkbox).value
         after = str(estimate.render())
         assert after != before  # the live estimate follows the checkboxes
-        await pilot.click("#next-format")
+        await click(pilot, "#next-format")
         assert await step_of(pilot) == "step-format"
-        await pilot.click("#fmt-both")
+        await click(pilot, "#fmt-both")
         wiz.query_one("#dest", Input).value = str(tmp_path / "out" / "brief")
-        await pilot.click("#next-preview")
+        await click(pilot, "#next-preview")
         assert await step_of(pilot) == "step-preview"
         preview = str(wiz.query_one("#preview", Static).render())
         assert "Add a CSV export to the reports page" in preview
         assert "Commands run" not in preview and "Recent errors" not in preview
         assert files_under(tmp_path) == []  # previewing writes nothing
-        await pilot.click("#write")
+        await click(pilot, "#write")
         assert await step_of(pilot) == "step-done"
         md, js = tmp_path / "out" / "brief.md", tmp_path / "out" / "brief.json"
         assert files_under(tmp_path) == [js, md]
         assert PLANTED["github"].encode() not in md.read_bytes() + js.read_bytes()
         assert read_bundle(js).sections == wiz.bundle.sections
         assert [r[2] for r in recorded] == ["md", "json"]
-        await pilot.click("#copy")
+        await click(pilot, "#copy")
         assert host.clipboard == md.read_text()
-        await pilot.click("#open")
+        await click(pilot, "#open")
         assert host.opened == [tmp_path / "out"]
-        await pilot.click("#close")
+        await click(pilot, "#close")
         await pilot.pause()
     [result] = host.results
     assert isinstance(result, ExportResult)
@@ -110,11 +123,11 @@ async def test_wizard_every_step_then_copy_open_and_close(wizard_world):
 async def test_wizard_default_destination_is_the_exports_folder(wizard_world):
     host, exports, _recorded, tmp_path = wizard_world
     async with host.run_test(size=SIZE) as pilot:
-        await pilot.click("#next-format")
-        await pilot.click("#next-preview")
-        await pilot.click("#write")
+        await click(pilot, "#next-format")
+        await click(pilot, "#next-preview")
+        await click(pilot, "#write")
         assert await step_of(pilot) == "step-done"
-        await pilot.click("#restart")
+        await click(pilot, "#restart")
         await pilot.pause()
     [result] = host.results
     assert result.restart is True
@@ -129,12 +142,12 @@ async def test_wizard_cancel_at_each_step_writes_nothing(wizard_world, cancel_at
         for nxt in ("#next-format", "#next-preview"):
             if await step_of(pilot) == cancel_at:
                 break
-            await pilot.click(nxt)
+            await click(pilot, nxt)
         assert await step_of(pilot) == cancel_at
         if how == "escape" or cancel_at != "step-sections":
             await pilot.press("escape")
         else:
-            await pilot.click("#cancel")
+            await click(pilot, "#cancel")
         await pilot.pause()
         assert not isinstance(host.screen, ExportWizard)
     assert host.results == [None]
@@ -147,17 +160,17 @@ async def test_wizard_refuses_to_overwrite_without_the_checkbox(wizard_world):
     target.write_text("precious")
     async with host.run_test(size=SIZE) as pilot:
         wiz = host.screen
-        await pilot.click("#next-format")
+        await click(pilot, "#next-format")
         wiz.query_one("#dest", Input).value = str(target)
-        await pilot.click("#next-preview")
-        await pilot.click("#write")
+        await click(pilot, "#next-preview")
+        await click(pilot, "#write")
         assert await step_of(pilot) == "step-preview"
         assert "exists" in str(wiz.query_one("#write-error", Static).render())
         assert target.read_text() == "precious"
-        await pilot.click("#back-format")
-        await pilot.click("#force")
-        await pilot.click("#next-preview")
-        await pilot.click("#write")
+        await click(pilot, "#back-format")
+        await click(pilot, "#force")
+        await click(pilot, "#next-preview")
+        await click(pilot, "#write")
         assert await step_of(pilot) == "step-done"
     assert target.read_text() != "precious"
 
@@ -199,20 +212,20 @@ async def test_restart_fresh_outside_tmux_confirmed(restart_world):
     host, child, exports = restart_world
     async with host.run_test(size=SIZE) as pilot:
         scr = host.screen
-        await pilot.click("#mode-fresh")
+        await click(pilot, "#mode-fresh")
         await settle(pilot)
         # the export ran on its own; the stop waits for a confirmation
         assert exports.is_dir() and len(list(exports.iterdir())) == 2
         assert child.poll() is None
         assert f"SIGTERM to pid {child.pid}" in str(scr.query_one("#question", Static).render())
-        await pilot.click("#confirm")
+        await click(pilot, "#confirm")
         await settle(pilot)
         assert scr.query_one("#pages", ContentSwitcher).current == "finished"
         command = str(scr.query_one("#command", Static).render())
         assert 'claude "$(cat ' in command
-        await pilot.click("#copy-command")
+        await click(pilot, "#copy-command")
         assert host.clipboard.startswith("cd ") and "claude" in host.clipboard
-        await pilot.click("#done")
+        await click(pilot, "#done")
         await pilot.pause()
     child.wait()
     assert not psutil.pid_exists(child.pid)
@@ -224,11 +237,11 @@ async def test_restart_fresh_outside_tmux_confirmed(restart_world):
 async def test_restart_stop_at_destructive_step_keeps_the_process(restart_world):
     host, child, exports = restart_world
     async with host.run_test(size=SIZE) as pilot:
-        await pilot.click("#mode-resume")
+        await click(pilot, "#mode-resume")
         await settle(pilot)
-        await pilot.click("#stop")
+        await click(pilot, "#stop")
         await pilot.pause()
-        await pilot.click("#done")
+        await click(pilot, "#done")
         await pilot.pause()
     assert child.poll() is None
     [outcome] = host.results
@@ -239,7 +252,7 @@ async def test_restart_compact_needs_tmux_and_escape_cancels(restart_world):
     host, child, exports = restart_world
     async with host.run_test(size=SIZE) as pilot:
         scr = host.screen
-        await pilot.click("#mode-compact")
+        await click(pilot, "#mode-compact")
         await pilot.pause()
         assert scr.query_one("#pages", ContentSwitcher).current == "choose"
         assert "tmux pane" in str(scr.query_one("#plan-error", Static).render())
@@ -256,10 +269,11 @@ async def test_wizard_for_session_reads_the_transcript_off_thread(tmp_path):
     async with host.run_test(size=SIZE) as pilot:
         await settle(pilot)
         wiz = host.screen
-        assert not wiz.loading and wiz.digest is not None and wiz.digest.session_id == session.id
+        assert not wiz.reading and wiz.digest is not None and wiz.digest.session_id == session.id
         assert "token budget" in str(wiz.query_one("#estimate", Static).render())
-        await pilot.click("#next-format")
-        await pilot.click("#next-preview")
+        await click(pilot, "#next-format")
+        await click(pilot, "#next-preview")
+        assert await step_of(pilot) == "step-preview"
         preview = str(wiz.query_one("#preview", Static).render())
         assert "Wire the export button" in preview
         assert "not a git repository" in preview

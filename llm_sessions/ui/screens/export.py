@@ -20,6 +20,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, ContentSwitcher, Input, Label, RadioButton, RadioSet, Static
 
@@ -77,6 +78,7 @@ class ExportWizard(ModalScreen[ExportResult | None]):
         color: $text-muted;
     }
     ExportWizard #estimate {
+        height: 2;
         margin-top: 1;
         color: $text-muted;
     }
@@ -128,7 +130,8 @@ class ExportWizard(ModalScreen[ExportResult | None]):
         self.record = record
         self._open_folder = open_folder
         self._loader = loader
-        self.loading = loader is not None
+        # not `loading`: that is Textual's own reactive and would cover the screen
+        self.reading = loader is not None
         self.bundle: Bundle | None = None
         self.result: ExportResult | None = None
 
@@ -200,18 +203,30 @@ class ExportWizard(ModalScreen[ExportResult | None]):
         else:
             self._refresh_estimate()
 
+    class Loaded(Message):
+        """The transcript digest and git status, read in a thread, delivered to the screen."""
+
+        def __init__(self, digest: Digest | None, git: str | None, error: str | None) -> None:
+            super().__init__()
+            self.digest, self.git, self.error = digest, git, error
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="export-load")
     def _load(self) -> None:
+        # One message back to the screen's own queue (post_message is thread-safe), so the
+        # widgets are updated by the screen's message loop like any other event.
         assert self._loader is not None
         try:
             digest, git = self._loader()
         except OSError as exc:
-            self.app.call_from_thread(self.notify, f"Cannot read the transcript: {exc}", severity="error")
-            digest, git = None, None
-        self.app.call_from_thread(self._loaded, digest, git)
+            self.post_message(self.Loaded(None, None, f"Cannot read the transcript: {exc}"))
+            return
+        self.post_message(self.Loaded(digest, git, None))
 
-    def _loaded(self, digest: Digest | None, git: str | None) -> None:
-        self.digest, self.git_status, self.loading = digest, git, False
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        if message.error:
+            self.notify(message.error, severity="error")
+        self.digest, self.git_status, self.reading = message.digest, message.git, False
         self.query_one("#next-format", Button).disabled = False
         self._refresh_estimate()
 
@@ -261,7 +276,7 @@ class ExportWizard(ModalScreen[ExportResult | None]):
     # ---------------------------------------------------------------- events
     @on(Checkbox.Changed)
     def _checkbox_changed(self, event: Checkbox.Changed) -> None:
-        if event.checkbox.id and event.checkbox.id.startswith("sec-") and not self.loading:
+        if event.checkbox.id and event.checkbox.id.startswith("sec-") and not self.reading:
             self._refresh_estimate()
 
     @on(Button.Pressed, "#cancel")
