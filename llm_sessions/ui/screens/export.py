@@ -91,6 +91,14 @@ class ExportWizard(ModalScreen[ExportResult | None]):
     ExportWizard ContentSwitcher {
         height: auto;
     }
+    ExportWizard ContentSwitcher > Vertical {
+        height: auto;
+    }
+    ExportWizard #step-sections Checkbox {
+        border: none;
+        height: 1;
+        padding: 0 1;
+    }
     ExportWizard #preview-scroll {
         height: 20;
         border: tall $panel;

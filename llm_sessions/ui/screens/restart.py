@@ -64,6 +64,9 @@ class RestartScreen(ModalScreen[RestartOutcome | None]):
     RestartScreen ContentSwitcher {
         height: auto;
     }
+    RestartScreen ContentSwitcher > Vertical {
+        height: auto;
+    }
     RestartScreen #choose Button {
         width: 100%;
         margin-bottom: 1;
