@@ -25,7 +25,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -567,7 +567,8 @@ def write_bundle(
                 raise BundleError(f"{path} exists; use --force to overwrite it")
     for _kind, path in targets:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # Briefs describe private work: a folder we create is the user's alone.
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise BundleError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
     written: list[Path] = []

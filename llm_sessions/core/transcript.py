@@ -18,7 +18,7 @@ import json
 import logging
 import re
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -56,6 +56,8 @@ _CODEX_NOISE_PREFIXES = (
     "# AGENTS.md instructions",
     "<turn_aborted>",
 )
+# "Claude AI usage limit reached|<epoch>": the session is blocked, not answering.
+_LIMIT_PREFIX = "Claude AI usage limit reached"
 _EDIT_TOOLS = {"Edit", "Write", "MultiEdit", "NotebookEdit"}
 _SHELL_TOOLS = {"shell", "container.exec", "shell_command", "exec_command", "local_shell"}
 _PATCH_FILE = re.compile(r"^\*\*\* (?:Update|Add|Delete) File: (.+?)\s*$|^\*\*\* Move to: (.+?)\s*$", re.M)
@@ -350,7 +352,9 @@ def _claude_record(b: _Builder, rec: dict) -> None:
         if isinstance(model, str) and model and model != "<synthetic>":
             b.model = model
         text = _text_of(content)
-        if text.strip():
+        if text.startswith(_LIMIT_PREFIX):
+            b.error("api", text.split("|", 1)[0], at)
+        elif text.strip():
             b.answer(text, at)
         if isinstance(content, list):
             for block in content:
@@ -359,7 +363,9 @@ def _claude_record(b: _Builder, rec: dict) -> None:
         return
     # user line: a prompt, or tool results
     if isinstance(content, str):
-        if not content.lstrip().startswith(_CLAUDE_NOISE_PREFIXES):
+        if content.startswith(_LIMIT_PREFIX):
+            b.error("api", content.split("|", 1)[0], at)
+        elif not content.lstrip().startswith(_CLAUDE_NOISE_PREFIXES):
             b.prompt(content, at)
         return
     if not isinstance(content, list):

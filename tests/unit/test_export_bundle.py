@@ -324,3 +324,10 @@ def test_lone_surrogates_from_a_transcript_still_write(tmp_path):
     md, js = write_bundle(b, tmp_path / "s", "both")
     assert "broken ? emoji" in md.read_text(encoding="utf-8")
     assert read_bundle(js) == b
+
+
+def test_new_export_folders_are_private(claude, tmp_path):
+    session, digest = claude
+    b = build_bundle(session, digest, sections={"goal"}, budget_tokens=8000, git_status=None)
+    [p] = write_bundle(b, tmp_path / "fresh" / "folder", "md", folder=True)
+    assert stat.S_IMODE(p.parent.stat().st_mode) == 0o700

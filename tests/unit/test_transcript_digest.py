@@ -111,3 +111,15 @@ def test_drilldown_helpers(tmp_path):
     assert files_touched(path)[0].path.endswith("csv.py")
     errors = recent_errors(path, 1)
     assert len(errors) == 1 and errors[0].kind == "api"
+
+
+def test_claude_usage_limit_is_an_error_not_an_answer(tmp_path):
+    w = ClaudeWriter()
+    w.user("continue")
+    w.text("Working on it.")
+    w.text("Claude AI usage limit reached|1764000000")
+    w.user("Claude AI usage limit reached|1764000000")
+    d = read_digest(w.write(tmp_path))
+    assert d.last_answer == "Working on it."
+    assert d.first_prompts == ("continue",)
+    assert [e.message for e in d.errors] == ["Claude AI usage limit reached"] * 2
