@@ -162,7 +162,9 @@ async def test_wizard_refuses_to_overwrite_without_the_checkbox(wizard_world):
         wiz = host.screen
         await click(pilot, "#next-format")
         wiz.query_one("#dest", Input).value = str(target)
-        await click(pilot, "#next-preview")
+        wiz.query_one("#dest", Input).focus()
+        await pilot.press("enter")  # Enter in the destination goes on to the preview
+        assert await step_of(pilot) == "step-preview"
         await click(pilot, "#write")
         assert await step_of(pilot) == "step-preview"
         assert "exists" in str(wiz.query_one("#write-error", Static).render())

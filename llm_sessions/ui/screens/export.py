@@ -304,6 +304,7 @@ class ExportWizard(ModalScreen[ExportResult | None]):
         self._go("step-sections")
 
     @on(Button.Pressed, "#next-preview")
+    @on(Input.Submitted, "#dest")
     def _to_preview(self) -> None:
         try:
             self.bundle = self._build()
