@@ -34,7 +34,8 @@ _TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
 )
 
 # A name that says it holds a secret: API_KEY, client_secret, GITHUB_TOKEN, db-password ...
-_SECRET_NAME = r"[A-Za-z0-9_.\-]*?(?:secret|token|passw(?:or)?d|passwd|pwd|key|credentials?)s?(?:[_.\-][A-Za-z0-9_.\-]*)?"
+# Bounded lengths keep matching linear: an unbounded run like "a.a.a.a…" made it quadratic.
+_SECRET_NAME = r"[A-Za-z0-9_.\-]{0,60}?(?:secret|token|passw(?:or)?d|passwd|pwd|key|credentials?)s?(?:[_.\-][A-Za-z0-9_.\-]{0,60})?"
 
 # "name": "value" (JSON, YAML with quotes)
 _QUOTED_PAIR = re.compile(
@@ -43,12 +44,12 @@ _QUOTED_PAIR = re.compile(
 )
 # NAME="value with spaces", NAME: 'value'
 _ASSIGN_QUOTED = re.compile(
-    r"""(?P<head>(?<![A-Za-z0-9_])(?P<name>""" + _SECRET_NAME + r""")\s*(?:=|:)\s*)(?P<vq>["'])(?P<value>[^"'\n]{1,})(?P=vq)""",
+    r"""(?P<head>(?<![A-Za-z0-9_.\-])(?P<name>""" + _SECRET_NAME + r""")\s*(?:=|:)\s*)(?P<vq>["'])(?P<value>[^"'\n]{1,})(?P=vq)""",
     re.I,
 )
 # NAME=value, NAME: value, --token value, --password=value (env files, shell, YAML)
 _ASSIGN = re.compile(
-    r"""(?P<head>(?<![A-Za-z0-9_])(?P<name>""" + _SECRET_NAME + r""")\s*(?:=|:(?!//))\s*)(?P<vq>["']?)(?P<value>(?![<$])[^\s"'`,;]{1,})(?P=vq)""",
+    r"""(?P<head>(?<![A-Za-z0-9_.\-])(?P<name>""" + _SECRET_NAME + r""")\s*(?:=|:(?!//))\s*)(?P<vq>["']?)(?P<value>(?![<$])[^\s"'`,;]{1,})(?P=vq)""",
     re.I,
 )
 _FLAG = re.compile(
@@ -58,7 +59,7 @@ _FLAG = re.compile(
 # Authorization: Bearer xxx / Basic xxx
 _BEARER = re.compile(r"(?P<head>\b(?:Bearer|Basic|Token)\s+)(?P<value>[A-Za-z0-9_\-.=+/]{16,})")
 # scheme://user:password@host
-_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.\-]*://[^/\s:@]+:)(?P<value>[^@\s/]+)(?=@)", re.I)
+_URL_PASSWORD = re.compile(r"(?P<head>(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{0,30}://[^/\s:@]{1,256}:)(?P<value>[^@\s/]{1,256})(?=@)", re.I)
 
 # Values that are obviously not secrets: keep them so a brief about config stays readable.
 _HARMLESS = re.compile(r"^(?:\[REDACTED\]|true|false|null|none|yes|no|0|1|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\*+|x+|<[^>]*>|\.\.\.|\d[\d.,]{0,12}[kKmM%]?)$", re.I)

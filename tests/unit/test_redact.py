@@ -64,3 +64,11 @@ def test_harmless_text_is_left_alone(line):
 def test_redaction_is_idempotent(text):
     once, _ = redact(text)
     assert redact(once) == (once, 0)
+
+
+@pytest.mark.parametrize("unit", ["a.", "a-", "--a", "a:b", "key_", "x=", "http://"])
+def test_long_repetitive_text_is_left_alone(unit):
+    # These shapes once made the name and URL patterns backtrack quadratically; with the
+    # bounded patterns they are a single linear pass (a regression shows up as a hang).
+    text = unit * (60_000 // len(unit))
+    assert redact(text) == (text, 0)
