@@ -220,8 +220,23 @@ def plan_restart(
     line = continue_command(session.tool, cwd, brief_path=None if resume_id else brief_path, resume_id=resume_id)
 
     def do_export() -> str:
-        paths = write_bundle(bundle, exports_dir, "both", record=record, folder=True)
-        return "wrote " + ", ".join(str(p) for p in paths)
+        # The wizard may have written this very bundle a moment ago ("restart with it"):
+        # identical files are kept, anything else that is in the way is an error.
+        done, todo = [], []
+        for kind, path in targets:
+            data = (bundle.markdown if kind == "md" else bundle.to_json()).encode("utf-8")
+            try:
+                same = path.read_bytes() == data
+            except OSError:
+                same = False
+            (done if same else todo).append((kind, path))
+        written = [write_bundle(bundle, path, kind, record=record)[0] for kind, path in todo]  # type: ignore[arg-type]
+        parts = []
+        if written:
+            parts.append("wrote " + ", ".join(str(p) for p in written))
+        if done:
+            parts.append("already exported " + ", ".join(str(p) for _k, p in done))
+        return "; ".join(parts)
 
     steps: list[Step] = [
         Step("export", f"Export the brief to {brief_path} (and .json beside it)", False, do_export)

@@ -204,3 +204,19 @@ def test_restart_planner_builds_the_bundle_once_and_finds_the_pane(tmp_path, pro
     assert "Add a CSV export" in compact.brief_path.read_text()
     outside = restart_mod.restart_planner(session.with_(process=None), exports_dir=tmp_path / "x", budget_tokens=4000)
     assert outside("resume").continue_command == f"cd {shlex.quote(str(project))} && claude --resume {session.id}"
+
+
+def test_export_step_keeps_a_brief_the_wizard_just_wrote(tmp_path, project):
+    from llm_sessions.core.export import write_bundle
+
+    session, bundle = claude_bundle(tmp_path, project)
+    exports = tmp_path / "exports"
+    [md] = write_bundle(bundle, exports, "md", folder=True)
+    plan = plan_restart(session, "fresh", bundle, exports_dir=exports)
+    assert plan.brief_path == md
+    result = execute(plan)[0]
+    assert result.ok, result
+    assert result.message == f"wrote {md.with_suffix('.json')}; already exported {md}"
+    md.write_text("edited by hand")
+    again = execute(plan_restart(session, "fresh", bundle, exports_dir=exports))[0]
+    assert not again.ok and "exists" in again.message and md.read_text() == "edited by hand"
