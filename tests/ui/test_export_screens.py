@@ -81,6 +81,7 @@ async def step_of(pilot) -> str:
 async def test_wizard_every_step_then_copy_open_and_close(wizard_world):
     host, exports, recorded, tmp_path = wizard_world
     async with host.run_test(size=SIZE) as pilot:
+        await pilot.pause()
         wiz = host.screen
         assert isinstance(wiz, ExportWizard)
         assert await step_of(pilot) == "step-sections"
@@ -159,6 +160,7 @@ async def test_wizard_refuses_to_overwrite_without_the_checkbox(wizard_world):
     target = tmp_path / "mine.md"
     target.write_text("precious")
     async with host.run_test(size=SIZE) as pilot:
+        await pilot.pause()
         wiz = host.screen
         await click(pilot, "#next-format")
         wiz.query_one("#dest", Input).value = str(target)
@@ -213,6 +215,7 @@ def restart_world(tmp_path):
 async def test_restart_fresh_outside_tmux_confirmed(restart_world):
     host, child, exports = restart_world
     async with host.run_test(size=SIZE) as pilot:
+        await pilot.pause()
         scr = host.screen
         await click(pilot, "#mode-fresh")
         await settle(pilot)
@@ -253,6 +256,7 @@ async def test_restart_stop_at_destructive_step_keeps_the_process(restart_world)
 async def test_restart_compact_needs_tmux_and_escape_cancels(restart_world):
     host, child, exports = restart_world
     async with host.run_test(size=SIZE) as pilot:
+        await pilot.pause()
         scr = host.screen
         await click(pilot, "#mode-compact")
         await pilot.pause()
@@ -282,3 +286,19 @@ async def test_wizard_for_session_reads_the_transcript_off_thread(tmp_path):
         await pilot.press("escape")
         await pilot.pause()
     assert host.results == [None] and not (tmp_path / "exports").exists()
+
+
+async def test_wizard_needs_at_least_one_section(wizard_world):
+    host, exports, _recorded, tmp_path = wizard_world
+    from llm_sessions.core.export import SECTIONS
+
+    async with host.run_test(size=SIZE) as pilot:
+        assert await step_of(pilot) == "step-sections"
+        wiz = host.screen
+        for name in SECTIONS:
+            wiz.query_one(f"#sec-{name}", Checkbox).value = False
+        await pilot.pause()
+        assert "~" in str(wiz.query_one("#estimate", Static).render())  # header only, still estimated
+        await click(pilot, "#next-format")
+        assert await step_of(pilot) == "step-sections"
+        assert any("at least one section" in n.message for n in host._notifications)
