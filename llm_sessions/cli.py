@@ -387,8 +387,44 @@ def config_path() -> None:
     sys.stdout.write(f"{app_paths().config_file}\n")
 
 
+def _export_deps():
+    """What `export` and `import` need, built only when one of them runs."""
+    from llm_sessions.cli_export import ExportDeps
+    from llm_sessions.core.report import find_session
+
+    paths, settings = _context()
+    state: dict = {}
+
+    def find(prefix: str):
+        if "snap" not in state:
+            state["snap"], _ = _snapshot(running_only=True, progress=False)
+        return find_session(state["snap"].sessions, prefix)
+
+    def record(session_id, path, fmt, redactions, tokens) -> None:
+        # History is a bonus: an export must not fail because the store is busy.
+        try:
+            store = open_store(paths, settings, None)
+        except UserError as exc:
+            log.warning("export not recorded: %s", exc)
+            return
+        try:
+            store.record_export(session_id, path, fmt, redactions, tokens)
+        finally:
+            store.close()
+
+    return ExportDeps(find_session=find, exports_dir=paths.exports_dir, budget_tokens=settings.export_budget_tokens, record=record)
+
+
+def _register_export() -> None:
+    from llm_sessions.cli_export import register
+
+    register(app, _export_deps)
+
+
 def main() -> None:
     """Entry point: run Typer, turning user errors into one line and an exit code."""
+    if len(sys.argv) > 1 and sys.argv[1] in ("export", "import", "--help", "-h"):
+        _register_export()  # only these pay for importing the export code
     try:
         app()
     except UserError as exc:

@@ -56,13 +56,65 @@ def run_dashboard(paths: AppPaths, settings, *, demo: bool = False, db_url: str 
         monitor.save_cache()
 
 
-def _transcript_reader():
-    """Last turns, recent errors and files touched for the drilldown, when available."""
-    try:
-        from llm_sessions.core.transcript import drilldown_sections
-    except ImportError:
-        return None
-    return drilldown_sections
+class TranscriptSections:
+    """The drilldown's transcript sections: last turns, recent errors, files touched.
+
+    Reading a digest parses the whole transcript, and the drilldown asks on every poll, so
+    the answer is kept per (path, size, mtime) and a growing file is re-read at most every
+    `min_interval` seconds.
+    """
+
+    def __init__(self, min_interval: float = 10.0) -> None:
+        self.min_interval = min_interval
+        self._cache: dict[str, tuple[tuple, float, dict]] = {}
+
+    def __call__(self, session) -> dict[str, list[str]] | None:
+        import time
+
+        from llm_sessions.core.transcript import read_digest
+
+        path = session.transcript
+        if not path or session.tool not in ("claude", "codex"):
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        key = (st.st_ino, st.st_size, st.st_mtime_ns)
+        hit = self._cache.get(path)
+        now = time.monotonic()
+        if hit is not None and (hit[0] == key or now - hit[1] < self.min_interval):
+            return hit[2]
+        d = read_digest(path)
+        sections = {
+            "Last turns": [f"{t.role:<9} {t.text}" for t in d.turns[-8:]],
+            "Recent errors": [f"{e.kind:<7} {e.message}" for e in d.errors[-5:]],
+            "Files touched": [f"{f.edits:>3}x {f.path}" for f in d.files[:10]],
+        }
+        self._cache[path] = (key, now, sections)
+        return sections
+
+
+def session_actions(exports_dir, budget_tokens: int, record) -> dict:
+    """Handlers for the dashboard's `e` (export wizard) and `r` (restart) keys."""
+    from llm_sessions.core.restart import restart_planner
+    from llm_sessions.ui.screens.export import ExportWizard
+    from llm_sessions.ui.screens.restart import RestartScreen
+
+    def open_restart(app, session, bundle) -> None:
+        planner = restart_planner(session, exports_dir=exports_dir, budget_tokens=budget_tokens, bundle=bundle, record=record)
+        app.push_screen(RestartScreen(session, planner), callback=lambda _outcome: app.request_poll())
+
+    def export(app, session) -> None:
+        wizard = ExportWizard.for_session(session, exports_dir=exports_dir, budget_tokens=budget_tokens, record=record)
+
+        def done(result) -> None:
+            if result is not None and result.restart:
+                open_restart(app, session, result.bundle)
+
+        app.push_screen(wizard, callback=done)
+
+    return {"export": export, "restart": lambda app, session: open_restart(app, session, None)}
 
 
 __all__ = ["run_dashboard", "build_monitor"]

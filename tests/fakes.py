@@ -134,8 +134,8 @@ class FakeMonitor:
     def watch_paths(self) -> list[Path]:
         return list(self._watch)
 
-    def history(self, session_id: str) -> list[Sample]:
-        return list(self._history.get(session_id, []))
+    def history(self, session_id: str, since=None) -> list[Sample]:
+        return [x for x in self._history.get(session_id, []) if since is None or x.at >= since]
 
 
 def ramp(used_now: int, *, per_minute: int = 2_000, points: int = 20) -> list[Sample]:

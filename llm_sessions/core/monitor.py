@@ -85,14 +85,17 @@ class Monitor:
         ]
 
     def watch_paths(self) -> list[Path]:
-        """Existing folders worth watching; watchfiles cannot watch what does not exist."""
-        out = []
+        """The assistants' folders that exist now (watchfiles cannot watch what does not).
+
+        Never a parent of a missing root: that would be HOME, watched recursively, where
+        our own store lives, so every write would wake the watcher. The UI asks again after
+        each poll and restarts the watcher when a folder appears.
+        """
+        out: list[Path] = []
         for prov in self.providers:
             for root in prov.roots():
                 p = Path(root)
-                while not p.exists() and p != p.parent:
-                    p = p.parent
-                if p.exists() and p not in out and p != Path(p.anchor):
+                if p.is_dir() and p not in out:
                     out.append(p)
         return out
 
@@ -189,7 +192,8 @@ class Monitor:
             scancache.CacheData(scancache.FORMAT, self._roots, self.claude.state(), self.codex.state(), self.claude.settled),
         )
 
-    def history(self, session_id: str) -> list:
+    def history(self, session_id: str, since: datetime | None = None) -> list:
+        """Samples of one session from the store, oldest first (empty without a store)."""
         if self.store is None:
             return []
-        return self.store.samples(session_id)
+        return self.store.samples(session_id, since=since)

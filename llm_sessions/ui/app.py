@@ -43,7 +43,7 @@ TranscriptReader = Callable[[Session], Mapping[str, Sequence[str]]]
 class MonitorLike(Protocol):
     def poll(self) -> Snapshot: ...
     def watch_paths(self) -> list[Path]: ...
-    def history(self, session_id: str) -> list[Any]: ...
+    def history(self, session_id: str, since: datetime | None = None) -> list[Any]: ...
 
 
 def css_path() -> Path:
@@ -93,7 +93,7 @@ class LLMSessionApp(App[None]):
         session_actions: Mapping[str, SessionHandler] | None = None,
     ) -> None:
         super().__init__()
-        self._throttle = AlertThrottle(timedelta(seconds=settings.alerts_repeat_seconds))
+        self._alert_throttle = AlertThrottle(timedelta(seconds=settings.alerts_repeat_seconds))
         self.monitor = monitor
         self.settings = settings
         self.clock = clock
@@ -166,7 +166,9 @@ class LLMSessionApp(App[None]):
         for s in snap.sessions:
             if s.state == "ended" or s.context is None or not s.context.compact_at:
                 continue
-            samples = context_series(self.monitor.history(s.id))
+            # The forecast looks at the recent trend only: an hour is plenty, and it keeps the
+            # per-tick read small however long the session has run.
+            samples = context_series(self.monitor.history(s.id, since=snap.taken_at - timedelta(hours=1)))
             out[s.id] = self.predictor(samples, s.context.compact_at, now) if len(samples) >= 2 else None
         return out
 
@@ -231,7 +233,7 @@ class LLMSessionApp(App[None]):
     # ---- alerts ------------------------------------------------------------------------
 
     def _raise_alerts(self, alerts: Sequence[Alert]) -> None:
-        loud, _quiet = self._throttle.filter(list(alerts), self.clock())
+        loud, _quiet = self._alert_throttle.filter(list(alerts), self.clock())
         self.flagged.update(a.session_id for a in alerts)
         for message, severity in toasts(loud):
             self.notify(message, severity=severity, timeout=6, markup=False)

@@ -178,3 +178,21 @@ def test_list_shows_a_running_session_with_its_process(spawner, tmp_path, fake_h
     assert mine[0]["tokens"]["total"] == 5120 and mine[0]["rss_bytes"] > 0
     human = run(["list"], dict(os.environ), check=True).stdout
     assert sid[:8] in human
+
+
+def test_export_then_import_through_the_real_cli(corpus, tmp_path, fake_home):
+    truth, env = corpus
+    sid = next(s for s, t in sorted(truth["sessions"].items()) if t["tool"] == "claude")
+    out = tmp_path / "out"
+    res = run(["export", sid[:12], "--format", "both", "-o", f"{out}/", "--json"], env, check=True)
+    written = json.loads(res.stdout)
+    assert written["session"] == sid and len(written["paths"]) == 2
+    bundle = next(p for p in written["paths"] if p.endswith(".json"))
+    assert oct(os.stat(bundle).st_mode & 0o777) == "0o600"
+    back = json.loads(run(["import", bundle, "--json"], env, check=True).stdout)["bundle"]
+    assert back["session"]["id"] == sid and back["schema"] == "llm-session.bundle/1"
+    assert {k: back["session"]["usage"][k] for k in truth["sessions"][sid]["tokens"]} == truth["sessions"][sid]["tokens"]
+    again = run(["export", sid[:12], "--format", "json", "-o", bundle], env)
+    assert again.returncode != 0 and "Traceback" not in again.stderr  # never overwritten without --force
+    hist = json.loads(run(["history", "--json"], env, check=True).stdout)
+    assert any(r["id"] == sid for r in hist)

@@ -81,3 +81,11 @@ def test_moved_corpus_is_rescanned_not_double_counted(tmp_path):
     shutil.rmtree(tmp_path / "c")
     (tmp_path / "c2").rename(tmp_path / "c")
     assert compare(truth, Monitor(settings, env, cache_dir=tmp_path / "cache").scan_files()) == []
+
+
+def test_watch_paths_are_only_existing_assistant_folders(tmp_path):
+    home = tmp_path / "home"
+    (home / ".claude" / "projects").mkdir(parents=True)
+    env = {"HOME": str(home)}
+    paths = Monitor(load_settings(tmp_path / "none.toml", {}), env).watch_paths()
+    assert paths == [home / ".claude"]  # not HOME, though ~/.codex etc. are missing
