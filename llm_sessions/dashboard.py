@@ -24,9 +24,27 @@ def build_monitor(paths: AppPaths, settings, env, store=None):
     return Monitor(settings, env, cache_dir=paths.cache_dir, store=store, discovery=Discovery(env))
 
 
+def build_app(paths: AppPaths, settings, env, store=None, *, demo: bool = False):
+    """The dashboard App over a real monitor, with export, restart and transcript sections."""
+    from llm_sessions.ui.app import LLMSessionApp
+
+    monitor = build_monitor(paths, settings, env, store)
+    return LLMSessionApp(
+        monitor,
+        settings,
+        demo=demo,
+        transcript_reader=TranscriptSections(),
+        # our own store, cache and logs may lie inside a watched folder (a home directory);
+        # their writes must not wake the watcher, or every poll would trigger the next
+        watch_ignore=(paths.data_dir, paths.cache_dir, paths.log_dir),
+        session_actions=session_actions(
+            paths.exports_dir, settings.export_budget_tokens, store.record_export if store is not None else None
+        ),
+    )
+
+
 def run_dashboard(paths: AppPaths, settings, *, demo: bool = False, db_url: str | None = None, open_store=None) -> None:
     """Run the app until the user quits; stops demo children and closes the store on any exit."""
-    from llm_sessions.ui.app import LLMSessionApp
 
     with ExitStack() as stack:
         env = dict(os.environ)
@@ -40,20 +58,11 @@ def run_dashboard(paths: AppPaths, settings, *, demo: bool = False, db_url: str 
         store = open_store(paths, settings, db_url) if open_store else None
         if store is not None:
             stack.callback(store.close)
-        monitor = build_monitor(paths, settings, env, store)
-        app = LLMSessionApp(
-            monitor,
-            settings,
-            demo=demo,
-            transcript_reader=_transcript_reader(),
-            # our own store, cache and logs may lie inside a watched folder (a home directory);
-            # their writes must not wake the watcher, or every poll would trigger the next
-            watch_ignore=(paths.data_dir, paths.cache_dir, paths.log_dir),
-        )
+        app = build_app(paths, settings, env, store, demo=demo)
         for warning in getattr(store, "warnings", []):
             app.call_later(app.notify, warning, severity="warning", timeout=10)
         app.run()
-        monitor.save_cache()
+        app.monitor.save_cache()
 
 
 class TranscriptSections:
