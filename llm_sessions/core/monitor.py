@@ -19,6 +19,7 @@ from llm_sessions.core import scancache
 from llm_sessions.core.health import health_report
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.pool import ParsePool
+from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.providers.claude import ClaudeProvider
 from llm_sessions.core.providers.codex import CodexProvider
 
@@ -121,16 +122,30 @@ class Monitor:
             if progress:
                 progress(done[0], 0)
 
-        for prov in self.providers:
+        def scan(prov):
             try:
-                if prov is self.claude or prov is self.codex:
-                    res = prov.scan(pool=pool, progress=tick if progress else None)
-                else:
-                    res = prov.scan()
+                if prov is self.codex:
+                    return prov.scan(progress=tick if progress else None)
+                return prov.scan()
             except Exception as exc:  # one broken provider must not hide the others
                 log.exception("%s provider failed", prov.tool)
-                problems.append(f"{prov.tool}: scan failed: {exc}")
-                continue
+                return ScanResult(problems=[f"{prov.tool}: scan failed: {exc}"])
+
+        # A big Claude scan runs in worker processes; the other providers are scanned here
+        # meanwhile (after the workers are forked, so no thread is running at fork time).
+        others: list[ScanResult] = []
+
+        def meanwhile() -> None:
+            others.extend(scan(p) for p in self.providers if p is not self.claude)
+
+        try:
+            first = self.claude.scan(pool=pool, progress=tick if progress else None, meanwhile=meanwhile)
+        except Exception as exc:
+            log.exception("claude provider failed")
+            first = ScanResult(problems=[f"claude: scan failed: {exc}"])
+        if not others:
+            meanwhile()
+        for res in (first, *others):
             sessions.extend(res.sessions)
             problems.extend(res.problems)
             searched.extend(res.searched)

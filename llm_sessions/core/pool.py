@@ -8,10 +8,8 @@ nested Python objects.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import msgspec
 
@@ -51,7 +49,7 @@ class ParsePool:
     def wanted(self, todo_bytes: int) -> bool:
         return self.workers > 1 and todo_bytes >= MIN_BYTES
 
-    def parse(self, todo, progress, problems: list[str]) -> list[ClaudeFile]:
+    def parse(self, todo, progress, problems: list[str], meanwhile=None) -> list[ClaudeFile]:
         chunks = max(self.workers * 4, 1)
         batches: list[list] = [[] for _ in range(chunks)]
         loads = [0] * chunks
@@ -59,10 +57,16 @@ class ParsePool:
             i = loads.index(min(loads))
             batches[i].append(_enc.encode(f))
             loads[i] += st.st_size - f.cursor.offset
+        # Imported here: a warm run never starts workers and should not pay for the import.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
         method = "fork" if sys.platform.startswith("linux") else "spawn"
         out: list[ClaudeFile] = []
         with ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method)) as ex:
             futures = {ex.submit(_work, b): load for b, load in zip(batches, loads) if b}
+            if meanwhile is not None:
+                meanwhile()  # the workers are forked by now; this process would only wait
             for fut in as_completed(futures):
                 raw, probs = fut.result()
                 out.extend(_dec.decode(raw))

@@ -133,7 +133,8 @@ class ClaudeProvider:
         self.settled = settled
 
     # -- scanning ----------------------------------------------------------------------
-    def scan(self, pool=None, progress=None) -> ScanResult:
+    def scan(self, pool=None, progress=None, meanwhile=None) -> ScanResult:
+        """`meanwhile()` runs while pool workers parse (a big cold scan), if they do."""
         result = ScanResult(searched=[str(r / "projects") for r in self.roots()])
         listing = ((path, (sub, sid)) for path, sub, sid in list_transcripts(self.roots(), result.problems))
         todo, gone = tailer.plan_reads(
@@ -142,7 +143,7 @@ class ClaudeProvider:
         self.parsed_bytes = sum(st.st_size - f.cursor.offset for f, st in todo)
         self.changed = bool(todo or gone)
         if todo:
-            for f in self._parse_all(todo, pool, progress, result.problems):
+            for f in self._parse_all(todo, pool, progress, result.problems, meanwhile):
                 self.files[f.path] = f
         result.sessions = self._merge()
         for f in self.files.values():
@@ -150,9 +151,9 @@ class ClaudeProvider:
                 result.problems.append(f"{f.path}: {f.malformed} malformed line(s) skipped")
         return result
 
-    def _parse_all(self, todo, pool, progress, problems: list[str]) -> list[ClaudeFile]:
+    def _parse_all(self, todo, pool, progress, problems: list[str], meanwhile=None) -> list[ClaudeFile]:
         if pool is not None and len(todo) > 1 and pool.wanted(self.parsed_bytes):
-            return pool.parse(todo, progress, problems)
+            return pool.parse(todo, progress, problems, meanwhile)
         out = []
         for f, st in todo:
             try:
