@@ -8,7 +8,7 @@ Runs, in one process and alternating so both tools see the same machine load:
   warm    llm-session with its scan cache  vs  the same ccusage command
   append  llm-session after 1 MB, then 10 MB, is appended to one transcript
 Wall time is the median of the rounds; peak memory is the largest PSS summed over the whole
-process tree (our parse workers included), sampled every 20 ms. It also checks every
+process tree (our parse workers included), sampled every 20 ms in separate, untimed runs. It also checks every
 session's totals against truth.json, so a fast wrong answer cannot pass unnoticed.
 """
 
@@ -63,13 +63,19 @@ def _tree_memory(proc: psutil.Process) -> int:
     return total
 
 
-def measure(cmd: list[str], env: dict, stdout_path: Path | None = None) -> tuple[float, int]:
-    """Wall seconds and peak memory (PSS, bytes) of the whole process tree."""
+def measure(cmd: list[str], env: dict, stdout_path: Path | None = None, memory: bool = False) -> tuple[float, int]:
+    """Wall seconds, and with `memory` the peak PSS (bytes) of the whole process tree.
+
+    Timed runs do not sample memory: reading smaps of every process every 20 ms costs CPU,
+    more for a tool with worker processes, and would bias the timing.
+    """
     out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
     start = time.perf_counter()
     proc = psutil.Popen(cmd, env=env, stdout=out, stderr=subprocess.DEVNULL)
     peak = 0
-    while proc.poll() is None:
+    if not memory:
+        proc.wait()
+    while memory and proc.poll() is None:
         try:
             peak = max(peak, _tree_memory(proc))
         except psutil.Error:
@@ -150,10 +156,17 @@ def main() -> None:
         rows["warm"].append(measure(ours, env, out_json))
         rows["ccusage2"].append(measure(theirs, env))
     sessions, bad = check_truth(data, out_json)
+    # One more run of each, sampling memory (not timed).
+    shutil.rmtree(work / "home", ignore_errors=True)
+    mem = {
+        "cold": measure(ours, env, memory=True)[1],
+        "warm": measure(ours, env, memory=True)[1],
+        "ccusage": measure(theirs, env, memory=True)[1],
+    }
+    mem["ccusage2"] = mem["ccusage"]
 
     def med(key: str) -> tuple[float, float]:
-        walls = [w for w, _ in rows[key]]
-        return statistics.median(walls), max(r for _, r in rows[key]) / 2**20
+        return statistics.median(w for w, _ in rows[key]), mem[key] / 2**20
 
     cold, cc = med("cold"), med("ccusage")
     warm, cc2 = med("warm"), med("ccusage2")
@@ -161,12 +174,15 @@ def main() -> None:
     target = largest_transcript(data)
     original = target.stat().st_size
     try:
-        for i, nbytes in enumerate((1 << 20, 10 << 20)):
-            measure(ours, env)  # settle: the cache is current
-            base = statistics.median(measure(ours, env)[0] for _ in range(args.rounds))
-            append_lines(target, nbytes, seed=i)
-            after = measure(ours, env, out_json)[0]
-            appends.append((nbytes, base, after))
+        for nbytes in (1 << 20, 10 << 20):
+            bases, afters = [], []
+            for r in range(args.rounds):
+                measure(ours, env)  # settle: the cache is current
+                bases.append(measure(ours, env)[0])
+                append_lines(target, nbytes, seed=r)
+                afters.append(measure(ours, env, out_json)[0])
+            deltas = [a - b for a, b in zip(afters, bases)]
+            appends.append((nbytes, statistics.median(bases), statistics.median(afters), statistics.median(deltas)))
     finally:
         os.truncate(target, original)  # leave the corpus equal to its truth.json
     lines = [
@@ -178,11 +194,11 @@ def main() -> None:
         f"| cold | {cold[0]:.2f} s | {cc[0]:.2f} s | {cold[0] / cc[0]:.2f} | {cold[1]:.0f} MiB | {cc[1]:.0f} MiB |",
         f"| warm (no change) | {warm[0]:.3f} s | {cc2[0]:.2f} s | {warm[0] / cc2[0]:.3f} | {warm[1]:.0f} MiB | {cc2[1]:.0f} MiB |",
         "",
-        "| appended to one file | warm before | after the append | extra time |",
+        "| appended to one file (each round) | warm before | after the append | extra time (median of pairs) |",
         "|---|---|---|---|",
     ]
-    for nbytes, base, after in appends:
-        lines.append(f"| {nbytes >> 20} MiB | {base:.3f} s | {after:.3f} s | {after - base:+.3f} s |")
+    for nbytes, base, after, delta in appends:
+        lines.append(f"| {nbytes >> 20} MiB | {base:.3f} s | {after:.3f} s | {delta:+.3f} s |")
     lines += ["", f"Accuracy at this size: {sessions - bad} of {sessions} sessions equal truth.json to the token."]
     text = "\n".join(lines)
     sys.stdout.write(text + "\n")
