@@ -351,14 +351,20 @@ def history(
 
 
 @config_app.command("init")
-def config_init(force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False) -> None:
+def config_init(
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Write config.toml with every default, commented."""
     from llm_sessions.config import write_default_config
     from llm_sessions.paths import app_paths
 
     path = app_paths().config_file
     if write_default_config(path, force=force):
-        sys.stdout.write(f"wrote {path}\n")
+        if as_json:
+            _emit_json({"wrote": str(path)})
+        else:
+            sys.stdout.write(f"wrote {path}\n")
     else:
         raise UserError(f"{path} exists; use --force to overwrite it", code=1)
 
@@ -380,11 +386,15 @@ def config_show(as_json: JsonOpt = False) -> None:
 
 
 @config_app.command("path")
-def config_path() -> None:
+def config_path(as_json: JsonOpt = False) -> None:
     """Print where the config file lives."""
     from llm_sessions.paths import app_paths
 
-    sys.stdout.write(f"{app_paths().config_file}\n")
+    path = app_paths().config_file
+    if as_json:
+        _emit_json({"path": str(path), "exists": path.exists()})
+    else:
+        sys.stdout.write(f"{path}\n")
 
 
 def _export_deps():

@@ -196,3 +196,11 @@ def test_export_then_import_through_the_real_cli(corpus, tmp_path, fake_home):
     assert again.returncode != 0 and "Traceback" not in again.stderr  # never overwritten without --force
     hist = json.loads(run(["history", "--json"], env, check=True).stdout)
     assert any(r["id"] == sid for r in hist)
+
+
+def test_every_command_accepts_json(fake_home):
+    env = dict(os.environ)
+    assert json.loads(run(["config", "path", "--json"], env, check=True).stdout)["exists"] is False
+    assert json.loads(run(["config", "init", "--json"], env, check=True).stdout)["wrote"].endswith("config.toml")
+    for args in (["list", "--json"], ["list", "--all", "--json"], ["health", "--json"], ["history", "--json"]):
+        assert isinstance(json.loads(run(args, env, check=True).stdout), list), args
