@@ -171,7 +171,6 @@ class Monitor:
         """Give each session its live process (if any) and a state; add running assistants
         that have not written a transcript yet, so a fresh session shows at once."""
         from llm_sessions.core.discovery import session_state
-        from llm_sessions.core.models import ProcessInfo
 
         result = self.discovery.scan(sessions)
         cwds = [p.cwd for p in (*result.matches.values(), *result.unmatched) if p.tool == "aider"]
@@ -185,14 +184,13 @@ class Monitor:
             self._seen_activity[s.id] = s.last_activity
             out.append(s.with_(process=proc, state=session_state(s, proc, now, grew)))
         for proc in result.unmatched:
-            placeholder: ProcessInfo = proc
             out.append(
                 Session(
                     id=f"{proc.tool or 'unknown'}-pid{proc.pid}",
                     tool=proc.tool or "claude",
                     cwd=proc.cwd,
                     started_at=proc.started_at,
-                    process=placeholder,
+                    process=proc,
                     state="idle",
                 )
             )
