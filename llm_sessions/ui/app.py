@@ -103,6 +103,10 @@ class LLMSessionApp(App[None]):
         self.tmux_args = tuple(tmux_args)
         self.etas: dict[str, timedelta | None] = {}
         self.flagged: set[str] = set()
+        # Sessions seen running in this run: when they end, their rows stay (marked ended)
+        # until dismissed with `x`, so a session that quits is noticed, not silently gone.
+        self.seen_live: set[str] = set()
+        self.dismissed: set[str] = set()
         self.summary: Summary | None = None
         self.last_error: str | None = None
         self._gate = PollGate()
@@ -179,6 +183,7 @@ class LLMSessionApp(App[None]):
             self.etas = message.etas
             self.summary = summarize(message.snapshot, self.clock(), self._rate.add(message.snapshot))
             self._raise_alerts(message.alerts)
+            self.seen_live.update(x.id for x in message.snapshot.sessions if x.state != "ended")
             self.snapshot = message.snapshot
         if message.watch != self._watching:
             self._watching = message.watch

@@ -206,3 +206,22 @@ async def test_middle_widths_drop_columns_instead_of_scrolling(tmp_path):
         assert [c.value for c in table.columns] == list(COMPACT)
         assert table.virtual_size.width <= 85
         assert row_keys(app) == [C, B, D, A]
+
+
+async def test_a_session_that_ends_stays_until_dismissed(tmp_path):
+    monitor = FakeMonitor([snapshot(fleet())])
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert A in row_keys(app) and E not in row_keys(app)  # E ended before we started
+        ended = [s.with_(state="ended", process=None) if s.id == A else s for s in fleet()]
+        await next_snapshot(pilot, monitor, snapshot(ended))
+        assert A in row_keys(app) and cell_text(app, A, "state") == "ended"
+        table = sessions_screen(app).table
+        table.move_cursor(row=table.get_row_index(A))
+        await pilot.press("x")
+        await settle(pilot)
+        assert A not in row_keys(app)
+        await pilot.press("a")  # still there among all sessions
+        await settle(pilot)
+        assert A in row_keys(app) and E in row_keys(app)

@@ -123,6 +123,7 @@ class SessionsScreen(SessionKeys, Screen):
         Binding("enter", "open_detail", "Details"),
         Binding("s", "cycle_sort", "Sort"),
         Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("x", "dismiss", "Dismiss ended", show=False),
         *SESSION_BINDINGS,
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
@@ -171,8 +172,24 @@ class SessionsScreen(SessionKeys, Screen):
         return snap.by_id().get(self._cursor_key)
 
     def visible_sessions(self, snap: Snapshot) -> list[Session]:
-        show_all = self.app.show_all
-        return [s for s in snap.sessions if (show_all or s.state != "ended") and matches(s, self.filter_text)]
+        app = self.app
+        show_all = app.show_all
+
+        def shown(s: Session) -> bool:
+            if s.state != "ended" or show_all:
+                return True
+            return s.id in app.seen_live and s.id not in app.dismissed
+
+        return [s for s in snap.sessions if shown(s) and matches(s, self.filter_text)]
+
+    def action_dismiss(self) -> None:
+        """Hide the ended session under the cursor (it stays under `a`, all sessions)."""
+        session = self.current_session
+        if session is None or session.state != "ended":
+            self.app.bell()
+            return
+        self.app.dismissed.add(session.id)
+        self.refresh_rows()
 
     def _on_snapshot(self, _snap: Snapshot | None) -> None:
         self.refresh_rows()
