@@ -320,7 +320,7 @@ class _Builder:
     # -- scenarios: every trap of formats.md at least once
 
     def scenarios(self) -> None:
-        odd_cwd = "/home/dev/work/my_app.v2/über tool"
+        odd_cwd = "/home/dev/code/my_app.v2/über tool"
         self.traps["nonalnum_cwd"] += 1
         self.claude(ClaudeOptions(
             turns=8, models=("claude-sonnet-4-5-20250929", "claude-opus-4-6"), subagents=2, api_errors=2,

@@ -16,7 +16,7 @@ SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 
 
 def test_env_moves_home_and_drops_real_overrides(tmp_path):
-    base = {"HOME": "/root", "CLAUDE_CONFIG_DIR": "/root/.claude", "CODEX_HOME": "/root/.codex", "PATH": "/usr/bin"}
+    base = {"HOME": "/home/someone", "CLAUDE_CONFIG_DIR": "/home/someone/.claude", "CODEX_HOME": "/home/someone/.codex", "PATH": "/usr/bin"}
     env = demo_env(tmp_path, base)
     assert env["HOME"] == str(tmp_path)
     assert "CLAUDE_CONFIG_DIR" not in env and "CODEX_HOME" not in env

@@ -19,7 +19,7 @@ def sess(sid="s1", used=10_000, out=100, cost=0.5, **kw) -> Session:
     return Session(
         id=sid,
         tool="claude",
-        cwd="/work/proj",
+        cwd="/srv/proj",
         model="claude-sonnet-4-5",
         started_at=T0 - timedelta(hours=1),
         last_activity=T0,
@@ -67,7 +67,7 @@ def test_round_trip_sessions_and_samples(store):
     rows = {r["id"]: r for r in store.known_sessions()}
     assert set(rows) == {"a", "b"}
     a = rows["a"]
-    assert a["tool"] == "claude" and a["cwd"] == "/work/proj" and a["model"] == "claude-sonnet-4-5"
+    assert a["tool"] == "claude" and a["cwd"] == "/srv/proj" and a["model"] == "claude-sonnet-4-5"
     assert (a["input_tokens"], a["output_tokens"], a["cache_creation_tokens"], a["cache_read_tokens"]) == (1000, 100, 2000, 10_000)
     assert a["context_used"] == 10_000 and a["context_window"] == 200_000
     assert a["cost_usd"] == pytest.approx(0.5)
