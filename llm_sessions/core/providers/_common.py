@@ -66,6 +66,22 @@ def refresh(path: Path, state: Any, read: Callable[[Path, Any, tuple[int, int, i
     return True
 
 
+def collect(paths, states: dict, make: Callable[[], Any], read, build, result) -> None:
+    """One file = one session: refresh each path's state, rebuild its Session when the file
+    changed, add it to `result`, and forget the states of files that are gone."""
+    seen: set[str] = set()
+    for path in paths:
+        name = str(path)
+        seen.add(name)
+        state = states.setdefault(name, make())
+        if refresh(path, state, read, result.problems):
+            state.session = build(path, state)
+        if state.session is not None:
+            result.sessions.append(state.session)
+    for gone in states.keys() - seen:
+        del states[gone]
+
+
 def loads(line: bytes | str) -> Any:
     """json.loads that answers None instead of raising: callers count and skip."""
     try:

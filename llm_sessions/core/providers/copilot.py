@@ -23,7 +23,7 @@ from typing import Any
 
 from llm_sessions.core.estimate import BASE_TOKENS, text_tokens
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
-from llm_sessions.core.providers._common import LineTail, WindowLookup, as_int, loads, mtime, parse_time, refresh
+from llm_sessions.core.providers._common import LineTail, WindowLookup, as_int, collect, loads, mtime, parse_time
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.roots import copilot_dir
 
@@ -85,17 +85,7 @@ class CopilotProvider:
         result = ScanResult(searched=[str(self.base)])
         if not self.base.is_dir():
             return result
-        seen = set()
-        for path in sorted(self.base.glob("*/events.jsonl")):
-            name = str(path)
-            seen.add(name)
-            state = self._files.setdefault(name, _File())
-            if refresh(path, state, self._read, result.problems):
-                state.session = self._session(path, state)
-            if state.session is not None:
-                result.sessions.append(state.session)
-        for gone in self._files.keys() - seen:
-            del self._files[gone]
+        collect(sorted(self.base.glob("*/events.jsonl")), self._files, _File, self._read, self._session, result)
         return result
 
     def _read(self, path: Path, state: _File, key: tuple[int, int, int]) -> None:

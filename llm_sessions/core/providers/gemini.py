@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
-from llm_sessions.core.providers._common import LineTail, WindowLookup, as_int, loads, mtime, parse_time, refresh, stat_key
+from llm_sessions.core.providers._common import LineTail, WindowLookup, as_int, collect, loads, mtime, parse_time, stat_key
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.roots import gemini_dir
 
@@ -102,19 +102,8 @@ class GeminiProvider:
         if not tmp.is_dir():
             return result
         projects = self._project_roots()
-        seen: set[str] = set()
-        for path in sorted(tmp.glob("*/chats/session-*.json*")):
-            if path.suffix not in (".json", ".jsonl"):
-                continue
-            name = str(path)
-            seen.add(name)
-            state = self._files.setdefault(name, _File())
-            if refresh(path, state, self._read, result.problems):
-                state.session = self._session(path, state, projects)
-            if state.session is not None:
-                result.sessions.append(state.session)
-        for gone in self._files.keys() - seen:
-            del self._files[gone]
+        paths = [p for p in sorted(tmp.glob("*/chats/session-*.json*")) if p.suffix in (".json", ".jsonl")]
+        collect(paths, self._files, _File, self._read, lambda path, state: self._session(path, state, projects), result)
         return result
 
     def _read(self, path: Path, state: _File, key: tuple[int, int, int]) -> None:
