@@ -42,6 +42,13 @@ def compaction_point(window: int, reserved_output: int, buffer: int) -> int:
     return max(0, window - reserved_output - buffer)
 
 
+def compaction_point_for(window: int, settings: Any) -> int:
+    """`compaction_point` with the reserve and buffer from settings (defaults without any)."""
+    if settings is None:
+        return compaction_point(window, 20_000, 13_000)
+    return compaction_point(window, settings.health_reserved_output_tokens, settings.health_compact_buffer_tokens)
+
+
 def _k(tokens: int) -> str:
     if tokens >= 1_000_000:
         return f"{tokens / 1_000_000:.2f}M".replace(".00M", "M")
@@ -82,7 +89,7 @@ def compact_limit(session: Session, settings: Any) -> int | None:
         return None
     if ctx.compact_at:
         return ctx.compact_at
-    point = compaction_point(ctx.window, settings.health_reserved_output_tokens, settings.health_compact_buffer_tokens)
+    point = compaction_point_for(ctx.window, settings)
     return point if point > 0 else ctx.window
 
 
@@ -277,6 +284,7 @@ def predict_compaction(
 
 __all__ = [
     "compaction_point",
+    "compaction_point_for",
     "compact_limit",
     "health_report",
     "predict_compaction",

@@ -93,14 +93,4 @@ def redact(text: str) -> tuple[str, int]:
     return text, count
 
 
-def redact_all(values: list[str]) -> tuple[list[str], int]:
-    """Redact each string of a list; the count is the total."""
-    out, total = [], 0
-    for v in values:
-        r, n = redact(v)
-        out.append(r)
-        total += n
-    return out, total
-
-
-__all__ = ["MARK", "redact", "redact_all"]
+__all__ = ["MARK", "redact"]

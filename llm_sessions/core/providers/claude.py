@@ -22,7 +22,7 @@ from hashlib import blake2b
 from pathlib import Path
 
 from llm_sessions.core import tailer
-from llm_sessions.core.health import compaction_point
+from llm_sessions.core.health import compaction_point_for
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.providers.claude_parse import ClaudeFile, FileParser
@@ -268,10 +268,7 @@ class ClaudeProvider:
             model = main.model
             window = WINDOW_1M if (model or "").endswith("[1m]") or main.ctx_max > WINDOW else WINDOW
             if main.ctx >= 0:
-                s = self.settings
-                reserved = s.health_reserved_output_tokens if s else 20_000
-                buffer = s.health_compact_buffer_tokens if s else 13_000
-                context = ContextFill(main.ctx, window, compaction_point(window, reserved, buffer), True, main.ctx_source)
+                context = ContextFill(main.ctx, window, compaction_point_for(window, self.settings), True, main.ctx_source)
             recent = tuple(
                 TurnMark(at, kind, api, tool)
                 for ts, kind, api, tool in main.recent

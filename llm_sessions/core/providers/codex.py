@@ -25,7 +25,7 @@ from pathlib import Path
 import msgspec
 
 from llm_sessions.core import tailer
-from llm_sessions.core.health import compaction_point
+from llm_sessions.core.health import compaction_point_for
 from llm_sessions.core.models import ContextFill, RateLimit, Session, TurnMark, Usage
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.roots import codex_home
@@ -282,10 +282,7 @@ class CodexProvider:
         cost = self.cost(f.model, usage, False) if (self.cost and f.model) else None
         context = None
         if f.last_total >= 0 and f.window:
-            s = self.settings
-            reserved = s.health_reserved_output_tokens if s else 20_000
-            buffer = s.health_compact_buffer_tokens if s else 13_000
-            context = ContextFill(f.last_total, f.window, compaction_point(f.window, reserved, buffer))
+            context = ContextFill(f.last_total, f.window, compaction_point_for(f.window, self.settings))
         return Session(
             id=sid,
             tool="codex",
