@@ -138,7 +138,38 @@ def _snapshot(running_only: bool, progress: bool = True):
 def _emit_json(data) -> None:
     import msgspec
 
-    sys.stdout.write(msgspec.json.format(msgspec.json.encode(data), indent=2).decode() + "\n")
+    try:
+        raw = msgspec.json.encode(data)
+    except UnicodeEncodeError:  # a file name that is not UTF-8: show its bytes as \xNN
+        from llm_sessions.core.safeio import printable_tree
+
+        raw = msgspec.json.encode(printable_tree(data))
+    sys.stdout.write(msgspec.json.format(raw, indent=2).decode() + "\n")
+
+
+def _emit_listing(key: str, items: list, problems) -> None:
+    """A collection answer: `{"ok": true, <key>: [...], "problems": [...]}`.
+
+    `problems` lists what could not be read while answering (folders, files, malformed
+    lines), so a script can tell "no session" from "could not look".
+    """
+    from llm_sessions.core.problems import problem_dicts
+
+    _emit_json({"ok": True, key: items, "problems": problem_dicts(problems)})
+
+
+def _tell_problems(problems) -> None:
+    """Say on stderr what could not be read, and where the details are."""
+    from llm_sessions.core.problems import summary_lines
+
+    lines = summary_lines(problems)
+    if not lines:
+        return
+    for line in lines:
+        sys.stderr.write(f"llm-session: {line}\n")
+    logfile = next((h.baseFilename for h in log.handlers if isinstance(h, _LazyFileHandler)), None)
+    where = f"; log: {logfile}" if logfile else ""
+    sys.stderr.write(f"llm-session: details: --json (\"problems\"){where}\n")
 
 
 # -- formatting for people -----------------------------------------------------------------
@@ -229,14 +260,15 @@ def list_(
     snap, _ = _snapshot(running_only=not all_)
     sessions = [s for s in snap.sessions if all_ or s.process is not None]
     if as_json:
-        _emit_json([session_dict(s) for s in sessions])
+        _emit_listing("sessions", [session_dict(s) for s in sessions], snap.problems)
         return
     if not sessions:
         where = ", ".join(snap.searched) or "nowhere"
         hint = "" if all_ else " (try --all for sessions that are not running)"
         sys.stdout.write(f"No {'running ' if not all_ else ''}session found{hint}. Looked in: {where}\n")
-        return
-    sys.stdout.write(_table(sessions) + "\n")
+    else:
+        sys.stdout.write(_table(sessions) + "\n")
+    _tell_problems(snap.problems)
 
 
 @app.command()
@@ -253,6 +285,7 @@ def health(
         try:
             sessions = [find_session(snap.sessions, session_id)]
         except (Ambiguous, NotFound) as exc:
+            _tell_problems(snap.problems)  # the session may be in what could not be read
             raise UserError(str(exc), code=2) from None
     else:
         sessions = [s for s in snap.sessions if all_ or s.process is not None]
@@ -262,8 +295,12 @@ def health(
             | {k: v for k, v in session_dict(s).items() if k in ("state", "context", "last_activity", "started_at")}
             for s in sessions
         ]
-        _emit_json(out[0] if session_id is not None else out)
+        if session_id is not None:
+            _emit_json(out[0])
+        else:
+            _emit_listing("sessions", out, snap.problems)
         return
+    _tell_problems(snap.problems)
     if not sessions:
         sys.stdout.write("No running session found (try --all, or give a session id).\n")
         return
@@ -312,6 +349,8 @@ def history(
 
         mon = Monitor(settings, os.environ, cache_dir=paths.cache_dir, store=store)
         snap = mon.scan_files()
+        if not as_json:
+            _tell_problems(snap.problems)
         if session_id is None:
             rows = store.known_sessions()
             if as_json:
@@ -433,6 +472,10 @@ def _register_export() -> None:
 
 def main() -> None:
     """Entry point: run Typer, turning user errors into one line and an exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        # Names that are not UTF-8 reach us as lone surrogates: print them escaped, never fail.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     if len(sys.argv) > 1 and sys.argv[1] in ("export", "import", "--help", "-h"):
         _register_export()  # only these pay for importing the export code
     try:
@@ -440,9 +483,9 @@ def main() -> None:
     except UserError as exc:
         sys.stderr.write(f"llm-session: {exc}\n")
         sys.exit(exc.code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during a parallel scan
         sys.stderr.write("llm-session: interrupted\n")
-        sys.exit(130)
+        sys.exit(128 + getattr(exc, "signum", 2))
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)

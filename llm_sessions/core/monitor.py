@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from llm_sessions.core import scancache
 from llm_sessions.core.health import health_report
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.pool import ParsePool
+from llm_sessions.core.problems import malformed_lines, scan_failed
+from llm_sessions.core.safeio import printable
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.providers.claude import ClaudeProvider
 from llm_sessions.core.providers.codex import CodexProvider
@@ -26,6 +29,17 @@ from llm_sessions.core.providers.codex import CodexProvider
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes to do)
+
+
+def _storable(snap: Snapshot) -> Snapshot:
+    """`snap` with transcript paths the store can hold as text.
+
+    A file name that is not UTF-8 keeps its raw form in `Session.transcript` (it must still
+    open), but a database text column cannot take it: the store gets it escaped (`\\xNN`).
+    """
+    if all(s.transcript is None or s.transcript.isascii() or printable(s.transcript) == s.transcript for s in snap.sessions):
+        return snap
+    return replace(snap, sessions=tuple(s.with_(transcript=printable(s.transcript)) if s.transcript else s for s in snap.sessions))
 
 
 class Monitor:
@@ -129,7 +143,7 @@ class Monitor:
                 return prov.scan()
             except Exception as exc:  # one broken provider must not hide the others
                 log.exception("%s provider failed", prov.tool)
-                return ScanResult(problems=[f"{prov.tool}: scan failed: {exc}"])
+                return ScanResult(problems=[scan_failed(prov.tool, exc)])
 
         # A big Claude scan runs in worker processes; the other providers are scanned here
         # meanwhile (after the workers are forked, so no thread is running at fork time).
@@ -142,13 +156,14 @@ class Monitor:
             first = self.claude.scan(pool=pool, progress=tick if progress else None, meanwhile=meanwhile)
         except Exception as exc:
             log.exception("claude provider failed")
-            first = ScanResult(problems=[f"claude: scan failed: {exc}"])
+            first = ScanResult(problems=[scan_failed("claude", exc)])
         if not others:
             meanwhile()
         for res in (first, *others):
             sessions.extend(res.sessions)
             problems.extend(res.problems)
             searched.extend(res.searched)
+        problems.extend(malformed_lines(s.transcript or s.id, s.malformed_lines) for s in sessions if s.malformed_lines)
         self.parsed_bytes = sum(getattr(prov, "parsed_bytes", 0) for prov in self.providers)
         if live and self.discovery is not None:
             sessions, more = self._attach_processes(sessions, now)
@@ -162,7 +177,7 @@ class Monitor:
             self.save_cache()
         if self.store is not None:
             try:
-                self.store.record_snapshot(snap)
+                self.store.record_snapshot(_storable(snap))
             except Exception as exc:  # the store is history, never a reason to fail a poll
                 log.warning("cannot record snapshot: %s", exc)
         return snap

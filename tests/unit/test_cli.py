@@ -32,7 +32,9 @@ def corpus(tmp_path, fake_home):
 
 def test_list_all_json_has_the_documented_fields(corpus):
     truth, env = corpus
-    out = json.loads(run(["list", "--all", "--json"], env, check=True).stdout)
+    answer = json.loads(run(["list", "--all", "--json"], env, check=True).stdout)
+    assert answer["ok"] is True and isinstance(answer["problems"], list)
+    out = answer["sessions"]
     assert {o["id"] for o in out} == set(truth["sessions"])
     for o in out:
         t = truth["sessions"][o["id"]]
@@ -53,7 +55,7 @@ def test_second_run_reads_only_new_bytes_and_agrees(corpus):
     _, env = corpus
     first = run(["list", "--all", "--json"], env, check=True).stdout
     second = run(["list", "--all", "--json"], env, check=True).stdout
-    strip = lambda s: [{k: v for k, v in o.items() if k != "health"} for o in json.loads(s)]  # noqa: E731
+    strip = lambda s: [{k: v for k, v in o.items() if k != "health"} for o in json.loads(s)["sessions"]]  # noqa: E731
     assert strip(first) == strip(second)
 
 
@@ -113,7 +115,7 @@ def test_config_init_show_and_env_override(fake_home):
 def test_empty_machine_says_where_it_looked(fake_home):
     res = run(["list", "--all"], dict(os.environ), check=True)
     assert "No session found" in res.stdout and ".claude" in res.stdout
-    assert json.loads(run(["list", "--all", "--json"], dict(os.environ), check=True).stdout) == []
+    assert json.loads(run(["list", "--all", "--json"], dict(os.environ), check=True).stdout) == {"ok": True, "sessions": [], "problems": []}
 
 
 def test_corrupt_scan_cache_is_ignored(corpus, fake_home):
@@ -121,7 +123,9 @@ def test_corrupt_scan_cache_is_ignored(corpus, fake_home):
     run(["list", "--all", "--json"], env, check=True)
     for f in (fake_home / ".llm-session" / "cache").glob("scan-*"):
         f.write_bytes(b"\x00garbage")
-    out = json.loads(run(["list", "--all", "--json"], env, check=True).stdout)
+    answer = json.loads(run(["list", "--all", "--json"], env, check=True).stdout)
+    assert answer["ok"] is True and isinstance(answer["problems"], list)
+    out = answer["sessions"]
     assert {o["id"] for o in out} == set(truth["sessions"])
 
 
@@ -134,7 +138,7 @@ def test_unreadable_transcript_is_reported_not_fatal(fake_home):
     (proj / "gone.jsonl").symlink_to(proj / "deleted-before-we-read-it.jsonl")
     res = ClaudeProvider({"HOME": str(fake_home)}).scan()
     assert [s.id for s in res.sessions] == ["good"]
-    assert any("gone.jsonl" in p for p in res.problems)
+    assert any("gone.jsonl" in str(p) for p in res.problems)
 
 
 def test_history_rebuilds_from_transcripts_and_survives_a_corrupt_db(corpus, fake_home):
@@ -171,7 +175,7 @@ def test_list_shows_a_running_session_with_its_process(spawner, tmp_path, fake_h
         user("2030-01-01T00:00:00.000Z", sid=sid),
         assistant("m1", "r1", "2030-01-01T00:00:01.000Z", inp=100, out=20, cr=5000, sid=sid, cwd=str(work)),
     ])
-    out = json.loads(run(["list", "--json"], dict(os.environ), check=True).stdout)
+    out = json.loads(run(["list", "--json"], dict(os.environ), check=True).stdout)["sessions"]
     mine = [o for o in out if o["pid"] == proc.pid]
     assert len(mine) == 1 and mine[0]["id"] == sid
     assert mine[0]["state"] in {"working", "waiting", "idle"} and mine[0]["match"]
@@ -202,5 +206,7 @@ def test_every_command_accepts_json(fake_home):
     env = dict(os.environ)
     assert json.loads(run(["config", "path", "--json"], env, check=True).stdout)["exists"] is False
     assert json.loads(run(["config", "init", "--json"], env, check=True).stdout)["wrote"].endswith("config.toml")
-    for args in (["list", "--json"], ["list", "--all", "--json"], ["health", "--json"], ["history", "--json"]):
-        assert isinstance(json.loads(run(args, env, check=True).stdout), list), args
+    for args in (["list", "--json"], ["list", "--all", "--json"], ["health", "--json"]):
+        answer = json.loads(run(args, env, check=True).stdout)
+        assert answer["ok"] is True and answer["sessions"] == [] and answer["problems"] == [], args
+    assert isinstance(json.loads(run(["history", "--json"], env, check=True).stdout), list)

@@ -13,6 +13,7 @@ appended since the last scan, and merges the files into sessions:
 
 from __future__ import annotations
 
+import logging
 import os
 from array import array
 from collections.abc import Callable, Iterable, Mapping
@@ -24,10 +25,14 @@ from pathlib import Path
 from llm_sessions.core import tailer
 from llm_sessions.core.health import compaction_point_for
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
+from llm_sessions.core.problems import cannot_parse, unreadable_file, unreadable_folder
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.providers.claude_parse import ClaudeFile, FileParser
-from llm_sessions.core.roots import claude_roots
+from llm_sessions.core.roots import claude_roots, existing_dir
+from llm_sessions.core.safeio import printable
 from llm_sessions.core.timeparse import parse_ts
+
+log = logging.getLogger(__name__)
 
 WINDOW = 200_000
 WINDOW_1M = 1_000_000
@@ -46,7 +51,7 @@ def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[s
     for root in roots:
         projects = os.path.join(root, "projects")
         real = os.path.realpath(projects)
-        if real in seen_roots or not os.path.isdir(projects):
+        if real in seen_roots or not existing_dir(projects, problems):
             continue  # two configured roots that are one folder are scanned once
         seen_roots.add(real)
         stack = [projects]
@@ -55,7 +60,7 @@ def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[s
             try:
                 entries = list(os.scandir(folder))
             except OSError as exc:
-                problems.append(f"cannot list {folder}: {exc.strerror or exc}")
+                problems.append(unreadable_folder(folder, exc))
                 continue
             for e in entries:
                 try:
@@ -66,10 +71,12 @@ def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[s
                     continue
                 if not e.name.endswith(".jsonl"):
                     continue
-                stem = e.name[:-6]
+                # A session id comes from a file name, which may not be UTF-8: ids are shown,
+                # stored and printed as JSON, so they hold the name escaped; the path stays raw.
+                stem = printable(e.name[:-6])
                 parent = os.path.basename(folder)
                 if parent == "subagents":
-                    out.append((e.path, True, os.path.basename(os.path.dirname(folder))))
+                    out.append((e.path, True, printable(os.path.basename(os.path.dirname(folder)))))
                 elif stem.startswith("agent-"):
                     out.append((e.path, True, ""))
                 else:
@@ -80,16 +87,33 @@ def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[s
 def parse_file(f: ClaudeFile, st: os.stat_result) -> ClaudeFile:
     """Read what was appended to one file since its cursor and fold it into `f`."""
     parser = FileParser(f, legacy_agent=f.subagent and os.path.basename(f.path).startswith("agent-") and os.path.basename(os.path.dirname(f.path)) != "subagents")
-    feed = parser.feed
-    for line in tailer.read_lines(f.path, f.cursor, st):
-        feed(line)
+    failed = tailer.fold(f.path, f.cursor, st, parser.feed)  # feed counts what it rejects
+    f.malformed += failed
     return parser.finish()
+
+
+def parse_one(f: ClaudeFile, st: os.stat_result, problems: list) -> ClaudeFile:
+    """`parse_file` isolated per file: a file that cannot be read or parsed is one problem.
+
+    A parse that fails outright (a bug, since lines are isolated) forgets what the file gave
+    and is not retried until the file changes, so the others and later polls go on.
+    """
+    try:
+        return parse_file(f, st)
+    except OSError as exc:
+        problems.append(unreadable_file(f.path, exc))
+    except Exception as exc:  # noqa: BLE001
+        log.exception("cannot parse %s", f.path)
+        problems.append(cannot_parse(f.path, exc))
+        f.reset()
+        f.cursor = tailer.Cursor(dev=st.st_dev, ino=st.st_ino, size=st.st_size, mtime_ns=st.st_mtime_ns)
+    return f
 
 
 def _fingerprint(files: list[ClaudeFile]) -> str:
     h = blake2b(digest_size=16)
     for f in files:
-        h.update(f"{f.path}\0{f.cursor.ino}\0{f.cursor.offset}\0".encode())
+        h.update(f"{f.path}\0{f.cursor.ino}\0{f.cursor.offset}\0".encode("utf-8", "surrogateescape"))
     return h.hexdigest()
 
 
@@ -146,21 +170,16 @@ class ClaudeProvider:
             for f in self._parse_all(todo, pool, progress, result.problems, meanwhile):
                 self.files[f.path] = f
         result.sessions = self._merge()
-        for f in self.files.values():
-            if f.malformed:
-                result.problems.append(f"{f.path}: {f.malformed} malformed line(s) skipped")
         return result
 
     def _parse_all(self, todo, pool, progress, problems: list[str], meanwhile=None) -> list[ClaudeFile]:
         if pool is not None and len(todo) > 1 and pool.wanted(self.parsed_bytes):
-            return pool.parse(todo, progress, problems, meanwhile)
+            parsed = pool.parse(todo, progress, problems, meanwhile)
+            if parsed is not None:
+                return parsed
         out = []
         for f, st in todo:
-            try:
-                out.append(parse_file(f, st))
-            except OSError as exc:
-                problems.append(f"cannot read {f.path}: {exc.strerror or exc}")
-                out.append(f)
+            out.append(parse_one(f, st, problems))
             if progress:
                 progress(st.st_size)
         return out

@@ -22,6 +22,7 @@ from hashlib import blake2b
 
 import msgspec
 
+from llm_sessions.core.sanity import DECODE_ERRORS, CallTokens
 from llm_sessions.core.tailer import Cursor
 
 RECENT_KEEP = 32
@@ -29,10 +30,10 @@ TIER_LIMIT = 200_000
 
 
 class _Usage(msgspec.Struct):
-    input_tokens: int | None = 0
-    output_tokens: int | None = 0
-    cache_creation_input_tokens: int | None = 0
-    cache_read_input_tokens: int | None = 0
+    input_tokens: CallTokens | None = 0
+    output_tokens: CallTokens | None = 0
+    cache_creation_input_tokens: CallTokens | None = 0
+    cache_read_input_tokens: CallTokens | None = 0
 
 
 class _Message(msgspec.Struct):
@@ -44,8 +45,8 @@ class _Message(msgspec.Struct):
 
 class _Compact(msgspec.Struct):
     trigger: str | None = None
-    preTokens: int | None = None
-    postTokens: int | None = None
+    preTokens: CallTokens | None = None
+    postTokens: CallTokens | None = None
 
 
 class _Line(msgspec.Struct):
@@ -160,7 +161,7 @@ class FileParser:
         f.lines += 1
         try:
             line = _decode(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except DECODE_ERRORS:  # not JSON, too deep, or a count outside core.sanity's bounds
             f.malformed += 1
             return
         ts = line.timestamp

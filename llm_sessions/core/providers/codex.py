@@ -28,7 +28,10 @@ from llm_sessions.core import tailer
 from llm_sessions.core.health import compaction_point_for
 from llm_sessions.core.models import ContextFill, RateLimit, Session, TurnMark, Usage
 from llm_sessions.core.providers.base import ScanResult
-from llm_sessions.core.roots import codex_home
+from llm_sessions.core.problems import unreadable_file, unreadable_folder
+from llm_sessions.core.roots import codex_home, existing_dir
+from llm_sessions.core.safeio import printable
+from llm_sessions.core.sanity import DECODE_ERRORS, Count, TotalTokens
 from llm_sessions.core.timeparse import parse_ts
 
 RECENT_KEEP = 50
@@ -36,23 +39,23 @@ REPLAY_WINDOW = timedelta(seconds=1)
 
 
 class _Tok(msgspec.Struct):
-    input_tokens: int | None = 0
-    cached_input_tokens: int | None = 0
-    output_tokens: int | None = 0
-    reasoning_output_tokens: int | None = 0
-    total_tokens: int | None = 0
+    input_tokens: TotalTokens | None = 0
+    cached_input_tokens: TotalTokens | None = 0
+    output_tokens: TotalTokens | None = 0
+    reasoning_output_tokens: TotalTokens | None = 0
+    total_tokens: TotalTokens | None = 0
 
 
 class _Info(msgspec.Struct):
     total_token_usage: _Tok | None = None
     last_token_usage: _Tok | None = None
-    model_context_window: int | None = None
+    model_context_window: TotalTokens | None = None
 
 
 class _Rate(msgspec.Struct):
     used_percent: float | None = None
     resets_at: int | float | str | None = None
-    window_minutes: int | None = None
+    window_minutes: Count | None = None
 
 
 class _Rates(msgspec.Struct):
@@ -124,7 +127,7 @@ class CodexFile(msgspec.Struct, kw_only=True):
     def feed(self, raw: bytes) -> None:
         try:
             line = _decode(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except DECODE_ERRORS:  # not JSON, too deep, or a count outside core.sanity's bounds
             self.malformed += 1
             return
         p = line.payload
@@ -216,9 +219,9 @@ def list_rollouts(home: Path, problems: list[str]) -> list[tuple[str, bool]]:
     out = []
     for sub, archived in (("sessions", False), ("archived_sessions", True)):
         top = home / sub
-        if not top.is_dir():
+        if not existing_dir(top, problems):
             continue
-        for folder, dirs, names in os.walk(top, onerror=lambda e: problems.append(f"cannot list {e.filename}: {e.strerror}")):
+        for folder, dirs, names in os.walk(top, onerror=lambda e: problems.append(unreadable_folder(e.filename, e))):
             for n in names:
                 if n.endswith(".jsonl"):
                     out.append((os.path.join(folder, n), archived))
@@ -255,24 +258,21 @@ class CodexProvider:
         self.changed = bool(todo or gone)
         self.parsed_bytes = sum(st.st_size - f.cursor.offset for f, st in todo)
         for f, st in todo:
-            path = f.path
             try:
-                for raw in tailer.read_lines(path, f.cursor, st):
-                    f.feed(raw)
+                failed = tailer.fold(f.path, f.cursor, st, f.feed)  # feed counts what it rejects
+                f.malformed += failed
             except OSError as exc:
-                result.problems.append(f"cannot read {path}: {exc.strerror or exc}")
+                result.problems.append(unreadable_file(f.path, exc))
             if progress:
                 progress(st.st_size)
             if len(f.recent) > RECENT_KEEP:
                 del f.recent[:-RECENT_KEEP]
         by_id: dict[str, CodexFile] = {}
         for f in self.files.values():
-            sid = f.id or Path(f.path).stem
+            sid = f.id or printable(Path(f.path).stem)
             # The same session can be both live and archived: the newer file wins.
             if sid not in by_id or f.last_ts > by_id[sid].last_ts:
                 by_id[sid] = f
-            if f.malformed:
-                result.problems.append(f"{f.path}: {f.malformed} malformed line(s) skipped")
         result.sessions = [self._session(sid, f) for sid, f in by_id.items()]
         return result
 

@@ -34,6 +34,8 @@ from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
 from llm_sessions.core.providers._common import LineTail, WindowLookup, as_int, collect, loads, mtime, parse_time, stat_key
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.roots import gemini_dir
+from llm_sessions.core.safeio import read_regular
+from llm_sessions.core.sanity import MAX_DOCUMENT_BYTES, MAX_SIDE_FILE_BYTES
 
 log = logging.getLogger(__name__)
 RECENT = 50
@@ -85,7 +87,10 @@ class GeminiProvider:
         if key == self._projects_key:
             return self._projects
         self._projects_key, self._projects = key, {}
-        data = loads(path.read_bytes()) if key else None
+        try:
+            data = loads(read_regular(path, MAX_SIDE_FILE_BYTES)) if key else None
+        except OSError:
+            data = None
         table = data.get("projects", data) if isinstance(data, dict) else None
         if isinstance(table, dict):
             for folder, slug in table.items():
@@ -109,7 +114,7 @@ class GeminiProvider:
     def _read(self, path: Path, state: _File, key: tuple[int, int, int]) -> None:
         self.parses += 1
         if path.suffix == ".json":
-            data = loads(path.read_bytes())
+            data = loads(read_regular(path, MAX_DOCUMENT_BYTES))
             state.meta, state.messages, state.skipped = {}, {}, 0
             if not isinstance(data, dict):
                 state.skipped = 1
