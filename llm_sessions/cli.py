@@ -50,11 +50,33 @@ class UserError(Exception):
 
 
 class _LazyFileHandler(logging.FileHandler):
-    """Creates the log folder on the first record, so read-only runs leave nothing behind."""
+    """Creates the log folder on the first record, so read-only runs leave nothing behind.
+
+    A log that cannot be written (disk full, read-only folder) is said once, in one line,
+    and logging stops: logging's default is a traceback on stderr for every record.
+    """
+
+    broken = False
 
     def _open(self):
         Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
         return super()._open()
+
+    def emit(self, record):
+        if self.broken:
+            return
+        try:
+            super().emit(record)  # opening the file happens here, outside logging's own guard
+        except Exception:  # noqa: BLE001
+            self.handleError(record)
+
+    def handleError(self, record):
+        if self.broken:
+            return
+        self.broken = True
+        exc = sys.exc_info()[1]
+        reason = getattr(exc, "strerror", None) or exc
+        sys.stderr.write(f"llm-session: warning: cannot write the log {self.baseFilename}: {reason}; logging is off\n")
 
 
 def _setup_logging(paths) -> Path:
@@ -77,6 +99,8 @@ def _context():
         settings = load_settings(paths.config_file)
     except ConfigError as exc:
         raise UserError(str(exc), code=2) from None
+    for warning in settings.warnings:
+        sys.stderr.write(f"llm-session: warning: {warning}\n")
     return paths, settings
 
 
@@ -167,7 +191,7 @@ def _tell_problems(problems) -> None:
         return
     for line in lines:
         sys.stderr.write(f"llm-session: {line}\n")
-    logfile = next((h.baseFilename for h in log.handlers if isinstance(h, _LazyFileHandler)), None)
+    logfile = next((h.baseFilename for h in log.handlers if isinstance(h, _LazyFileHandler) and not h.broken), None)
     where = f"; log: {logfile}" if logfile else ""
     sys.stderr.write(f"llm-session: details: --json (\"problems\"){where}\n")
 
@@ -318,8 +342,12 @@ def health(
 
 def open_store(paths, settings, db: str | None):
     """The history store, or a one-line error (locked, unreachable, not a database)."""
+    from llm_sessions.config import check_db_url
     from llm_sessions.core.store import Store, StoreBusy, StoreError
 
+    bad = check_db_url(db) if db else None
+    if bad:
+        raise UserError(f"--db: {bad}", code=2)
     try:
         store = Store.open(db or settings.general_db_url or None, paths.data_dir)
     except StoreBusy as exc:
@@ -395,11 +423,15 @@ def config_init(
     as_json: JsonOpt = False,
 ) -> None:
     """Write config.toml with every default, commented."""
-    from llm_sessions.config import write_default_config
+    from llm_sessions.config import ConfigError, write_default_config
     from llm_sessions.paths import app_paths
 
     path = app_paths().config_file
-    if write_default_config(path, force=force):
+    try:
+        wrote = write_default_config(path, force=force)
+    except ConfigError as exc:  # a read-only or full disk
+        raise UserError(str(exc), code=1) from None
+    if wrote:
         if as_json:
             _emit_json({"wrote": str(path)})
         else:
@@ -490,6 +522,11 @@ def main() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
     except Exception as exc:  # last resort: keep the traceback in the log, not on screen
+        from llm_sessions.config import ConfigError
+
+        if isinstance(exc, ConfigError):  # e.g. a price table found bad while building the monitor
+            sys.stderr.write(f"llm-session: {exc}\n")
+            sys.exit(2)
         log.exception("unexpected error")
         sys.stderr.write(f"llm-session: unexpected error: {exc} (details in the log file)\n")
         sys.exit(1)

@@ -55,11 +55,17 @@ def run_dashboard(paths: AppPaths, settings, *, demo: bool = False, db_url: str 
             env = sim.start()
             paths = app_paths(env)
             db_url = None
-        store = open_store(paths, settings, db_url) if open_store else None
+        notes = list(getattr(settings, "warnings", ()))
+        try:
+            store = open_store(paths, settings, db_url) if open_store else None
+        except Exception as exc:  # noqa: BLE001 - a full disk or a read-only data folder
+            # History is a bonus: the dashboard still opens, and says what is missing.
+            log.warning("dashboard without history: %s", exc)
+            store, notes = None, [*notes, f"history is off: {exc}"]
         if store is not None:
             stack.callback(store.close)
         app = build_app(paths, settings, env, store, demo=demo)
-        for warning in getattr(store, "warnings", []):
+        for warning in [*notes, *getattr(store, "warnings", [])]:
             app.call_later(app.notify, warning, severity="warning", timeout=10)
         app.run()
         app.monitor.save_cache()

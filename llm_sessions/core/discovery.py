@@ -25,7 +25,6 @@ them apart, both are flagged `ambiguous` instead of silently guessing.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -53,6 +52,8 @@ from llm_sessions.core.recognise import (
     session_id_from_cmdline,
 )
 from llm_sessions.core.roots import claude_project_dirs, claude_roots
+from llm_sessions.core.safeio import read_regular
+from llm_sessions.core.sanity import MAX_SIDE_FILE_BYTES, decode_record
 
 log = logging.getLogger(__name__)
 
@@ -445,7 +446,8 @@ class Discovery:
             if cached is None or cached[0] != key:
                 sid = None
                 try:
-                    data = json.loads(Path(path).read_text(encoding="utf-8"))
+                    # a FIFO named <pid>.json must not hang discovery; see core.safeio
+                    data = decode_record(read_regular(path, MAX_SIDE_FILE_BYTES))
                     if isinstance(data, dict) and isinstance(data.get("sessionId"), str):
                         started = parse_time(data.get("startedAt") or None)  # epoch s/ms or ISO
                         stale = started is not None and started.timestamp() < created - START_SLACK_SECONDS

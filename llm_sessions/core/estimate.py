@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llm_sessions.core.models import ContextFill, Usage
+from llm_sessions.core.safeio import open_binary
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +200,7 @@ class Estimator:
         tokens = 0
         if st.st_size <= self.max_file_bytes:
             try:
-                with open(path, "rb") as fh:
+                with open_binary(path) as fh:  # a FIFO or device (behind a symlink) is refused
                     self.reads += 1
                     data = fh.read(self.max_file_bytes + 1)
                 if b"\0" not in data[:BINARY_SNIFF]:

@@ -503,7 +503,9 @@ def default_name(bundle: Bundle) -> str:
     return f"{bundle.tool or 'session'}-{safe_id}-{when.strftime('%Y%m%d-%H%M%S')}"
 
 
-def target_paths(bundle: Bundle, dest: Path | str, fmt: Format, folder: bool | None = None) -> list[tuple[str, Path]]:
+def target_paths(
+    bundle: Bundle, dest: Path | str, fmt: Format, folder: bool | None = None, unique: bool = False
+) -> list[tuple[str, Path]]:
     """Where `write_bundle` will write: (fmt, path) pairs, md first.
 
     `dest` is a folder -> default names inside; otherwise a file path whose suffix is replaced
@@ -518,7 +520,12 @@ def target_paths(bundle: Bundle, dest: Path | str, fmt: Format, folder: bool | N
     if folder is None:
         folder = dest.is_dir() or text.endswith(os.sep) or text.endswith("/")
     if folder:
-        base = dest / default_name(bundle)
+        name = default_name(bundle)
+        base = dest / name
+        # `unique`: a second export within the same second gets "-2", never an error
+        n = 2
+        while unique and any(base.with_name(base.name + "." + k).exists() for k in kinds):
+            base, n = dest / f"{name}-{n}", n + 1
         return [(k, base.with_name(base.name + "." + k)) for k in kinds]
     if fmt != "both" and dest.suffix == "." + fmt:
         return [(fmt, dest)]
@@ -570,7 +577,7 @@ def write_bundle(
     called once per file written (the integrator wires it to the store). `folder=True`
     says `dest` is a folder even when it does not exist yet (see `target_paths`).
     """
-    targets = target_paths(bundle, dest, fmt, folder)
+    targets = target_paths(bundle, dest, fmt, folder, unique=not force)
     if not force:
         for _kind, path in targets:
             if path.exists():
