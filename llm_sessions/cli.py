@@ -146,12 +146,17 @@ def _discovery(settings):
     return Discovery(os.environ)
 
 
-def _snapshot(running_only: bool, progress: bool = True):
+def _snapshot(running_only: bool, progress: bool = True, shown_only_running: bool = False):
+    """`shown_only_running`: the answer shows running sessions only, so transcripts that
+    cannot be running are not read (see core.scope)."""
     paths, settings = _context()
     mon = _monitor(paths, settings, discovery=running_only)
     meter = _Progress(progress)
     try:
-        snap = mon.poll(progress=meter) if running_only else mon.scan_files(progress=meter)
+        if running_only:
+            snap = mon.poll(progress=meter, only_running=shown_only_running)
+        else:
+            snap = mon.scan_files(progress=meter)
     finally:
         meter.close()
     for problem in snap.problems:
@@ -281,7 +286,7 @@ def list_(
     """Running sessions (with --all: every session found in the transcripts)."""
     from llm_sessions.core.report import session_dict
 
-    snap, _ = _snapshot(running_only=not all_)
+    snap, _ = _snapshot(running_only=not all_, shown_only_running=not all_)
     sessions = [s for s in snap.sessions if all_ or s.process is not None]
     if as_json:
         _emit_listing("sessions", [session_dict(s) for s in sessions], snap.problems)
@@ -304,7 +309,8 @@ def health(
     """The health score of a session (or of every running session), with each component's reason."""
     from llm_sessions.core.report import Ambiguous, NotFound, find_session, session_dict
 
-    snap, _ = _snapshot(running_only=session_id is None and not all_)
+    running = session_id is None and not all_
+    snap, _ = _snapshot(running_only=running, shown_only_running=running)
     if session_id is not None:
         try:
             sessions = [find_session(snap.sessions, session_id)]
@@ -354,6 +360,8 @@ def open_store(paths, settings, db: str | None):
         raise UserError(f"{exc} (another llm-session may be writing; try again)", code=3) from None
     except StoreError as exc:
         raise UserError(str(exc), code=3) from None
+    except OSError as exc:  # the data folder cannot be created (read-only or full disk)
+        raise UserError(f"cannot open the store in {exc.filename or paths.data_dir}: {exc.strerror or exc}", code=3) from None
     for warning in store.warnings:
         sys.stderr.write(f"llm-session: warning: {warning}\n")
     return store
@@ -515,9 +523,13 @@ def main() -> None:
     except UserError as exc:
         sys.stderr.write(f"llm-session: {exc}\n")
         sys.exit(exc.code)
-    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during a parallel scan
+    except KeyboardInterrupt:
         sys.stderr.write("llm-session: interrupted\n")
-        sys.exit(128 + getattr(exc, "signum", 2))
+        sys.exit(130)
+    except SystemExit as exc:
+        if getattr(exc, "signum", None):  # core.pool.Terminated: SIGTERM/SIGHUP during a scan
+            sys.stderr.write("llm-session: interrupted\n")
+        raise
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)

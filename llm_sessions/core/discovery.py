@@ -484,6 +484,22 @@ class Discovery:
             return True
         return bool(rule and rule.cwd_match == "ancestor" and cwd.startswith(scwd.rstrip("/") + "/"))
 
+    def named_sessions(self, procs: Sequence[ProcessInfo]) -> set[str]:
+        """Session ids that running assistants name outright: on a command line, or in
+        Claude's `sessions/<pid>.json`. The monitor reads those transcripts even when they
+        are old (a resumed session that has not written yet), see core.scope."""
+        out: set[str] = set()
+        for p in procs:
+            sid = session_id_from_cmdline(p.cmdline)
+            if sid:
+                out.add(sid)
+            if p.tool == "claude" and p.started_at is not None:
+                for pid in p.pids or (p.pid,):
+                    hit = self._claude_session_file(pid, p.started_at.timestamp())
+                    if hit:
+                        out.add(hit[0])
+        return out
+
     # ------------------------------------------------------------------ the pass
     def scan(self, sessions: Sequence[Session]) -> DiscoveryResult:
         """One pass: refresh the process table, then tie each assistant to a session."""

@@ -75,10 +75,7 @@ class Monitor:
         self._roots = [str(p) for prov in (self.claude, self.codex) for p in prov.roots()]
         if cache_dir is not None:
             self._cache_path = scancache.cache_file(cache_dir, self._roots)
-            data = scancache.load(self._cache_path, self._roots)
-            if data is not None:
-                self.claude.restore(data.claude, data.settled)
-                self.codex.restore(data.codex)
+        self._cache_loaded = self._cache_path is None
         self.parsed_bytes = 0
         self._seen_activity: dict[str, datetime | None] = {}
         self._saved_settled = self.claude.settled
@@ -119,17 +116,45 @@ class Monitor:
         with self._lock:
             return self._poll(progress, workers, live=False)
 
-    def poll(self, progress: Progress | None = None, workers: int | None = None) -> Snapshot:
+    def poll(self, progress: Progress | None = None, workers: int | None = None, *, only_running: bool = False) -> Snapshot:
+        """Every session with its process and state. `only_running`: the caller shows only
+        running sessions (`list`), so only transcripts that can be theirs are read (see
+        core.scope); when nothing runs, nothing is read."""
         with self._lock:
-            return self._poll(progress, workers, live=True)
+            return self._poll(progress, workers, live=True, only_running=only_running)
 
-    def _poll(self, progress: Progress | None, workers: int | None, live: bool) -> Snapshot:
+    def _load_cache(self) -> None:
+        """The scan cache, read on the first scan that needs it (not when nothing runs)."""
+        if self._cache_loaded:
+            return
+        self._cache_loaded = True
+        data = scancache.load(self._cache_path, self._roots)
+        if data is not None:
+            self.claude.files, self.codex.files = scancache.restore(data)
+            self.claude.settled = data.settled
+        self._saved_settled = self.claude.settled
+
+    def _live_scope(self):
+        """(scope, skip): the LiveScope of the running assistants; skip when none runs."""
+        from llm_sessions.core.scope import LiveScope
+
+        running = self.discovery.scan(())  # no sessions yet: every assistant is unmatched
+        procs = [*running.matches.values(), *running.unmatched]
+        if not procs:
+            return None, True
+        named = getattr(self.discovery, "named_sessions", None)
+        return LiveScope.of(procs, named(procs) if named else set()), False
+
+    def _poll(self, progress: Progress | None, workers: int | None, live: bool, only_running: bool = False) -> Snapshot:
         pool = ParsePool(self.settings.general_workers if workers is None else workers)
         now = self.clock()
         sessions: list[Session] = []
         problems: list[str] = []
         searched: list[str] = []
         done = [0]
+        scope, skip = self._live_scope() if (live and only_running and self.discovery is not None) else (None, False)
+        if not skip:
+            self._load_cache()
 
         def tick(n: int) -> None:
             done[0] += n
@@ -137,9 +162,11 @@ class Monitor:
                 progress(done[0], 0)
 
         def scan(prov):
+            if skip:
+                return ScanResult(searched=[str(r) for r in prov.roots()])
             try:
                 if prov is self.codex:
-                    return prov.scan(progress=tick if progress else None)
+                    return prov.scan(progress=tick if progress else None, scope=scope)
                 return prov.scan()
             except Exception as exc:  # one broken provider must not hide the others
                 log.exception("%s provider failed", prov.tool)
@@ -153,7 +180,10 @@ class Monitor:
             others.extend(scan(p) for p in self.providers if p is not self.claude)
 
         try:
-            first = self.claude.scan(pool=pool, progress=tick if progress else None, meanwhile=meanwhile)
+            if skip:
+                first = ScanResult(searched=[str(r / "projects") for r in self.claude.roots()])
+            else:
+                first = self.claude.scan(pool=pool, progress=tick if progress else None, meanwhile=meanwhile, scope=scope)
         except Exception as exc:
             log.exception("claude provider failed")
             first = ScanResult(problems=[scan_failed("claude", exc)])
@@ -173,8 +203,9 @@ class Monitor:
         sessions = [s.with_(health=health_report(s, self.settings, now)) for s in sessions]
         sessions.sort(key=lambda s: s.last_activity or datetime.min.replace(tzinfo=UTC), reverse=True)
         snap = Snapshot(taken_at=now, sessions=tuple(sessions), problems=tuple(problems), searched=tuple(searched))
-        if self.claude.changed or self.codex.changed or self.claude.settled is not self._saved_settled:
-            self.save_cache()
+        if not skip and (self.claude.changed or self.codex.changed or self.claude.settled is not self._saved_settled):
+            if scope is None or self._worth_saving():
+                self.save_cache()
         if self.store is not None:
             try:
                 self.store.record_snapshot(_storable(snap))
@@ -211,13 +242,28 @@ class Monitor:
             )
         return out, list(result.problems)
 
-    def save_cache(self) -> None:
+    def _worth_saving(self) -> bool:
+        """After a scan limited to live transcripts: rewriting the whole cache costs in
+        proportion to the history, re-reading what was appended costs what was appended, so
+        save only when the re-read would cost more than a quarter of the rewrite."""
         if self._cache_path is None:
+            return False
+        try:
+            size = self._cache_path.stat().st_size
+        except OSError:
+            return True
+        return self.parsed_bytes * 4 >= size
+
+    def save_cache(self) -> None:
+        if self._cache_path is None or not self._cache_loaded:
             return
         self._saved_settled = self.claude.settled
         scancache.save(
             self._cache_path,
-            scancache.CacheData(scancache.FORMAT, self._roots, self.claude.state(), self.codex.state(), self.claude.settled),
+            scancache.CacheData(
+                scancache.FORMAT, self._roots, scancache.as_entries(self.claude.files),
+                scancache.as_entries(self.codex.files), self.claude.settled,
+            ),
         )
 
     def history(self, session_id: str, since: datetime | None = None) -> list:

@@ -9,7 +9,8 @@ Workers never outlive the scan, whatever ends it:
 - the scan finishes or raises (Ctrl-C included): the pool is shut down, and on an error
   its workers are terminated rather than waited for;
 - SIGTERM or SIGHUP (`timeout`, systemd, a closed terminal) while the workers run: the
-  signal is turned into `Terminated` in the parent, which then ends the same way;
+  signal is turned into `Terminated` (a SystemExit) in the parent, which then ends the
+  same way;
 - the parent is killed outright (kill -9): each worker asked the kernel to kill it when
   its parent dies (Linux), or notices the parent is gone within half a second (elsewhere).
 Workers ignore SIGINT: Ctrl-C reaches the whole process group, and only the parent should
@@ -37,11 +38,12 @@ _enc = msgspec.msgpack.Encoder()
 _dec = msgspec.msgpack.Decoder(list[ClaudeFile])
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP arrived during a parallel scan; `signum` says which."""
+class Terminated(SystemExit):
+    """SIGTERM or SIGHUP arrived during a parallel scan: exit 128 + `signum`, as the shell
+    reports a process killed by it, after the workers are stopped on the way out."""
 
     def __init__(self, signum: int) -> None:
-        super().__init__(f"terminated by signal {signum}")
+        super().__init__(128 + signum)
         self.signum = signum
 
 

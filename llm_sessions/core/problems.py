@@ -94,8 +94,12 @@ def problem_dicts(problems: Iterable[Problem | str]) -> list[dict]:
     return [as_problem(p).as_dict() for p in dict.fromkeys(problems)]
 
 
-def summary_lines(problems: Iterable[Problem | str]) -> list[str]:
-    """A few lines a person reads: counts per kind with the first paths, most serious first."""
+def summary_lines(problems: Iterable[Problem | str], malformed: bool = True) -> list[str]:
+    """A few lines a person reads: counts per kind with the first paths, most serious first.
+
+    `malformed=False` leaves out the count of skipped lines, which grows with a live
+    session and would make a summary shown on change show again and again.
+    """
     by_kind: dict[str, list[Problem]] = {}
     for p in dict.fromkeys(problems):
         p = as_problem(p)
@@ -111,7 +115,7 @@ def summary_lines(problems: Iterable[Problem | str]) -> list[str]:
         reason = f" ({items[0].detail})" if len({p.detail for p in items}) == 1 and items[0].detail else ""
         out.append(f"{len(paths)} {one if len(paths) == 1 else many}{reason}: {shown}")
     bad = by_kind.pop("malformed_lines", [])
-    if bad:
+    if bad and malformed:
         lines = sum(p.count for p in bad)
         out.append(f"{lines} malformed line{'s' if lines != 1 else ''} skipped in {len(bad)} transcript{'s' if len(bad) != 1 else ''}")
     rest = sum(len(v) for v in by_kind.values())

@@ -80,8 +80,9 @@ def sane(record: Any) -> bool:
             if isinstance(item, int):
                 if not -INT64_MAX <= item <= INT64_MAX:
                     return False
-            elif isinstance(item, float) and not math.isfinite(item):
-                return False
+            elif isinstance(item, float):
+                if not math.isfinite(item):
+                    return False
             else:
                 continue
             limit = ceiling or (MAX_TOTAL_TOKENS if isinstance(key, str) and key.lower().endswith("tokens") else 0)

@@ -179,17 +179,19 @@ def plan_reads(
     listing: Iterable[tuple[str, tuple]],
     states: dict[str, S],
     make: Callable[[str, tuple], S],
-    problems: list[str],
+    problems: list,
+    prune: bool = True,
 ) -> tuple[list[tuple[S, os.stat_result]], set[str]]:
     """Which files of `listing` have bytes to read, given the states kept from earlier scans.
 
-    Drops the states of files that disappeared, creates states for new files with
-    `make(path, extra)`, resets states whose file was truncated or replaced, and skips files
-    whose (inode, size, mtime) are unchanged. Returns the (state, stat) pairs to read and the
-    paths that disappeared.
+    Drops the states of files that disappeared (with `prune`; a partial listing keeps the
+    others), creates states for new files with `make(path, extra)`, resets states whose file
+    was truncated, replaced or rewritten, skips files whose (inode, size, mtime) are
+    unchanged, and never reads anything but a regular file. Returns the (state, stat) pairs
+    to read and the paths that disappeared.
     """
     listing = list(listing)
-    gone = set(states) - {path for path, _ in listing}
+    gone = set(states) - {path for path, _ in listing} if prune else set()
     for path in gone:
         del states[path]
     todo = []

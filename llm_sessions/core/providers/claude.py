@@ -110,6 +110,30 @@ def parse_one(f: ClaudeFile, st: os.stat_result, problems: list) -> ClaudeFile:
     return f
 
 
+def _in_scope(found: list[tuple[str, bool, str]], roots: Iterable[Path], scope) -> list[tuple[str, bool, str]]:
+    """The files of the project folders that may hold a running session (core.scope)."""
+    tops = [os.path.join(r, "projects") + os.sep for r in roots]
+    folders: dict[str, list[tuple[str, bool, str]]] = {}
+    for item in found:
+        path = item[0]
+        top = next((t for t in tops if path.startswith(t)), "")
+        folder = path[: len(top)] + path[len(top) :].split(os.sep, 1)[0]
+        folders.setdefault(folder, []).append(item)
+    out = []
+    for folder, items in folders.items():
+        hot = scope.wants_claude_dir(os.path.basename(folder))
+        for path, _sub, _sid in items if not hot else ():
+            try:
+                if scope.wants_file(os.path.basename(path), os.stat(path)):
+                    hot = True
+                    break
+            except OSError:
+                continue
+        if hot:
+            out.extend(items)
+    return out
+
+
 def _fingerprint(files: list[ClaudeFile]) -> str:
     h = blake2b(digest_size=16)
     for f in files:
@@ -157,19 +181,27 @@ class ClaudeProvider:
         self.settled = settled
 
     # -- scanning ----------------------------------------------------------------------
-    def scan(self, pool=None, progress=None, meanwhile=None) -> ScanResult:
-        """`meanwhile()` runs while pool workers parse (a big cold scan), if they do."""
+    def scan(self, pool=None, progress=None, meanwhile=None, scope=None) -> ScanResult:
+        """`meanwhile()` runs while pool workers parse (a big cold scan), if they do.
+
+        With `scope` (a core.scope.LiveScope) only the project folders that may hold a
+        running session are read and merged; what is known of the others is kept.
+        """
         result = ScanResult(searched=[str(r / "projects") for r in self.roots()])
-        listing = ((path, (sub, sid)) for path, sub, sid in list_transcripts(self.roots(), result.problems))
+        found = list_transcripts(self.roots(), result.problems)
+        if scope is not None:
+            found = _in_scope(found, self.roots(), scope)
+        listing = ((path, (sub, sid)) for path, sub, sid in found)
         todo, gone = tailer.plan_reads(
-            listing, self.files, lambda path, x: ClaudeFile(path=path, subagent=x[0], session=x[1]), result.problems
+            listing, self.files, lambda path, x: ClaudeFile(path=path, subagent=x[0], session=x[1]), result.problems,
+            prune=scope is None,
         )
         self.parsed_bytes = sum(st.st_size - f.cursor.offset for f, st in todo)
         self.changed = bool(todo or gone)
         if todo:
             for f in self._parse_all(todo, pool, progress, result.problems, meanwhile):
                 self.files[f.path] = f
-        result.sessions = self._merge()
+        result.sessions = self._merge(None if scope is None else [self.files[p] for p, _, _ in found if p in self.files])
         return result
 
     def _parse_all(self, todo, pool, progress, problems: list[str], meanwhile=None) -> list[ClaudeFile]:
@@ -185,10 +217,11 @@ class ClaudeProvider:
         return out
 
     # -- merging -----------------------------------------------------------------------
-    def _merge(self) -> list[Session]:
+    def _merge(self, subset: list[ClaudeFile] | None = None) -> list[Session]:
         # Copied lines keep their timestamps, so a resumed file starts at the same instant as
         # the original; the original is the one whose history ends first.
-        files = sorted(self.files.values(), key=lambda f: (f.first_ts or "~", f.last_ts, f.path))
+        chosen = self.files.values() if subset is None else subset
+        files = sorted(chosen, key=lambda f: (f.first_ts or "~", f.last_ts, f.path))
         accs: dict[str, _Acc] = {}
         for f in files:
             sid = f.session or Path(f.path).stem
@@ -199,10 +232,14 @@ class ClaudeProvider:
             for k, s in f.sums.items():
                 mi, tier = k.split(":")
                 acc.add(f.models[int(mi)], int(tier), s)
-        fp = _fingerprint(files)
-        if self.settled is None or self.settled[0] != fp:
-            self.settled = (fp, self._settle_duplicates(files))
-        for sid, model, tier, deltas in self.settled[1]:
+        if subset is None:
+            fp = _fingerprint(files)
+            if self.settled is None or self.settled[0] != fp:
+                self.settled = (fp, self._settle_duplicates(files))
+            settled = self.settled[1]
+        else:  # a few folders: settle them alone, keep the cached settlement of everything
+            settled = self._settle_duplicates(files)
+        for sid, model, tier, deltas in settled:
             accs[sid].add(model, tier, deltas)
         seen_errors: set[str] = set()
         for f in files:

@@ -228,6 +228,13 @@ def list_rollouts(home: Path, problems: list[str]) -> list[tuple[str, bool]]:
     return out
 
 
+def _may_be_live(path: str, scope) -> bool:
+    try:
+        return scope.wants_file(os.path.basename(path), os.stat(path))
+    except OSError:
+        return False
+
+
 class CodexProvider:
     tool = "codex"
 
@@ -248,12 +255,16 @@ class CodexProvider:
     def restore(self, files) -> None:
         self.files = {f.path: f for f in files}
 
-    def scan(self, pool=None, progress=None) -> ScanResult:
+    def scan(self, pool=None, progress=None, scope=None) -> ScanResult:
+        """With `scope` (core.scope.LiveScope) only rollouts that may be live are read."""
         home = codex_home(self.env)
         result = ScanResult(searched=[str(r) for r in self.roots()])
+        listed = list_rollouts(home, result.problems)
+        if scope is not None:
+            listed = [item for item in listed if _may_be_live(item[0], scope)]
         todo, gone = tailer.plan_reads(
-            list_rollouts(home, result.problems), self.files, lambda path, archived: CodexFile(path=path, archived=archived),
-            result.problems,
+            listed, self.files, lambda path, archived: CodexFile(path=path, archived=archived),
+            result.problems, prune=scope is None,
         )
         self.changed = bool(todo or gone)
         self.parsed_bytes = sum(st.st_size - f.cursor.offset for f, st in todo)
@@ -268,7 +279,8 @@ class CodexProvider:
             if len(f.recent) > RECENT_KEEP:
                 del f.recent[:-RECENT_KEEP]
         by_id: dict[str, CodexFile] = {}
-        for f in self.files.values():
+        chosen = self.files.values() if scope is None else [self.files[p] for p, _ in listed if p in self.files]
+        for f in chosen:
             sid = f.id or printable(Path(f.path).stem)
             # The same session can be both live and archived: the newer file wins.
             if sid not in by_id or f.last_ts > by_id[sid].last_ts:

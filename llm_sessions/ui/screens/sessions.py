@@ -21,7 +21,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.widgets.data_table import RowDoesNotExist
 
+from rich.markup import escape
+
 from llm_sessions.core.models import Session, Snapshot
+from llm_sessions.core.problems import summary_lines
 from llm_sessions.ui.format import (
     clip,
     human_cost,
@@ -276,7 +279,7 @@ class SessionsScreen(SessionKeys, Screen):
             empty.update("Only ended sessions were found. Press [b]a[/b] to show them.")
             return
         where = "\n".join(f"  {p}" for p in snap.searched) or "  (no assistant folders exist)"
-        problems = "".join(f"\n[$text-warning]! {p}[/]" for p in snap.problems[:5])
+        problems = "".join(f"\n[$text-warning]! {escape(p)}[/]" for p in summary_lines(snap.problems))
         empty.update(
             "[b]No AI coding session was found.[/b]\n\nLooked in:\n"
             f"{where}{problems}\n\n"
