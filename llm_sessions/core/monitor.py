@@ -155,6 +155,8 @@ class Monitor:
         scope, skip = self._live_scope() if (live and only_running and self.discovery is not None) else (None, False)
         if not skip:
             self._load_cache()
+            if scope is None:  # every state is needed: decode them in one pass, off the collector
+                scancache.decode_all(self.claude.files, self.codex.files)
 
         def tick(n: int) -> None:
             done[0] += n

@@ -107,6 +107,13 @@ def restore(data: CacheData) -> tuple[LazyStates, LazyStates]:
     return LazyStates(data.claude, ClaudeFile), LazyStates(data.codex, CodexFile)
 
 
+def decode_all(*states) -> None:
+    """Decode every entry still encoded (one by one, with the collector on, costs 5x more)."""
+    for each in states:
+        if isinstance(each, LazyStates):
+            each._all()
+
+
 def as_entries(states) -> dict:
     """A provider's `files` (a LazyStates or a plain dict) as CacheData entries."""
     return states.encoded() if isinstance(states, LazyStates) else dict(states)
@@ -140,11 +147,11 @@ def _frame(payload: bytes) -> bytes:
     return MAGIC + zlib.crc32(payload).to_bytes(4, "little") + payload
 
 
-def _unframe(raw: bytes) -> bytes | None:
+def _unframe(raw: bytes) -> memoryview | None:
     head = len(MAGIC) + 4
     if len(raw) < head or not raw.startswith(MAGIC):
         return None
-    payload = raw[head:]
+    payload = memoryview(raw)[head:]  # no copy: a big cache would be held twice
     return payload if zlib.crc32(payload).to_bytes(4, "little") == raw[len(MAGIC) : head] else None
 
 
