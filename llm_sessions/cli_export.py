@@ -208,15 +208,31 @@ def can_ask() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
+def read_key(prompt: str) -> str:
+    """Show `prompt`, then read one key press without waiting for Enter.
+
+    The terminal goes to cbreak mode *before* the prompt is shown and without flushing
+    input, so a key pressed the moment the prompt appears is not lost; the mode is restored.
+    """
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd, termios.TCSANOW)
+        sys.stdout.write(prompt)
+        sys.stdout.flush()
+        return os.read(fd, 1).decode("utf-8", "replace")
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
 def ask_one_key(question: str) -> bool:
     """Ask on the terminal and read one key: y starts, anything else does not."""
-    import click
-
-    sys.stdout.write(f"\n{question}\n[y/N] ")
-    sys.stdout.flush()
     try:
-        key = click.getchar()
-    except (EOFError, KeyboardInterrupt, OSError):
+        key = read_key(f"\n{question}\n[y/N] ")
+    except (EOFError, KeyboardInterrupt, OSError, ImportError):
         key = ""
     sys.stdout.write((key if key.isprintable() else "") + "\n")
     return key in ("y", "Y")

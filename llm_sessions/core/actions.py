@@ -47,15 +47,20 @@ def jump_to_pane(
     client to switch, and the pane is only made current for the next attach.
     """
     tmux = _server(tmux_args, env)
+    switched = False
     try:
         pane = verify_pane(tmux, process, doing="jumping")
         if tmux.inside:
-            tmux.run("switch-client", "-t", pane)
+            try:
+                tmux.run("switch-client", "-t", pane)
+                switched = True
+            except TargetError:
+                pass  # no client attached (a detached server): selecting still works
         tmux.run("select-window", "-t", pane)
         tmux.run("select-pane", "-t", pane)
     except TargetError as exc:
         return ActionResult(False, str(exc))
-    where = "switched to" if tmux.inside else "selected (attach to tmux to see it):"
+    where = "switched to" if switched else "selected (attach to tmux to see it):"
     return ActionResult(True, f"{where} pane {pane}")
 
 

@@ -243,3 +243,28 @@ def test_import_prints_a_hostile_brief_inert(world, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "\x1b" not in done.stdout and "\x07" not in done.stdout
     assert "# t\\x1b]0;pwned\\x07" in done.stdout and "\\x1b]52;c;cm0gLXJmIH4=\\x07ok" in done.stdout
+
+
+@pytest.mark.parametrize("key,answer", [("y", "True"), ("n", "False"), ("\r", "False")])
+def test_the_question_takes_one_key(key, answer):
+    """`y` alone answers (no Enter): a confirmed launch still takes one key."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main, child = pty.openpty()
+    code = "from llm_sessions.cli_export import ask_one_key; print('ANSWER', ask_one_key('start?'))"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=child, stdout=child, stderr=child, close_fds=True)
+    os.close(child)
+    out = b""
+    try:
+        while b"[y/N]" not in out:
+            out += os.read(main, 1024)
+        os.write(main, key.encode())
+        while b"ANSWER" not in out or not out.rstrip().endswith((b"True", b"False")):
+            out += os.read(main, 1024)
+    finally:
+        proc.wait(timeout=20)
+        os.close(main)
+    assert out.split(b"ANSWER")[1].split()[0].decode() == answer
