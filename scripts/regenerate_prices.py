@@ -44,17 +44,16 @@ SKIP = re.compile(r"(^ft:|audio|image|tts|realtime|transcribe|search|embedding|m
                   r"computer-use|robotics|lyria|deep-research|container|gemma|learnlm|veo|imagen|live)")
 RATE_KINDS = ("input_cost_per_token", "output_cost_per_token", "cache_creation_input_token_cost",
               "cache_read_input_token_cost")
-SUFFIXES = ("", "_above_200k_tokens", "_above_272k_tokens", "_priority", "_above_200k_tokens_priority",
-            "_above_272k_tokens_priority")
+SUFFIXES = tuple(size + tier for tier in ("", "_priority", "_flex") for size in ("", "_above_200k_tokens", "_above_272k_tokens"))
 KEEP = {k + s for k in RATE_KINDS for s in SUFFIXES} | {"cache_creation_input_token_cost_above_1hr", "max_input_tokens"}
 _DATED = re.compile(r"-(?:\d{8}|\d{4}-\d{2}-\d{2})$")
 
 
 def _slim(entry: dict) -> dict:
     out = {k: entry[k] for k in sorted(KEEP) if isinstance(entry.get(k), (int, float)) and not isinstance(entry.get(k), bool)}
-    fast = (entry.get("provider_specific_entry") or {}).get("fast") if isinstance(entry.get("provider_specific_entry"), dict) else None
-    if isinstance(fast, (int, float)) and not isinstance(fast, bool):
-        out["fast_multiplier"] = fast
+    pse = entry.get("provider_specific_entry")
+    if isinstance(pse, dict) and pse:
+        out["provider_specific_entry"] = pse
     out["litellm_provider"] = entry["litellm_provider"]
     return out
 
@@ -110,9 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         "_source_sha256": hashlib.sha256(raw).hexdigest(),
         "_as_of": args.as_of,
         "_generated_by": "scripts/regenerate_prices.py",
-        "_units": "USD per token; max_input_tokens is the context window. Field names follow litellm "
-                  "(fast_multiplier is litellm's provider_specific_entry.fast), so a full litellm file "
-                  "also works as pricing.file.",
+        "_units": "USD per token; max_input_tokens is the context window. Field names follow litellm, "
+                  "so a full litellm file also works as pricing.file.",
         "aliases": {
             "claude-4-opus": "claude-opus-4",
             "claude-4-sonnet": "claude-sonnet-4",

@@ -169,6 +169,9 @@ class Session:
     usage: Usage = field(default_factory=Usage)
     context: ContextFill | None = None
     cost_usd: float | None = None
+    # Every model that used tokens, and what could not be priced when cost_usd is None.
+    models_used: tuple[str, ...] = ()
+    unpriced: tuple[str, ...] = ()
     api_errors: int = 0
     tool_errors: int = 0
     compactions: int = 0

@@ -53,9 +53,8 @@ class Monitor:
 
             prices = PriceTable.load(settings.price_overrides, settings.pricing_file or None)
         self.prices = prices
-        cost = prices.cost
-        self.claude = ClaudeProvider(self.env, settings, cost)
-        self.codex = CodexProvider(self.env, settings, cost)
+        self.claude = ClaudeProvider(self.env, settings, prices)
+        self.codex = CodexProvider(self.env, settings, prices)
         self.providers = [self.claude, self.codex, *self._other_providers(prices)]
         self._cache_path: Path | None = None
         self._roots = [str(p) for prov in (self.claude, self.codex) for p in prov.roots()]

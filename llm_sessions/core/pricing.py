@@ -18,9 +18,10 @@ What a request costs depends on more than the model, so `charge()` takes all of 
 - the prompt-size bucket of the request (`bucket`, see `size_bucket`): Anthropic and Google
   bill every token of a request at the long-context rate once its input side passes 200k,
   OpenAI's newer models once it passes 272k; each model says which threshold it uses;
-- the speed or service tier that ran (`speed`): Claude's `usage.speed == "fast"` multiplies
-  every rate by the model's fast multiplier; Codex's `priority`/`fast` service tier uses
-  the model's priority rates;
+- how the request ran (`speed`, modifiers joined by "+"): Claude's `usage.speed == "fast"`
+  and `inference_geo == "us"` multiply every rate by the model's `fast` / `us` multiplier
+  (litellm's `provider_specific_entry`); Codex's `priority` (its "fast") and `flex` service
+  tiers use the model's own priority / flex rates;
 - the day the request ran (`day`, ISO date): the price period in force that day.
 
 Unknown stays unknown: a model, a 1-hour rate, a fast multiplier or a priority rate that no
@@ -50,8 +51,8 @@ DATA = Path(__file__).with_name("data")
 BUNDLED_FILE = DATA / "prices.json"
 OVERRIDES_FILE = DATA / "price_overrides.json"
 ONE_MILLION_WINDOW = 1_000_000
-FAST = "fast"
-PRIORITY = "priority"
+#: Service tiers billed at their own rate table (litellm's `_priority` / `_flex` fields).
+RATE_TIERS = ("priority", "flex")
 
 
 class PriceFileError(ConfigError):
@@ -90,10 +91,18 @@ class ModelPrice:
     cache_read_above_200k: float | None = None
     window: int | None = None
     long_threshold: int = TIER_THRESHOLD
-    fast_multiplier: float | None = None
-    priority: ModelPrice | None = None
+    multipliers: dict[str, float] = field(default_factory=dict)
+    tiers: dict[str, ModelPrice] = field(default_factory=dict)
     valid_from: str = ""
     source: str = ""
+
+    @property
+    def fast_multiplier(self) -> float | None:
+        return self.multipliers.get("fast")
+
+    @property
+    def priority(self) -> ModelPrice | None:
+        return self.tiers.get("priority")
 
     @property
     def tiered(self) -> bool:
@@ -126,14 +135,15 @@ class ModelPrice:
         """
         price = self
         multiplier = 1.0
-        if speed == FAST:
-            if self.fast_multiplier is None:
+        for mod in speed.split("+") if speed else ():
+            if mod in RATE_TIERS:
+                if mod not in self.tiers:
+                    return None
+                price = self.tiers[mod]
+            elif mod in self.multipliers:
+                multiplier *= self.multipliers[mod]
+            else:
                 return None
-            multiplier = self.fast_multiplier
-        elif speed == PRIORITY:
-            if self.priority is None:
-                return None
-            price = self.priority
         long = price.is_long(bucket)
         inp, out, cw, cr = price.rates(long)
         cache_1h = min(cache_1h, usage.cache_creation)
@@ -180,9 +190,7 @@ _LITELLM_FIELDS = {
     "cache_creation_input_token_cost_above_272k_tokens": "cache_write_above_200k",
     "cache_read_input_token_cost_above_272k_tokens": "cache_read_above_200k",
     "max_input_tokens": "window",
-    "fast_multiplier": "fast_multiplier",
 }
-_PRIORITY_SUFFIX = "_priority"
 
 # config.toml keys (USD per million tokens, as prices are published) -> attribute
 _CONFIG_KEYS = {
@@ -196,9 +204,8 @@ _CONFIG_KEYS = {
     "cache_write_above_200k": "cache_write_above_200k",
     "cache_read_above_200k": "cache_read_above_200k",
     "window": "window",
-    "fast_multiplier": "fast_multiplier",
+    "fast_multiplier": "fast",
 }
-_PER_TOKEN = {"window", "fast_multiplier"}  # config values not given per million tokens
 
 _PREFIXES = ("anthropic/", "openai/", "gemini/", "google/", "models/", "vertex_ai/", "azure/")
 _ONE_M = re.compile(r"\[1m\]$", re.IGNORECASE)
@@ -235,27 +242,30 @@ def _is_number(value: Any) -> bool:
 
 
 def _fields_from_litellm(name: str, entry: dict, origin: str) -> dict[str, Any]:
-    """The price fields of one litellm-style entry, validated; priority rates nested."""
+    """The price fields of one litellm-style entry, validated; tier rates nested by tier."""
     values: dict[str, Any] = {}
-    priority: dict[str, Any] = {}
+    tiers: dict[str, dict[str, Any]] = {}
     for src, value in entry.items():
         if value is None:
             continue
-        base = src.removesuffix(_PRIORITY_SUFFIX)
+        tier = next((t for t in RATE_TIERS if src.endswith("_" + t)), "")
+        base = src.removesuffix("_" + tier) if tier else src
         attr = _LITELLM_FIELDS.get(base)
-        if attr is None or attr in ("window", "fast_multiplier") and base != src:
+        if attr is None or (tier and attr == "window"):
             continue
         if not _is_number(value) or value < 0:
             raise PriceFileError(f"{origin}: {name}.{src} must be a non-negative number, got {value!r}")
-        target = priority if base != src else values
+        target = tiers.setdefault(tier, {}) if tier else values
         target[attr] = int(value) if attr == "window" else float(value)
         if "272k" in base:
             target["long_threshold"] = THRESHOLDS[1]
     pse = entry.get("provider_specific_entry")
-    if isinstance(pse, dict) and _is_number(pse.get("fast")):
-        values["fast_multiplier"] = float(pse["fast"])
-    if priority:
-        values["priority"] = priority
+    if isinstance(pse, dict):
+        mults = {k: float(v) for k, v in pse.items() if isinstance(k, str) and _is_number(v) and v > 0}
+        if mults:
+            values["multipliers"] = mults
+    if tiers:
+        values["tiers"] = tiers
     return values
 
 
@@ -266,8 +276,12 @@ Periods = list[tuple[str, dict | None]]
 def _merge(fields: dict | None, patch: dict) -> dict:
     out = dict(fields or {})
     for k, v in patch.items():
-        if k == "priority" and isinstance(v, dict):
+        if k == "tiers" and isinstance(v, dict):
+            out[k] = {t: {**(out.get(k) or {}).get(t, {}), **rates} for t, rates in {**(out.get(k) or {}), **v}.items()}
+        elif k == "multipliers" and isinstance(v, dict):
             out[k] = {**(out.get(k) or {}), **v}
+        elif k == "source" and out.get("source") and out["source"] != v:
+            out[k] = f"{out['source']}; {v}"
         else:
             out[k] = v
     return out
@@ -301,13 +315,14 @@ def apply_dated(periods: Periods, patch: dict, start: str = "", until: str | Non
 def _build(name: str, fields: dict | None, since: str, origin: str) -> ModelPrice | None:
     if not fields or "input" not in fields or "output" not in fields:
         return None  # images, embeddings, per-second pricing, or not priced in this period
-    values = {k: v for k, v in fields.items() if k != "priority"}
-    prio = fields.get("priority")
-    priority = None
-    if prio and "input" in prio and "output" in prio:
-        priority = ModelPrice(name=name, **{k: v for k, v in prio.items() if k != "source"})
+    values = {k: v for k, v in fields.items() if k != "tiers"}
+    tiers = {
+        t: ModelPrice(name=f"{name} ({t})", **rates)
+        for t, rates in (fields.get("tiers") or {}).items()
+        if "input" in rates and "output" in rates
+    }
     try:
-        return ModelPrice(name=name, priority=priority, valid_from=since, **values)
+        return ModelPrice(name=name, tiers=tiers, valid_from=since, **values)
     except TypeError as exc:
         raise PriceFileError(f"{origin}: {name}: {exc}") from None
 
@@ -455,8 +470,10 @@ class PriceTable:
                     raise PriceFileError(f"{origin}: {key} must be a non-negative number, got {value!r}")
                 if attr == "window":
                     values[attr] = int(value)
+                elif attr == "fast":
+                    values["multipliers"] = {"fast": float(value)}
                 else:
-                    values[attr] = float(value) if attr in _PER_TOKEN else float(value) / 1_000_000
+                    values[attr] = float(value) / 1_000_000
             key = normalise(name)
             if key in models:
                 models[key] = apply_dated(models[key], values)
@@ -558,7 +575,7 @@ class Bill:
         c = price.charge(usage, bucket=bucket, cache_1h=cache_1h, speed=speed) if price is not None else None
         if c is None:
             self.usd = None
-            why = "" if price is None else f" ({speed})" if speed else " (1h cache write)"
+            why = "" if price is None else f" ({speed})" if price.charge(usage, bucket=bucket) is not None and speed else " (1h cache write)"
             self.unpriced.add(f"{model or 'unknown model'}{why}")
         elif self.usd is not None:
             self.usd += c

@@ -361,7 +361,7 @@ def test_regenerate_script_slices_litellm(tmp_path):
                        "provider_specific_entry": {"fast": 2, "us": 1.1}, "supports_vision": True},
         "claude-x-9-20260101": {"litellm_provider": "anthropic", "mode": "chat", "input_cost_per_token": 1e-6,
                                 "output_cost_per_token": 5e-6, "cache_creation_input_token_cost_above_1hr": 2e-6,
-                                "provider_specific_entry": {"fast": 2}},
+                                "provider_specific_entry": {"fast": 2, "us": 1.1}},
         "gemini/gemini-z": {"litellm_provider": "gemini", "mode": "chat", "input_cost_per_token": 1e-7, "output_cost_per_token": 1e-6},
         "bedrock/claude-x-9": {"litellm_provider": "bedrock", "mode": "chat", "input_cost_per_token": 9.0, "output_cost_per_token": 9.0},
         "gpt-image-1": {"litellm_provider": "openai", "mode": "image_generation", "input_cost_per_token": 1e-6},
@@ -369,7 +369,7 @@ def test_regenerate_script_slices_litellm(tmp_path):
     }
     models = regen.build_slice(doc)
     assert list(models) == ["claude-x-9", "gemini-z"]
-    assert models["claude-x-9"]["fast_multiplier"] == 2
+    assert models["claude-x-9"]["provider_specific_entry"] == {"fast": 2, "us": 1.1}
     assert "supports_vision" not in models["claude-x-9"]
     src = tmp_path / "litellm.json"
     src.write_text(json.dumps(doc))
