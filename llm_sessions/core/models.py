@@ -201,6 +201,9 @@ class Snapshot:
     sessions: tuple[Session, ...] = ()
     problems: tuple[str, ...] = ()
     searched: tuple[str, ...] = ()
+    # Usage-bearing records (or usage fields) the readers met and did not understand: a
+    # newer format, so costs may be low. `llm-session doctor` says which.
+    format_drift: int = 0
 
     def by_id(self) -> dict[str, Session]:
         return {s.id: s for s in self.sessions}

@@ -166,6 +166,21 @@ class ClaudeProvider:
                 progress(st.st_size)
         return out
 
+    # -- format drift ------------------------------------------------------------------
+    def usage_drift(self) -> int:
+        return sum(f.usage_drift for f in self.files.values())
+
+    def drift(self):
+        from llm_sessions.core.drift import Tally
+
+        t = Tally(self.tool, [str(r / "projects") for r in self.roots()])
+        for f in self.files.values():
+            t.file(f.path, lines=f.lines, malformed=f.malformed, versions=f.versions, unknown=f.drift,
+                   usage_unknown=f.usage_drift)
+            if not f.convo and not f.subagent:
+                t.skip(f.path, "empty file" if not f.lines else "no conversation record (ghost stub or junk)")
+        return t.done()
+
     # -- merging -----------------------------------------------------------------------
     def _merge(self) -> list[Session]:
         # Copied lines keep their timestamps, so a resumed file starts at the same instant as

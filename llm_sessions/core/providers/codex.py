@@ -478,6 +478,20 @@ class CodexProvider:
                            for sid, fs in by_id.items()]
         return result
 
+    def usage_drift(self) -> int:
+        return sum(f.usage_drift for f in self.files.values())
+
+    def drift(self):
+        from llm_sessions.core.drift import Tally
+
+        t = Tally(self.tool, [str(r) for r in self.roots()])
+        for f in self.files.values():
+            t.file(f.path, lines=f.ordinal, malformed=f.malformed, versions=f.versions, unknown=f.drift,
+                   usage_unknown=f.usage_drift)
+            if not f.id:
+                t.skip(f.path, "no session_meta record")
+        return t.done()
+
     @staticmethod
     def _cut(base: tuple[str, int], files: list[CodexFile], own: CodexFile) -> tuple | None:
         """The ancestor's counter just before `base`'s cut, or None if the ancestor is gone."""
