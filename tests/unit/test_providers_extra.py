@@ -76,15 +76,18 @@ def test_gemini_jsonl_replay_last_copy_wins_set_and_rewind(fake_env):
     assert s.context.used == 1010 and s.context.window == 1_048_576 and s.context.exact
     assert s.last_activity == datetime(2026, 11, 24, 10, 5, tzinfo=UTC)
 
-    # Appending: only the new bytes are read; a rewind to m3 drops m3 and m4.
-    _jsonl(path, _gem(3, kind="user"), _gem(4), {"$rewindTo": "m3"}, mode="a")
+    # Appending: only the new bytes are read; a rewind to m3 drops m3 and m4 from the
+    # conversation, but m4's request was made and billed, so it stays in the usage.
+    _jsonl(path, _gem(3, kind="user"), _gem(4, {"input": 3000, "output": 10, "cached": 0, "thoughts": 0, "tool": 0, "total": 3010}),
+           {"$rewindTo": "m3"}, mode="a")
     _bump(path)
     [s] = p.scan().sessions
-    assert s.turns == 1 and s.usage.total == 1160
-    _jsonl(path, _gem(5, kind="user"), _gem(6), mode="a")
+    assert s.turns == 2 and s.usage.total == 1160 + 3010
+    assert s.context.used == 1010  # the conversation is back at m2
+    _jsonl(path, _gem(5, kind="user"), _gem(6), {"$set": {"messages": [_gem(5, kind="user"), _gem(6)]}}, mode="a")
     _bump(path)
     [s] = p.scan().sessions
-    assert s.turns == 2 and s.usage.total == 2320
+    assert s.turns == 3 and s.usage.total == 2 * 1160 + 3010  # a $set batch upserts, never doubles
 
 
 def test_gemini_unchanged_file_is_not_reparsed_and_legacy_json(fake_env):

@@ -170,6 +170,7 @@ class CodexFile(msgspec.Struct, kw_only=True):
     branch: str | None = None
     model: str | None = None
     tier: str = ""
+    aborted: tuple[str, str] | None = None  # (model, tier) of a turn aborted before its counter
     first_ts: str = ""
     last_ts: str = ""
     # Cumulative counter: input (incl. cache), cached, cache writes, output, reasoning.
@@ -283,6 +284,8 @@ class CodexFile(msgspec.Struct, kw_only=True):
                 self.tier = _TIERS.get(p.thread_settings.service_tier or "", "")
         elif ptype == "task_started" and self.child:
             self._child_starts()
+        elif ptype == "turn_aborted" and not replay:
+            self.aborted = (self.model or "", self.tier)
         elif replay:
             return
         elif ptype == "user_message":
@@ -324,9 +327,11 @@ class CodexFile(msgspec.Struct, kw_only=True):
         self.turns = self.errors = self.tool_errors = 0
         self.recent = []
 
-    def _group(self, last: tuple, ts: str) -> str:
+    def _group(self, last: tuple, ts: str, model: str | None = None, tier: str | None = None) -> str:
         bucket = size_bucket(last[0]) if last else 0
-        return f"{self.model or ''}\x1f{bucket}\x1f{self.tier}\x1f{(ts or self.last_ts)[:10]}"
+        model = self.model or "" if model is None else model
+        tier = self.tier if tier is None else tier
+        return f"{model}\x1f{bucket}\x1f{tier}\x1f{(ts or self.last_ts)[:10]}"
 
     def _in_replay(self, ts: str) -> bool:
         start = parse_ts(self.own_since)
@@ -372,17 +377,34 @@ class CodexFile(msgspec.Struct, kw_only=True):
         if total == self.total:
             return
         group = self._group(last or _delta(total, self.total), ts)
-        if self.total == _ZERO and self.base is not None and self.head is None:
+        if self.base is not None and self.head is None:
+            # The first counter after a history_base cut: it includes the ancestor's usage
+            # up to the cut (whatever prefix this file repeated), which the merge subtracts.
             self.head = (group, total)
         else:
             step = _delta(total, self.total)
-            s = self.sums.setdefault(group, [0, 0, 0, 0, 0])
-            for i, v in enumerate(step):
-                s[i] += v
+            self._add(group, step, last, ts)
             self._account(step, total)
         self.turns += 1
         self._mark(ts, "assistant")
         self.total = total
+
+    def _add(self, group: str, step: tuple, last: tuple | None, ts: str) -> None:
+        """Add one counter step. A step larger than its own request holds the usage of a
+        turn aborted before its counter was written: that part is priced as that turn ran."""
+        if self.aborted is not None and last is not None and step != last and all(a >= b for a, b in zip(step, last)):
+            excess = tuple(a - b for a, b in zip(step, last))
+            model, tier = self.aborted
+            # Its requests' prompt sizes are unknown: the current request's is the nearest.
+            self._bump(self._group(last, ts, model, tier), excess)
+            step = last
+        self.aborted = None
+        self._bump(group, step)
+
+    def _bump(self, group: str, vals: tuple) -> None:
+        s = self.sums.setdefault(group, [0, 0, 0, 0, 0])
+        for i, v in enumerate(vals):
+            s[i] += v
 
     def _account(self, step: tuple, total: tuple) -> None:
         """A counter advance that already includes a pending compaction record settles it:

@@ -9,10 +9,13 @@ session id, the cwd (`data.context.cwd`, older builds `data.cwd`) and the model
 Exact usage (2026 builds): `session.shutdown` carries `modelMetrics{<model>: {usage:
 {inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, reasoningTokens}}}`.
 `inputTokens` includes both cache buckets and reasoning is part of the output, so
-input = inputTokens - cacheRead - cacheWrite. The figures are cumulative for the process
-and across resumes, so each shutdown adds its difference from the previous one (per model;
-a figure that went down belongs to a fresh process and counts whole). Model ids use dots
-and `-1m` suffixes (`claude-sonnet-4.6`); pricing normalises them.
+input = inputTokens - cacheRead - cacheWrite. Current builds keep the figures cumulative
+for the process and across resumes, so each shutdown adds its difference from the previous
+one (per model). Older builds restarted the count in every resumed process; they also wrote
+no `session.usage_checkpoint` events, which is how the two are told apart: without a
+checkpoint before it, a shutdown after a resume counts whole, and so does any figure lower
+than the previous shutdown's. Model ids use dots and `-1m` suffixes (`claude-sonnet-4.6`);
+pricing normalises them.
 
 What happened after the last shutdown (a running session, `/new`, a crash) has no exact
 count: it is estimated (~4 characters per token over the messages and tool output, plus
@@ -83,6 +86,8 @@ class _File:
     last_metrics: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     exact: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     shutdowns: int = 0
+    checkpoints: bool = False  # a session.usage_checkpoint was seen: a build that keeps totals across resumes
+    resumed: bool = False  # a session.resume since the last shutdown
     unsettled: bool = False  # activity after the last shutdown (estimated, not exact)
     version: str = "unknown"
     lines: int = 0
@@ -159,6 +164,10 @@ class CopilotProvider:
         if kind == "session.shutdown":
             self._shutdown(state, data, event.get("timestamp"))
             return
+        if kind == "session.usage_checkpoint":
+            state.checkpoints = True
+        elif kind == "session.resume":
+            state.resumed = True
         if kind in ("session.start", "session.resume"):
             if isinstance(data.get("copilotVersion"), str):
                 state.version = data["copilotVersion"]
@@ -222,7 +231,8 @@ class CopilotProvider:
                         state.usage_drift += 1
             now = tuple(as_int(usage.get(k)) for k in ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens"))
             before = state.last_metrics.get(model, (0, 0, 0, 0))
-            step = now if any(n < b for n, b in zip(now, before)) else tuple(n - b for n, b in zip(now, before))
+            fresh = state.resumed and not state.checkpoints  # an older build's resumed process
+            step = now if fresh or any(n < b for n, b in zip(now, before)) else tuple(n - b for n, b in zip(now, before))
             state.last_metrics[model] = now
             acc = state.exact.setdefault((model, day), [0, 0, 0, 0])
             for i, v in enumerate(step):
@@ -230,7 +240,7 @@ class CopilotProvider:
         if isinstance(data.get("currentModel"), str):
             state.model = data["currentModel"]
         state.shutdowns += 1
-        state.unsettled = False
+        state.unsettled = state.resumed = False
         state.input_tokens = state.output_tokens = 0
 
     def _session(self, path: Path, state: _File) -> Session:

@@ -5,9 +5,10 @@ object with `messages[]`) or `.jsonl` (append log). The append log is replayed t
 CLI itself reads it: the first line is the session metadata; a line with an `id` is a
 message, and a message re-appended after an update replaces the earlier copy in place
 (last copy wins, so a turn whose tool calls were updated three times counts once);
-`{"$set": {...}}` patches the metadata (and `$set.messages` replaces the list);
-`{"$rewindTo": id}` drops that message and everything after it (an unknown id clears the
-list). Anything else is skipped and counted in `malformed_lines`, never fatal.
+`{"$set": {...}}` patches the metadata (and `$set.messages` is a batch of messages, upserted
+by id like bare records); `{"$rewindTo": id}` drops that message and everything after it
+from the conversation (an unknown id clears it) but not from the usage: those requests
+were made and billed. Anything else is skipped and counted in `malformed_lines`, never fatal.
 
 Token mapping. A `gemini` message carries `tokens{input, output, cached, thoughts, tool,
 total}` where `input` is the whole prompt *including* the cached part and `tool` is the
@@ -58,6 +59,7 @@ class _File:
     tail: LineTail | None = None
     meta: dict = field(default_factory=dict)
     messages: dict[str, dict] = field(default_factory=dict)
+    rewound: dict[str, dict] = field(default_factory=dict)  # cut by $rewindTo: gone from the chat, not from the bill
     skipped: int = 0
     lines: int = 0
     unknown: dict[str, int] = field(default_factory=dict)  # record shapes not understood
@@ -172,7 +174,7 @@ class GeminiProvider:
         self.parses += 1
         if path.suffix == ".json":
             data = loads(path.read_bytes())
-            state.meta, state.messages, state.skipped, state.unknown = {}, {}, 0, {}
+            state.meta, state.messages, state.rewound, state.skipped, state.unknown = {}, {}, {}, 0, {}
             if not isinstance(data, dict):
                 state.skipped = 1
                 return
@@ -184,7 +186,7 @@ class GeminiProvider:
             state.tail = LineTail(path)
         lines, restarted = state.tail.read(key)
         if restarted:
-            state.meta, state.messages, state.skipped, state.unknown = {}, {}, 0, {}
+            state.meta, state.messages, state.rewound, state.skipped, state.unknown = {}, {}, {}, 0, {}
         for line in lines:
             state.lines += 1
             self._apply(state, loads(line))
@@ -204,15 +206,14 @@ class GeminiProvider:
             target = record["$rewindTo"]
             cut = ids.index(target) if target in ids else 0
             for mid in ids[cut:]:
-                del state.messages[mid]
+                state.rewound[mid] = state.messages.pop(mid)
         elif isinstance(record.get("id"), str):
             self._add(state, record)
         elif isinstance(record.get("$set"), dict):
             patch = record["$set"]
             state.meta.update({k: v for k, v in patch.items() if k != "messages"})
             if isinstance(patch.get("messages"), list):
-                state.messages = {}
-                for msg in patch["messages"]:
+                for msg in patch["messages"]:  # a batch: upserted by id like bare records
                     self._add(state, msg)
         elif not state.meta and ("sessionId" in record or "startTime" in record):
             state.meta = {k: v for k, v in record.items() if k != "messages"}
@@ -238,7 +239,10 @@ class GeminiProvider:
         last_time = None
         last_kind = None
         last_has_tools = False
-        for msg in state.messages.values():
+        # Rewound messages first: they were billed (usage, cost, errors), but the current
+        # conversation (context, model, last turn) is what the messages still say.
+        rewound = [m for mid, m in state.rewound.items() if mid not in state.messages]
+        for msg in (*rewound, *state.messages.values()):
             kind = msg.get("type")
             if kind not in _MESSAGE_TYPES:
                 drift[f"message:{kind}"] = drift.get(f"message:{kind}", 0) + 1
