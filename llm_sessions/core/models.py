@@ -124,6 +124,9 @@ class ProcessInfo:
     match: str = ""
     ambiguous: bool = False
     tool: str = ""
+    # What the assistant itself says it is doing (Claude's sessions/<pid>.json `status`:
+    # idle, busy, shell), when that file was trusted; None when nothing says so.
+    status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
