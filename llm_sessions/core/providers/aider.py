@@ -270,6 +270,7 @@ class AiderProvider:
             usage=run.usage,
             context=context,
             cost_usd=run.cost,
+            models_used=(run.model,) if run.model and run.usage.total else (),
             api_errors=run.api_errors,
             recent=tuple(run.recent[-RECENT:]),
             malformed_lines=run.skipped,

@@ -344,11 +344,12 @@ class CodexFile(msgspec.Struct, kw_only=True):
             info = _decode_any(raw)["payload"]["info"]
         except (msgspec.DecodeError, KeyError, TypeError):
             return
+        names: set[str] = set()
         for part in ("total_token_usage", "last_token_usage"):
             usage = info.get(part) if isinstance(info, dict) else None
-            for name in usage if isinstance(usage, dict) else ():
-                if name not in _TOKEN_FIELDS:
-                    self._drift(f"usage:{name}", usage=True)
+            names.update(usage if isinstance(usage, dict) else ())
+        for name in sorted(names - _TOKEN_FIELDS):
+            self._drift(f"usage:{name}", usage=True)
 
     def _tokens(self, p: _Payload, ts: str, replay: bool, raw: bytes) -> None:
         if p.rate_limits is not None and not replay:
