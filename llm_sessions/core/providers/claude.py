@@ -194,7 +194,7 @@ class ClaudeProvider:
             if not f.subagent and (acc.main is None or f.last_ts > acc.main.last_ts):
                 acc.main = f
             for k, s in f.sums.items():
-                acc.add(tuple(f.groups[int(k)]), s)
+                acc.add(tuple(f.groups[k]), s)
         fp = _fingerprint(files)
         if self.settled is None or self.settled[0] != fp:
             self.settled = (fp, self._settle_duplicates(files))

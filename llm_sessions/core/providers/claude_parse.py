@@ -146,7 +146,7 @@ class ClaudeFile(msgspec.Struct, kw_only=True):
     cols: bytes = b""  # array('q'), NCOLS per key: input, output, cache writes, 1h writes, reads
     meta: bytes = b""  # array('I'), index into `groups`
     # Sums over the keys above per group index: [input, output, cc, cc 1h, cr, responses].
-    sums: dict[str, list[int]] = msgspec.field(default_factory=dict)
+    sums: dict[int, list[int]] = msgspec.field(default_factory=dict)
     # Format drift: lines per version; "record:<type>", "subtype:<x>", "usage:<field>",
     # "iteration:<type>" not understood -> count; usage-bearing records not understood.
     versions: dict[str, int] = msgspec.field(default_factory=dict)
@@ -253,7 +253,7 @@ class FileParser:
             vh = min(vc, split.ephemeral_1h_input_tokens or 0) if split is not None else 0
             ctx = vi + vc + vr
             model = msg.model or "unknown"
-            speed = _speed(u)
+            speed = "" if u.speed != "fast" and u.inference_geo != "us" else _speed(u)
             day = ts[:10]
             if v and v not in f.checked:
                 f.checked.append(v)
@@ -274,9 +274,44 @@ class FileParser:
             else:
                 key = self.last_key = key_hash(*ids)
                 self.last_ids = ids
-            group = self._group((model, size_bucket(ctx), speed, day, False))
-            if self._count(key, group, (vi, vo, vc, vh, vr)) and not side:
-                f.recent.append((ts, "assistant", False, False))
+            gk = (model, 0 if ctx <= TIER_LIMIT else size_bucket(ctx), speed, day, False)
+            group = self.group_ix.get(gk)
+            if group is None:
+                group = self._group(gk)
+            # The common cases inline (this runs for every assistant line of a cold scan):
+            # a new key, or a larger copy of a known key in the same price group.
+            pos = self.index.get(key)
+            if pos is None:
+                self.index[key] = len(self.keys)
+                self.keys.append(key)
+                self.cols.extend((vi, vo, vc, vh, vr))
+                self.meta.append(group)
+                s = f.sums.get(group)
+                if s is None:
+                    f.sums[group] = [vi, vo, vc, vh, vr, 1]
+                else:
+                    s[0] += vi
+                    s[1] += vo
+                    s[2] += vc
+                    s[3] += vh
+                    s[4] += vr
+                    s[5] += 1
+                if not side:
+                    f.recent.append((ts, "assistant", False, False))
+            elif self.meta[pos] == group:
+                cols = self.cols
+                b = pos * NCOLS
+                oi, oo, oc, oh, orr = cols[b], cols[b + 1], cols[b + 2], cols[b + 3], cols[b + 4]
+                if vi + vo + vc + vr > oi + oo + oc + orr:
+                    s = f.sums[group]
+                    s[0] += vi - oi
+                    s[1] += vo - oo
+                    s[2] += vc - oc
+                    s[3] += vh - oh
+                    s[4] += vr - orr
+                    cols[b], cols[b + 1], cols[b + 2], cols[b + 3], cols[b + 4] = vi, vo, vc, vh, vr
+            else:
+                self._count(key, group, (vi, vo, vc, vh, vr))
             its = u.iterations
             if its:
                 self._iterations(its, ids, speed, day)
@@ -339,7 +374,8 @@ class FileParser:
             _add(f.sums, old, [-o for o in old_vals], -1)
             _add(f.sums, group, vals, 1)
             self.meta[pos] = group
-        cols[b : b + NCOLS] = array("q", vals)
+        for i, v in enumerate(vals):
+            cols[b + i] = v
         return False
 
     def _iterations(self, its: list[_Iteration], ids: tuple, speed: str, day: str) -> None:
@@ -427,8 +463,8 @@ def _speed(u: _Usage) -> str:
     return "fast+us" if fast and us else "fast" if fast else "us"
 
 
-def _add(sums: dict[str, list[int]], group: int, vals, n: int) -> None:
-    k = str(group)
+def _add(sums: dict[int, list[int]], group: int, vals, n: int) -> None:
+    k = group
     s = sums.get(k)
     if s is None:
         sums[k] = [*vals, n]
