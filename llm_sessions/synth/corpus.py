@@ -528,8 +528,10 @@ class _Builder:
         # 2026 Codex formats
         self.codex(CodexOptions(turns=4, models=("gpt-6-astra",), cache_writes=True, compact_at=None),
                    cwd="/home/dev/projects/astra")
-        self.codex(CodexOptions(turns=6, compact_at=40_000, compaction_records="remote"), cwd="/home/dev/projects/remote-compact")
-        self.codex(CodexOptions(turns=6, compact_at=40_000, compaction_records="local"), cwd="/home/dev/projects/local-compact")
+        self.codex(CodexOptions(turns=6, compact_at=40_000, compact_turns=(2,), compaction_records="remote"),
+                   cwd="/home/dev/projects/remote-compact")
+        self.codex(CodexOptions(turns=6, compact_at=40_000, compact_turns=(2,), compaction_records="local"),
+                   cwd="/home/dev/projects/local-compact")
         self.codex(CodexOptions(turns=6, models=("gpt-5.3-codex",), priority_turns=(1, 2, 4), aborted_turns=(3,),
                                 resume_before=(5,)), cwd="/home/dev/projects/tiers")
         lead = self.codex(CodexOptions(turns=5, keep_for_fork=True), cwd="/home/dev/projects/lineage")

@@ -109,7 +109,7 @@ class GeminiSession:
         for i in range(turns):
             user = self._message("user")
             self.messages[user["id"]] = user
-            if i and rng.random() < 0.25:
+            if i == 2 or (i and rng.random() < 0.25):
                 # a batch: the whole list so far, upserted by id
                 self._write({"$set": {"messages": list(self.messages.values())}})
                 self.traps["gemini_set_batches"] += 1

@@ -727,6 +727,7 @@ class CodexOptions:
     aborted_turns: tuple[int, ...] = ()  # turns interrupted before their token_count
     resume_before: tuple[int, ...] = ()  # a resume (another session_meta, same id) before these turns
     ordinals: bool = False  # paginated rollouts number every line (`ordinal` in the envelope)
+    compact_turns: tuple[int, ...] = ()  # compact after these turns whatever the context
 
 
 @dataclass(slots=True)
@@ -988,7 +989,7 @@ class CodexSession:
         self._emit(R.codex_event(self._ts(), "agent_message", message=answer))
         r = rng.randint(50, 2000)
         self._token_count(r + int(len(answer) / 3.6), r)
-        if o.compact_at is not None and self.ctx > o.compact_at:
+        if index in o.compact_turns or (o.compact_at is not None and self.ctx > o.compact_at):
             self._compact()
         self.turn_marks.append((self.ordinal, dict(self.total)))
 
