@@ -104,8 +104,8 @@ def warning_line(count: int) -> str | None:
     """The dashboard's one line when usage-bearing records were skipped, else None."""
     if count <= 0:
         return None
-    noun = "record" if count == 1 else "records"
-    return f"{count:,} usage {noun} of a newer format were skipped: costs may be low (run `llm-session doctor`)"
+    what = "usage record of a newer format was" if count == 1 else "usage records of a newer format were"
+    return f"{count:,} {what} skipped: costs may be low (run `llm-session doctor`)"
 
 
 __all__ = ["DriftReport", "Tally", "ToolDrift", "warning_line"]
