@@ -467,6 +467,13 @@ def _claude_tool_result(b: _Builder, block: dict, at: datetime | None) -> None:
     call_id = block.get("tool_use_id") if isinstance(block.get("tool_use_id"), str) else None
     failed = bool(block.get("is_error"))
     output = _text_of(block.get("content"))
+    if failed and output.lstrip().startswith(_TOOL_USE_ERROR):
+        # the call never ran (refused by validation, or a sibling call failed): no result
+        if call_id in b.pending:
+            command, started = b.pending.pop(call_id)
+            b.commands.append(CommandRun(command, None, None, started))
+        b.other_tools.pop(call_id, None)
+        return
     if b.command_finished(call_id, failed, None, output, at):
         return
     name = b.other_tools.pop(call_id, None) if call_id else None

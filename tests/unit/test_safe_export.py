@@ -205,3 +205,14 @@ def test_a_subagent_only_transcript_says_what_it_is(tmp_path):
     md = build_bundle(make_session(path).with_(id="agent-a1"), digest, budget_tokens=8000, git_status=None).markdown
     assert "subagent of claude session `parent-5f1c2a9e`" in md
     assert "every caller of parse_date" in md and "Found 4 callers" in md
+
+
+def test_a_command_that_never_ran_is_not_an_error(tmp_path):
+    """A Bash call refused with <tool_use_error> (a sibling call failed) did not run."""
+    w = ClaudeWriter()
+    w.user("Look around")
+    w.tool("Bash", "b1", command="find . -name '*.ex'")
+    w.result("b1", "<tool_use_error>Sibling tool call errored</tool_use_error>", is_error=True)
+    md = brief_of(tmp_path, w).markdown
+    assert "tool_use_error" not in md and "Sibling" not in md
+    assert "`find . -name '*.ex'` (no result)" in md
