@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llm_sessions.core.models import ContextFill, Usage
-from llm_sessions.core.safeio import open_binary
+from llm_sessions.core.safeio import open_binary, read_regular
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class _Ignore:
 
 def _read_gitignore(path: Path, base: str) -> list[_Ignore]:
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = read_regular(path, 4 * 1024 * 1024).decode("utf-8", "replace").splitlines()
     except OSError:
         return []
     rules = []

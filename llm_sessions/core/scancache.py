@@ -32,12 +32,14 @@ import msgspec
 
 from llm_sessions.core.providers.claude_parse import ClaudeFile
 from llm_sessions.core.providers.codex import CodexFile
+from llm_sessions.core.safeio import read_regular
 
 log = logging.getLogger(__name__)
 
 # Bump whenever the parsers change what they derive from a line: old caches are then ignored.
-FORMAT = 8
+FORMAT = 9  # 7: price groups (1h writes, speed, day, advisor calls), format-drift counts; 8-9: checksum, lazy states
 MAGIC = b"llm-session scan cache\n"
+MAX_CACHE_BYTES = 4 * 1024**3
 _TMP_PREFIX = ".scan-"
 
 
@@ -48,7 +50,7 @@ class CacheData(msgspec.Struct):
     claude: dict[str, msgspec.Raw] = {}
     codex: dict[str, msgspec.Raw] = {}
     # Cross-file duplicate corrections and the fingerprint of the files they were made for.
-    settled: tuple[str, list[tuple[str, str, int, list[int]]]] | None = None
+    settled: tuple[str, list[tuple[str, tuple[str, int, str, str, bool], list[int]]]] | None = None
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -157,7 +159,7 @@ def _unframe(raw: bytes) -> memoryview | None:
 
 def load(path: Path, roots: list[str]) -> CacheData | None:
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_CACHE_BYTES)
     except FileNotFoundError:
         return None
     except OSError as exc:

@@ -16,6 +16,9 @@ discovery which assistants run, and scans only the files that could be theirs:
   the older files a resume copied lines from, which own those lines), and they all live
   in that one folder.
 
+Claude histories are the big ones and are scoped so. Codex threads span files across days
+(pages, resumes, forks that subtract their parent's replay), so Codex rollouts are all read.
+
 No running assistant: nothing is read at all. The answer for the sessions in scope is
 the same as a full scan's (the truth tests check it); only sessions that cannot be running
 are left out, and `list --all` still reads everything.
