@@ -209,8 +209,10 @@ class Monitor:
             sessions = [s.with_(state="ended") for s in sessions]
         sessions = [s.with_(health=health_report(s, self.settings, now)) for s in sessions]
         sessions.sort(key=lambda s: s.last_activity or datetime.min.replace(tzinfo=UTC), reverse=True)
+        # drift is counted over every file's state: only a full scan has them all decoded
+        drift = sum(p.usage_drift() for p in self.providers if hasattr(p, "usage_drift")) if scope is None and not skip else 0
         snap = Snapshot(taken_at=now, sessions=tuple(sessions), problems=tuple(problems), searched=tuple(searched),
-                        format_drift=sum(p.usage_drift() for p in self.providers if hasattr(p, "usage_drift")))
+                        format_drift=drift)
         if not skip and (self.claude.changed or self.codex.changed or self.claude.settled is not self._saved_settled):
             if scope is None or self._worth_saving():
                 self.save_cache()

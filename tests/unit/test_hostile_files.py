@@ -399,6 +399,28 @@ def test_list_of_running_sessions_equals_the_full_scan_for_them(fake_home, tmp_p
     assert {f.rsplit("/", 2)[-2] for f in mon.claude.files} <= {"-live", "subagents"}  # the history was not read
 
 
+def test_a_live_only_scan_leaves_the_rest_of_the_cache_undecoded(fake_home, tmp_path):
+    """The cache of a long history is not decoded (nor held decoded) for `list`."""
+    import msgspec
+    from datetime import UTC, datetime
+
+    from llm_sessions.core.models import ProcessInfo
+
+    old = time.time() - 86400
+    for i in range(20):
+        f = write(fake_home / ".claude" / "projects" / f"-old-{i}" / f"old{i}.jsonl", [assistant(f"o{i}", "r", T.format(1), sid=f"old{i}")])
+        os.utime(f, (old, old))
+    write(fake_home / ".claude" / "projects" / "-live" / "now.jsonl", [assistant("n", "r", T.format(1), inp=3, out=4, sid="now")])
+    settings, cache = load_settings(fake_home / "none.toml", {}), tmp_path / "cache"
+    Monitor(settings, claude_env(fake_home), cache_dir=cache).scan_files()  # writes the cache
+    proc = ProcessInfo(pid=4242, tool="claude", cwd="/live", started_at=datetime.now(UTC))
+    mon = Monitor(settings, claude_env(fake_home), cache_dir=cache, discovery=_Discovery([proc], {"now": proc}))
+    snap = mon.poll(only_running=True)
+    assert [(s.id, s.usage.total) for s in snap.sessions if s.process] == [("now", 7)]
+    raw = [p for p, v in dict.items(mon.claude.files) if isinstance(v, msgspec.Raw)]
+    assert len(raw) == 20 and all("-old-" in p for p in raw)
+
+
 # ------------------------------------------------------------------ 14: full and read-only disks, debris
 
 
