@@ -39,6 +39,7 @@ FIELDS: tuple[Field, ...] = (
     Field("general", "refresh_seconds", 2.0, "seconds between polls of processes and transcripts"),
     Field("general", "db_url", "", "SQLAlchemy URL of the store; empty = SQLite in the data dir"),
     Field("general", "workers", 0, "processes for a cold scan; 0 = one per core"),
+    Field("general", "host_name", "", "this machine's name in the store (team view); empty = the OS host name"),
     Field("health", "weight_tokens", 40.0, "weight of context fill in the health score"),
     Field("health", "weight_duration", 20.0, "weight of session age"),
     Field("health", "weight_activity", 20.0, "weight of recent activity and idle time"),
@@ -56,6 +57,10 @@ FIELDS: tuple[Field, ...] = (
     Field("alerts", "repeat_seconds", 120.0, "seconds before the same alert for the same session toasts again"),
     Field("export", "budget_tokens", 8000, "token budget of an exported resume brief"),
     Field("pricing", "file", "", "a JSON price table merged over the bundled one"),
+    Field("store", "keep_days", 30.0, "days of history the store keeps (older samples thinned, then dropped)"),
+    Field("store", "connect_timeout_seconds", 5.0, "how long to wait for a database server to answer a connection"),
+    Field("store", "statement_timeout_seconds", 15.0, "how long one database statement may take on a server"),
+    Field("team", "share_cwd", True, "store (and so publish) each session's folder; false hides folder names"),
     Field("aider", "repos", "", "repositories whose .aider.chat.history.md to read, separated by the OS path separator"),
 )
 
@@ -139,6 +144,9 @@ def _validate(s: Settings, path: Path) -> None:
         raise ConfigError(f"{path}: general.refresh_seconds must be > 0")
     if not 0 <= s.health_warning_min <= s.health_healthy_min <= 100:
         raise ConfigError(f"{path}: need 0 <= health.warning_min <= health.healthy_min <= 100")
+    for key in ("store_keep_days", "store_connect_timeout_seconds", "store_statement_timeout_seconds"):
+        if not getattr(s, key) > 0:
+            raise ConfigError(f"{path}: {key.replace('_', '.', 1)} must be > 0")
     weights = [getattr(s, f"health_weight_{n}") for n in ("tokens", "duration", "activity", "errors")]
     if min(weights) < 0 or sum(weights) <= 0:
         raise ConfigError(f"{path}: health weights must be >= 0 and not all 0")
