@@ -32,6 +32,7 @@ def _say(line: str) -> None:
 def agent(
     once: Annotated[bool, typer.Option("--once", help="Publish one snapshot and exit (for cron or a test).")] = False,
     interval: Annotated[Optional[float], typer.Option("--interval", help="Seconds between publishes (default: general.refresh_seconds).")] = None,
+    no_processes: Annotated[bool, typer.Option("--no-processes", help="Publish what the transcripts say without scanning processes (every state is 'ended').")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Publish this machine's sessions to the store headless (for a server or a systemd user unit).
@@ -52,7 +53,12 @@ def agent(
     if not every > 0:
         raise cli.UserError("--interval must be a positive number of seconds", code=2)
     store = cli.open_store(paths, settings, lazy=not once)
-    monitor = build_monitor(paths, settings, dict(os.environ), store=None)
+    if no_processes:
+        from llm_sessions.core.monitor import Monitor
+
+        monitor = Monitor(settings, dict(os.environ), cache_dir=paths.cache_dir)
+    else:
+        monitor = build_monitor(paths, settings, dict(os.environ), store=None)
     who = str(store.identity)
     try:
         if once:
@@ -71,20 +77,20 @@ def agent(
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         _say(f"publishing {who}'s sessions to {store.url} every {every:g} s (Ctrl-C or SIGTERM stops)")
-        problem: str | None = None
+        failing = False
         published = 0
         while not stop.is_set():
             snap = monitor.poll()
             try:
                 store.record_snapshot(snap)
                 published += 1
-                if problem is not None:
+                if failing:
                     _say("the store works again")
-                problem = None
+                failing = False
             except StoreError as exc:
-                if str(exc) != problem:
-                    _say(f"{exc}; retrying")
-                problem = str(exc)
+                if not failing:  # once when it starts failing, once when it recovers
+                    _say(f"{exc}; retrying until it answers")
+                failing = True
             stop.wait(every)
         _say(f"stopped after {published} publish(es)")
     finally:

@@ -151,6 +151,7 @@ class Store:
         self._lock = threading.RLock()
         self._ready = False
         self._down_until = 0.0
+        self._down_reason = ""
         self._reset_caches()
 
     def _reset_caches(self) -> None:
@@ -208,7 +209,7 @@ class Store:
             if self._ready:
                 return
             if time.monotonic() < self._down_until:
-                raise StoreUnavailable(f"cannot reach {self.url} (retrying)")
+                raise StoreUnavailable(self._down_reason)
             try:
                 self._check_integrity()
                 migrate.upgrade(self.engine, self.identity)
@@ -234,7 +235,9 @@ class Store:
         if err is None:
             err = StoreError(f"{self.url}: {str(getattr(exc, 'orig', exc)).splitlines()[0] if str(exc) else type(exc).__name__}")
         if isinstance(err, StoreUnavailable):
+            # further calls fail fast with the same words until the back-off is over
             self._down_until = time.monotonic() + self.retry_s
+            self._down_reason = str(err)
             self._ready = False
         return err
 

@@ -2,8 +2,9 @@
 
 A dashboard records a sample per session per change (every 2 s while a session works), so
 without care the samples table grows by tens of thousands of rows an hour. The policy:
-- the last hour: every sample (the compaction forecast fits the recent trend);
-- one hour to one day: the last sample of each minute;
+- the last 15 minutes: every sample;
+- 15 minutes to one day: the last sample of each minute (the compaction forecast fits the
+  last hour, which the dashboard keeps in memory once it has read it);
 - older: the last sample of each 15 minutes;
 - past `keep_days`: deleted, and so are sessions that are no longer present and have been
   inactive that long, and hosts that have not published that long (with their rows).
@@ -31,7 +32,7 @@ class Retention:
     keep_days: float = 30.0
     every: timedelta = timedelta(minutes=10)  # how often a writer runs maintenance
     # (age after which a tier starts, bucket width in seconds), youngest first
-    tiers: tuple[tuple[timedelta, int], ...] = ((timedelta(hours=1), 60), (timedelta(days=1), 900))
+    tiers: tuple[tuple[timedelta, int], ...] = ((timedelta(minutes=15), 60), (timedelta(days=1), 900))
 
 
 def _bucket(conn: Connection, width: int):
