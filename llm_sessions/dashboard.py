@@ -61,7 +61,7 @@ def run_dashboard(
             sim = stack.enter_context(Demo())
             env = sim.start()
             paths = app_paths(env)
-            db_url = None
+            db_url = f"sqlite:///{paths.db_file}"  # never the user's store, even when one is configured
         store, warnings = open_for_dashboard(open_store, paths, settings, db_url) if open_store else (None, [])
         if store is not None:
             stack.callback(store.close)

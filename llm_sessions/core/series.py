@@ -5,6 +5,9 @@ from the store on every poll made a poll's cost grow with uptime (12% of a core 
 80% after five minutes with 50 sessions). Here the history is read once, when a session is
 first seen, and every later poll appends its own point when the fill changed and drops
 points older than the window, so a poll costs the same after a day as after a minute.
+At most `max_points` are kept per session: the forecast fits the last 12 points after the
+most recent drop, so the newest 13 already give the same answer as the whole hour, and a
+session that changes every second costs no more than one that changes every minute.
 Sessions that leave the snapshot or end are forgotten. Pure: no I/O besides `load`.
 """
 
@@ -22,9 +25,10 @@ Loader = Callable[[str, datetime], Sequence[Any]]  # (session id, since) -> samp
 
 
 class RecentSeries:
-    def __init__(self, load: Loader | None = None, window: timedelta = timedelta(hours=1)) -> None:
+    def __init__(self, load: Loader | None = None, window: timedelta = timedelta(hours=1), max_points: int = 64) -> None:
         self.load = load
         self.window = window
+        self.max_points = max_points
         self.loads = 0  # how many times history was read (a test pins it to once per session)
         self._points: dict[str, deque[tuple[datetime, int]]] = {}
 
@@ -38,7 +42,7 @@ class RecentSeries:
             live.add(s.id)
             points = self._points.get(s.id)
             if points is None:
-                points = deque(self._initial(s.id, cutoff))
+                points = deque(self._initial(s.id, cutoff), maxlen=self.max_points)
                 self._points[s.id] = points
             used = s.context.used
             if not points or (points[-1][1] != used and points[-1][0] < now):

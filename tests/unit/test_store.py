@@ -237,6 +237,15 @@ def test_concurrent_writers_on_the_same_keys(db_url, tmp_path):
             s.close()
 
 
+def test_two_dashboards_of_one_user_do_not_double_the_samples(db_url, tmp_path):
+    with open_store(db_url, tmp_path) as one, open_store(db_url, tmp_path) as two:
+        for i in range(10):
+            value = 1000 * (i // 2)  # changes every other poll
+            one.record_snapshot(snap(T0 + timedelta(seconds=2 * i), sess(used=value)))
+            two.record_snapshot(snap(T0 + timedelta(seconds=2 * i + 1), sess(used=value)))
+        assert [s.context_used for s in one.samples("s1")] == [0, 1000, 2000, 3000, 4000]
+
+
 def test_many_processes_creating_the_schema_at_once(db_url, tmp_path):
     code = (
         "import sys\n"

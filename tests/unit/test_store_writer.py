@@ -71,8 +71,23 @@ def test_recent_series_reads_history_once_then_appends_per_poll():
     assert calls == ["a", "b"]  # one read per session, not one per poll
     points = series.points("a")
     assert points[0][0] >= T0 + timedelta(seconds=2 * 599) - timedelta(minutes=10)  # the window slides
-    assert len(points) <= 10 * 60 // 10 + 1  # a point per change (every 5 polls), bounded by the window
+    assert len(points) <= 64  # a point per change (every 5 polls), bounded by count and by the window
     assert [u for _t, u in points] == sorted({u for _t, u in points})
     assert len(series.points("b")) == 1  # flat: one point, refreshed when the old one ages out
     series.update(snap(T0 + timedelta(hours=1), a=5))
     assert series.points("b") == []  # gone from the snapshot: forgotten
+
+
+def test_the_bounded_series_forecasts_exactly_as_the_whole_hour_would():
+    from llm_sessions.core.health import predict_compaction
+
+    series = RecentSeries(None, window=timedelta(hours=1), max_points=13)
+    full: list[tuple[datetime, int]] = []
+    used = 10_000
+    for i in range(900):  # a turn every 4 s for an hour, with a compaction in the middle
+        used = 30_000 if i == 500 else used + 150 + (i * 37) % 90
+        at = T0 + timedelta(seconds=4 * i)
+        series.update(snap(at, a=used))
+        full.append((at, used))
+        if i % 50 == 0 or 495 <= i <= 515:
+            assert predict_compaction(series.points("a"), 167_000, at) == predict_compaction(full, 167_000, at), i

@@ -192,3 +192,45 @@ def test_export_prints_its_json_while_the_store_is_locked(tmp_path):
     written = json.loads(res.stdout)
     assert written["session"] == sid and Path(written["paths"][0]).exists()
     assert "not recorded in history" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_hoisting_keeps_values_and_stops_at_double_dash():
+    from llm_sessions.cli import _command_name, hoist_global_options
+
+    assert hoist_global_options(["history", "x", "--db", "U", "--json"]) == ["--db", "U", "history", "x", "--json"]
+    assert hoist_global_options(["export", "id", "--db=U"]) == ["--db=U", "export", "id"]
+    assert hoist_global_options(["import", "--", "--db", "file"]) == ["import", "--", "--db", "file"]
+    assert _command_name(["--db", "U", "export", "id"]) == "export"
+    assert _command_name(["--db=U", "--team"]) is None
+
+
+def test_the_dashboard_starts_while_the_server_is_down(tmp_path):
+    from llm_sessions import cli
+    from llm_sessions.config import load_settings
+    from llm_sessions.dashboard import open_for_dashboard
+    from llm_sessions.paths import app_paths
+    from tests.pg_server import free_port
+
+    pytest.importorskip("psycopg")
+    env = {"LLM_SESSION_HOME": str(tmp_path), "LLM_SESSION_STORE_CONNECT_TIMEOUT_SECONDS": "2"}
+    paths = app_paths(env)
+    settings = load_settings(paths.config_file, env)
+    store, warnings = open_for_dashboard(cli.open_store, paths, settings, f"postgresql://dev@127.0.0.1:{free_port()}/x")
+    try:
+        assert len(warnings) == 1 and "keeps running and retries" in warnings[0]
+    finally:
+        store.close()
+
+
+def test_export_records_into_the_store_named_by_db(tmp_path):
+    from llm_sessions.core.store import Store
+
+    truth, env = machine(tmp_path, "zeta", 26)
+    sid = next(s for s, t in sorted(truth["sessions"].items()) if t["tool"] == "claude")
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    res = run(["export", sid[:12], "--format", "md", "-o", f"{tmp_path / 'out'}/", "--json", "--db", url], env, check=True)
+    written = json.loads(res.stdout)["paths"]
+    from llm_sessions.core.store import Identity
+
+    with Store.open(url, tmp_path, identity=Identity("zeta", "dev")) as store:
+        assert [e["path"] for e in store.exports()] == written

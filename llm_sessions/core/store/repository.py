@@ -342,6 +342,14 @@ class Store:
                     for chunk in _chunks(sorted(gone), 500):
                         conn.execute(update(sessions).where(self._own(sessions), sessions.c.id.in_(chunk)).values(present=False))
                 upsert(conn, sessions, rows, ("host", "os_user", "id"))
+                if points:
+                    # another writer of this identity (a second dashboard) may have stored
+                    # the same values already: under the write lock, skip what it wrote
+                    stored = self._load_last_samples(conn, list(points))
+                    for sid, prev in stored.items():
+                        if prev[1:] == points[sid][1:] or prev[0] >= points[sid][0]:
+                            del points[sid]
+                            self._last_sample[sid] = prev
                 insert_ignore(conn, samples, [
                     {**who, "session_id": sid, "at": p[0], "context_used": p[1], "tokens_total": p[2], "cost_usd": p[3]}
                     for sid, p in points.items()
@@ -364,18 +372,19 @@ class Store:
         self._maybe_maintain(at)
         return len(points)
 
-    def _load_last_samples(self, conn: Connection) -> dict[str, tuple]:
-        """The newest sample of each of our sessions, in one query (not one per session)."""
-        latest = (
-            select(samples.c.session_id, func.max(samples.c.at).label("at"))
-            .where(self._own(samples))
-            .group_by(samples.c.session_id)
-            .subquery()
-        )
-        q = select(samples.c.session_id, samples.c.at, samples.c.context_used, samples.c.tokens_total, samples.c.cost_usd).join(
-            latest, and_(samples.c.session_id == latest.c.session_id, samples.c.at == latest.c.at)
-        ).where(self._own(samples))
-        return {r.session_id: (_aware(r.at), r.context_used, r.tokens_total, r.cost_usd) for r in conn.execute(q)}
+    def _load_last_samples(self, conn: Connection, ids: list[str] | None = None) -> dict[str, tuple]:
+        """The newest sample of each of our sessions (or of `ids`), in one query per 500 ids."""
+        out: dict[str, tuple] = {}
+        for chunk in [None] if ids is None else list(_chunks(ids, 500)):
+            where = [self._own(samples)]
+            if chunk is not None:
+                where.append(samples.c.session_id.in_(chunk))
+            latest = select(samples.c.session_id, func.max(samples.c.at).label("at")).where(*where).group_by(samples.c.session_id).subquery()
+            q = select(samples.c.session_id, samples.c.at, samples.c.context_used, samples.c.tokens_total, samples.c.cost_usd).join(
+                latest, and_(samples.c.session_id == latest.c.session_id, samples.c.at == latest.c.at)
+            ).where(*where)
+            out.update({r.session_id: (_aware(r.at), r.context_used, r.tokens_total, r.cost_usd) for r in conn.execute(q)})
+        return out
 
     def samples(self, session_id: str, since: datetime | None = None, *, host: str | None = None, os_user: str | None = None) -> list[Sample]:
         """A session's samples, oldest first, optionally only those at or after `since`."""
