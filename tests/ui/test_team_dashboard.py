@@ -58,3 +58,28 @@ async def test_team_dashboard_groups_by_host_and_refuses_actions(tmp_path):
             assert [s.context_used for s in samples] == [40_000]
     finally:
         store.close()
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("size", [(40, 20), (80, 24), (100, 30), (120, 36)])
+async def test_team_layouts_fit_every_width(tmp_path, size):
+    from llm_sessions.ui.screens.sessions import columns_for
+
+    url = f"sqlite:///{tmp_path / 'team.db'}"
+    _publish(url, tmp_path, "alpha", "a-1", "a-2")
+    env = {"LLM_SESSION_HOME": str(tmp_path / "lsh")}
+    paths = app_paths(env)
+    store = Store.open(url, tmp_path, identity=Identity("viewer", "me"))
+    try:
+        app = build_team_app(paths, load_settings(paths.config_file, env), store)
+        async with app.run_test(size=size) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            table = app.screen.query_one("#table", DataTable)
+            assert table.row_count == 2
+            assert [str(c.key.value) for c in table.columns.values()] == list(columns_for(size[0], team=True))
+            assert "host" in columns_for(size[0], team=True) and "id" in columns_for(size[0], team=True)
+    finally:
+        store.close()

@@ -84,7 +84,7 @@ COLUMNS: dict[str, Column] = {
         Column("ctx", "Ctx", _ctx(0)),
         Column("hp", "HP", lambda s, r: health_cell(s.health, r.palette)),
         # the team view (`--team`): sessions of many machines, grouped by host
-        Column("host", "Host", lambda s, r: plain(clip(s.host or "-", 14 if r.wide else 8), r.palette, muted=not s.host)),
+        Column("host", "Host", lambda s, r: plain(clip(s.host or "-", 12 if r.wide else 8), r.palette, muted=not s.host)),
     )
 }
 WIDE = ("id", "tool", "folder", "branch", "model", "state", "context", "tokens", "cost", "health", "uptime")
@@ -95,10 +95,18 @@ NARROW = ("id", "state", "ctx", "hp")
 LAYOUTS = ((120, WIDE), (100, MEDIUM), (NARROW_BELOW, COMPACT), (0, NARROW))
 
 
+# The team view (`--team`) gives the host the room of columns that matter less there
+TEAM_LAYOUTS = (
+    (120, ("host", "id", "tool", "folder", "model", "state", "context", "tokens", "cost", "health")),
+    (100, ("host", "id", "folder", "state", "context", "tokens", "cost", "health")),
+    (NARROW_BELOW, ("host", "id", "state", "context", "tokens", "cost", "health")),
+    (0, ("host", "id", "ctx", "hp")),  # the id cell carries the sort key: every layout has it
+)
+
+
 def columns_for(width: int, team: bool = False) -> tuple[str, ...]:
-    """The widest column set that fits; the team view puts the host first."""
-    cols = next(cols for min_width, cols in LAYOUTS if width >= min_width)
-    return ("host", *cols) if team else cols
+    """The widest column set that fits (for the team view: with the host first)."""
+    return next(cols for min_width, cols in (TEAM_LAYOUTS if team else LAYOUTS) if width >= min_width)
 
 def _ts(value: datetime | None) -> float:
     return value.timestamp() if value else 0.0
