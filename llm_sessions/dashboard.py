@@ -75,7 +75,9 @@ def run_dashboard(
             if store is not None:
                 from llm_sessions.core.store.writer import BackgroundWriter
 
-                writer = BackgroundWriter(store, on_problem=lambda problem: _toast_store(holder.get("app"), problem))
+                writer = BackgroundWriter(
+                    store, on_problem=lambda problem: _toast_store(holder.get("app"), problem), check_first=True
+                )
                 stack.callback(writer.close)  # runs before store.close (last in, first out)
             app = build_app(paths, settings, env, writer, demo=demo)
         holder["app"] = app

@@ -550,3 +550,25 @@ def test_opening_a_current_store_does_not_import_alembic(tmp_path):
         "assert 'alembic' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_a_large_damaged_file_is_found_by_the_dashboards_writer(tmp_path, monkeypatch):
+    from llm_sessions.core.store import repository
+    from llm_sessions.core.store.writer import BackgroundWriter
+
+    db = _filled(tmp_path)
+    _damage_pages(db, keep=(db.stat().st_size * 6 // 10) // 4096 * 4096)  # only the data pages at the end
+    monkeypatch.setattr(repository, "QUICK_CHECK_MAX_BYTES", 1024)  # "large": not checked on open
+    store = Store.open(None, tmp_path, identity=ME, policy=NO_AUTO)
+    assert store.warnings == []
+    problems: list = []
+    writer = BackgroundWriter(store, on_problem=problems.append, check_first=True)
+    try:
+        writer.record_snapshot(snap(T0, sess()))
+        assert writer.flush(10)
+        moved = Path(problems[0].split("moved it to ")[1].split(" and ")[0])
+        assert moved.exists() and problems[-1] is None  # then the write went through
+        assert [r["id"] for r in store.known_sessions()] == ["s1"]
+    finally:
+        writer.close()
+        store.close()

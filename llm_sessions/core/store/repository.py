@@ -60,7 +60,9 @@ from llm_sessions.core.store.tables import exports, hosts, kv, limits, samples, 
 log = logging.getLogger("llm_sessions.core.store")
 
 T = TypeVar("T")
-QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024  # quick_check reads every page: cheap below this
+# quick_check reads every page, ~7 ms per MiB on a busy 2-core machine: on open only below
+# this size; a long-running dashboard checks any size from its writer thread
+QUICK_CHECK_MAX_BYTES = 8 * 1024 * 1024
 DEFAULT_HEARTBEAT_S = 30.0
 DEFAULT_RETRY_S = 15.0
 
@@ -220,9 +222,25 @@ class Store:
                 self._recover(err)  # opening goes on with an empty store and a warning
             self._ready = True
 
-    def _check_integrity(self) -> None:
+    def check_integrity(self) -> str | None:
+        """Run `PRAGMA quick_check` whatever the size; a damaged file is moved aside and rebuilt.
+
+        Returns the warning (where the file went) or None. For a long-running process, off the
+        UI thread: it reads every page.
+        """
+        with self._lock:
+            try:
+                self._check_integrity(any_size=True)
+            except (SQLAlchemyError, OSError, StoreCorrupt) as exc:
+                err = exc if isinstance(exc, StoreCorrupt) else self._translate(exc)
+                if not isinstance(err, StoreCorrupt):
+                    raise err from None
+                return str(self._recover(err))
+        return None
+
+    def _check_integrity(self, any_size: bool = False) -> None:
         path = sqlite_path(self.engine)
-        if path is None or not path.exists() or path.stat().st_size > QUICK_CHECK_MAX_BYTES:
+        if path is None or not path.exists() or (not any_size and path.stat().st_size > QUICK_CHECK_MAX_BYTES):
             return
         with self.engine.connect() as conn:
             rows = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check").fetchall()]

@@ -5,6 +5,8 @@ block whoever wrote for the busy timeout; when that was the export wizard on the
 the UI froze for 5 s and the app died. Now one thread owns the writes:
 - snapshots: only the newest pending one is kept (a later poll supersedes an unwritten one);
 - export records: kept in order until written (they are few and the user asked for them);
+- with `check_first`, the SQLite file is checked for damage first (any size), off the UI
+  thread; a damaged file is moved aside and rebuilt and `on_problem` says where it went;
 - a failure is retried with a growing pause (1 s .. 30 s); `on_problem(text)` is called when
   the store goes bad and `on_problem(None)` when it works again, so the UI can say so once.
 Reads (`samples`) go straight to the store from the caller's thread (a worker, never the
@@ -33,6 +35,7 @@ class BackgroundWriter:
         on_problem: Callable[[str | None], None] | None = None,
         min_pause_s: float = 1.0,
         max_pause_s: float = 30.0,
+        check_first: bool = False,
     ) -> None:
         self.store = store
         self.on_problem = on_problem
@@ -45,6 +48,7 @@ class BackgroundWriter:
         self._exports: deque[tuple] = deque()
         self._closing = False
         self._busy = False
+        self._check_first = check_first
         self._thread = threading.Thread(target=self._loop, name="llm-session-store-writer", daemon=True)
         self._thread.start()
 
@@ -89,6 +93,8 @@ class BackgroundWriter:
     # -- the thread -----------------------------------------------------------------------------
     def _loop(self) -> None:
         pause = self.min_pause_s
+        if self._check_first:
+            self._integrity()
         while True:
             with self._cond:
                 while not self._closing and self._snapshot is None and not self._exports:
@@ -122,6 +128,19 @@ class BackgroundWriter:
                 self._cond.notify_all()
             pause = self.min_pause_s
             self._report(None)
+
+    def _integrity(self) -> None:
+        """A damaged file of any size is found here, once, without holding up the UI."""
+        check = getattr(self.store, "check_integrity", None)
+        if check is None:
+            return
+        try:
+            moved = check()
+        except StoreError as exc:
+            log.info("integrity check skipped: %s", exc)
+            return
+        if moved:
+            self._report(moved)
 
     def _report(self, problem: str | None) -> None:
         if problem == self.problem:
