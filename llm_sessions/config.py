@@ -62,6 +62,7 @@ FIELDS: tuple[Field, ...] = (
     Field("store", "statement_timeout_seconds", 15.0, "how long one database statement may take on a server"),
     Field("team", "share_cwd", True, "store (and so publish) each session's folder; false hides folder names"),
     Field("aider", "repos", "", "repositories whose .aider.chat.history.md to read, separated by the OS path separator"),
+    Field("aider", "paths", "", "folders (globs allowed) whose .aider.chat.history.md to read, separated by the OS path separator"),
 )
 
 

@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState
 import llm_sessions
 from llm_sessions.core import actions
 from llm_sessions.core.alerts import Alert, AlertThrottle, detect_alerts, toasts
+from llm_sessions.core.drift import warning_line
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.series import RecentSeries
 from llm_sessions.core.summary import Summary, TokenRate, summarize
@@ -123,6 +124,7 @@ class LLMSessionApp(App[None]):
         # change-triggered polls at most every half refresh (and at least once a second)
         self._throttle = Throttle(min(1.0, settings.general_refresh_seconds / 2))
         self._change_timer: Timer | None = None
+        self._drift_warned = 0  # usage records of a newer format already warned about
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -188,12 +190,19 @@ class LLMSessionApp(App[None]):
             self.etas = message.etas
             self.summary = summarize(message.snapshot, self.clock(), self._rate.add(message.snapshot))
             self._raise_alerts(message.alerts)
+            self._warn_format_drift(message.snapshot.format_drift)
             self.seen_live.update(x.id for x in message.snapshot.sessions if x.state != "ended")
             self.snapshot = message.snapshot
         if message.watch != self._watching:
             self._watching = message.watch
             self._watch_files(message.watch)
         self._poll_finished()
+
+    def _warn_format_drift(self, count: int) -> None:
+        """One warning line when readers skip usage records of a newer format (again when it grows)."""
+        if count > self._drift_warned:
+            self._drift_warned = count
+            self.notify(warning_line(count), severity="warning", timeout=10, markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "poll" and event.state == WorkerState.ERROR:
