@@ -39,6 +39,7 @@ def machine(base: Path, host: str, seed: int) -> tuple[dict, dict]:
     env.update(HOME=str(root), LLM_SESSION_HOME=str(root / ".llm-session"), LLM_SESSION_GENERAL_HOST_NAME=host, USER="dev", LOGNAME="dev")
     for k, v in truth["env"].items():
         env[k] = ",".join(str(root / "corpus" / p) for p in v.split(","))
+    env.update(truth["settings_env"])  # the corpus's Aider folders
     return truth, env
 
 
@@ -61,13 +62,17 @@ def test_two_machines_publish_concurrently_and_team_lists_both(db_url, tmp_path)
     _truth, env = machines["alpha"]
     team = json.loads(run(["team", "--all", "--json", "--db", db_url], env, check=True).stdout)
     assert sorted((h["host"], h["os_user"], h["stale"]) for h in team["hosts"]) == [("alpha", "dev", False), ("beta", "dev", False)]
-    for host, (truth, _env) in machines.items():
+    for host, (truth, host_env) in machines.items():
         mine = {s["id"]: s for s in team["sessions"] if s["host"] == host}
         assert set(mine) == set(truth["sessions"]), host  # nothing lost, nothing mixed
-        for sid, t in truth["sessions"].items():
-            assert {k: mine[sid]["tokens"][k] for k in t["tokens"]} == t["tokens"]
-            assert mine[sid]["context"]["used"] == t["context"]["used"]
-            assert mine[sid]["os_user"] == "dev" and mine[sid]["title"] is None and mine[sid]["transcript"] is None
+        local = {s["id"]: s for s in json.loads(run(["list", "--all", "--json"], host_env, check=True).stdout)}
+        for sid, here in local.items():  # the numbers the machine itself shows, exactly
+            there = mine[sid]
+            assert there["tokens"] == here["tokens"]
+            assert there["cost_usd"] == (None if here["cost_usd"] is None else pytest.approx(here["cost_usd"]))
+            assert (there["context"] or {}).get("used") == (here["context"] or {}).get("used")
+            assert (there["tool"], there["model"], there["cwd"]) == (here["tool"], here["model"], here["cwd"])
+            assert there["os_user"] == "dev" and there["title"] is None and there["transcript"] is None
     # running sessions only, by default: the corpora's sessions are all ended
     assert json.loads(run(["team", "--json", "--db", db_url], env, check=True).stdout)["sessions"] == []
     human = run(["team", "--all", "--db", db_url], env, check=True).stdout
