@@ -74,9 +74,10 @@ def _setup_logging(paths) -> Path:
 
 def _context():
     from llm_sessions.config import ConfigError, load_settings
-    from llm_sessions.paths import app_paths
+    from llm_sessions.paths import app_paths, secure_app_dirs
 
     paths = app_paths()
+    secure_app_dirs(paths)
     _setup_logging(paths)
     try:
         settings = load_settings(paths.config_file)
@@ -101,13 +102,15 @@ class _Progress:
         self.last = now
         self.shown = True
         rate = done / max(now - self.start, 1e-6) / 1e6
-        sys.stderr.write(f"\rreading transcripts: {done / 1e6:,.0f} MB ({rate:,.0f} MB/s)   ")
-        sys.stderr.flush()
+        err = getattr(sys.stderr, "raw", sys.stderr)  # our own \r, past the InertStream
+        err.write(f"\rreading transcripts: {done / 1e6:,.0f} MB ({rate:,.0f} MB/s)   ")
+        err.flush()
 
     def close(self) -> None:
         if self.shown:
-            sys.stderr.write("\r" + " " * 60 + "\r")
-            sys.stderr.flush()
+            err = getattr(sys.stderr, "raw", sys.stderr)
+            err.write("\r" + " " * 60 + "\r")
+            err.flush()
 
 
 def _monitor(paths, settings, *, discovery: bool):
@@ -559,8 +562,22 @@ def _command_name(argv: list[str]) -> str | None:
     return None
 
 
+def _private_and_inert() -> None:
+    """Everything we create is the user's alone (umask 077), and everything we print passes
+    through InertStream, so no string from a transcript can drive the terminal."""
+    from llm_sessions.core.inert import InertStream
+    from llm_sessions.paths import private_umask
+
+    private_umask()
+    if not isinstance(sys.stdout, InertStream):
+        sys.stdout = InertStream(sys.stdout)  # type: ignore[assignment]
+    if not isinstance(sys.stderr, InertStream):
+        sys.stderr = InertStream(sys.stderr)  # type: ignore[assignment]
+
+
 def main() -> None:
     """Entry point: run Typer, turning user errors into one line and an exit code."""
+    _private_and_inert()
     sys.argv[1:] = hoist_global_options(sys.argv[1:])
     if _command_name(sys.argv[1:]) in ("export", "import", "--help", "-h"):
         _register_export()  # only these pay for importing the export code

@@ -15,6 +15,10 @@ Everything read is cached per pid, keyed by its start time, so a steady-state po
 the pids, looks at the new ones and at a small rotating sample of known ones (catching pid
 reuse and `exec` without re-reading everyone), and refreshes CPU/RSS of the assistants.
 
+The process source is injectable (`Discovery(pids=...)`): by default every pid of the
+machine, but the demo passes only its own children, and tests pass only processes they
+started, so neither can see, and no action can reach, anything else.
+
 Which session a process serves is decided with the best evidence available and the
 evidence is written into `ProcessInfo.match`, so the UI can say how sure it is:
 `<claude root>/sessions/<pid>.json`, then a session id on the command line, then the
@@ -32,7 +36,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,7 +74,9 @@ CPU_BUSY_PERCENT = 5.0
 WORKING_SECONDS = 5.0
 #: Seconds a tmux pane listing is reused while the set of assistants stays the same.
 TMUX_MAX_AGE = 10.0
-TMUX_FORMAT = "#{pane_id} #{pane_pid} #{session_name}:#{window_index}.#{pane_index}"
+# The stable `%id` is what actions aim at; a `session:window.pane` position changes when
+# windows move, so it is never used as a target.
+TMUX_FORMAT = "#{pane_id} #{pane_pid}"
 _PSEUDO_FILES = ("/dev/", "/proc/", "/sys/")
 
 
@@ -200,8 +206,17 @@ class Discovery:
     """Finds running assistants and ties each to its session. Keep one per monitor: the
     per-pid cache is what makes a steady-state poll cheap."""
 
-    def __init__(self, env: Mapping[str, str], *, tmux: bool = True, rules: tuple[Rule, ...] = RULES) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        tmux: bool = True,
+        rules: tuple[Rule, ...] = RULES,
+        pids: Callable[[], Iterable[int]] | None = None,
+    ) -> None:
+        """`pids`, when given, is the whole process source: only those pids are ever read."""
         self.env = dict(env)
+        self._pid_source = pids
         self.rules = rules
         self._rules_by_tool = {r.tool: r for r in rules if r.tool}
         self._is_candidate = candidate_matcher(rules)
@@ -290,7 +305,7 @@ class Discovery:
 
     def _refresh_table(self) -> None:
         with self._table.pass_():
-            current = set(self._table.pids())
+            current = set(self._pid_source()) if self._pid_source is not None else set(self._table.pids())
             # Re-look at last poll's young processes and a rotating sample of the rest: a
             # reused pid or a process that exec'd shows a new start time or a new name.
             if not self._audit:
@@ -376,7 +391,7 @@ class Discovery:
         return f"{base.rstrip('/')}/tmux-{getuid()}/default"
 
     def _tmux_panes(self, heads: frozenset[int], problems: list[str]) -> dict[int, str]:
-        """pane pid -> `session:window.pane`, from one `tmux list-panes -a` call.
+        """pane pid -> pane id (`%3`), from one `tmux list-panes -a` call.
 
         No tmux binary, or no server socket, is the normal case outside tmux: empty map, no
         problem and no subprocess. With a server, the answer is reused while the set of
@@ -411,9 +426,9 @@ class Discovery:
                 problems.append(f"tmux list-panes: {err}")
         else:
             for line in done.stdout.splitlines():
-                parts = line.split(" ", 2)
-                if len(parts) == 3 and parts[1].isdigit():
-                    panes[int(parts[1])] = parts[2]
+                parts = line.split(" ")
+                if len(parts) == 2 and parts[1].isdigit() and parts[0].startswith("%"):
+                    panes[int(parts[1])] = parts[0]
         self._tmux_cache = (heads, now, panes)
         return panes
 

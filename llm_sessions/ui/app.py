@@ -30,6 +30,7 @@ import llm_sessions
 from llm_sessions.core import actions
 from llm_sessions.core.alerts import Alert, AlertThrottle, detect_alerts, toasts
 from llm_sessions.core.drift import warning_line
+from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.series import RecentSeries
 from llm_sessions.core.summary import Summary, TokenRate, summarize
@@ -249,6 +250,10 @@ class LLMSessionApp(App[None]):
         self._change_timer = None
         self.request_poll()
 
+    def notify(self, message, *args, **kwargs) -> None:
+        """Every toast is made inert here: messages carry folder names, titles and tmux output."""
+        super().notify(inert(message, multiline=True) if isinstance(message, str) else message, *args, **kwargs)
+
     # ---- alerts ------------------------------------------------------------------------
 
     def _raise_alerts(self, alerts: Sequence[Alert]) -> None:
@@ -323,7 +328,7 @@ class LLMSessionApp(App[None]):
             return
         if self._elsewhere(session):
             return
-        self._run_action(actions.jump_to_pane, self._pane(session), tmux_args=self.tmux_args)
+        self._run_action(actions.jump_to_pane, session.process, tmux_args=self.tmux_args)
 
     def ask_compact(self, session: Session | None) -> None:
         from llm_sessions.ui.screens.confirm import ConfirmScreen
@@ -340,7 +345,7 @@ class LLMSessionApp(App[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._run_action(actions.send_compact, pane, tmux_args=self.tmux_args)
+                self._run_action(actions.send_compact, session.process, tmux_args=self.tmux_args)
 
         self.push_screen(ConfirmScreen(f"Send /compact to {session.tool} {session.id[:8]} in pane {pane}?", "Send"), answered)
 
@@ -359,7 +364,7 @@ class LLMSessionApp(App[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._run_action(actions.terminate, proc.pid, started_at=proc.started_at)
+                self._run_action(actions.terminate, proc)
 
         self.push_screen(
             ConfirmScreen(f"Send SIGTERM to {session.tool} {session.id[:8]} (pid {proc.pid})?", "Terminate"),

@@ -23,7 +23,9 @@ async def test_real_app_lists_the_corpus_and_opens_the_export_wizard(tmp_path):
     settings = load_settings(paths.config_file, env)
     store = Store.open(None, paths.data_dir)
     try:
-        app = build_app(paths, settings, env, store)
+        # the corpus has no process: discovery sees none of the machine's (other helpers' or
+        # real assistants would otherwise show up as pid-only rows)
+        app = build_app(paths, settings, env, store, pids=lambda: ())
         async with app.run_test(size=(120, 36)) as pilot:
             await app.workers.wait_for_complete()
             await pilot.pause()

@@ -293,13 +293,15 @@ def test_tmux_pane_found_through_parents(fake_env, spawner, cwd, tmp_path, monke
             kids = [p for p in psutil.Process(server).children(recursive=True) if p.name() == "lt-claude"]
             pid = kids[0].pid if kids else None
             os.sched_yield()
+        pane_id = subprocess.run(["tmux", "-S", str(sock), "display", "-p", "#{pane_id}"], capture_output=True,
+                                 text=True, check=True, env=fake_env).stdout.strip()
         env = {**fake_env, "TMUX": f"{sock},0,0"}
         calls: list[list[str]] = []
         real_run = subprocess.run
         monkeypatch.setattr(disc.subprocess, "run", lambda argv, **kw: (calls.append(argv), real_run(argv, **kw))[1])
         d = Discovery(env, rules=rules)
         [info] = _mine(d.scan([]), [pid])
-        assert info.tmux_pane == "llmtest:0.0"
+        assert info.tmux_pane == pane_id and pane_id.startswith("%")  # the stable id, never a position
         assert info.tool == "claude"
         assert len(calls) == 1 and calls[0][1:3] == ["list-panes", "-a"]
         d.scan([])
