@@ -27,7 +27,7 @@ from llm_sessions.core.providers.codex import CodexFile
 log = logging.getLogger(__name__)
 
 # Bump whenever the parsers change what they derive from a line: old caches are then ignored.
-FORMAT = 6
+FORMAT = 7
 
 
 class CacheData(msgspec.Struct):

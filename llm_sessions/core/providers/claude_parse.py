@@ -16,15 +16,17 @@ Duplicates across files (resumed sessions copy old lines) are settled by the mer
 
 from __future__ import annotations
 
-import re
 from array import array
 from hashlib import blake2b
 
 import msgspec
 
+from llm_sessions.core.limit_lines import OLD_MARKER, limit_hit
 from llm_sessions.core.tailer import Cursor
+from llm_sessions.core.timeparse import iso_ms
 
 RECENT_KEEP = 32
+LIMIT_HITS_KEEP = 16
 TIER_LIMIT = 200_000
 
 
@@ -67,7 +69,6 @@ class _Line(msgspec.Struct):
 
 
 _decode = msgspec.json.Decoder(_Line).decode
-_LIMIT = re.compile(rb"usage limit reached\|(\d{9,11})")
 _TOOL_ERROR = b'"is_error":true'
 _TURN_ENDS = frozenset({"end_turn", "stop_sequence", "max_tokens", "refusal"})
 
@@ -110,6 +111,9 @@ class ClaudeFile(msgspec.Struct, kw_only=True):
     keys: bytes = b""  # array('Q')
     cols: bytes = b""  # array('q'), 4 per key: input, output, cache_creation, cache_read
     meta: bytes = b""  # array('I'), model index << 1 | above-200k tier
+    stamps: bytes = b""  # array('q'), epoch ms of the line that holds the key's usage
+    # (epoch s of the refusal, epoch s of the reset or 0, window kind) of usage-limit lines
+    limit_hits: list[tuple[int, int, str]] = msgspec.field(default_factory=list)
     # Sums over the keys above per "model index:tier": [input, output, cc, cr, responses].
     sums: dict[str, list[int]] = msgspec.field(default_factory=dict)
 
@@ -128,13 +132,14 @@ class FileParser:
     the run of lines that stream one response.
     """
 
-    __slots__ = ("f", "keys", "cols", "meta", "index", "model_ix", "legacy_agent", "last_ids", "last_key")
+    __slots__ = ("f", "keys", "cols", "meta", "stamps", "index", "model_ix", "legacy_agent", "last_ids", "last_key")
 
     def __init__(self, f: ClaudeFile, legacy_agent: bool = False) -> None:
         self.f = f
         self.keys = array("Q", f.keys)
         self.cols = array("q", f.cols)
         self.meta = array("I", f.meta)
+        self.stamps = array("q", f.stamps)
         self.index = dict(zip(self.keys, range(len(self.keys))))
         self.model_ix = {m: i for i, m in enumerate(f.models)}
         self.legacy_agent = legacy_agent
@@ -144,6 +149,7 @@ class FileParser:
     def finish(self) -> ClaudeFile:
         f = self.f
         f.keys, f.cols, f.meta = self.keys.tobytes(), self.cols.tobytes(), self.meta.tobytes()
+        f.stamps = self.stamps.tobytes()
         if len(f.recent) > RECENT_KEEP:
             del f.recent[:-RECENT_KEEP]
         return f
@@ -186,8 +192,7 @@ class FileParser:
                 if not side:
                     f.awaiting = True
                     f.recent.append((ts, "assistant", True, False))
-                if b"usage limit reached|" in raw:
-                    self._limit(raw)
+                self._limit(raw)
                 return
             if msg is None or (u := msg.usage) is None:
                 return
@@ -221,6 +226,7 @@ class FileParser:
                 self.keys.append(key)
                 cols.extend((vi, vo, vc, vr))
                 self.meta.append(meta)
+                self.stamps.append(iso_ms(ts) if ts else 0)
                 _add(f.sums, meta, vi, vo, vc, vr, 1)
                 if not side:
                     f.recent.append((ts, "assistant", False, False))
@@ -240,9 +246,11 @@ class FileParser:
             cols[b + 1] = vo
             cols[b + 2] = vc
             cols[b + 3] = vr
+            if ts:
+                self.stamps[pos] = iso_ms(ts)
         elif kind == "user":
             errors = raw.count(_TOOL_ERROR) if _TOOL_ERROR in raw else 0
-            if b"usage limit reached|" in raw:
+            if OLD_MARKER in raw:
                 self._limit(raw)
             if errors:
                 f.errors.append((line.uuid or f"{f.path}:{f.lines}", 0, errors))
@@ -269,9 +277,14 @@ class FileParser:
             f.unknown += 1
 
     def _limit(self, raw: bytes) -> None:
-        m = _LIMIT.search(raw)
-        if m:
-            self.f.limit_reset = max(self.f.limit_reset, int(m.group(1)))
+        hit = limit_hit(raw)
+        if hit is None:
+            return
+        f = self.f
+        f.limit_hits.append(tuple(hit))
+        del f.limit_hits[:-LIMIT_HITS_KEEP]
+        if hit.resets_at:
+            f.limit_reset = max(f.limit_reset, hit.resets_at)
 
 
 _KNOWN = frozenset(

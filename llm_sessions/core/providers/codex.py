@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -29,9 +30,10 @@ from llm_sessions.core.health import compaction_point_for
 from llm_sessions.core.models import ContextFill, RateLimit, Session, TurnMark, Usage
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.roots import codex_home
-from llm_sessions.core.timeparse import parse_ts
+from llm_sessions.core.timeparse import iso_ms, parse_ts
 
 RECENT_KEEP = 50
+RATE_SAMPLES_KEEP = 64
 REPLAY_WINDOW = timedelta(seconds=1)
 
 
@@ -52,12 +54,18 @@ class _Info(msgspec.Struct):
 class _Rate(msgspec.Struct):
     used_percent: float | None = None
     resets_at: int | float | str | None = None
-    window_minutes: int | None = None
+    window_minutes: int | float | None = None
+    resets_in_seconds: int | float | None = None  # older builds: relative to the line
 
 
 class _Rates(msgspec.Struct):
     primary: _Rate | None = None
     secondary: _Rate | None = None
+    # Any: a field of an unexpected type must not turn the whole token_count into a
+    # malformed line; limits.py reads them defensively.
+    limit_id: Any = None
+    plan_type: Any = None
+    credits: Any = None
 
 
 class _Git(msgspec.Struct):
@@ -109,6 +117,15 @@ class CodexFile(msgspec.Struct, kw_only=True):
     window: int = 0
     turns: int = 0
     rates: list[tuple[str, float, str, int]] = msgspec.field(default_factory=list)
+    # Every rate-limit reading, newest last: (line time, limit id, window minutes, used %,
+    # reset epoch s or 0). Classified by window length in limits.py, never by slot.
+    rate_samples: list[tuple[str, str, int, float, int]] = msgspec.field(default_factory=list)
+    plan: str | None = None
+    credits: str | None = None
+    # Flattened (epoch ms, input, cached input, output) per turn whose cumulative counter
+    # moved (input without its cached part, as in Usage): the activity
+    # the 5-hour and weekly estimates and the per-session window shares are built from.
+    activity: list[int] = msgspec.field(default_factory=list)
     recent: list[tuple[str, str, bool, bool]] = msgspec.field(default_factory=list)
     awaiting: bool = False
     errors: int = 0
@@ -183,8 +200,9 @@ class CodexFile(msgspec.Struct, kw_only=True):
 
     def _tokens(self, p: _Payload, ts: str, replay: bool) -> None:
         if p.rate_limits is not None and not replay:
+            self._rate_samples(p.rate_limits, ts)
             self.rates = [
-                (name, r.used_percent or 0.0, str(r.resets_at or ""), r.window_minutes or 0)
+                (name, r.used_percent or 0.0, str(r.resets_at or ""), int(r.window_minutes or 0))
                 for name, r in (("primary", p.rate_limits.primary), ("secondary", p.rate_limits.secondary))
                 if r is not None and r.used_percent is not None
             ]
@@ -204,7 +222,30 @@ class CodexFile(msgspec.Struct, kw_only=True):
         if total != self.total:
             self.turns += 1
             self._mark(ts, "assistant")
+            d_in, d_cached, d_out = total[0] - self.total[0], total[1] - self.total[1], total[2] - self.total[2]
+            if ts and (d_in > 0 or d_out > 0):
+                self.activity += (iso_ms(ts), max(0, d_in - d_cached), max(0, d_cached), max(0, d_out))
         self.total = total
+
+    def _rate_samples(self, rates: _Rates, ts: str) -> None:
+        at = parse_ts(ts)
+        limit_id = rates.limit_id if isinstance(rates.limit_id, str) else ""
+        for r in (rates.primary, rates.secondary):
+            if r is None or r.used_percent is None:
+                continue
+            raw = r.resets_at
+            reset = parse_ts(int(raw) if isinstance(raw, float) or (isinstance(raw, str) and raw.isdigit()) else raw)
+            if reset is None and r.resets_in_seconds is not None and at is not None:
+                reset = at + timedelta(seconds=r.resets_in_seconds)
+            self.rate_samples.append(
+                (ts, limit_id, int(r.window_minutes or 0), float(r.used_percent), int(reset.timestamp()) if reset else 0)
+            )
+        del self.rate_samples[:-RATE_SAMPLES_KEEP]
+        if isinstance(rates.plan_type, str):
+            self.plan = rates.plan_type
+        c = rates.credits
+        if isinstance(c, dict):
+            self.credits = "unlimited" if c.get("unlimited") is True else (str(c["balance"]) if c.get("balance") is not None else None)
 
     def _mark(self, ts: str, kind: str, api_error: bool = False, tool_error: bool = False) -> None:
         self.recent.append((ts or self.last_ts, kind, api_error, tool_error))
