@@ -20,8 +20,11 @@ log = logging.getLogger(__name__)
 def build_monitor(paths: AppPaths, settings, env, store=None):
     from llm_sessions.core.discovery import Discovery
     from llm_sessions.core.monitor import Monitor
+    from llm_sessions.core.statusline_state import path_in
 
-    return Monitor(settings, env, cache_dir=paths.cache_dir, store=store, discovery=Discovery(env))
+    return Monitor(
+        settings, env, cache_dir=paths.cache_dir, store=store, discovery=Discovery(env), limits_state=path_in(paths.data_dir)
+    )
 
 
 def build_app(paths: AppPaths, settings, env, store=None, *, demo: bool = False):
