@@ -90,8 +90,12 @@ def _finish_chain(proc) -> str:
     return out.decode("utf-8", "replace").rstrip("\n")
 
 
-def compute(raw: bytes, env: Mapping[str, str], now: float) -> str:
-    """Parse, read the session, record what was learned, and return our line."""
+def compute(raw: bytes, env: Mapping[str, str], now: float, pid: tuple[int, int | None] | None = None) -> str:
+    """Parse, read the session, record what was learned, and return our line.
+
+    `pid` is the assistant's (pid, start ticks) when the caller knows it (the demo's
+    simulated sessions); otherwise it is our parent process, past a shell in between.
+    """
     from llm_sessions.config import ConfigError, load_settings
     from llm_sessions.core import statusline as sl
     from llm_sessions.core import statusline_state
@@ -119,7 +123,7 @@ def compute(raw: bytes, env: Mapping[str, str], now: float) -> str:
         session = session.with_(health=health_report(session, settings, at))
         if session.limit_resets_at is not None:
             limit_reset = int(session.limit_resets_at.timestamp())
-    pid, pid_start = sl.assistant_pid()
+    pid, pid_start = pid or sl.assistant_pid()
     info = {
         "pid": pid,
         "pid_start": pid_start,

@@ -35,7 +35,9 @@ async def test_header_colour_follows_projected_time_to_the_limit():
     calm = (replace(ws[0], used_percent=10.0, eta=None), replace(ws[1], used_percent=5.0))
     assert "[$text-success]claude 5h 10%" in limits_markup(calm, NOW, 30.0, narrow=False)
     hit = (replace(ws[0], limit_hit=True, used_percent=100.0, eta=NOW),)
-    assert "[$text-error]claude 5h LIMIT until" in limits_markup(hit, NOW, 30.0, narrow=True)
+    at = ws[0].resets_at.astimezone().strftime("%H:%M")  # the user's clock
+    assert f"[$text-error]claude 5h LIMIT {at}[/]" in limits_markup(hit, NOW, 30.0, narrow=True)
+    assert f"[$text-error]claude 5h LIMIT until {at}[/]" in limits_markup(hit, NOW, 30.0, narrow=False)
     assert "no window known yet" in limits_markup((), NOW, 30.0, narrow=False)
 
 

@@ -7,7 +7,7 @@ one `yield` and never feeds them. Colours are theme variables chosen by the core
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from textual.markup import escape
 from textual.widgets import Static
@@ -21,9 +21,15 @@ from llm_sessions.ui.layout import NARROW_BELOW
 URGENCY_VAR = {"bad": "$text-error", "warn": "$text-warning", "ok": "$text-success", "unknown": "$foreground-darken-3"}
 
 
+def _clock(at: datetime, now: datetime) -> str:
+    """`01:17` within a day, `Mon 01:17` beyond: short enough for a side pane."""
+    local = at.astimezone()
+    return local.strftime("%H:%M") if at - now < timedelta(hours=20) else local.strftime("%a %H:%M")
+
+
 def _tail(w: LimitWindow, now: datetime, narrow: bool) -> str:
     if w.limit_hit:
-        return f"until {when(w.resets_at, now).split(' (')[0]}" if w.resets_at else "hit"
+        return (_clock(w.resets_at, now) if narrow else f"until {_clock(w.resets_at, now)}") if w.resets_at else ""
     if narrow:
         return ""
     if w.eta is not None:
