@@ -87,3 +87,44 @@ async def test_crossing_95_percent_toasts_once(tmp_path):
         hits = [m for m, _ in seen if "codex weekly limit passed 95%" in m]
         assert len(hits) == 1
         assert ("error" in {sev for m, sev in seen if "passed 95%" in m})
+
+
+def _refused_session():
+    c = fleet()[0]  # a Claude session in tmux pane %3
+    reset = NOW - timedelta(minutes=5)
+    return c.with_(limit_resets_at=reset, awaiting_user=True, state="waiting", last_activity=reset - timedelta(minutes=30))
+
+
+async def _run_with(tmp_path, monkeypatch, auto: bool):
+    from llm_sessions.core.actions import ActionResult
+    from tests.ui.helpers import quiet_settings
+
+    calls = []
+
+    def fake_send(target, **kwargs):
+        calls.append((target, kwargs))
+        return ActionResult(True, f"typed continue into {target.pane}")
+
+    monkeypatch.setattr("llm_sessions.ui.app.send_continue", fake_send)
+    settings = quiet_settings(tmp_path, LLM_SESSION_LIMITS_AUTO_CONTINUE=str(auto).lower())
+    monitor = FakeMonitor([Snapshot(taken_at=NOW, sessions=(_refused_session(),))])
+    app = make_app(tmp_path, monitor, settings=settings, tmux_args=("-L", "nowhere"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        seen = record_notifications(app)
+        await settle(pilot)
+        app.request_poll()
+        await settle(pilot)
+    return calls, seen
+
+
+async def test_auto_continue_types_once_after_the_reset_when_enabled(tmp_path, monkeypatch):
+    calls, seen = await _run_with(tmp_path, monkeypatch, auto=True)
+    assert len(calls) == 1  # two polls, one reset: once
+    target, kwargs = calls[0]
+    assert (target.pane, target.pid, target.session_id) == ("%3", 4242, fleet()[0].id)
+    assert kwargs == {"tmux_args": ("-L", "nowhere")}
+
+
+async def test_auto_continue_is_off_by_default(tmp_path, monkeypatch):
+    calls, _ = await _run_with(tmp_path, monkeypatch, auto=False)
+    assert calls == []

@@ -82,11 +82,17 @@ class LimitsBar(Static):
             self.update(markup)
 
 
-def session_limits_markup(session: Session, windows: tuple[LimitWindow, ...], now: datetime, limit_minutes: float) -> str:
+def session_limits_markup(
+    session: Session, windows: tuple[LimitWindow, ...], now: datetime, limit_minutes: float, auto_continue: bool = False
+) -> str:
     """The drilldown's lines: each window this session used, its fill and its part in it."""
     lines = []
     if session.limit_resets_at is not None and session.limit_resets_at > now:
         lines.append(f"[$text-error]usage limit hit; resets {escape(when(session.limit_resets_at, now))}[/]")
+        pane = session.process.tmux_pane if session.process else None
+        if auto_continue:
+            lines.append(f"  auto-continue: types 'continue' into pane {escape(pane)} then" if pane
+                         else "  auto-continue: no tmux pane, so it cannot continue this one")
     mine = {s.window: s for s in session.limit_shares}
     for w in windows:
         share = mine.get(w.key)
@@ -124,7 +130,8 @@ class SessionLimits(Static):
         if session is None:
             return
         minutes = getattr(self.app.settings, "alerts_limit_minutes", 30.0)
-        self.update(session_limits_markup(session, snap.limits, self.app.clock(), minutes))
+        auto = bool(getattr(self.app.settings, "limits_auto_continue", False))
+        self.update(session_limits_markup(session, snap.limits, self.app.clock(), minutes, auto))
 
 
 __all__ = ["LimitsBar", "SessionLimits", "limits_markup", "session_limits_markup"]
