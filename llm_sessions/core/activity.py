@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -40,6 +41,30 @@ class Call(NamedTuple):
         return self.input + self.output + self.cache_creation + self.cache_read
 
 
+def active_since(last_ts: str, since_ms: int) -> bool:
+    """Whether a file's last line is at or after `since_ms` (unknown counts as active).
+
+    Called for every file of the history on every poll, so the usual timestamp form is
+    compared as a string against the cutoff in the same form, without parsing it.
+    """
+    if not since_ms or not last_ts:
+        return True
+    if len(last_ts) == 24 and last_ts[23] == "Z":
+        return last_ts >= _cutoff(since_ms)
+    return iso_ms(last_ts) >= since_ms
+
+
+def _cutoff(since_ms: int) -> str:
+    global _last_cutoff
+    if _last_cutoff[0] != since_ms:
+        at = datetime.fromtimestamp(since_ms / 1000, UTC)
+        _last_cutoff = (since_ms, at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{since_ms % 1000:03d}Z")
+    return _last_cutoff[1]
+
+
+_last_cutoff: tuple[int, str] = (0, "")
+
+
 def claude_calls(files: Iterable, since_ms: int = 0, until_ms: int | None = None) -> list[Call]:
     """Deduplicated Claude calls stamped in [since_ms, until_ms], oldest first.
 
@@ -47,12 +72,11 @@ def claude_calls(files: Iterable, since_ms: int = 0, until_ms: int | None = None
     files ordered by (first, last timestamp, path); the first file holding a key owns it,
     at the largest usage any copy shows.
     """
-    ordered = sorted(files, key=lambda f: (f.first_ts or "~", f.last_ts, f.path))
+    ordered = sorted((f for f in files if f.keys and active_since(f.last_ts, since_ms)),
+                     key=lambda f: (f.first_ts or "~", f.last_ts, f.path))
     out: list[Call] = []
     where: dict[int, int] = {}
     for f in ordered:
-        if not f.keys or (since_ms and f.last_ts and iso_ms(f.last_ts) < since_ms):
-            continue
         keys = array("Q", f.keys)
         stamps = array("q", f.stamps)
         if len(stamps) != len(keys):
@@ -89,7 +113,7 @@ def codex_calls(files: Iterable, since_ms: int = 0, until_ms: int | None = None)
             newest[sid] = f
     out: list[Call] = []
     for sid, f in newest.items():
-        if since_ms and f.last_ts and iso_ms(f.last_ts) < since_ms:
+        if not active_since(f.last_ts, since_ms):
             continue
         act = f.activity
         model = f.model or "unknown"
@@ -102,4 +126,4 @@ def codex_calls(files: Iterable, since_ms: int = 0, until_ms: int | None = None)
     return out
 
 
-__all__ = ["Call", "claude_calls", "codex_calls"]
+__all__ = ["Call", "active_since", "claude_calls", "codex_calls"]

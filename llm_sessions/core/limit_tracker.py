@@ -20,7 +20,7 @@ from pathlib import Path
 import msgspec
 
 from llm_sessions.core import statusline_state
-from llm_sessions.core.activity import Call, claude_calls, codex_calls
+from llm_sessions.core.activity import Call, active_since, claude_calls, codex_calls
 from llm_sessions.core.blocks import (
     FIVE_HOURS_MS,
     PLAN_FIVE_HOUR_USD,
@@ -81,8 +81,10 @@ class LimitTracker:
         since = now_ms - WEEK_MS - FIVE_HOURS_MS
         claude = claude_calls(claude_files, since, now_ms)
         codex = codex_calls(codex_files, since, now_ms)
-        hits = sorted({h for f in claude_files for h in (tuple(x) for x in f.limit_hits)})
-        samples = sorted(tuple(s) for f in codex_files for s in f.rate_samples)
+        learn_since = now_ms - LEARN_DAYS * 86_400_000
+        hits = sorted({tuple(x) for f in claude_files if f.limit_hits and active_since(f.last_ts, learn_since) for x in f.limit_hits})
+        # a reading in a file idle for longer than the longest window is from a window long gone
+        samples = sorted(tuple(s) for f in codex_files if active_since(f.last_ts, since) for s in f.rate_samples)
         newest = max(codex_files, key=lambda f: f.last_ts, default=None)
         learned = self._learned_limits(claude_files, codex_files, hits, samples, now_ms) if learn_limits else {}
         for tool in ("claude", "codex"):
