@@ -111,11 +111,15 @@ class Learned:
 
     usd: float | None
     basis: str
+    learned: bool = True  # False for a limit the user set or chose by plan
 
 
-def learn_five_hour(blocks: Sequence[Block], hits_ms: Sequence[int], now_ms: int, cost: CostFn | None) -> Learned:
+def learn_five_hour(
+    blocks: Sequence[Block], hits_ms: Sequence[int], now_ms: int, cost: CostFn | None, floor_usd: float = 0.0
+) -> Learned:
     """The 5-hour limit in USD: the largest spend a block had reached when a limit was hit,
-    else the 90th percentile of completed blocks, else unknown (fewer than 3 blocks)."""
+    else the 90th percentile of completed blocks, at least `floor_usd` (claude-monitor
+    likewise never goes below its smallest plan), else unknown (fewer than 3 blocks)."""
     at_hit: list[float] = []
     for b in blocks:
         inside = [h for h in hits_ms if b.start_ms <= h <= b.end_ms]
@@ -126,7 +130,10 @@ def learn_five_hour(blocks: Sequence[Block], hits_ms: Sequence[int], now_ms: int
         return Learned(max(at_hit), f"largest block that hit a limit (of {len(at_hit)})")
     done = [s for b in blocks if not b.active(now_ms) and (s := spend(b.calls, cost)) > 0]
     if len(done) >= 3:
-        return Learned(percentile(done, 0.9), f"P90 of {len(done)} past blocks")
+        p90 = percentile(done, 0.9)
+        if p90 < floor_usd:  # a history of small blocks says little about the ceiling
+            return Learned(floor_usd, f"P90 of {len(done)} past blocks (${p90:.2f}) raised to the smallest plan's ${floor_usd:.0f}")
+        return Learned(p90, f"P90 of {len(done)} past blocks")
     return Learned(None, "not enough history to learn a limit")
 
 

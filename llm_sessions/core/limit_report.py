@@ -7,7 +7,7 @@ values null. Shares are fractions (0..1) in JSON and percentages in text.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from llm_sessions.core.models import LimitWindow, Session, WindowShare
 from llm_sessions.core.timeparse import iso
@@ -71,7 +71,7 @@ def when(dt: datetime | None, now: datetime) -> str:
     if dt is None:
         return "-"
     local = dt.astimezone()
-    clock = local.strftime("%H:%M") if local.date() == now.astimezone().date() else local.strftime("%a %d %b %H:%M")
+    clock = local.strftime("%H:%M") if abs(dt - now) < timedelta(hours=20) else local.strftime("%a %d %b %H:%M")
     delta = (dt - now).total_seconds()
     return f"{clock} (in {_span(delta)})" if delta >= 0 else f"{clock} ({_span(-delta)} ago)"
 
@@ -121,13 +121,13 @@ def text_report(windows: Sequence[LimitWindow], now: datetime, short_ids: dict[s
     if not windows:
         return "No usage-limit window known yet: no activity in the last 7 days, and no status line or Codex reading."
     short_ids = short_ids or {}
-    head = f"{'ASSISTANT':<9} {'WINDOW':<14} {'USED':>6}  {'RESETS':<24} {'SOURCE':<22} {'BURN/H':>7}  FULL"
+    head = f"{'ASSISTANT':<9} {'WINDOW':<14} {'USED':>6}  {'RESETS':<28} {'SOURCE':<22} {'BURN/H':>7}  FULL"
     rows = [head]
     for w in windows:
         age = f" ({_span((now - w.observed_at).total_seconds())} old)" if w.observed_at and w.source != "estimate" else ""
         burn = f"{w.burn_per_hour:+.1f}%" if w.burn_per_hour is not None else "-"
         rows.append(
-            f"{w.assistant:<9} {label(w.kind):<14} {used_text(w):>6}  {when(w.resets_at, now):<24} "
+            f"{w.assistant:<9} {label(w.kind):<14} {used_text(w):>6}  {when(w.resets_at, now):<28} "
             f"{(w.source + age):<22} {burn:>7}  {eta_text(w, now)}"
         )
         if w.basis:

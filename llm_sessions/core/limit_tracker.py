@@ -48,10 +48,10 @@ def configured(settings, assistant: str, kind: str) -> Learned | None:
         return None
     explicit = float(getattr(settings, f"limits_claude_{'five_hour' if kind == 'five_hour' else 'weekly'}_usd", 0) or 0)
     if explicit > 0:
-        return Learned(explicit, f"limits.claude_{'five_hour' if kind == 'five_hour' else 'weekly'}_usd in the config")
+        return Learned(explicit, f"limits.claude_{'five_hour' if kind == 'five_hour' else 'weekly'}_usd in the config", False)
     plan = str(getattr(settings, "limits_plan", "") or "").lower()
     if kind == "five_hour" and plan in PLAN_FIVE_HOUR_USD:
-        return Learned(PLAN_FIVE_HOUR_USD[plan], f"plan preset '{plan}'")
+        return Learned(PLAN_FIVE_HOUR_USD[plan], f"plan preset '{plan}'", False)
     return None
 
 
@@ -59,7 +59,8 @@ def learn(calls: dict[str, list[Call]], hits: dict[str, list[int]], now_ms: int,
     """Learned limits per "<assistant>/<kind>" from each assistant's calls and limit hits (ms)."""
     out: dict[str, Learned] = {}
     for tool, mine in calls.items():
-        out[f"{tool}/five_hour"] = learn_five_hour(five_hour_blocks(mine), hits.get(f"{tool}/five_hour", []), now_ms, cost)
+        floor = min(PLAN_FIVE_HOUR_USD.values()) if tool == "claude" else 0.0
+        out[f"{tool}/five_hour"] = learn_five_hour(five_hour_blocks(mine), hits.get(f"{tool}/five_hour", []), now_ms, cost, floor)
         out[f"{tool}/seven_day"] = learn_weekly(mine, hits.get(f"{tool}/seven_day", []), now_ms, cost)
     return out
 
@@ -136,7 +137,7 @@ class LimitTracker:
             return None
         if time.time() - at >= RELEARN_S:
             return None
-        self._learned = {k: Learned(v[0], str(v[1])) for k, v in data.items() if len(v) == 2}
+        self._learned = {k: Learned(v[0], str(v[1])) for k, v in data.items() if len(v) == 2}  # learned ones only
         self._learned_at = at
         return self._learned
 

@@ -177,8 +177,13 @@ def _estimate(assistant: str, kind: str, calls: Sequence[Call], now: datetime, l
         what = "rolling 7 days"
     usd = spend(window_calls, cost) if cost is not None else None
     limit = learned.usd if learned else None
+    why = learned.basis if learned else "no limit known"
+    if limit and usd is not None and usd > limit and learned.learned:
+        # past a learned limit without being refused: the history under-estimated it
+        why = f"spend passed the learned ${limit:.2f} ({learned.basis}) without a refusal"
+        limit = None
     used = round(100 * usd / limit, 2) if usd is not None and limit else None
-    basis = f"estimate: {what}; limit {'$%.2f' % limit if limit else 'unknown'} ({learned.basis if learned else 'no limit known'})"
+    basis = f"estimate: {what}; limit {'$%.2f' % limit if limit else 'unknown'} ({why})"
     return LimitWindow(
         assistant, kind, used, resets_at=resets, starts_at=starts, source="estimate", observed_at=now, exact=False,
         spend_usd=round(usd, 4) if usd is not None else None, limit_usd=limit, basis=basis + (f"; {stale}" if stale else ""),

@@ -146,3 +146,10 @@ def test_blocks_agree_with_recorded_ccusage_output_on_the_boundary_corpus(tmp_pa
     # the refused turn at 16:40 opens ccusage's block at 16:00; ours opens at the 17:20 call
     assert theirs[9][0] == bench.ms_of("2026-03-08T16:00:00.000Z") and mine[9][0] == bench.ms_of("2026-03-08T17:00:00.000Z")
     assert mine[9][2:] == theirs[9][2:]
+
+
+def test_a_learned_p90_never_goes_below_the_floor():
+    day = timedelta(days=1)
+    tiny = five_hour_blocks([call(T + i * day, 10) for i in range(4)])  # $0.01 blocks
+    learned = learn_five_hour(tiny, [], ms(T + 9 * day), flat_cost, floor_usd=18.0)
+    assert learned.usd == 18.0 and "raised to the smallest plan's $18" in learned.basis

@@ -166,3 +166,12 @@ def test_monitor_marks_a_limit_from_an_api_error_line(tmp_path):
     w = by_key(snap.limits)["claude/five_hour"]
     assert w.limit_hit and w.resets_at == NOW.replace(hour=16)
     assert snap.by_id()["sess-a"].limit_resets_at == NOW.replace(hour=16)
+
+
+def test_spend_past_a_learned_limit_without_a_refusal_drops_that_limit():
+    calls = [call(20, 20_000)]  # $20 in the current block
+    learned = Sources(claude=calls, learned={"claude/five_hour": Learned(18.0, "P90 of 9 past blocks")})
+    w = by_key(build_windows(learned, NOW, cost))["claude/five_hour"]
+    assert w.used_percent is None and w.limit_usd is None and "without a refusal" in w.basis
+    chosen = Sources(claude=calls, learned={"claude/five_hour": Learned(18.0, "plan preset 'pro'", False)})
+    assert by_key(build_windows(chosen, NOW, cost))["claude/five_hour"].used_percent == round(100 * 20 / 18, 2)
