@@ -184,7 +184,9 @@ def run(argv: Sequence[str], stdin=None, stdout=None, env: Mapping[str, str] | N
         _log(env, "status line failed", exc)
         ours = FALLBACK
     theirs = _finish_chain(proc)
-    if theirs and "\n" not in theirs:
+    if theirs and ours == FALLBACK:
+        line = theirs  # nothing of ours to add: the user's line alone
+    elif theirs and "\n" not in theirs:
         line = f"{theirs} | {ours}"
     elif theirs:
         line = f"{theirs}\n{ours}"

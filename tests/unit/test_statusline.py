@@ -135,6 +135,8 @@ def test_a_chained_command_keeps_its_output_and_sees_the_same_input(home, tmp_pa
     assert multi.splitlines()[:2] == ["one", "two"] and multi.splitlines()[2].startswith("ctx")
     broken = run(shape("full.json", transcript), env, ["--chain", "exit 3"])
     assert broken.startswith("ctx 25%")
+    alone = run(b"{}", env, ["--chain", "echo mine"])
+    assert alone == "mine\n"  # nothing of ours to add
 
 
 def test_limit_hit_in_the_transcript_shows_until_when(tmp_path):
