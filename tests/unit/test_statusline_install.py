@@ -123,9 +123,10 @@ def test_cli_install_and_uninstall_with_yes(tmp_path):
     command = json.loads(path.read_text())["statusLine"]["command"]
     assert "statusline --chain" in command
     # the installed command really works: Claude Code runs it through a shell
-    shown = subprocess.run(command, shell=True, input='{"session_id": "x"}', capture_output=True, text=True,
+    feed = '{"session_id": "x", "rate_limits": {"five_hour": {"used_percentage": 10}}}'
+    shown = subprocess.run(command, shell=True, input=feed, capture_output=True, text=True,
                            env={**os.environ, "HOME": str(tmp_path), "LLM_SESSION_HOME": str(tmp_path / ".ls")})
-    assert shown.returncode == 0 and shown.stdout.startswith("mine | ")
+    assert shown.returncode == 0 and shown.stdout == "mine | 5h 10%\n"
     undone = cli(["--uninstall", "--yes"], tmp_path)
     assert undone.returncode == 0 and json.loads(path.read_text())["statusLine"]["command"] == "echo mine"
     assert "backup" in undone.stdout
