@@ -65,12 +65,12 @@ class Sources:
 
     claude: Sequence[Call] = ()
     codex: Sequence[Call] = ()
-    statusline: Mapping[str, Any] = None  # state["windows"] of statusline_state
+    statusline: Mapping[str, Any] | None = None  # state["windows"] of statusline_state
     codex_samples: Sequence[tuple[str, str, int, float, int]] = ()  # sorted by time
     codex_plan: str | None = None
     codex_credits: str | None = None
     claude_hits: Sequence[tuple[int, int, str]] = ()
-    learned: Mapping[str, Learned] = None  # "<assistant>/<kind>" -> limit in USD
+    learned: Mapping[str, Learned] | None = None  # "<assistant>/<kind>" -> limit in USD
 
 
 def _dt(seconds: float | None) -> datetime | None:
