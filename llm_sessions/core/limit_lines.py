@@ -38,6 +38,15 @@ _RESETS = (
 _AFTER = r"(?:try again|resets?)\s+in\s+(\d+)\s*(minute|min|hour|hr|h|m)"
 
 
+def identifier(value: object, limit: int = 40) -> str | None:
+    """A name read from a file (a Codex `limit_id` or `plan_type`, a status-line window key)
+    reduced to letters, digits and `_.:-`, so it is inert wherever it is printed."""
+    if not isinstance(value, str):
+        return None
+    out = re.sub(r"[^A-Za-z0-9_.:-]", "", value)[:limit]
+    return out or None
+
+
 class LimitHit(NamedTuple):
     """One refusal: when it happened, when the window resets (0 = unknown), which window."""
 
@@ -167,4 +176,4 @@ def limit_hit(raw: bytes) -> LimitHit | None:
     return LimitHit(int(at.timestamp()), reset_from_text(text, at), limit_kind(text))
 
 
-__all__ = ["LimitHit", "OLD_MARKER", "limit_hit", "limit_kind", "reset_from_text"]
+__all__ = ["LimitHit", "OLD_MARKER", "identifier", "limit_hit", "limit_kind", "reset_from_text"]

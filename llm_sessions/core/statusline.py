@@ -25,6 +25,7 @@ from typing import Any
 
 import msgspec
 
+from llm_sessions.core.limit_lines import identifier
 from llm_sessions.core.models import ContextFill, Session
 from llm_sessions.core.timeparse import parse_ts
 
@@ -87,9 +88,10 @@ def parse_input(raw: bytes) -> StatusInput | None:
     windows: dict[str, tuple[float, int | None]] = {}
     rates = data.get("rate_limits")
     if isinstance(rates, dict):
-        for kind, w in rates.items():
-            if not isinstance(kind, str) or not isinstance(w, dict):
-                continue
+        for key, w in rates.items():
+            kind = identifier(key)
+            if kind is None or kind != key or not isinstance(w, dict):
+                continue  # a key that is not a plain name is not a window we can show
             pct = _num(w.get("used_percentage"))
             if pct is None and (left := _num(w.get("remaining_percentage"))) is not None:
                 pct = 100.0 - left

@@ -63,3 +63,12 @@ def test_odd_types_in_the_new_fields_do_not_lose_the_line(tmp_path):
     prov, sessions = scan(codex_home(tmp_path, [(NOW - timedelta(minutes=2), 1000, 100)], rates))
     assert sessions["cx"].usage.total == 1100 and sessions["cx"].malformed_lines == 0
     assert windows(prov)["five_hour"].used_percent == 50.0
+
+
+def test_names_from_the_file_are_made_inert(tmp_path):
+    rates = {"limit_id": "codex\x1b[31m_x", "plan_type": "pro\x07", "credits": {"balance": "\x1b]52;c;ZXZpbA==\x07 5"},
+             "primary": {"used_percent": 5.0, "window_minutes": 300, "resets_at": int((NOW + timedelta(hours=1)).timestamp())}}
+    prov, _ = scan(codex_home(tmp_path, [(NOW - timedelta(minutes=2), 1000, 100)], rates))
+    f = next(iter(prov.files.values()))
+    assert f.plan == "pro" and f.credits == "52cZXZpbA5"
+    assert "five_hour:codex31m_x" in windows(prov)

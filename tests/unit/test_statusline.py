@@ -41,6 +41,11 @@ def run(raw: bytes, env, argv=()) -> str:
     return out.getvalue()
 
 
+def test_window_names_that_are_not_plain_are_dropped():
+    inp = parse_input(b'{"rate_limits": {"five_hour\\u001b[2J": {"used_percentage": 50}, "seven_day": {"used_percentage": 5}}}')
+    assert inp.windows == {"seven_day": (5.0, None)}
+
+
 def test_full_shape_is_parsed():
     inp = parse_input(shape("full.json"))
     assert inp.session_id == SID and inp.model_id == "claude-sonnet-4-5-20250929"

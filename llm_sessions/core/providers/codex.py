@@ -27,6 +27,7 @@ import msgspec
 
 from llm_sessions.core import tailer
 from llm_sessions.core.health import compaction_point_for
+from llm_sessions.core.limit_lines import identifier
 from llm_sessions.core.models import ContextFill, RateLimit, Session, TurnMark, Usage
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.roots import codex_home
@@ -229,7 +230,7 @@ class CodexFile(msgspec.Struct, kw_only=True):
 
     def _rate_samples(self, rates: _Rates, ts: str) -> None:
         at = parse_ts(ts)
-        limit_id = rates.limit_id if isinstance(rates.limit_id, str) else ""
+        limit_id = identifier(rates.limit_id) or ""
         for r in (rates.primary, rates.secondary):
             if r is None or r.used_percent is None:
                 continue
@@ -241,11 +242,11 @@ class CodexFile(msgspec.Struct, kw_only=True):
                 (ts, limit_id, int(r.window_minutes or 0), float(r.used_percent), int(reset.timestamp()) if reset else 0)
             )
         del self.rate_samples[:-RATE_SAMPLES_KEEP]
-        if isinstance(rates.plan_type, str):
-            self.plan = rates.plan_type
+        if identifier(rates.plan_type):
+            self.plan = identifier(rates.plan_type)
         c = rates.credits
         if isinstance(c, dict):
-            self.credits = "unlimited" if c.get("unlimited") is True else (str(c["balance"]) if c.get("balance") is not None else None)
+            self.credits = "unlimited" if c.get("unlimited") is True else identifier(str(c["balance"])) if c.get("balance") is not None else None
 
     def _mark(self, ts: str, kind: str, api_error: bool = False, tool_error: bool = False) -> None:
         self.recent.append((ts or self.last_ts, kind, api_error, tool_error))
