@@ -192,14 +192,36 @@ def read_session(transcript: str, session_id: str | None, cache_dir: Path | None
     return next((s for s in sessions if not session_id or s.id == session_id), sessions[0] if sessions else None)
 
 
+STALE_S = 14 * 86400
+
+
 def _save(path: Path, files: list) -> None:
     from llm_sessions.core.statusline_state import write_atomic
 
     try:
+        if not path.exists():  # a new session: the moment to forget sessions long gone
+            _prune(path.parent)
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, msgspec.msgpack.encode(files))
     except OSError:
         pass  # the next call reads from the start again; slower, never wrong
+
+
+def _prune(folder: Path) -> None:
+    """Drop the saved state of transcripts no status line asked about for two weeks."""
+    import time
+
+    cutoff = time.time() - STALE_S
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for e in entries:
+        try:
+            if e.name.endswith(".msgpack") and e.stat().st_mtime < cutoff:
+                os.unlink(e.path)
+        except OSError:
+            continue
 
 
 def _proc_stat(pid: int) -> tuple[str, int, int] | None:

@@ -179,3 +179,15 @@ def test_fast_path_imports_neither_typer_nor_textual_nor_sqlmodel(home):
     loaded = set(modules.split())
     for heavy in ("typer", "textual", "sqlmodel", "sqlalchemy", "psutil", "llm_sessions.core.monitor"):
         assert heavy not in loaded, heavy
+
+
+def test_state_of_sessions_gone_for_two_weeks_is_dropped(home, tmp_path):
+    env, transcript = home
+    folder = Path(env["LLM_SESSION_HOME"]) / "cache" / "statusline"
+    folder.mkdir(parents=True)
+    old, recent = folder / "0ld.msgpack", folder / "recent.msgpack"
+    for f in (old, recent):
+        f.write_bytes(b"x")
+    os.utime(old, (1, 1))
+    run(shape("full.json", transcript), env)
+    assert not old.exists() and recent.exists() and len(list(folder.glob("*.msgpack"))) == 2
