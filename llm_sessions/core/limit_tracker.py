@@ -12,7 +12,9 @@ at most once an hour, by whichever process (dashboard or CLI) gets there first.
 from __future__ import annotations
 
 import logging
+import os
 import time
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -39,7 +41,19 @@ log = logging.getLogger(__name__)
 
 LEARN_DAYS = 56
 RELEARN_S = 3600
+REUSE_S = 15
 LEARNED_FILE = "limits-learned.json"
+
+
+def _ms(call: Call) -> int:
+    return call.ms
+
+
+def _mtime(path: Path | None) -> int:
+    try:
+        return os.stat(path).st_mtime_ns if path is not None else 0
+    except OSError:
+        return 0
 
 
 def configured(settings, assistant: str, kind: str) -> Learned | None:
@@ -73,15 +87,35 @@ class LimitTracker:
         self.learned_path = Path(cache_dir) / LEARNED_FILE if cache_dir is not None else None
         self._learned: dict[str, Learned] = {}
         self._learned_at = 0.0
+        self._calls: dict[str, tuple[tuple, list[Call]]] = {}  # per assistant: (files' offsets, calls)
+        self._last: tuple[tuple, tuple] | None = None  # (inputs, the report made from them)
+
+    def _recent(self, tool: str, files: list, since: int, now_ms: int) -> tuple[tuple, list[Call]]:
+        """The calls of files active since `since`, re-extracted only when one of them grew."""
+        active = [f for f in files if active_since(f.last_ts, since)]
+        key = tuple((f.path, f.cursor.offset) for f in active)
+        cached = self._calls.get(tool)
+        if cached is None or cached[0] != key:
+            calls = (claude_calls if tool == "claude" else codex_calls)(active, since, None)
+            self._calls[tool] = cached = (key, calls)
+        calls = cached[1]
+        lo, hi = bisect_left(calls, since, key=_ms), bisect_right(calls, now_ms, key=_ms)
+        return key, calls[lo:hi]
 
     def report(
         self, claude_files: Iterable, codex_files: Iterable, now: datetime, *, learn_limits: bool = True
     ) -> tuple[tuple[LimitWindow, ...], dict[str, tuple[WindowShare, ...]]]:
+        """Windows and per-session shares as of `now`. A dashboard polls every few seconds:
+        when no file grew and the state file did not change, the previous answer is reused
+        for up to REUSE_S (its projections move by minutes, not seconds)."""
         claude_files, codex_files = list(claude_files), list(codex_files)
         now_ms = int(now.timestamp() * 1000)
         since = now_ms - WEEK_MS - FIVE_HOURS_MS
-        claude = claude_calls(claude_files, since, now_ms)
-        codex = codex_calls(codex_files, since, now_ms)
+        claude_key, claude = self._recent("claude", claude_files, since, now_ms)
+        codex_key, codex = self._recent("codex", codex_files, since, now_ms)
+        inputs = (claude_key, codex_key, _mtime(self.state_path), learn_limits, now_ms // (REUSE_S * 1000))
+        if self._last is not None and self._last[0] == inputs:
+            return self._last[1]
         learn_since = now_ms - LEARN_DAYS * 86_400_000
         hits = sorted({tuple(x) for f in claude_files if f.limit_hits and active_since(f.last_ts, learn_since) for x in f.limit_hits})
         # a reading in a file idle for longer than the longest window is from a window long gone
@@ -104,7 +138,9 @@ class LimitTracker:
         for w in windows:
             for share in w.shares:
                 per_session.setdefault(share.session_id, []).append(share)
-        return windows, {sid: tuple(v) for sid, v in per_session.items()}
+        result = (windows, {sid: tuple(v) for sid, v in per_session.items()})
+        self._last = (inputs, result)
+        return result
 
     # -- learned limits ------------------------------------------------------------------
     def _learned_limits(self, claude_files, codex_files, hits, samples, now_ms: int) -> dict[str, Learned]:

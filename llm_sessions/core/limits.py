@@ -85,8 +85,9 @@ def _in_scope(call: Call, kind: str) -> bool:
 def shares(key: str, kind: str, calls: Sequence[Call], since_ms: int, cost: CostFn | None) -> tuple[WindowShare, ...]:
     """Each session's part of the window since `since_ms`, largest first."""
     by_session: dict[str, list[Call]] = {}
+    family = SCOPE.get(kind)
     for c in calls:
-        if c.ms >= since_ms and _in_scope(c, kind):
+        if c.ms >= since_ms and (family is None or family in c.model.lower()):
             by_session.setdefault(c.session, []).append(c)
     if not by_session:
         return ()
@@ -165,7 +166,7 @@ def _estimate(assistant: str, kind: str, calls: Sequence[Call], now: datetime, l
     """The current 5-hour block, or the rolling 7 days, priced against the known limit."""
     now_ms = int(now.timestamp() * 1000)
     if kind == "five_hour":
-        blocks = five_hour_blocks([c for c in calls if c.ms <= now_ms])
+        blocks = five_hour_blocks(_current_run([c for c in calls if c.ms <= now_ms]))
         block = blocks[-1] if blocks and blocks[-1].active(now_ms) else None
         window_calls = block.calls if block else ()
         starts = _dt(block.start_ms / 1000) if block else None
@@ -188,6 +189,15 @@ def _estimate(assistant: str, kind: str, calls: Sequence[Call], now: datetime, l
         assistant, kind, used, resets_at=resets, starts_at=starts, source="estimate", observed_at=now, exact=False,
         spend_usd=round(usd, 4) if usd is not None else None, limit_usd=limit, basis=basis + (f"; {stale}" if stale else ""),
     )
+
+
+def _current_run(calls: Sequence[Call]) -> Sequence[Call]:
+    """The calls after the last pause of more than 5 hours: the only ones that decide where
+    the current block begins (every block before that pause ended with it)."""
+    for i in range(len(calls) - 1, 0, -1):
+        if calls[i].ms - calls[i - 1].ms > FIVE_HOURS_MS:
+            return calls[i:]
+    return calls
 
 
 def _age(seconds: float) -> str:
