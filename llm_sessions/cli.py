@@ -357,6 +357,55 @@ def limits(as_json: JsonOpt = False) -> None:
     sys.stdout.write(text_report(snap.limits, snap.taken_at, ids) + "\n")
 
 
+@app.command()
+def prices(
+    all_: Annotated[bool, typer.Option("--all", "-a", help="Also list every model in the table.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The price table in use (date, source, overrides) and the models in your transcripts without a price."""
+    from llm_sessions.cli_reports import prices_text
+    from llm_sessions.core.price_report import price_report
+
+    snap, mon = _scan_for_report()
+    report = price_report(mon.prices, snap.sessions, all_models=all_)
+    if as_json:
+        _emit_json(report)
+    else:
+        sys.stdout.write(prices_text(report) + "\n")
+
+
+@app.command()
+def doctor(as_json: JsonOpt = False) -> None:
+    """Format drift: per assistant and version, what was read and what was not understood."""
+    from dataclasses import replace
+
+    from llm_sessions.cli_reports import doctor_text
+
+    snap, mon = _scan_for_report()
+    report = replace(mon.drift_report(), problems=snap.problems)
+    if as_json:
+        _emit_json(report.as_dict())
+    else:
+        sys.stdout.write(doctor_text(report.as_dict()) + "\n")
+
+
+def _scan_for_report():
+    """Every session in the transcripts, and the monitor that read them (prices, drift)."""
+    from llm_sessions.config import ConfigError
+
+    paths, settings = _context()
+    try:
+        mon = _monitor(paths, settings, discovery=False)
+    except ConfigError as exc:  # a broken pricing.file or [pricing.models] table
+        raise UserError(str(exc), code=2) from None
+    meter = _Progress(True)
+    try:
+        snap = mon.scan_files(progress=meter)
+    finally:
+        meter.close()
+    return snap, mon
+
+
 def open_store(paths, settings, db: str | None):
     """The history store, or a one-line error (locked, unreachable, not a database)."""
     from llm_sessions.core.store import Store, StoreBusy, StoreError

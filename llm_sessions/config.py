@@ -62,6 +62,7 @@ FIELDS: tuple[Field, ...] = (
     Field("limits", "fresh_minutes", 10.0, "a status-line reading older than this, with activity since, gives way to an estimate"),
     Field("limits", "auto_continue", False, "type `continue` into a session's tmux pane when its usage limit resets"),
     Field("aider", "repos", "", "repositories whose .aider.chat.history.md to read, separated by the OS path separator"),
+    Field("aider", "paths", "", "folders (globs allowed) whose .aider.chat.history.md to read, separated by the OS path separator"),
 )
 
 

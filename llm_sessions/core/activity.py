@@ -15,26 +15,31 @@ size of the history.
 
 from __future__ import annotations
 
+import os
 from array import array
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from llm_sessions.core.providers.claude_parse import NCOLS
 from llm_sessions.core.timeparse import iso_ms
 
 
 class Call(NamedTuple):
-    """One model call: when, which session, which model, and its four token kinds."""
+    """One model call: when, which session, which model, its token kinds and price group."""
 
     ms: int
     session: str
     model: str
-    tier: int  # 1 when the request was above 200k input tokens (priced higher)
     input: int
     output: int
     cache_creation: int
     cache_read: int
+    cache_1h: int = 0  # the part of cache_creation written with the 1-hour TTL
+    bucket: int = 0  # prompt-size price bucket (0: the base rate)
+    speed: str = ""  # "fast", "us", a Codex service tier ...
+    day: str = ""  # YYYY-MM-DD, for dated prices
 
     @property
     def tokens(self) -> int:
@@ -84,44 +89,46 @@ def claude_calls(files: Iterable, since_ms: int = 0, until_ms: int | None = None
         cols = array("q", f.cols)
         meta = array("I", f.meta)
         sid = f.session or Path(f.path).stem
-        models = f.models
+        groups = f.groups
         for pos, ms in enumerate(stamps):
             if ms < since_ms or (until_ms is not None and ms > until_ms):
                 continue
             key = keys[pos]
-            b = pos * 4
-            vals = cols[b : b + 4]
-            m = meta[pos]
+            b = pos * NCOLS
+            vi, vo, vc, vh, vr = cols[b : b + NCOLS]
+            model, bucket, speed, day = groups[meta[pos]][:4]
             at = where.get(key)
             if at is None:
                 where[key] = len(out)
-                out.append(Call(ms, sid, models[m >> 1], m & 1, vals[0], vals[1], vals[2], vals[3]))
-            elif sum(vals) > out[at].tokens:
-                owner = out[at]
-                out[at] = Call(ms, owner.session, models[m >> 1], m & 1, vals[0], vals[1], vals[2], vals[3])
+                out.append(Call(ms, sid, model, vi, vo, vc, vr, vh, bucket, speed, day))
+            elif vi + vo + vc + vr > out[at].tokens:
+                out[at] = Call(ms, out[at].session, model, vi, vo, vc, vr, vh, bucket, speed, day)
     out.sort(key=lambda c: c.ms)
     return out
 
 
 def codex_calls(files: Iterable, since_ms: int = 0, until_ms: int | None = None) -> list[Call]:
-    """Codex turns stamped in [since_ms, until_ms], oldest first; a session kept both live
-    and archived counts once (its newer file, as the provider shows it)."""
-    newest: dict[str, object] = {}
+    """Codex counter steps stamped in [since_ms, until_ms], oldest first. As the provider
+    does: a rollout kept both live and archived counts once (the live copy), and every file
+    of a thread (pages, resumes) counts for that thread's session."""
+    copies: dict[str, object] = {}
     for f in files:
-        sid = f.id or Path(f.path).stem
-        if sid not in newest or f.last_ts > newest[sid].last_ts:
-            newest[sid] = f
+        name = os.path.basename(f.path)
+        other = copies.get(name)
+        if other is None or (other.archived, other.last_ts) > (f.archived, f.last_ts):
+            copies[name] = f
     out: list[Call] = []
-    for sid, f in newest.items():
-        if not active_since(f.last_ts, since_ms):
+    for f in copies.values():
+        if not f.activity or not active_since(f.last_ts, since_ms):
             continue
+        sid = f.id or Path(f.path).stem
         act = f.activity
         model = f.model or "unknown"
-        for i in range(0, len(act) - 3, 4):
+        for i in range(0, len(act) - 4, 5):
             ms = act[i]
             if ms < since_ms or (until_ms is not None and ms > until_ms):
                 continue
-            out.append(Call(ms, sid, model, 0, act[i + 1], act[i + 3], 0, act[i + 2]))
+            out.append(Call(ms, sid, model, act[i + 1], act[i + 4], act[i + 3], act[i + 2]))
     out.sort(key=lambda c: c.ms)
     return out
 

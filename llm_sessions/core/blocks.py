@@ -17,8 +17,9 @@ labelled as one wherever it is shown.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from llm_sessions.core.activity import Call
 from llm_sessions.core.models import Usage
@@ -30,7 +31,11 @@ WEEK_MS = 7 * 24 * HOUR_MS
 # USD per 5-hour block at API prices, from claude-monitor's plan table (`cost_limit`).
 PLAN_FIVE_HOUR_USD = {"pro": 18.0, "max5": 35.0, "max20": 140.0}
 
-CostFn = Callable[[str, Usage, bool], "float | None"]
+class Prices(Protocol):
+    """What pricing is needed for: core.pricing.PriceTable's `charge`."""
+
+    def charge(self, model: str | None, usage: Usage, *, bucket: int = 0, cache_1h: int = 0, speed: str = "",
+               day: str | None = None) -> float | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,20 +84,25 @@ def five_hour_blocks(calls: Sequence[Call], length_ms: int = FIVE_HOURS_MS) -> l
     return blocks
 
 
-def spend(calls: Sequence[Call], cost: CostFn | None) -> float:
-    """USD of the calls at API prices; calls of a model without a price count 0."""
-    if cost is None:
+def spend(calls: Sequence[Call], prices: Prices | None) -> float:
+    """USD of the calls at API prices, each group at its own rate (1-hour cache writes,
+    prompt-size bucket, speed, day); calls of a model without a price count 0."""
+    if prices is None:
         return 0.0
-    sums: dict[tuple[str, int], list[int]] = {}
+    sums: dict[tuple[str, int, str, str], list[int]] = {}
     for c in calls:
-        s = sums.setdefault((c.model, c.tier), [0, 0, 0, 0])
+        s = sums.get((c.model, c.bucket, c.speed, c.day))
+        if s is None:
+            s = sums[(c.model, c.bucket, c.speed, c.day)] = [0, 0, 0, 0, 0]
         s[0] += c.input
         s[1] += c.output
         s[2] += c.cache_creation
         s[3] += c.cache_read
+        s[4] += c.cache_1h
     total = 0.0
-    for (model, tier), s in sums.items():
-        total += cost(model, Usage(*s), bool(tier)) or 0.0
+    for (model, bucket, speed, day), s in sums.items():
+        usage = Usage(s[0], s[1], s[2], s[3])
+        total += prices.charge(model, usage, bucket=bucket, cache_1h=s[4], speed=speed, day=day or None) or 0.0
     return total
 
 
@@ -115,7 +125,7 @@ class Learned:
 
 
 def learn_five_hour(
-    blocks: Sequence[Block], hits_ms: Sequence[int], now_ms: int, cost: CostFn | None, floor_usd: float = 0.0
+    blocks: Sequence[Block], hits_ms: Sequence[int], now_ms: int, prices: Prices | None, floor_usd: float = 0.0
 ) -> Learned:
     """The 5-hour limit in USD: the largest spend a block had reached when a limit was hit,
     else the 90th percentile of completed blocks, at least `floor_usd` (claude-monitor
@@ -125,10 +135,10 @@ def learn_five_hour(
         inside = [h for h in hits_ms if b.start_ms <= h <= b.end_ms]
         if inside:
             upto = max(inside)
-            at_hit.append(spend([c for c in b.calls if c.ms <= upto], cost))
+            at_hit.append(spend([c for c in b.calls if c.ms <= upto], prices))
     if at_hit and max(at_hit) > 0:
         return Learned(max(at_hit), f"largest block that hit a limit (of {len(at_hit)})")
-    done = [s for b in blocks if not b.active(now_ms) and (s := spend(b.calls, cost)) > 0]
+    done = [s for b in blocks if not b.active(now_ms) and (s := spend(b.calls, prices)) > 0]
     if len(done) >= 3:
         p90 = percentile(done, 0.9)
         if p90 < floor_usd:  # a history of small blocks says little about the ceiling
@@ -137,18 +147,18 @@ def learn_five_hour(
     return Learned(None, "not enough history to learn a limit")
 
 
-def learn_weekly(calls: Sequence[Call], hits_ms: Sequence[int], now_ms: int, cost: CostFn | None) -> Learned:
+def learn_weekly(calls: Sequence[Call], hits_ms: Sequence[int], now_ms: int, prices: Prices | None) -> Learned:
     """The weekly limit in USD: the 7-day spend when a weekly limit was hit, else the 90th
     percentile of past whole weeks (counted back from now), else unknown (fewer than 2)."""
     if hits_ms:
-        at_hit = [spend([c for c in calls if h - WEEK_MS < c.ms <= h], cost) for h in hits_ms]
+        at_hit = [spend([c for c in calls if h - WEEK_MS < c.ms <= h], prices) for h in hits_ms]
         if max(at_hit) > 0:
             return Learned(max(at_hit), f"7-day spend when a weekly limit was hit (of {len(at_hit)})")
     weeks: list[float] = []
     if calls:
         end, first = now_ms - WEEK_MS, min(c.ms for c in calls)
         while end > first:
-            s = spend([c for c in calls if end - WEEK_MS < c.ms <= end], cost)
+            s = spend([c for c in calls if end - WEEK_MS < c.ms <= end], prices)
             if s > 0:
                 weeks.append(s)
             end -= WEEK_MS
@@ -163,6 +173,7 @@ __all__ = [
     "HOUR_MS",
     "Learned",
     "PLAN_FIVE_HOUR_USD",
+    "Prices",
     "WEEK_MS",
     "five_hour_blocks",
     "floor_hour",

@@ -27,7 +27,7 @@ from llm_sessions.core.blocks import (
     FIVE_HOURS_MS,
     PLAN_FIVE_HOUR_USD,
     WEEK_MS,
-    CostFn,
+    Prices,
     Learned,
     five_hour_blocks,
     learn_five_hour,
@@ -69,21 +69,21 @@ def configured(settings, assistant: str, kind: str) -> Learned | None:
     return None
 
 
-def learn(calls: dict[str, list[Call]], hits: dict[str, list[int]], now_ms: int, cost: CostFn | None) -> dict[str, Learned]:
+def learn(calls: dict[str, list[Call]], hits: dict[str, list[int]], now_ms: int, prices: Prices | None) -> dict[str, Learned]:
     """Learned limits per "<assistant>/<kind>" from each assistant's calls and limit hits (ms)."""
     out: dict[str, Learned] = {}
     for tool, mine in calls.items():
         floor = min(PLAN_FIVE_HOUR_USD.values()) if tool == "claude" else 0.0
-        out[f"{tool}/five_hour"] = learn_five_hour(five_hour_blocks(mine), hits.get(f"{tool}/five_hour", []), now_ms, cost, floor)
-        out[f"{tool}/seven_day"] = learn_weekly(mine, hits.get(f"{tool}/seven_day", []), now_ms, cost)
+        out[f"{tool}/five_hour"] = learn_five_hour(five_hour_blocks(mine), hits.get(f"{tool}/five_hour", []), now_ms, prices, floor)
+        out[f"{tool}/seven_day"] = learn_weekly(mine, hits.get(f"{tool}/seven_day", []), now_ms, prices)
     return out
 
 
 class LimitTracker:
-    def __init__(self, settings, state_path: Path | None, cost: CostFn | None, cache_dir: Path | None = None) -> None:
+    def __init__(self, settings, state_path: Path | None, prices: Prices | None, cache_dir: Path | None = None) -> None:
         self.settings = settings
         self.state_path = state_path
-        self.cost = cost
+        self.prices = prices
         self.learned_path = Path(cache_dir) / LEARNED_FILE if cache_dir is not None else None
         self._learned: dict[str, Learned] = {}
         self._learned_at = 0.0
@@ -133,7 +133,7 @@ class LimitTracker:
             codex_plan=newest.plan if newest else None, codex_credits=newest.credits if newest else None,
             claude_hits=hits, learned=learned,
         )
-        windows = build_windows(src, now, self.cost, float(getattr(self.settings, "limits_fresh_minutes", 10.0)))
+        windows = build_windows(src, now, self.prices, float(getattr(self.settings, "limits_fresh_minutes", 10.0)))
         per_session: dict[str, list[WindowShare]] = {}
         for w in windows:
             for share in w.shares:
@@ -158,7 +158,7 @@ class LimitTracker:
         for ts, _limit_id, minutes, pct, _reset in samples:
             if pct >= 100 and (at := iso_ms(ts)):
                 hit_ms.setdefault("codex/five_hour" if minutes <= 360 else "codex/seven_day", []).append(at)
-        self._learned = learn(calls, hit_ms, now_ms, self.cost)
+        self._learned = learn(calls, hit_ms, now_ms, self.prices)
         self._learned_at = time.time()
         self._save_learned()
         return dict(self._learned)

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from llm_sessions.core.activity import Call
-from llm_sessions.core.blocks import FIVE_HOURS_MS, WEEK_MS, CostFn, Learned, five_hour_blocks, spend
+from llm_sessions.core.blocks import FIVE_HOURS_MS, WEEK_MS, Prices, Learned, five_hour_blocks, spend
 from llm_sessions.core.models import LimitWindow, WindowShare
 from llm_sessions.core.timeparse import parse_ts
 
@@ -82,7 +82,7 @@ def _in_scope(call: Call, kind: str) -> bool:
     return family is None or family in call.model.lower()
 
 
-def shares(key: str, kind: str, calls: Sequence[Call], since_ms: int, cost: CostFn | None) -> tuple[WindowShare, ...]:
+def shares(key: str, kind: str, calls: Sequence[Call], since_ms: int, prices: Prices | None) -> tuple[WindowShare, ...]:
     """Each session's part of the window since `since_ms`, largest first."""
     by_session: dict[str, list[Call]] = {}
     family = SCOPE.get(kind)
@@ -95,7 +95,7 @@ def shares(key: str, kind: str, calls: Sequence[Call], since_ms: int, cost: Cost
     rows = []
     for sid, mine in by_session.items():
         tokens = sum(c.tokens for c in mine)
-        usd = spend(mine, cost) if cost is not None else None
+        usd = spend(mine, prices) if prices is not None else None
         rows.append((sid, tokens, usd, (usd or 0.0) if scoped else float(tokens)))
     total = sum(r[3] for r in rows)
     out = [WindowShare(key, sid, round(w / total, 4) if total else 0.0, tokens, round(usd, 6) if usd is not None else None)
@@ -129,7 +129,7 @@ def projected(used: float | None, burn: float | None, now: datetime, resets_at: 
     return None if resets_at is not None and eta >= resets_at else eta
 
 
-def _finish(w: LimitWindow, calls: Sequence[Call], now: datetime, cost: CostFn | None, readings: Sequence[Reading] = ()) -> LimitWindow:
+def _finish(w: LimitWindow, calls: Sequence[Call], now: datetime, prices: Prices | None, readings: Sequence[Reading] = ()) -> LimitWindow:
     """Burn rate, tokens per minute, projection and shares, the same for every source."""
     now_ms = int(now.timestamp() * 1000)
     recent = [c for c in calls if c.ms > now_ms - BURN_MS and _in_scope(c, w.kind)]
@@ -137,7 +137,7 @@ def _finish(w: LimitWindow, calls: Sequence[Call], now: datetime, cost: CostFn |
     if readings:
         burn = burn_from_readings(readings, now.timestamp())
     elif w.limit_usd:
-        burn = spend(recent, cost) / 0.5 / w.limit_usd * 100
+        burn = spend(recent, prices) / 0.5 / w.limit_usd * 100
     else:
         burn = None
     if w.limit_hit:
@@ -148,7 +148,7 @@ def _finish(w: LimitWindow, calls: Sequence[Call], now: datetime, cost: CostFn |
         burn_per_hour=round(burn, 3) if burn is not None else None,
         tokens_per_minute=round(tpm, 1) if tpm is not None else None,
         eta=projected(w.used_percent, burn, now, w.resets_at),
-        shares=shares(w.key, w.kind, calls, int(since.timestamp() * 1000), cost),
+        shares=shares(w.key, w.kind, calls, int(since.timestamp() * 1000), prices),
     )
 
 
@@ -162,7 +162,7 @@ def _vendor(assistant: str, kind: str, source: str, r: Reading, now: datetime, b
     )
 
 
-def _estimate(assistant: str, kind: str, calls: Sequence[Call], now: datetime, learned: Learned | None, cost: CostFn | None, stale: str) -> LimitWindow:
+def _estimate(assistant: str, kind: str, calls: Sequence[Call], now: datetime, learned: Learned | None, prices: Prices | None, stale: str) -> LimitWindow:
     """The current 5-hour block, or the rolling 7 days, priced against the known limit."""
     now_ms = int(now.timestamp() * 1000)
     if kind == "five_hour":
@@ -176,7 +176,7 @@ def _estimate(assistant: str, kind: str, calls: Sequence[Call], now: datetime, l
         window_calls = [c for c in calls if now_ms - WEEK_MS < c.ms <= now_ms]
         starts, resets = now - timedelta(days=7), None
         what = "rolling 7 days"
-    usd = spend(window_calls, cost) if cost is not None else None
+    usd = spend(window_calls, prices) if prices is not None else None
     limit = learned.usd if learned else None
     why = learned.basis if learned else "no limit known"
     if limit and usd is not None and usd > limit and learned.learned:
@@ -205,7 +205,7 @@ def _age(seconds: float) -> str:
     return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
 
 
-def claude_windows(src: Sources, now: datetime, cost: CostFn | None, fresh_s: float) -> list[LimitWindow]:
+def claude_windows(src: Sources, now: datetime, prices: Prices | None, fresh_s: float) -> list[LimitWindow]:
     now_s = now.timestamp()
     last_call_s = src.claude[-1].ms / 1000 if src.claude else 0.0
     out: dict[str, LimitWindow] = {}
@@ -241,11 +241,11 @@ def claude_windows(src: Sources, now: datetime, cost: CostFn | None, fresh_s: fl
     learned = src.learned or {}
     for kind in ("five_hour", "seven_day"):
         if kind not in out and src.claude:
-            out[kind] = _estimate("claude", kind, src.claude, now, learned.get(f"claude/{kind}"), cost, stale.get(kind, ""))
-    return [_finish(w, src.claude, now, cost, readings.get(k, ())) for k, w in out.items()]
+            out[kind] = _estimate("claude", kind, src.claude, now, learned.get(f"claude/{kind}"), prices, stale.get(kind, ""))
+    return [_finish(w, src.claude, now, prices, readings.get(k, ())) for k, w in out.items()]
 
 
-def codex_windows(src: Sources, now: datetime, cost: CostFn | None) -> list[LimitWindow]:
+def codex_windows(src: Sources, now: datetime, prices: Prices | None) -> list[LimitWindow]:
     now_s = now.timestamp()
     groups: dict[tuple[str, str], list[Reading]] = {}
     lengths: dict[tuple[str, str], int] = {}
@@ -281,16 +281,16 @@ def codex_windows(src: Sources, now: datetime, cost: CostFn | None) -> list[Limi
     learned = src.learned or {}
     for kind in ("five_hour", "seven_day"):
         if kind not in out and src.codex:
-            out[kind] = _estimate("codex", kind, src.codex, now, learned.get(f"codex/{kind}"), cost, "")
-    return [_finish(w, src.codex, now, cost, readings.get(k, ())) for k, w in out.items()]
+            out[kind] = _estimate("codex", kind, src.codex, now, learned.get(f"codex/{kind}"), prices, "")
+    return [_finish(w, src.codex, now, prices, readings.get(k, ())) for k, w in out.items()]
 
 
 _ORDER = {"five_hour": 0, "seven_day": 1, "seven_day_opus": 2, "seven_day_sonnet": 3}
 
 
-def build_windows(src: Sources, now: datetime, cost: CostFn | None, fresh_minutes: float = 10.0) -> tuple[LimitWindow, ...]:
+def build_windows(src: Sources, now: datetime, prices: Prices | None, fresh_minutes: float = 10.0) -> tuple[LimitWindow, ...]:
     """Every window of every assistant with data, ordered by assistant then window."""
-    windows = claude_windows(src, now, cost, fresh_minutes * 60) + codex_windows(src, now, cost)
+    windows = claude_windows(src, now, prices, fresh_minutes * 60) + codex_windows(src, now, prices)
     return tuple(sorted(windows, key=lambda w: (w.assistant, _ORDER.get(w.kind, 9), w.kind)))
 
 

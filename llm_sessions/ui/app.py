@@ -30,6 +30,7 @@ import llm_sessions
 from llm_sessions.core import actions
 from llm_sessions.core.alerts import Alert, AlertThrottle, detect_alerts, toasts
 from llm_sessions.core.auto_continue import AutoContinue, send_continue
+from llm_sessions.core.drift import warning_line
 from llm_sessions.core.limit_alerts import detect_limit_alerts
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.summary import Summary, TokenRate, context_series, summarize
@@ -122,6 +123,7 @@ class LLMSessionApp(App[None]):
         self._throttle = Throttle(min(1.0, settings.general_refresh_seconds / 2))
         self._change_timer: Timer | None = None
         self._auto_continue = AutoContinue()  # limits.auto_continue: each reset acted on once
+        self._drift_warned = 0  # usage records of a newer format already warned about
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -186,6 +188,7 @@ class LLMSessionApp(App[None]):
             self.etas = message.etas
             self.summary = summarize(message.snapshot, self.clock(), self._rate.add(message.snapshot))
             self._raise_alerts(message.alerts)
+            self._warn_format_drift(message.snapshot.format_drift)
             self.seen_live.update(x.id for x in message.snapshot.sessions if x.state != "ended")
             self.snapshot = message.snapshot
         if self.settings.limits_auto_continue:
@@ -195,6 +198,12 @@ class LLMSessionApp(App[None]):
             self._watching = message.watch
             self._watch_files(message.watch)
         self._poll_finished()
+
+    def _warn_format_drift(self, count: int) -> None:
+        """One warning line when readers skip usage records of a newer format (again when it grows)."""
+        if count > self._drift_warned:
+            self._drift_warned = count
+            self.notify(warning_line(count), severity="warning", timeout=10, markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "poll" and event.state == WorkerState.ERROR:

@@ -14,7 +14,6 @@ from llm_sessions.core.blocks import (
     percentile,
     spend,
 )
-from llm_sessions.core.models import Usage
 from llm_sessions.core.providers.claude import ClaudeProvider
 from tests.limit_fixtures import claude_turns, env_for
 from tests.unit.claude_lines import assistant, write
@@ -28,11 +27,17 @@ def ms(dt: datetime) -> int:
 
 
 def call(at: datetime, tokens: int = 100, session: str = "s", model: str = "m") -> Call:
-    return Call(ms(at), session, model, 0, tokens, 0, 0, 0)
+    return Call(ms(at), session, model, tokens, 0, 0, 0)
 
 
-def flat_cost(model: str, u: Usage, tier: bool) -> float:
-    return u.total / 1000  # $1 per 1000 tokens, whatever the model
+class Flat:
+    """$1 per 1000 tokens, whatever the model."""
+
+    def charge(self, model, usage, **kw):
+        return usage.total / 1000
+
+
+flat_cost = Flat()
 
 
 def test_a_block_starts_on_the_hour_and_lasts_five_hours():
@@ -60,16 +65,19 @@ def test_block_activity_rule_matches_ccusage():
     assert not b.active(b.end_ms)  # the block has ended
 
 
-def test_spend_prices_by_model_and_tier():
+def test_spend_prices_each_group_at_its_own_rate():
     seen = []
 
-    def cost(model, usage, tier):
-        seen.append((model, usage.total, tier))
-        return 2.0 if model == "a" else None  # no price: counts 0
+    class Prices:
+        def charge(self, model, usage, *, bucket=0, cache_1h=0, speed="", day=None):
+            seen.append((model, usage.total, bucket, cache_1h, speed, day))
+            return 2.0 if model == "a" else None  # no price: counts 0
 
-    calls = [call(T, 10, model="a"), call(T, 20, model="a"), call(T, 5, model="b")]
-    assert spend(calls, cost) == 2.0
-    assert sorted(seen) == [("a", 30, False), ("b", 5, False)]
+    calls = [call(T, 10, model="a"), call(T, 20, model="a"), call(T, 5, model="b"),
+             Call(ms(T), "s", "a", 0, 0, 7, 0, 7, 1, "fast", "2026-11-20")]
+    assert spend(calls, Prices()) == 4.0
+    assert sorted(seen, key=str) == sorted([("a", 30, 0, 0, "", None), ("b", 5, 0, 0, "", None),
+                                            ("a", 7, 1, 7, "fast", "2026-11-20")], key=str)
     assert spend(calls, None) == 0.0
 
 

@@ -411,3 +411,35 @@ def test_a_busy_cursor_app_does_not_make_every_composer_working():
     quiet = Session(id="c", tool="cursor", last_activity=now - timedelta(minutes=10))
     assert session_state(quiet, app, now, False) == "idle"
     assert session_state(quiet, app, now, True) == "working"
+
+
+def _start_ticks(pid: int) -> int:
+    raw = Path(f"/proc/{pid}/stat").read_bytes()
+    return int(raw[raw.rfind(b")") + 2:].split()[19])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="procStart is Linux's /proc start time")
+def test_session_file_is_trusted_only_when_proc_start_matches(fake_env, spawner, cwd):
+    proc = spawner.spawn("claude", cwd=cwd)
+    s = _claude_transcript(fake_env, cwd)
+    named = _claude_transcript(fake_env, cwd).with_(last_activity=_now() - timedelta(seconds=1))
+    sessions_dir = Path(fake_env["CLAUDE_CONFIG_DIR"]) / "sessions"
+    sessions_dir.mkdir()
+    path = sessions_dir / f"{proc.pid}.json"
+    ticks = _start_ticks(proc.pid)
+    # a file from an earlier process that had this pid: a newer startedAt, but procStart differs
+    path.write_text(json.dumps({"pid": proc.pid, "sessionId": named.id, "procStart": str(ticks - 7),
+                                "startedAt": int(_now().timestamp() * 1000), "status": "busy"}))
+    d = Discovery(fake_env, tmux=False)
+    result = d.scan([s, named])
+    assert named.id not in result.matches and result.matches[s.id].status is None
+    path.write_text(json.dumps({"pid": proc.pid, "sessionId": named.id, "procStart": str(ticks), "status": "busy",
+                                "statusUpdatedAt": int(_now().timestamp() * 1000), "kind": "interactive"}))
+    info = d.scan([s, named]).matches[named.id]
+    assert info.pid == proc.pid and info.match.startswith("session file") and info.status == "busy"
+    assert session_state(named, info, _now(), False) == "working"
+    path.write_text(json.dumps({"pid": proc.pid, "sessionId": named.id, "procStart": ticks, "status": "idle"}))
+    info = d.scan([s, named]).matches[named.id]
+    assert info.status == "idle"
+    assert session_state(named.with_(awaiting_user=True), info, _now(), True) == "waiting"
+    assert session_state(named, info, _now(), True) == "idle"  # its own word beats transcript growth

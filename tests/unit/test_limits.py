@@ -12,7 +12,6 @@ from llm_sessions.core import statusline_state
 from llm_sessions.core.activity import Call
 from llm_sessions.core.blocks import Learned
 from llm_sessions.core.limits import Sources, build_windows, kind_for_minutes, projected, tightest
-from llm_sessions.core.models import Usage
 from llm_sessions.core.monitor import Monitor
 from tests.limit_fixtures import NOW, api_limit_line, claude_turns, codex_rollout, env_for, window
 
@@ -24,12 +23,16 @@ def ms(dt) -> int:
 
 
 def call(minutes_ago: float, tokens: int = 1000, session: str = "s1", model: str = "claude-sonnet-4-5") -> Call:
-    return Call(ms(NOW - timedelta(minutes=minutes_ago)), session, model, 0, tokens, 0, 0, 0)
+    return Call(ms(NOW - timedelta(minutes=minutes_ago)), session, model, tokens, 0, 0, 0)
 
 
-def cost(model: str, usage: Usage, tier: bool) -> float:
-    per = 0.005 if "opus" in model else 0.001  # opus five times the price
-    return usage.total * per
+class Prices:
+    def charge(self, model, usage, **kw):
+        per = 0.005 if "opus" in model else 0.001  # opus five times the price
+        return usage.total * per
+
+
+cost = Prices()
 
 
 def by_key(windows):
