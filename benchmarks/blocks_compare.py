@@ -59,7 +59,7 @@ def our_blocks(corpus: Path, truth: dict):
     calls = claude_calls(mon.claude.files.values())
     blocks = five_hour_blocks(calls)
     secs = time.perf_counter() - t0
-    return [(b, spend(b.calls, mon.prices.cost)) for b in blocks], secs, mon.claude.roots()
+    return [(b, spend(b.calls, mon.prices)) for b in blocks], secs, mon.claude.roots()
 
 
 def api_error_stamps(roots) -> list[int]:
