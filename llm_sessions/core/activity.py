@@ -122,7 +122,7 @@ def codex_calls(files: Iterable, since_ms: int = 0, until_ms: int | None = None)
         if not f.activity or not active_since(f.last_ts, since_ms):
             continue
         sid = f.id or Path(f.path).stem
-        act = f.activity
+        act = array("q", f.activity)
         model = f.model or "unknown"
         for i in range(0, len(act) - 4, 5):
             ms = act[i]

@@ -35,7 +35,6 @@ from llm_sessions.core.blocks import (
 )
 from llm_sessions.core.limits import Sources, build_windows
 from llm_sessions.core.models import LimitWindow, WindowShare
-from llm_sessions.core.timeparse import iso_ms
 
 log = logging.getLogger(__name__)
 
@@ -155,9 +154,9 @@ class LimitTracker:
         for at_s, _reset, kind in hits:
             key = "claude/seven_day" if kind.startswith("seven_day") else "claude/five_hour"
             hit_ms.setdefault(key, []).append(at_s * 1000)
-        for ts, _limit_id, minutes, pct, _reset in samples:
-            if pct >= 100 and (at := iso_ms(ts)):
-                hit_ms.setdefault("codex/five_hour" if minutes <= 360 else "codex/seven_day", []).append(at)
+        for at_s, _limit_id, minutes, pct, _reset in samples:
+            if pct >= 100:
+                hit_ms.setdefault("codex/five_hour" if minutes <= 360 else "codex/seven_day", []).append(at_s * 1000)
         self._learned = learn(calls, hit_ms, now_ms, self.prices)
         self._learned_at = time.time()
         self._save_learned()

@@ -25,7 +25,6 @@ from typing import Any
 from llm_sessions.core.activity import Call
 from llm_sessions.core.blocks import FIVE_HOURS_MS, WEEK_MS, Prices, Learned, five_hour_blocks, spend
 from llm_sessions.core.models import LimitWindow, WindowShare
-from llm_sessions.core.timeparse import parse_ts
 
 BURN_MS = 30 * 60 * 1000
 MINUTES = {"five_hour": 300, "seven_day": 10080, "seven_day_opus": 10080, "seven_day_sonnet": 10080}
@@ -66,7 +65,7 @@ class Sources:
     claude: Sequence[Call] = ()
     codex: Sequence[Call] = ()
     statusline: Mapping[str, Any] | None = None  # state["windows"] of statusline_state
-    codex_samples: Sequence[tuple[str, str, int, float, int]] = ()  # sorted by time
+    codex_samples: Sequence[tuple[int, str, int, float, int]] = ()  # (epoch s, ...), sorted by time
     codex_plan: str | None = None
     codex_credits: str | None = None
     claude_hits: Sequence[tuple[int, int, str]] = ()
@@ -108,9 +107,11 @@ def burn_from_readings(readings: Sequence[Reading], now_s: float) -> float | Non
     if len(readings) < 2:
         return None
     last = readings[-1]
-    start = BURN_MS / 1000
-    before = [r for r in readings if r.at_s <= now_s - start]
-    first = before[-1] if before else readings[0]
+    cutoff = now_s - BURN_MS / 1000
+    i = max((k for k, r in enumerate(readings) if r.at_s <= cutoff), default=0)
+    first = readings[i]
+    if i + 1 < len(readings) and readings[i + 1].pct == first.pct and readings[i + 1].at_s > cutoff:
+        first = Reading(cutoff, first.pct, first.resets_at_s)  # the run held that value at the cutoff
     span = last.at_s - first.at_s
     if span < 60:
         return None
@@ -249,11 +250,7 @@ def codex_windows(src: Sources, now: datetime, prices: Prices | None) -> list[Li
     now_s = now.timestamp()
     groups: dict[tuple[str, str], list[Reading]] = {}
     lengths: dict[tuple[str, str], int] = {}
-    for ts, limit_id, minutes, pct, reset in src.codex_samples:
-        at_dt = parse_ts(ts)
-        if at_dt is None:
-            continue
-        at = at_dt.timestamp()
+    for at, limit_id, minutes, pct, reset in src.codex_samples:
         kind = kind_for_minutes(minutes)
         key = (limit_id, kind if minutes > 0 else f"window@{reset}")
         groups.setdefault(key, []).append(Reading(at, pct, reset or None))

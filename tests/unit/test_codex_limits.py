@@ -72,3 +72,12 @@ def test_names_from_the_file_are_made_inert(tmp_path):
     f = next(iter(prov.files.values()))
     assert f.plan == "pro" and f.credits == "52cZXZpbA5"
     assert "five_hour:codex31m_x" in windows(prov)
+
+
+def test_equal_readings_keep_only_the_ends_of_their_run(tmp_path):
+    rates = {"primary": window(40.0, 300, NOW + timedelta(hours=2))}
+    turns = [(NOW - timedelta(minutes=m), 1000 * (60 - m), 100) for m in (50, 40, 30, 20, 10)]
+    prov, _ = scan(codex_home(tmp_path, turns, rates))
+    f = next(iter(prov.files.values()))
+    assert [s[0] for s in f.rate_samples] == [int((NOW - timedelta(minutes=m)).timestamp()) for m in (50, 10)]
+    assert windows(prov)["five_hour"].observed_at == NOW - timedelta(minutes=10)  # the newest reading's age

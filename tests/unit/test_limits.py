@@ -54,6 +54,15 @@ def test_fresh_status_line_reading_is_the_window():
     assert w.eta == NOW + timedelta(minutes=36)  # 30 points left at 50 points an hour
 
 
+def test_burn_rate_from_a_run_of_equal_readings():
+    from llm_sessions.core.limits import Reading, burn_from_readings
+
+    # 40% from -60 to -10 min (only the run's ends are kept), then 41% at -5 min
+    rs = [Reading(S - 3600, 40.0, None), Reading(S - 600, 40.0, None), Reading(S - 300, 41.0, None)]
+    assert burn_from_readings(rs, S) == 2.4  # 1 point over the 25 minutes since the cutoff
+    assert burn_from_readings(rs[:1], S) is None
+
+
 def test_projection_is_none_when_the_window_resets_first_or_does_not_grow():
     assert projected(50.0, 10.0, NOW, NOW + timedelta(hours=1)) is None  # would need 5 h
     assert projected(50.0, 0.0, NOW, None) is None
@@ -113,7 +122,7 @@ def test_windows_are_named_by_length(minutes, kind):
 
 
 def test_codex_windows_by_length_whatever_the_slot():
-    ts = (NOW - timedelta(minutes=2)).isoformat()
+    ts = int((NOW - timedelta(minutes=2)).timestamp())
     samples = [
         (ts, "codex", 10080, 81.0, int(S + 86400)),  # the weekly window, in `primary` (2026)
         (ts, "codex", 300, 12.0, int(S + 3600)),

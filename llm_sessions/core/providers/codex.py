@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import os
 import re
+from array import array
 import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
@@ -59,7 +60,7 @@ from llm_sessions.core.roots import codex_home
 from llm_sessions.core.timeparse import iso_ms, parse_ts
 
 RECENT_KEEP = 50
-RATE_SAMPLES_KEEP = 64
+RATE_SAMPLES_KEEP = 48
 REPLAY_WINDOW = timedelta(seconds=1)
 
 
@@ -205,15 +206,17 @@ class CodexFile(msgspec.Struct, kw_only=True):
     window: int = 0
     turns: int = 0
     rates: list[tuple[str, float, str, int]] = msgspec.field(default_factory=list)
-    # Every rate-limit reading, newest last: (line time, limit id, window minutes, used %,
-    # reset epoch s or 0). Classified by window length in limits.py, never by slot.
-    rate_samples: list[tuple[str, str, int, float, int]] = msgspec.field(default_factory=list)
+    # Rate-limit readings, newest last: (epoch s, limit id, window minutes, used %, reset
+    # epoch s or 0); of a run of equal readings only the first and the newest are kept.
+    # Classified by window length in limits.py, never by slot.
+    rate_samples: list[tuple[int, str, int, float, int]] = msgspec.field(default_factory=list)
     plan: str | None = None
     credits: str | None = None
-    # Flattened (epoch ms, input, cached input, cache writes, output) per counter step,
+    # array('q') of (epoch ms, input, cached input, cache writes, output) per counter step,
     # input without its cached and written parts as in Usage: the activity the 5-hour and
-    # weekly estimates and the per-session window shares are built from.
-    activity: list[int] = msgspec.field(default_factory=list)
+    # weekly estimates and the per-session window shares are built from. Raw bytes, so the
+    # scan cache loads it without building an int object per value.
+    activity: bytearray = msgspec.field(default_factory=bytearray)
     recent: list[tuple[str, str, bool, bool]] = msgspec.field(default_factory=list)
     awaiting: bool = False
     errors: int = 0
@@ -406,7 +409,7 @@ class CodexFile(msgspec.Struct, kw_only=True):
             self._add(group, step, last, ts)
             self._account(step, total)
             if ts and (step[0] > 0 or step[3] > 0):
-                self.activity += (iso_ms(ts), max(0, step[0] - step[1] - step[2]), step[1], step[2], step[3])
+                self.activity += array("q", (iso_ms(ts), max(0, step[0] - step[1] - step[2]), step[1], step[2], step[3])).tobytes()
         self.turns += 1
         self._mark(ts, "assistant")
         self.total = total
@@ -421,9 +424,16 @@ class CodexFile(msgspec.Struct, kw_only=True):
             reset = parse_ts(int(raw) if isinstance(raw, float) or (isinstance(raw, str) and raw.isdigit()) else raw)
             if reset is None and r.resets_in_seconds is not None and at is not None:
                 reset = at + timedelta(seconds=r.resets_in_seconds)
-            self.rate_samples.append(
-                (ts, limit_id, int(r.window_minutes or 0), float(r.used_percent), int(reset.timestamp()) if reset else 0)
-            )
+            if at is None:
+                continue
+            sample = (int(at.timestamp()), limit_id, int(r.window_minutes or 0), float(r.used_percent),
+                      int(reset.timestamp()) if reset else 0)
+            rs = self.rate_samples
+            same = [i for i in range(len(rs) - 1, -1, -1) if rs[i][1:3] == sample[1:3]][:2]
+            if len(same) == 2 and rs[same[0]][3:] == sample[3:] == rs[same[1]][3:]:
+                rs[same[0]] = sample  # a run of equal readings keeps its first and its newest
+            else:
+                rs.append(sample)
         del self.rate_samples[:-RATE_SAMPLES_KEEP]
         if identifier(rates.plan_type):
             self.plan = identifier(rates.plan_type)
