@@ -131,6 +131,13 @@ def team(
                 {"host": s.host, "os_user": s.os_user, "stale": view.is_stale(s.host, s.os_user), **session_dict(s)}
                 for s in sessions
             ],
+            "limits": [
+                {"host": w["host"], "os_user": w["os_user"], "assistant": w["tool"], "window": w["name"],
+                 "used_percent": w["used_percent"], "resets_at": iso(w["resets_at"]), "window_minutes": w["window_minutes"],
+                 "source": w["source"], "exact": w["exact"], "burn_per_hour": w["burn_per_hour"], "eta": iso(w["eta"]),
+                 "limit_hit": w["limit_hit"], "updated_at": iso(w["updated_at"])}
+                for w in view.limits
+            ],
         })
         return
     if not view.hosts:

@@ -184,6 +184,18 @@ def test_limits_are_published_per_tool_and_window(store):
     assert sorted((r.name, r.used_percent, r.window_minutes) for r in s.rate_limits) == [("primary", 42.0, 300), ("secondary", 7.5, 10080)]
 
 
+def test_the_accounts_limit_windows_are_published_when_the_snapshot_has_them(store):
+    from llm_sessions.core.models import LimitWindow
+
+    w = LimitWindow("claude", "five_hour", 63.5, resets_at=T0 + timedelta(hours=2), starts_at=T0 - timedelta(hours=3),
+                    source="statusline", exact=True, burn_per_hour=12.0, eta=T0 + timedelta(hours=3))
+    s = Snapshot(T0, (sess("x", rate_limits=(RateLimit("primary", 1.0),)),), limits=(w,))
+    store.record_snapshot(s)
+    (row,) = store.limit_rows()
+    assert (row["host"], row["tool"], row["name"], row["used_percent"], row["window_minutes"]) == ("host-a", "claude", "five_hour", 63.5, 300)
+    assert (row["source"], row["exact"], row["burn_per_hour"], row["eta"], row["limit_hit"]) == ("statusline", True, 12.0, T0 + timedelta(hours=3), False)
+
+
 def test_no_transcript_text_and_folders_hidden_when_asked(db_url, tmp_path):
     secret = "SECRET-TITLE-FROM-THE-TRANSCRIPT"
     s = sess("a", title=secret, transcript=f"/home/u/.claude/projects/-srv-{secret}/a.jsonl")

@@ -93,6 +93,7 @@ def test_stale_hosts_are_marked(tmp_path):
     assert {h["host"]: h["stale"] for h in out["hosts"]} == {"fresh": False, "gone": True}
     states = {s["id"]: (s["state"], s["stale"]) for s in out["sessions"]}
     assert states == {"fresh-1": ("working", False), "gone-1": ("unknown", True)}  # nobody knows if it still runs
+    assert out["limits"] == []  # no assistant reported a usage-limit window
     human = run(["team", "--db", url], env, check=True).stdout
     gone_line = next(line for line in human.splitlines() if line.startswith("gone "))
     assert gone_line.rstrip().endswith("stale")

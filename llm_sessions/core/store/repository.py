@@ -54,7 +54,7 @@ from llm_sessions.core.store.engine import (
 )
 from llm_sessions.core.store.errors import StoreCorrupt, StoreError, StoreUnavailable
 from llm_sessions.core.store.identity import Identity, local_identity
-from llm_sessions.core.store.rows import limit_values, sample_point, session_from_row, session_values
+from llm_sessions.core.store.rows import limit_values, sample_point, session_from_row, session_values, window_values
 from llm_sessions.core.store.tables import exports, hosts, kv, limits, samples, sessions
 
 log = logging.getLogger("llm_sessions.core.store")
@@ -333,12 +333,6 @@ class Store:
                 if self._row_sig.get(sid) != sig or self._present is None or sid not in self._present:
                     rows.append({**who, "id": sid, **values, "present": True, "updated_at": at})
                     sigs[sid] = sig
-                for lim in limit_values(s):
-                    key = (lim["tool"], lim["name"])
-                    lsig = tuple(lim.values())
-                    if self._limit_sig.get(key) != lsig:
-                        lims.append({**who, **lim, "updated_at": at})
-                        lim_sigs[key] = lsig
                 point = sample_point(s)
                 prev = self._last_sample.get(sid)
                 if prev is not None and (
@@ -348,6 +342,16 @@ class Store:
                 ):
                     continue
                 points[sid] = (at, *point)
+            # the account's windows when the limits feature computed them, else the sessions' readings
+            windows = [window_values(w) for w in getattr(snapshot, "limits", ())] or [
+                lim for s in by_id.values() for lim in limit_values(s)
+            ]
+            for lim in windows:
+                key = (lim["tool"], lim["name"])
+                lsig = tuple(lim.values())
+                if self._limit_sig.get(key) != lsig:
+                    lims.append({**who, **lim, "updated_at": at})
+                    lim_sigs[key] = lsig
             gone = (self._present - by_id.keys()) if self._present is not None else None
             beat = bool(rows or points or gone) or self._heartbeat_at is None or (at - self._heartbeat_at).total_seconds() >= self.heartbeat_s
             if not (rows or points or lims or gone or beat):
@@ -451,6 +455,10 @@ class Store:
             return host_rows, found
 
         return self._run(read)
+
+    def limit_rows(self) -> list[dict]:
+        """Every host's published usage-limit windows as plain dicts."""
+        return self._run(lambda conn: [dict(r._mapping) for r in conn.execute(select(limits).order_by(limits.c.host, limits.c.tool, limits.c.name))])
 
     # -- exports ---------------------------------------------------------------------------
     def record_export(

@@ -18,7 +18,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from llm_sessions.core.models import ContextFill, HealthComponent, HealthReport, RateLimit, Session, Usage
+from llm_sessions.core.models import ContextFill, HealthComponent, HealthReport, LimitWindow, RateLimit, Session, Usage
 
 INT64_MAX = 2**63 - 1
 SESSION_KEY = ("host", "os_user", "id")
@@ -112,9 +112,33 @@ def limit_values(s: Session) -> list[dict[str, Any]]:
             "used_percent": real(r.used_percent),
             "resets_at": r.resets_at,
             "window_minutes": int64(r.window_minutes),
+            "source": "session",
+            "exact": True,
+            "burn_per_hour": None,
+            "eta": None,
+            "limit_hit": False,
         }
         for r in s.rate_limits
     ]
+
+
+def window_values(w: LimitWindow) -> dict[str, Any]:
+    """An account's usage-limit window (`Snapshot.limits`) as a limits row."""
+    minutes = None
+    if w.starts_at is not None and w.resets_at is not None:
+        minutes = int64((w.resets_at - w.starts_at).total_seconds() // 60)
+    return {
+        "tool": clean(w.assistant) or "unknown",
+        "name": clean(w.kind) or "?",
+        "used_percent": real(w.used_percent),
+        "resets_at": w.resets_at,
+        "window_minutes": minutes,
+        "source": clean(w.source),
+        "exact": bool(w.exact),
+        "burn_per_hour": real(w.burn_per_hour),
+        "eta": w.eta,
+        "limit_hit": bool(w.limit_hit),
+    }
 
 
 def _health(row: Mapping[str, Any]) -> HealthReport | None:
@@ -162,4 +186,4 @@ def session_from_row(row: Mapping[str, Any], limits: tuple[RateLimit, ...] = ())
     )
 
 
-__all__ = ["INT64_MAX", "SESSION_KEY", "clean", "int64", "limit_values", "real", "sample_point", "session_from_row", "session_values"]
+__all__ = ["INT64_MAX", "SESSION_KEY", "clean", "int64", "limit_values", "real", "sample_point", "session_from_row", "session_values", "window_values"]

@@ -140,9 +140,8 @@ kv = Table(
     Column("value", LargeBinary, nullable=False),
 )
 
-# Usage limits as the assistants report them (Codex's primary/secondary windows today).
-# One row per (host, user, tool, window name); the limits feature may add its own columns
-# through a migration of its own.
+# Usage-limit windows per (host, user, assistant, window kind): the snapshot's account windows
+# (`Snapshot.limits`), else the sessions' own readings (Codex primary/secondary).
 limits = Table(
     "limits",
     metadata,
@@ -152,6 +151,11 @@ limits = Table(
     Column("used_percent", Float),
     Column("resets_at", UTCDateTime),
     Column("window_minutes", Integer),
+    Column("source", String),  # statusline, codex, api-error, estimate; "session" for a session's own reading
+    Column("exact", Boolean, nullable=False, default=False),
+    Column("burn_per_hour", Float),
+    Column("eta", UTCDateTime),
+    Column("limit_hit", Boolean, nullable=False, default=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
 

@@ -36,6 +36,7 @@ class TeamView:
     hosts: tuple[HostRow, ...]
     sessions: tuple[Session, ...]
     stale: frozenset[tuple[str, str]]
+    limits: tuple[dict, ...] = ()  # each host's usage-limit windows, as published
 
     def is_stale(self, host: str | None, os_user: str | None) -> bool:
         return (host, os_user) in self.stale
@@ -54,7 +55,7 @@ def team_view(store: Store, now: datetime | None = None, *, present_only: bool =
     stale = frozenset((h.host, h.os_user) for h in hosts if h.stale(now, STALE_PERIODS))
     sessions = [s.with_(state="unknown") if (s.host, s.os_user) in stale and s.state != "ended" else s for s in sessions]
     sessions.sort(key=lambda s: (s.host or "", s.os_user or "", -(s.last_activity.timestamp() if s.last_activity else 0), s.id))
-    return TeamView(now, tuple(hosts), tuple(sessions), stale)
+    return TeamView(now, tuple(hosts), tuple(sessions), stale, tuple(store.limit_rows()))
 
 
 def unique_ids(sessions: list[Session] | tuple[Session, ...]) -> list[Session]:

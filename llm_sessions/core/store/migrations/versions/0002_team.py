@@ -107,6 +107,11 @@ def upgrade() -> None:
         sa.Column("used_percent", sa.Float()),
         sa.Column("resets_at", sa.DateTime()),
         sa.Column("window_minutes", sa.Integer()),
+        sa.Column("source", sa.String()),
+        sa.Column("exact", sa.Boolean(), nullable=False),
+        sa.Column("burn_per_hour", sa.Float()),
+        sa.Column("eta", sa.DateTime()),
+        sa.Column("limit_hit", sa.Boolean(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
     )
 
