@@ -35,7 +35,12 @@ app.add_typer(config_app, name="config")
 log = logging.getLogger("llm_sessions")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-DbOpt = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL of the history store.")]
+DbOpt = Annotated[
+    Optional[str],
+    typer.Option("--db", help="Store URL (sqlite:///FILE or postgresql://USER@HOST/DB) for every command that uses the store; may also follow the command."),
+]
+# Global options, set by the root callback before any command runs (`--db` is one of them).
+_global: dict[str, Optional[str]] = {"db": None}
 
 
 class UserError(Exception):
@@ -188,6 +193,7 @@ def _table(sessions) -> str:
 def root(
     ctx: typer.Context,
     demo: Annotated[bool, typer.Option("--demo", help="Open the dashboard on simulated sessions.")] = False,
+    team: Annotated[bool, typer.Option("--team", help="Open the dashboard over the shared store: every host's sessions.")] = False,
     db: DbOpt = None,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
@@ -195,32 +201,41 @@ def root(
     if version:
         sys.stdout.write(f"llm-session {__version__}\n")
         raise typer.Exit(0)
+    _global["db"] = db
     if ctx.invoked_subcommand is None:
-        _dashboard(demo=demo, db=db)
+        _dashboard(demo=demo, team=team)
 
 
 @app.command()
 def monitor(
     demo: Annotated[bool, typer.Option("--demo", help="Simulated sessions.")] = False,
-    db: DbOpt = None,
+    team: Annotated[bool, typer.Option("--team", help="Every host's sessions from the shared store.")] = False,
 ) -> None:
     """Open the live dashboard (the same as running llm-session with no command)."""
-    _dashboard(demo=demo, db=db)
+    _dashboard(demo=demo, team=team)
 
 
 @app.command()
-def demo(db: DbOpt = None) -> None:
+def demo() -> None:
     """Open the dashboard on simulated sessions that write real transcripts."""
-    _dashboard(demo=True, db=db)
+    _dashboard(demo=True)
 
 
-def _dashboard(demo: bool, db: str | None) -> None:
+def _dashboard(demo: bool, team: bool = False) -> None:
     from llm_sessions.dashboard import run_dashboard
 
     paths, settings = _context()
     if not sys.stdout.isatty():
-        raise UserError("the dashboard needs a terminal; for scripts use `llm-session list --json`", code=2)
-    run_dashboard(paths, settings, demo=demo, db_url=db, open_store=open_store)
+        hint = "llm-session team --json" if team else "llm-session list --json"
+        raise UserError(f"the dashboard needs a terminal; for scripts use `{hint}`", code=2)
+    if demo and team:
+        raise UserError("--demo and --team cannot be combined", code=2)
+    from llm_sessions.core.store.errors import StoreError
+
+    try:
+        run_dashboard(paths, settings, demo=demo, team=team, db_url=store_url(settings), open_store=open_store)
+    except StoreError as exc:
+        raise UserError(str(exc), code=3) from None
 
 
 @app.command("list")
@@ -409,12 +424,26 @@ def _scan_for_report():
     return snap, mon
 
 
-def open_store(paths, settings, db: str | None):
-    """The history store, or a one-line error (locked, unreachable, not a database)."""
-    from llm_sessions.core.store import Store, StoreBusy, StoreError
+def store_url(settings, db: str | None = None) -> str | None:
+    """The store's URL: `--db` (global), else `general.db_url`, else None (SQLite in the data dir)."""
+    return db or _global["db"] or settings.general_db_url or None
+
+
+def open_store(paths, settings, db: str | None = None, *, lazy: bool = False):
+    """The store for this machine's identity, or a one-line error (exit 3: locked, unreachable, ...)."""
+    from llm_sessions.core.store import Retention, Store, StoreBusy, StoreError, local_identity
 
     try:
-        store = Store.open(db or settings.general_db_url or None, paths.data_dir)
+        store = Store.open(
+            store_url(settings, db),
+            paths.data_dir,
+            identity=local_identity(settings),
+            connect_timeout_s=settings.store_connect_timeout_seconds,
+            statement_timeout_s=settings.store_statement_timeout_seconds,
+            share_cwd=settings.team_share_cwd,
+            policy=Retention(keep_days=settings.store_keep_days),
+            lazy=lazy,
+        )
     except StoreBusy as exc:
         raise UserError(f"{exc} (another llm-session may be writing; try again)", code=3) from None
     except StoreError as exc:
@@ -427,16 +456,15 @@ def open_store(paths, settings, db: str | None):
 @app.command()
 def history(
     session_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="Show the samples of one session.")] = None,
-    db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sessions and samples kept in the store (it is refreshed from the transcripts first)."""
+    """This machine's sessions and samples kept in the store (refreshed from the transcripts first)."""
     from llm_sessions.core.report import Ambiguous, NotFound, find_session
     from llm_sessions.core.store import StoreError
     from llm_sessions.core.timeparse import iso
 
     paths, settings = _context()
-    store = open_store(paths, settings, db)
+    store = open_store(paths, settings)
     try:
         from llm_sessions.core.monitor import Monitor
 
@@ -541,24 +569,75 @@ def _export_deps():
         return find_session(state["snap"].sessions, prefix)
 
     def record(session_id, path, fmt, redactions, tokens) -> None:
-        # History is a bonus: an export must not fail because the store is busy.
+        # History is a bonus: a finished export never fails because the store is busy or down.
+        from llm_sessions.core.store import StoreError
+
         try:
-            store = open_store(paths, settings, None)
+            store = open_store(paths, settings)
         except UserError as exc:
-            log.warning("export not recorded: %s", exc)
+            _not_recorded(path, exc)
             return
         try:
             store.record_export(session_id, path, fmt, redactions, tokens)
+        except StoreError as exc:
+            _not_recorded(path, exc)
         finally:
             store.close()
 
     return ExportDeps(find_session=find, exports_dir=paths.exports_dir, budget_tokens=settings.export_budget_tokens, record=record)
 
 
+def _not_recorded(path, exc) -> None:
+    log.warning("export %s not recorded in the store: %s", path, exc)
+    sys.stderr.write(f"llm-session: warning: {path} was written but not recorded in history: {exc}\n")
+
+
 def _register_export() -> None:
     from llm_sessions.cli_export import register
 
     register(app, _export_deps)
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move `--db URL` / `--db=URL` given after the command to before it.
+
+    `--db` is a global option (the root callback reads it), so every command that touches
+    the store honours it, yet users type it after the command too: `history --db URL`.
+    Arguments after `--` are left alone.
+    """
+    head: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if arg == "--db" and i + 1 < len(argv):
+            head += argv[i : i + 2]
+            i += 2
+            continue
+        if arg.startswith("--db="):
+            head.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return head + rest
+
+
+def _command_name(argv: list[str]) -> str | None:
+    """The first word that is not an option or an option's value (after hoisting)."""
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--db":
+            i += 2
+            continue
+        if not argv[i].startswith("-"):
+            return argv[i]
+        if argv[i] in ("--help", "-h"):
+            return argv[i]
+        i += 1
+    return None
 
 
 def _private_and_inert() -> None:
@@ -577,7 +656,8 @@ def _private_and_inert() -> None:
 def main() -> None:
     """Entry point: run Typer, turning user errors into one line and an exit code."""
     _private_and_inert()
-    if len(sys.argv) > 1 and sys.argv[1] in ("export", "import", "--help", "-h"):
+    sys.argv[1:] = hoist_global_options(sys.argv[1:])
+    if _command_name(sys.argv[1:]) in ("export", "import", "--help", "-h"):
         _register_export()  # only these pay for importing the export code
     try:
         app()
@@ -594,3 +674,12 @@ def main() -> None:
         log.exception("unexpected error")
         sys.stderr.write(f"llm-session: unexpected error: {exc} (details in the log file)\n")
         sys.exit(1)
+
+
+def _register_team() -> None:
+    from llm_sessions.cli_team import register
+
+    register(app)
+
+
+_register_team()  # `agent` and `team`: their module imports only Typer at the top
