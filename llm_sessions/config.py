@@ -18,7 +18,6 @@ from __future__ import annotations
 import difflib
 import math
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,7 @@ FIELDS: tuple[Field, ...] = (
     Field("general", "refresh_seconds", 2.0, "seconds between polls of processes and transcripts", 0.2, 86400),
     Field("general", "db_url", "", "SQLAlchemy URL of the store; empty = SQLite in the data dir"),
     Field("general", "workers", 0, "processes for a cold scan; 0 = one per core", 0, 256),
+    Field("general", "host_name", "", "this machine's name in the store (team view); empty = the OS host name"),
     Field("health", "weight_tokens", 40.0, "weight of context fill in the health score", 0, 1000),
     Field("health", "weight_duration", 20.0, "weight of session age", 0, 1000),
     Field("health", "weight_activity", 20.0, "weight of recent activity and idle time", 0, 1000),
@@ -66,8 +66,18 @@ FIELDS: tuple[Field, ...] = (
     Field("alerts", "bell", False, "ring the terminal bell on an alert"),
     Field("alerts", "compaction_minutes", 10.0, "warn when auto-compaction is predicted within this many minutes", 0, 1440),
     Field("alerts", "repeat_seconds", 120.0, "seconds before the same alert for the same session toasts again", 0, 86400),
+    Field("alerts", "limit_minutes", 30.0, "warn when a usage-limit window is projected to run out within this many minutes", 0, 1440),
     Field("export", "budget_tokens", 8000, "token budget of an exported resume brief", 100, 10_000_000),
     Field("pricing", "file", "", "a JSON price table merged over the bundled one"),
+    Field("limits", "plan", "", "Claude plan for estimated 5-hour windows: pro, max5, max20; empty = learn from history"),
+    Field("limits", "claude_five_hour_usd", 0.0, "Claude 5-hour limit in USD at API prices, for estimates; 0 = plan preset or learned", 0, 1_000_000),
+    Field("limits", "claude_weekly_usd", 0.0, "Claude weekly limit in USD at API prices, for estimates; 0 = learned", 0, 10_000_000),
+    Field("limits", "fresh_minutes", 10.0, "a status-line reading older than this, with activity since, gives way to an estimate", 0.1, 1440),
+    Field("limits", "auto_continue", False, "type `continue` into a session's tmux pane when its usage limit resets"),
+    Field("store", "keep_days", 30.0, "days of history the store keeps (older samples thinned, then dropped)", 0.01, 36500),
+    Field("store", "connect_timeout_seconds", 5.0, "how long to wait for a database server to answer a connection", 0.1, 3600),
+    Field("store", "statement_timeout_seconds", 15.0, "how long one database statement may take on a server", 0.1, 86400),
+    Field("team", "share_cwd", True, "store (and so publish) each session's folder; false hides folder names"),
     Field("aider", "repos", "", "repositories whose .aider.chat.history.md to read, separated by the OS path separator"),
     Field("aider", "paths", "", "folders (globs allowed) whose .aider.chat.history.md to read, separated by the OS path separator"),
 )
@@ -159,9 +169,11 @@ def check_db_url(url: str) -> str | None:
     if not sep:
         return f"{url!r} is not a database URL; use sqlite:///path/to/file.db or postgresql://user@host/db"
     dialect, _, driver = scheme.lower().partition("+")
+    if dialect == "postgres" and not driver:  # Heroku's spelling, which the store accepts
+        dialect = "postgresql"
     drivers = _DRIVERS.get(dialect)
     if drivers is None:
-        hint = " (write postgresql://)" if dialect == "postgres" else ""
+        hint = " (write postgresql+<driver>://)" if dialect == "postgres" else ""
         return f"unknown database {dialect!r}{hint}; llm-session stores history in sqlite or postgresql"
     if driver and driver not in drivers:
         return f"unknown {dialect} driver {driver!r}; use one of {', '.join(drivers)}"
@@ -187,6 +199,8 @@ def read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
+    import tomllib  # here: the status line runs on every update and most users have no file
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -270,6 +284,8 @@ def _validate(s: Settings, path: Path) -> None:
         if not price_file.is_file():
             state = "does not exist" if not price_file.exists() else "is not a regular file"
             raise ConfigError(f"{where('pricing_file')}: pricing.file {price_file} {state}")
+    if s.limits_plan.lower() not in ("", "pro", "max5", "max20"):
+        raise ConfigError(f"{where('limits_plan')}: limits.plan must be one of pro, max5, max20 (or empty), got {s.limits_plan!r}")
 
 
 def default_toml() -> dict:

@@ -55,6 +55,7 @@ class Monitor:
         discovery=None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         prices=None,
+        limits_state: Path | None = None,
     ) -> None:
         self.settings = settings
         self.env = dict(os.environ if env is None else env)
@@ -78,6 +79,11 @@ class Monitor:
         self.parsed_bytes = 0
         self._seen_activity: dict[str, datetime | None] = {}
         self._saved_settled = self.claude.settled
+        from llm_sessions.core.limit_tracker import LimitTracker
+
+        # usage-limit windows; `learn_limits = False` spares a one-shot CLI view the history pass
+        self.limits = LimitTracker(settings, limits_state, prices, cache_dir)
+        self.learn_limits = True
 
     def _other_providers(self, prices) -> list:
         """Gemini, Aider, Cursor and Copilot: smaller histories, re-read per changed file."""
@@ -142,7 +148,7 @@ class Monitor:
         if not procs:
             return None, True
         named = getattr(self.discovery, "named_sessions", None)
-        return LiveScope.of(procs, named(procs) if named else set()), False
+        return LiveScope.of(procs, named(procs) if named else set(), now=self.clock().timestamp()), False
 
     def _poll(self, progress: Progress | None, workers: int | None, live: bool, only_running: bool = False) -> Snapshot:
         pool = ParsePool(self.settings.general_workers if workers is None else workers)
@@ -207,12 +213,13 @@ class Monitor:
             problems.extend(more)
         elif live:
             sessions = [s.with_(state="ended") for s in sessions]
-        sessions = [s.with_(health=health_report(s, self.settings, now)) for s in sessions]
+        windows, shares = self._limits(now, problems) if not skip else ((), {})
+        sessions = [s.with_(health=health_report(s, self.settings, now), limit_shares=shares.get(s.id, ())) for s in sessions]
         sessions.sort(key=lambda s: s.last_activity or datetime.min.replace(tzinfo=UTC), reverse=True)
         # drift is counted over every file's state: only a full scan has them all decoded
         drift = sum(p.usage_drift() for p in self.providers if hasattr(p, "usage_drift")) if scope is None and not skip else 0
         snap = Snapshot(taken_at=now, sessions=tuple(sessions), problems=tuple(problems), searched=tuple(searched),
-                        format_drift=drift)
+                        format_drift=drift, limits=windows)
         if not skip and (self.claude.changed or self.codex.changed or self.claude.settled is not self._saved_settled):
             if scope is None or self._worth_saving():
                 self.save_cache()
@@ -222,6 +229,18 @@ class Monitor:
             except Exception as exc:  # the store is history, never a reason to fail a poll
                 log.warning("cannot record snapshot: %s", exc)
         return snap
+
+    def _limits(self, now: datetime, problems: list[str]) -> tuple[tuple, dict]:
+        try:
+            if self.claude.limit_paths is not None:  # a live-only scan: only what the windows need
+                claude = [self.claude.files[p] for p in self.claude.limit_paths if p in self.claude.files]
+            else:
+                claude = self.claude.files.values()
+            return self.limits.report(claude, self.codex.files.values(), now, learn_limits=self.learn_limits)
+        except Exception as exc:  # limits are an extra view; a bug there must not stop the poll
+            log.exception("usage limits failed")
+            problems.append(f"usage limits: {exc}")
+            return (), {}
 
     def _attach_processes(self, sessions: list[Session], now: datetime) -> tuple[list[Session], list[str]]:
         """Give each session its live process (if any) and a state; add running assistants

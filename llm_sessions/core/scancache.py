@@ -37,7 +37,7 @@ from llm_sessions.core.safeio import read_regular
 log = logging.getLogger(__name__)
 
 # Bump whenever the parsers change what they derive from a line: old caches are then ignored.
-FORMAT = 9  # 7: price groups (1h writes, speed, day, advisor calls), format-drift counts; 8-9: checksum, lazy states
+FORMAT = 10  # 7: price groups, format drift; 8: call stamps, limits; 9-10: checksum, lazy states
 MAGIC = b"llm-session scan cache\n"
 MAX_CACHE_BYTES = 4 * 1024**3
 _TMP_PREFIX = ".scan-"

@@ -19,6 +19,9 @@ discovery which assistants run, and scans only the files that could be theirs:
 Claude histories are the big ones and are scoped so. Codex threads span files across days
 (pages, resumes, forks that subtract their parent's replay), so Codex rollouts are all read.
 
+Usage limits are account-wide: their windows need every transcript active in the last week
+(and five hours), so those are read too, but only to feed the limits, not as sessions.
+
 No running assistant: nothing is read at all. The answer for the sessions in scope is
 the same as a full scan's (the truth tests check it); only sessions that cannot be running
 are left out, and `list --all` still reads everything.
@@ -34,6 +37,8 @@ from llm_sessions.core.roots import CLAUDE_DIR_MAX, encode_cwd
 
 #: Clock skew and the time between a process starting and its first write.
 SLACK_SECONDS = 60.0
+#: The longest usage-limit window and the block before it (a week and five hours).
+LIMITS_SECONDS = (7 * 24 + 5) * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +46,21 @@ class LiveScope:
     since: float  # epoch seconds: files modified at or after this may be live
     names: frozenset[str] = frozenset()  # session ids named by running processes
     claude_dirs: frozenset[str] = frozenset()  # encoded project folder names (or prefixes)
+    recent_since: float = 0.0  # epoch seconds: files modified since feed the usage-limit windows
 
     @classmethod
-    def of(cls, procs, named: set[str] = frozenset()) -> LiveScope:
+    def of(cls, procs, named: set[str] = frozenset(), now: float | None = None) -> LiveScope:
         """The scope of the running assistants `procs` (ProcessInfo values)."""
+        import time
+
         starts = [p.started_at.timestamp() for p in procs if isinstance(p.started_at, datetime)]
         since = (min(starts) if starts else 0.0) - SLACK_SECONDS
         dirs = {encode_cwd(p.cwd)[:CLAUDE_DIR_MAX] for p in procs if p.tool == "claude" and p.cwd}
-        return cls(since, frozenset(n for n in named if n), frozenset(dirs))
+        recent = (time.time() if now is None else now) - LIMITS_SECONDS - SLACK_SECONDS
+        return cls(since, frozenset(n for n in named if n), frozenset(dirs), recent)
+
+    def for_limits(self, st: os.stat_result) -> bool:
+        return st.st_mtime >= self.recent_since
 
     def wants_file(self, name: str, st: os.stat_result) -> bool:
         """A file that may be written by, or named by, a running assistant."""
@@ -60,4 +72,4 @@ class LiveScope:
         )
 
 
-__all__ = ["LiveScope", "SLACK_SECONDS"]
+__all__ = ["LIMITS_SECONDS", "LiveScope", "SLACK_SECONDS"]

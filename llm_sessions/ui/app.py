@@ -29,10 +29,13 @@ from textual.worker import Worker, WorkerState
 import llm_sessions
 from llm_sessions.core import actions
 from llm_sessions.core.alerts import Alert, AlertThrottle, detect_alerts, toasts
+from llm_sessions.core.auto_continue import AutoContinue, send_continue
 from llm_sessions.core.drift import warning_line
 from llm_sessions.core.inert import inert
+from llm_sessions.core.limit_alerts import detect_limit_alerts
 from llm_sessions.core.models import Session, Snapshot
-from llm_sessions.core.summary import Summary, TokenRate, context_series, summarize
+from llm_sessions.core.series import RecentSeries
+from llm_sessions.core.summary import Summary, TokenRate, summarize
 from llm_sessions.ui.commands import SessionCommands
 from llm_sessions.ui.layout import NARROW_BELOW
 from llm_sessions.ui.messages import PollFailed, PollGate, SnapshotReady, Throttle
@@ -93,8 +96,10 @@ class LLMSessionApp(App[None]):
         tmux_args: Sequence[str] = (),
         watch_ignore: Sequence[Path] = (),
         session_actions: Mapping[str, SessionHandler] | None = None,
+        team: bool = False,
     ) -> None:
         super().__init__()
+        self.team = team  # the team view: sessions of every host from the shared store
         self._alert_throttle = AlertThrottle(timedelta(seconds=settings.alerts_repeat_seconds))
         self.monitor = monitor
         self.settings = settings
@@ -104,6 +109,7 @@ class LLMSessionApp(App[None]):
         self.transcript_reader = transcript_reader
         self.tmux_args = tuple(tmux_args)
         self.etas: dict[str, timedelta | None] = {}
+        self.series = RecentSeries(lambda sid, since: self.monitor.history(sid, since=since))
         self.flagged: set[str] = set()
         # Sessions seen running in this run: when they end, their rows stay (marked ended)
         # until dismissed with `x`, so a session that quits is noticed, not silently gone.
@@ -122,6 +128,7 @@ class LLMSessionApp(App[None]):
         # change-triggered polls at most every half refresh (and at least once a second)
         self._throttle = Throttle(min(1.0, settings.general_refresh_seconds / 2))
         self._change_timer: Timer | None = None
+        self._auto_continue = AutoContinue()  # limits.auto_continue: each reset acted on once
         self._drift_warned = 0  # usage records of a newer format already warned about
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -162,7 +169,7 @@ class LLMSessionApp(App[None]):
             previous_eta=self.etas,
             current_eta=etas,
             compaction_minutes=self.settings.alerts_compaction_minutes,
-        )
+        ) + detect_limit_alerts(self.snapshot, snap, limit_minutes=self.settings.alerts_limit_minutes)
         watch = tuple(self.monitor.watch_paths())
         self.post_message(SnapshotReady(snap, etas, tuple(alerts), (time.perf_counter() - started) * 1000, watch))
 
@@ -171,12 +178,13 @@ class LLMSessionApp(App[None]):
             return {}
         now = snap.taken_at
         out: dict[str, timedelta | None] = {}
+        # The forecast looks at the last hour, kept in memory and appended per poll: the
+        # store is read once per session, so a poll costs the same after hours of uptime.
+        self.series.update(snap)
         for s in snap.sessions:
             if s.state == "ended" or s.context is None or not s.context.compact_at:
                 continue
-            # The forecast looks at the recent trend only: an hour is plenty, and it keeps the
-            # per-tick read small however long the session has run.
-            samples = context_series(self.monitor.history(s.id, since=snap.taken_at - timedelta(hours=1)))
+            samples = self.series.points(s.id)
             out[s.id] = self.predictor(samples, s.context.compact_at, now) if len(samples) >= 2 else None
         return out
 
@@ -191,6 +199,9 @@ class LLMSessionApp(App[None]):
             self._warn_format_drift(message.snapshot.format_drift)
             self.seen_live.update(x.id for x in message.snapshot.sessions if x.state != "ended")
             self.snapshot = message.snapshot
+        if self.settings.limits_auto_continue:
+            for target in self._auto_continue.due(message.snapshot, self.clock()):
+                self._run_action(send_continue, target, tmux_args=self.tmux_args)
         if message.watch != self._watching:
             self._watching = message.watch
             self._watch_files(message.watch)
@@ -311,12 +322,30 @@ class LLMSessionApp(App[None]):
 
     # ---- session actions (side effects live in core.actions) ---------------------------
 
+    def _elsewhere(self, session: Session | None) -> bool:
+        """True (and says why) when the session comes from the shared store, not this machine.
+
+        The team view has no process or pane to verify, so nothing may act on its sessions;
+        export alone works, from the stored numbers.
+        """
+        if session is None or session.host is None:
+            return False
+        self.notify(
+            f"{session.id[:12]} is {session.os_user}@{session.host}'s: the team view only shows sessions;"
+            " act on them from that machine's own dashboard",
+            severity="warning",
+            markup=False,
+        )
+        return True
+
     def _pane(self, session: Session | None) -> str | None:
         return session.process.tmux_pane if session and session.process else None
 
     def jump(self, session: Session | None) -> None:
         if session is None:
             self.bell()
+            return
+        if self._elsewhere(session):
             return
         self._run_action(actions.jump_to_pane, session.process, tmux_args=self.tmux_args)
 
@@ -325,6 +354,8 @@ class LLMSessionApp(App[None]):
 
         if session is None:
             self.bell()
+            return
+        if self._elsewhere(session):
             return
         pane = self._pane(session)
         if pane is None:
@@ -343,6 +374,8 @@ class LLMSessionApp(App[None]):
         if session is None:
             self.bell()
             return
+        if self._elsewhere(session):
+            return
         proc = session.process
         if proc is None:
             self.notify("this session has no live process", severity="warning")
@@ -359,6 +392,8 @@ class LLMSessionApp(App[None]):
 
     def run_session_action(self, name: str, session: Session | None) -> None:
         """Hand the session to the handler another feature registered under `name`."""
+        if name != "export" and self._elsewhere(session):
+            return
         handler = self.session_actions.get(name)
         if session is None or handler is None:
             self.bell()

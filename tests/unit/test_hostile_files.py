@@ -406,7 +406,7 @@ def test_a_live_only_scan_leaves_the_rest_of_the_cache_undecoded(fake_home, tmp_
 
     from llm_sessions.core.models import ProcessInfo
 
-    old = time.time() - 86400
+    old = time.time() - 86400 * 30  # older than the usage-limit windows
     for i in range(20):
         f = write(fake_home / ".claude" / "projects" / f"-old-{i}" / f"old{i}.jsonl", [assistant(f"o{i}", "r", T.format(1), sid=f"old{i}")])
         os.utime(f, (old, old))
@@ -419,6 +419,34 @@ def test_a_live_only_scan_leaves_the_rest_of_the_cache_undecoded(fake_home, tmp_
     assert [(s.id, s.usage.total) for s in snap.sessions if s.process] == [("now", 7)]
     raw = [p for p, v in dict.items(mon.claude.files) if isinstance(v, msgspec.Raw)]
     assert len(raw) == 20 and all("-old-" in p for p in raw)
+
+
+def test_a_live_only_scan_still_gives_the_usage_limits_of_the_whole_week(fake_home):
+    """Limits are account-wide: a session of yesterday in another folder still counts."""
+    from datetime import UTC, datetime, timedelta
+
+    from llm_sessions.core.models import ProcessInfo
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    stamp = lambda d: (now - d).strftime("%Y-%m-%dT%H:%M:%S.000Z")  # noqa: E731
+    f = write(fake_home / ".claude" / "projects" / "-other" / "yday.jsonl",
+              [assistant("y", "r", stamp(timedelta(hours=30)), inp=5000, out=900, sid="yday")])
+    day_ago = time.time() - 30 * 3600
+    os.utime(f, (day_ago, day_ago))
+    write(fake_home / ".claude" / "projects" / "-live" / "now.jsonl",
+          [assistant("n", "r", stamp(timedelta(minutes=5)), inp=3000, out=400, sid="now")])
+    proc = ProcessInfo(pid=4242, tool="claude", cwd="/live", started_at=now - timedelta(minutes=10))
+    settings = load_settings(fake_home / "none.toml", {})
+
+    def windows(only_running):
+        mon = Monitor(settings, claude_env(fake_home), discovery=_Discovery([proc], {"now": proc}), clock=lambda: now)
+        snap = mon.poll(only_running=only_running)
+        return [(w.key if hasattr(w, "key") else repr(w)) for w in snap.limits], {s.id: s.limit_shares for s in snap.sessions}
+
+    full_windows, full_shares = windows(False)
+    live_windows, live_shares = windows(True)
+    assert live_windows == full_windows and live_windows
+    assert live_shares["now"] == full_shares["now"]
 
 
 # ------------------------------------------------------------------ 14: full and read-only disks, debris

@@ -111,8 +111,9 @@ def parse_one(f: ClaudeFile, st: os.stat_result, problems: list) -> ClaudeFile:
     return f
 
 
-def _in_scope(found: list[tuple[str, bool, str]], roots: Iterable[Path], scope) -> list[tuple[str, bool, str]]:
-    """The files of the project folders that may hold a running session (core.scope)."""
+def _in_scope(found: list[tuple[str, bool, str]], roots: Iterable[Path], scope) -> tuple[list, list]:
+    """(files of the project folders that may hold a running session, files active within
+    the usage-limit windows): see core.scope."""
     tops = [os.path.join(r, "projects") + os.sep for r in roots]
     folders: dict[str, list[tuple[str, bool, str]]] = {}
     for item in found:
@@ -120,19 +121,20 @@ def _in_scope(found: list[tuple[str, bool, str]], roots: Iterable[Path], scope) 
         top = next((t for t in tops if path.startswith(t)), "")
         folder = path[: len(top)] + path[len(top) :].split(os.sep, 1)[0]
         folders.setdefault(folder, []).append(item)
-    out = []
+    live, recent = [], []
     for folder, items in folders.items():
         hot = scope.wants_claude_dir(os.path.basename(folder))
-        for path, _sub, _sid in items if not hot else ():
+        for item in items:
             try:
-                if scope.wants_file(os.path.basename(path), os.stat(path)):
-                    hot = True
-                    break
+                st = os.stat(item[0])
             except OSError:
                 continue
+            if scope.for_limits(st):
+                recent.append(item)
+            hot = hot or scope.wants_file(os.path.basename(item[0]), st)
         if hot:
-            out.extend(items)
-    return out
+            live.extend(items)
+    return live, recent
 
 
 def _fingerprint(files: list[ClaudeFile]) -> str:
@@ -169,6 +171,8 @@ class ClaudeProvider:
         self.settled: tuple[str, list] | None = None
         self.parsed_bytes = 0
         self.changed = False
+        # after a scan limited to live sessions: the files the usage limits need (else None)
+        self.limit_paths: list[str] | None = None
 
     def roots(self) -> list[Path]:
         return claude_roots(self.env)
@@ -190,9 +194,13 @@ class ClaudeProvider:
         """
         result = ScanResult(searched=[str(r / "projects") for r in self.roots()])
         found = list_transcripts(self.roots(), result.problems)
+        self.limit_paths = None
         if scope is not None:
-            found = _in_scope(found, self.roots(), scope)
-        listing = ((path, (sub, sid)) for path, sub, sid in found)
+            found, recent = _in_scope(found, self.roots(), scope)
+            self.limit_paths = [p for p, _, _ in recent]
+            wanted = {p for p, _, _ in found}
+            found_all = found + [item for item in recent if item[0] not in wanted]
+        listing = ((path, (sub, sid)) for path, sub, sid in (found if scope is None else found_all))
         todo, gone = tailer.plan_reads(
             listing, self.files, lambda path, x: ClaudeFile(path=path, subagent=x[0], session=x[1]), result.problems,
             prune=scope is None,
