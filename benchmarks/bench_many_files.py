@@ -2,14 +2,16 @@
 
     python benchmarks/bench_many_files.py --files 100000 --rounds 5
 
-Writes `--files` small Claude Code transcripts (3 lines each, 200 per project folder) under
-bench-data/many-<files>/ once, then measures, alternating the commands so all see the same
+Writes `--files` small Claude Code transcripts (3 lines each, 200 per project folder, their
+mtimes spread over a year as a real history's are) under bench-data/many-<files>/ once, and
+starts one fake running Claude Code (a process named `claude` in a folder with a fresh
+transcript, stopped at the end), then measures, alternating the commands so all see the same
 machine load, and reports medians (and min-max) of wall time and of CPU time (user + sys of
 the whole process tree, which a shared machine disturbs far less than wall time):
   scandir     a Python process that walks the projects folders with os.scandir: the floor,
               start-up included
   warm-all    `llm-session list --all --json` with its scan cache (nothing changed)
-  warm-live   `llm-session list --json` (running sessions only; none are running here)
+  warm-live   `llm-session list --json` (running sessions only: the one fake assistant)
   cold-all    `list --all --json` without a scan cache (fewer rounds: it is the slow one)
 Peak memory (PSS of the process tree) is sampled in a separate, untimed run of each.
 `--src DIR` runs the llm_sessions package found in DIR instead (a `git archive` of another
@@ -80,6 +82,39 @@ def build(root: Path, files: int) -> None:
     marker.write_text(str(files))
 
 
+def spread_mtimes(root: Path, files: int) -> None:
+    """Spread the transcripts' mtimes over a year (once): a history is mostly old files."""
+    marker = root / "spread"
+    if marker.exists():
+        return
+    now = time.time()
+    for i, path in enumerate(sorted((root / ".claude" / "projects").glob("*/*.jsonl"))):
+        when = now - (i % 365) * 86400 - 3600
+        os.utime(path, (when, when))
+    marker.write_text("1")
+
+
+def start_live_session(root: Path):
+    """A process named `claude` whose cwd has a project folder with a fresh transcript."""
+    from llm_sessions.core.roots import encode_cwd
+
+    cwd = root / "live-cwd"
+    cwd.mkdir(exist_ok=True)
+    folder = root / ".claude" / "projects" / encode_cwd(str(cwd.resolve()))
+    folder.mkdir(parents=True, exist_ok=True)
+    sid = "live0000-0000-4000-8000-000000000000"
+    ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    with open(folder / f"{sid}.jsonl", "w") as fh:
+        fh.write(_line({"type": "user", "uuid": "lu", "sessionId": sid, "timestamp": ts, "cwd": str(cwd),
+                        "message": {"role": "user", "content": "go"}}))
+    bindir = root / "bin"
+    bindir.mkdir(exist_ok=True)
+    exe = bindir / "claude"
+    if not exe.exists():
+        exe.symlink_to(os.path.realpath(sys.executable))
+    return subprocess.Popen([str(exe), "-c", "import time; time.sleep(3600)"], cwd=cwd)
+
+
 def cpu_run(cmd: list[str], env: dict) -> tuple[float, float]:
     """(wall, cpu) seconds of one run; cpu is user + sys of the command and its children."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -101,7 +136,17 @@ def main() -> None:
     data = (args.data or ROOT / "bench-data" / f"many-{args.files}").resolve()
     t0 = time.perf_counter()
     build(data, args.files)
+    spread_mtimes(data, args.files)
+    live = start_live_session(data)
     sys.stderr.write(f"corpus ready in {time.perf_counter() - t0:.1f} s: {data}\n")
+    try:
+        run_all(args, data)
+    finally:
+        live.kill()  # our own fake assistant, by its pid
+        live.wait()
+
+
+def run_all(args, data: Path) -> None:
 
     work = Path(tempfile.mkdtemp(prefix="llm-many-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_SESSION_", "CLAUDE_", "CODEX_"))}
@@ -124,8 +169,9 @@ def main() -> None:
     text = out.read_text()
     answer = json.loads(text)
     sessions = answer["sessions"] if isinstance(answer, dict) else answer
-    assert len(sessions) == args.files, (len(sessions), args.files)
-    assert all(s["tokens"]["total"] == 4330 + int(s["id"][:8]) % 7 for s in sessions)
+    history = [s for s in sessions if not s["id"].startswith("live")]
+    assert len(history) == args.files, (len(history), args.files)
+    assert all(s["tokens"]["total"] == 4330 + int(s["id"][:8]) % 7 for s in history)
 
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in (*cmds, "cold-all")}
     for r in range(args.rounds):
