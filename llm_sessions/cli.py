@@ -183,7 +183,13 @@ def _emit_json(data) -> None:
         from llm_sessions.core.safeio import printable_tree
 
         raw = msgspec.json.encode(printable_tree(data))
-    sys.stdout.write(msgspec.json.format(raw, indent=2).decode() + "\n")
+    # A listing of 100,000 sessions is 140 MB of text: drop each copy once the next exists
+    text = msgspec.json.format(raw, indent=2)
+    del raw
+    out = text.decode()
+    del text
+    sys.stdout.write(out)
+    sys.stdout.write("\n")
 
 
 def _emit_listing(key: str, items: list, problems) -> None:
