@@ -59,13 +59,14 @@ def check_regular(path: str | os.PathLike, st: os.stat_result) -> os.stat_result
     return st
 
 
-def open_regular(path: str | os.PathLike) -> tuple[int, os.stat_result]:
+def open_regular(path: str | os.PathLike, st: os.stat_result | None = None) -> tuple[int, os.stat_result]:
     """(fd, fstat) of a regular file opened read-only; the caller closes the fd.
 
     Raises FileNotFoundError, PermissionError ... as `open` does, and NotARegularFile for
-    anything else than a regular file, also behind symlinks. Never blocks.
+    anything else than a regular file, also behind symlinks. Never blocks. `st`: a stat the
+    caller just took (and checked), which saves the stat before opening.
     """
-    check_regular(path, os.stat(path))
+    check_regular(path, os.stat(path) if st is None else st)
     fd = os.open(path, _FLAGS)
     try:
         st = check_regular(path, os.fstat(fd))
@@ -75,9 +76,9 @@ def open_regular(path: str | os.PathLike) -> tuple[int, os.stat_result]:
     return fd, st
 
 
-def open_binary(path: str | os.PathLike):
+def open_binary(path: str | os.PathLike, st: os.stat_result | None = None):
     """A binary file object over `open_regular` (a drop-in for `open(path, "rb")`)."""
-    fd, _ = open_regular(path)
+    fd, _ = open_regular(path, st)
     return os.fdopen(fd, "rb")
 
 

@@ -103,7 +103,7 @@ def read_lines(path: str, cursor: Cursor, st: os.stat_result, max_line: int = MA
     if it has no end yet, the cursor stays at its start. Raises OSError (NotARegularFile for
     a FIFO, device or socket) when the file cannot be opened.
     """
-    fh = open_binary(path)
+    fh = open_binary(path, st)  # the open file is checked again with fstat: never a FIFO
     cursor.dev, cursor.ino = st.st_dev, st.st_ino
     cursor.size, cursor.mtime_ns = st.st_size, st.st_mtime_ns
     offset = cursor.offset  # start of the first line the caller has not taken
