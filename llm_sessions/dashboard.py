@@ -17,18 +17,23 @@ from llm_sessions.paths import AppPaths, app_paths
 log = logging.getLogger(__name__)
 
 
-def build_monitor(paths: AppPaths, settings, env, store=None):
+def build_monitor(paths: AppPaths, settings, env, store=None, discovery=None):
+    """The monitor the dashboard polls; `discovery` defaults to scanning every process."""
     from llm_sessions.core.discovery import Discovery
     from llm_sessions.core.monitor import Monitor
 
-    return Monitor(settings, env, cache_dir=paths.cache_dir, store=store, discovery=Discovery(env))
+    return Monitor(settings, env, cache_dir=paths.cache_dir, store=store, discovery=discovery or Discovery(env))
 
 
-def build_app(paths: AppPaths, settings, env, store=None, *, demo: bool = False):
-    """The dashboard App over a real monitor, with export, restart and transcript sections."""
+def build_app(paths: AppPaths, settings, env, store=None, *, demo: bool = False, discovery=None):
+    """The dashboard App over a real monitor, with export, restart and transcript sections.
+
+    `discovery` lets a caller that must see only its own processes (the real-terminal tests)
+    pass a Discovery with a process source; everything else is exactly what users run.
+    """
     from llm_sessions.ui.app import LLMSessionApp
 
-    monitor = build_monitor(paths, settings, env, store)
+    monitor = build_monitor(paths, settings, env, store, discovery)
     return LLMSessionApp(
         monitor,
         settings,

@@ -32,7 +32,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -200,8 +200,18 @@ class Discovery:
     """Finds running assistants and ties each to its session. Keep one per monitor: the
     per-pid cache is what makes a steady-state poll cheap."""
 
-    def __init__(self, env: Mapping[str, str], *, tmux: bool = True, rules: tuple[Rule, ...] = RULES) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        tmux: bool = True,
+        rules: tuple[Rule, ...] = RULES,
+        pids: Callable[[], Iterable[int]] | None = None,
+    ) -> None:
+        """`pids`, when given, is the process source: only those pids are looked at (tests
+        and demos that must see only the processes they started); default: every process."""
         self.env = dict(env)
+        self._pid_source = pids
         self.rules = rules
         self._rules_by_tool = {r.tool: r for r in rules if r.tool}
         self._is_candidate = candidate_matcher(rules)
@@ -289,7 +299,7 @@ class Discovery:
 
     def _refresh_table(self) -> None:
         with self._table.pass_():
-            current = set(self._table.pids())
+            current = set(self._pid_source()) if self._pid_source is not None else set(self._table.pids())
             # Re-look at last poll's young processes and a rotating sample of the rest: a
             # reused pid or a process that exec'd shows a new start time or a new name.
             if not self._audit:
