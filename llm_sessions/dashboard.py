@@ -53,17 +53,21 @@ def run_dashboard(paths: AppPaths, settings, *, demo: bool = False, db_url: str 
 
     with ExitStack() as stack:
         env = dict(os.environ)
+        discovery = None
         if demo:
+            from llm_sessions.core.discovery import Discovery
             from llm_sessions.demo import Demo
 
             sim = stack.enter_context(Demo())
             env = sim.start()
             paths = app_paths(env)
             db_url = None
+            # the demo sees only its own simulated sessions, never this machine's processes
+            discovery = Discovery(env, pids=lambda: sim.pids)
         store = open_store(paths, settings, db_url) if open_store else None
         if store is not None:
             stack.callback(store.close)
-        app = build_app(paths, settings, env, store, demo=demo)
+        app = build_app(paths, settings, env, store, demo=demo, discovery=discovery)
         for warning in getattr(store, "warnings", []):
             app.call_later(app.notify, warning, severity="warning", timeout=10)
         app.run()
