@@ -4,7 +4,8 @@ Stdlib only (the CLI's start-up budget has no room for a table library): widths 
 Asian wide characters as two cells and combining marks as none, so a folder named in
 Japanese does not push the columns after it out of line. A column can be capped (`limit`)
 and cut at its start instead of its end (`keep="end"`, for paths: the tail names the
-project). Control characters are replaced, so a hostile folder name cannot move the cursor.
+project). Control characters are spelled out (core.inert) *before* widths are measured, so
+a hostile folder name neither moves the cursor nor pushes the columns out of line.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from llm_sessions.core.inert import inert
 
 ELLIPSIS = "…"
 
@@ -27,8 +30,8 @@ def cell_width(text: str) -> int:
 
 
 def printable(text: str) -> str:
-    """Control characters (escape sequences, newlines) become visible `?`: one line, inert."""
-    return "".join("?" if (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0) else ch for ch in text)
+    """One line with every control character spelled out (`\\x1b`), as everything we print."""
+    return inert(text)
 
 
 def cut(text: str, width: int, keep: Literal["start", "end"] = "start") -> str:

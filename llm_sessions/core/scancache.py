@@ -27,7 +27,7 @@ from llm_sessions.core.providers.codex import CodexFile
 log = logging.getLogger(__name__)
 
 # Bump whenever the parsers change what they derive from a line: old caches are then ignored.
-FORMAT = 6
+FORMAT = 7  # 7: price groups (1h writes, speed, day, advisor calls), format-drift counts
 
 
 class CacheData(msgspec.Struct):
@@ -36,7 +36,7 @@ class CacheData(msgspec.Struct):
     claude: list[ClaudeFile] = []
     codex: list[CodexFile] = []
     # Cross-file duplicate corrections and the fingerprint of the files they were made for.
-    settled: tuple[str, list[tuple[str, str, int, list[int]]]] | None = None
+    settled: tuple[str, list[tuple[str, tuple[str, int, str, str, bool], list[int]]]] | None = None
 
 
 _encoder = msgspec.msgpack.Encoder()

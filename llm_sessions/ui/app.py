@@ -37,7 +37,9 @@ from textual.worker import Worker, WorkerState
 import llm_sessions
 from llm_sessions.core import actions
 from llm_sessions.core.alerts import Alert, AlertThrottle, detect_alerts, toasts
+from llm_sessions.core.drift import warning_line
 from llm_sessions.core.ids import pid_of
+from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.summary import Summary, TokenRate, context_series, summarize
 from llm_sessions.ui.commands import SessionCommands
@@ -155,6 +157,7 @@ class LLMSessionApp(App[None]):
         self.context_trails = ContextTrails()
         self._transient: Notice | None = None
         self._transient_timer: Timer | None = None
+        self._drift_warned = 0  # usage records of a newer format already warned about
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -220,12 +223,27 @@ class LLMSessionApp(App[None]):
             self.etas = message.etas
             self.summary = summarize(message.snapshot, self.clock(), self._rate.add(message.snapshot))
             self._raise_alerts(message.alerts)
+            self._warn_format_drift(message.snapshot.format_drift)
             self.seen_live.update(x.id for x in message.snapshot.sessions if x.state != "ended")
             self.snapshot = message.snapshot
         if message.watch != self._watching:
             self._watching = message.watch
             self._watch_files(message.watch)
         self._poll_finished()
+
+    def _warn_format_drift(self, count: int) -> None:
+        """A header status line while readers skip usage records of a newer format.
+
+        A state, not an event: it stays under the summary for as long as it is true (a toast
+        would be gone before anyone read it, or cover the table in a side pane).
+        """
+        if count != self._drift_warned:
+            self._drift_warned = count
+            line = warning_line(count)
+            if line is None:
+                self.status.clear("drift")
+            else:
+                self.status.set("drift", line, "warning", place="header", order=30)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "poll" and event.state == WorkerState.ERROR:
@@ -281,7 +299,7 @@ class LLMSessionApp(App[None]):
             self._add_notice(a.message, a.severity, alert=True, session_id=a.session_id)
         if self._toast_fits():
             for message, severity in toasts(loud):
-                super().notify(message, severity=severity, timeout=6, markup=False)
+                super().notify(inert(message, multiline=True), severity=severity, timeout=6, markup=False)
         if loud and self.settings.alerts_bell:
             self.bell()
 
@@ -291,7 +309,11 @@ class LLMSessionApp(App[None]):
         self.status_version += 1
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None, markup: bool = True) -> None:
-        """Every message lands in the notice line; a toast too, only where it fits (thread-safe)."""
+        """Every message lands in the notice line; a toast too, only where it fits (thread-safe).
+
+        Both are made inert (`_add_notice`, `_said`): messages carry folder names, titles and
+        tmux output.
+        """
         text = str(message)
         if markup:
             try:
@@ -310,10 +332,11 @@ class LLMSessionApp(App[None]):
     def _said(self, message: Said) -> None:
         self._add_notice(message.text, message.severity, alert=message.alert, session_id=message.session_id)
         if message.toast and self._toast_fits():
-            super().notify(message.text, severity=message.severity, timeout=message.timeout, markup=False)
+            super().notify(inert(message.text, multiline=True), severity=message.severity, timeout=message.timeout, markup=False)
 
     def _add_notice(self, text: str, severity: str, *, alert: bool, session_id: str | None = None) -> None:
-        notice = Notice(self.clock(), text, severity, alert, session_id)  # type: ignore[arg-type]
+        # one line, every control character spelled out: the text may quote outside strings
+        notice = Notice(self.clock(), inert(" ".join(text.split())), severity, alert, session_id)  # type: ignore[arg-type]
         self.notices.add(notice)
         if self._transient_timer is not None:
             self._transient_timer.stop()
@@ -419,7 +442,7 @@ class LLMSessionApp(App[None]):
         if self._pane(session) is None:
             self.cannot(f"t: no tmux pane ({self.label(session)})")
             return
-        self._run_action(actions.jump_to_pane, self._pane(session), tmux_args=self.tmux_args)
+        self._run_action(actions.jump_to_pane, session.process, tmux_args=self.tmux_args)
 
     def label(self, session: Session) -> str:
         """How messages name a session: tool and the id the table shows."""
@@ -440,7 +463,7 @@ class LLMSessionApp(App[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._run_action(actions.send_compact, pane, tmux_args=self.tmux_args)
+                self._run_action(actions.send_compact, session.process, tmux_args=self.tmux_args)
 
         self.push_screen(ConfirmScreen(f"Send /compact to {self.label(session)} in pane {pane}?", "Send"), answered)
 
@@ -457,7 +480,7 @@ class LLMSessionApp(App[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._run_action(actions.terminate, proc.pid, started_at=proc.started_at)
+                self._run_action(actions.terminate, proc)
 
         self.push_screen(
             # a pid-only row's label already is `pid N`: never say the number twice

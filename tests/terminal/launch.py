@@ -23,7 +23,6 @@ def read_pids(path: Path) -> list[int]:
 
 def main(argv: list[str]) -> int:
     from llm_sessions.cli import _context, open_store
-    from llm_sessions.core.discovery import Discovery
     from llm_sessions.dashboard import build_app
 
     pids_file = Path(argv[1])
@@ -31,8 +30,7 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ)
     store = open_store(paths, settings, None)
     try:
-        discovery = Discovery(env, pids=lambda: read_pids(pids_file))
-        app = build_app(paths, settings, env, store, discovery=discovery)
+        app = build_app(paths, settings, env, store, pids=lambda: read_pids(pids_file))
         app.run()
     finally:
         store.close()

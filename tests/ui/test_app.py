@@ -373,3 +373,23 @@ async def test_session_action_handlers_get_the_selected_session(tmp_path):
         await settle(pilot)
         await pilot.press("e")
         assert calls[-1] == ("export", B)
+
+
+async def test_usage_records_of_a_newer_format_warn_once_per_increase(tmp_path):
+    from dataclasses import replace
+
+    monitor = FakeMonitor()
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        drifted = replace(snapshot(), format_drift=3)
+        await next_snapshot(pilot, monitor, drifted)
+        await next_snapshot(pilot, monitor, drifted)
+        line = app.status.get("drift")
+        assert line.text == "3 usage records of a newer format were skipped: costs may be low (run `llm-session doctor`)"
+        assert line.place == "header" and line.severity == "warning"  # under the summary, never over the table
+        assert "newer format" in str(sessions_screen(app).query_one("#status-header").render())
+        await next_snapshot(pilot, monitor, replace(snapshot(), format_drift=5))
+        assert app.status.get("drift").text.startswith("5 usage records")
+        await next_snapshot(pilot, monitor, replace(snapshot(), format_drift=0))
+        assert app.status.get("drift") is None

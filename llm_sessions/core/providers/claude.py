@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from array import array
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from hashlib import blake2b
@@ -24,15 +24,16 @@ from pathlib import Path
 from llm_sessions.core import tailer
 from llm_sessions.core.health import compaction_point_for
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
+from llm_sessions.core.pricing import Bill
 from llm_sessions.core.providers.base import ScanResult
-from llm_sessions.core.providers.claude_parse import ClaudeFile, FileParser
+from llm_sessions.core.providers.claude_parse import NCOLS, ClaudeFile, FileParser
 from llm_sessions.core.roots import claude_roots
 from llm_sessions.core.timeparse import parse_ts
 
 WINDOW = 200_000
 WINDOW_1M = 1_000_000
 
-CostFn = Callable[[str, Usage, bool], "float | None"]
+Group = tuple[str, int, str, str, bool]  # model, prompt-size bucket, speed, day, advisor call
 
 
 def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[str, bool, str]]:
@@ -97,14 +98,14 @@ def _fingerprint(files: list[ClaudeFile]) -> str:
 class _Acc:
     """Per-session accumulator while merging files."""
 
-    sums: dict[tuple[str, int], list[int]] = field(default_factory=dict)
+    sums: dict[Group, list[int]] = field(default_factory=dict)
     main: ClaudeFile | None = None
     files: list[ClaudeFile] = field(default_factory=list)
     api_errors: int = 0
     tool_errors: int = 0
 
-    def add(self, model: str, tier: int, vals: Iterable[int]) -> None:
-        s = self.sums.setdefault((model, tier), [0, 0, 0, 0, 0])
+    def add(self, group: Group, vals: Iterable[int]) -> None:
+        s = self.sums.setdefault(group, [0] * (NCOLS + 1))
         for i, v in enumerate(vals):
             s[i] += v
 
@@ -112,10 +113,10 @@ class _Acc:
 class ClaudeProvider:
     tool = "claude"
 
-    def __init__(self, env: Mapping[str, str], settings=None, cost: CostFn | None = None) -> None:
+    def __init__(self, env: Mapping[str, str], settings=None, prices=None) -> None:
         self.env = env
         self.settings = settings
-        self.cost = cost
+        self.prices = prices
         self.files: dict[str, ClaudeFile] = {}
         self.settled: tuple[str, list] | None = None
         self.parsed_bytes = 0
@@ -165,6 +166,21 @@ class ClaudeProvider:
                 progress(st.st_size)
         return out
 
+    # -- format drift ------------------------------------------------------------------
+    def usage_drift(self) -> int:
+        return sum(f.usage_drift for f in self.files.values())
+
+    def drift(self):
+        from llm_sessions.core.drift import Tally
+
+        t = Tally(self.tool, [str(r / "projects") for r in self.roots()])
+        for f in self.files.values():
+            t.file(f.path, lines=f.lines, malformed=f.malformed, versions=f.versions, unknown=f.drift,
+                   usage_unknown=f.usage_drift)
+            if not f.convo and not f.subagent:
+                t.skip(f.path, "empty file" if not f.lines else "no conversation record (ghost stub or junk)")
+        return t.done()
+
     # -- merging -----------------------------------------------------------------------
     def _merge(self) -> list[Session]:
         # Copied lines keep their timestamps, so a resumed file starts at the same instant as
@@ -178,13 +194,12 @@ class ClaudeProvider:
             if not f.subagent and (acc.main is None or f.last_ts > acc.main.last_ts):
                 acc.main = f
             for k, s in f.sums.items():
-                mi, tier = k.split(":")
-                acc.add(f.models[int(mi)], int(tier), s)
+                acc.add(tuple(f.groups[k]), s)
         fp = _fingerprint(files)
         if self.settled is None or self.settled[0] != fp:
             self.settled = (fp, self._settle_duplicates(files))
-        for sid, model, tier, deltas in self.settled[1]:
-            accs[sid].add(model, tier, deltas)
+        for sid, group, deltas in self.settled[1]:
+            accs[sid].add(tuple(group), deltas)
         seen_errors: set[str] = set()
         for f in files:
             sid = f.session or Path(f.path).stem
@@ -193,14 +208,15 @@ class ClaudeProvider:
                     seen_errors.add(uuid)
                     accs[sid].api_errors += api
                     accs[sid].tool_errors += tool
-        # A file with no readable record (empty, or only garbage) is not a session yet.
-        return [self._session(sid, acc) for sid, acc in accs.items() if any(f.first_ts for f in acc.files)]
+        # A file with no conversation record (empty, only garbage, or a ghost stub holding
+        # only ai-title/agent-name lines that background sessions leave) is not a session.
+        return [self._session(sid, acc) for sid, acc in accs.items() if any(f.convo and f.first_ts for f in acc.files)]
 
     @staticmethod
-    def _settle_duplicates(files: list[ClaudeFile]) -> list[tuple[str, str, int, list[int]]]:
+    def _settle_duplicates(files: list[ClaudeFile]) -> list[tuple[str, Group, list[int]]]:
         """Count a key found in several files once: the first file owns it at its max usage.
 
-        Returns corrections to the per-file sums, as (session, model, tier, deltas). They
+        Returns corrections to the per-file sums, as (session, price group, deltas). They
         depend only on the files' contents, so they are cached under a fingerprint of the
         files and a warm run with nothing new skips this pass over every key.
         """
@@ -213,7 +229,7 @@ class ClaudeProvider:
             if seen:
                 dups.update(seen.intersection(keys))
             seen.update(keys)
-        out: list[tuple[str, str, int, list[int]]] = []
+        out: list[tuple[str, Group, list[int]]] = []
         if not dups:
             return out
         first: dict[int, tuple[ClaudeFile, int, int]] = {}  # key -> (owner, pos, best total)
@@ -225,41 +241,41 @@ class ClaudeProvider:
             for pos, key in enumerate(keys):
                 if key not in dups:
                     continue
-                vals = list(cols[pos * 4 : pos * 4 + 4])
-                model, tier = f.models[meta[pos] >> 1], meta[pos] & 1
+                vals = list(cols[pos * NCOLS : (pos + 1) * NCOLS])
+                total = sum(vals) - vals[3]  # the 1-hour column is part of the writes
+                group = tuple(f.groups[meta[pos]])
                 owner = first.get(key)
                 if owner is None:
-                    first[key] = (f, pos, sum(vals))
+                    first[key] = (f, pos, total)
                     continue
                 # Not the owner: take this copy out of its own session ...
-                out.append((sid, model, tier, [-v for v in vals] + [-1]))
+                out.append((sid, group, [-v for v in vals] + [-1]))
                 of, opos, best = owner
-                if sum(vals) > best:
+                if total > best:
                     # ... and if it is larger, it becomes the owner's figure.
-                    ocols = list(array("q", of.cols)[opos * 4 : opos * 4 + 4])
-                    ometa = array("I", of.meta)[opos]
+                    ocols = list(array("q", of.cols)[opos * NCOLS : (opos + 1) * NCOLS])
+                    ogroup = tuple(of.groups[array("I", of.meta)[opos]])
                     osid = of.session or Path(of.path).stem
-                    out.append((osid, of.models[ometa >> 1], ometa & 1, [-v for v in ocols] + [0]))
-                    out.append((osid, model, tier, vals + [0]))
-                    first[key] = (of, opos, sum(vals))
+                    out.append((osid, ogroup, [-v for v in ocols] + [0]))
+                    out.append((osid, group, vals + [0]))
+                    first[key] = (of, opos, total)
         return out
 
     def _session(self, sid: str, acc: _Acc) -> Session:
         main = acc.main
         files = acc.files
         usage = Usage()
-        cost: float | None = 0.0
+        bill = Bill()
         responses = 0
-        for (model, tier), s in acc.sums.items():
-            part = Usage(s[0], s[1], s[2], s[3])
-            responses += s[4]
+        models: dict[str, None] = {}
+        for (model, bucket, speed, day, advisor), s in acc.sums.items():
+            part = Usage(s[0], s[1], s[2], s[4])
+            if not advisor:
+                responses += s[NCOLS]
             usage = usage + part
-            if part.total == 0:
-                continue
-            c = self.cost(model, part, bool(tier)) if self.cost else None
-            cost = None if c is None or cost is None else cost + c
-        if self.cost is None:
-            cost = None
+            if part.total:
+                models.setdefault(model)
+                bill.add(self.prices, model, part, bucket=bucket, cache_1h=s[3], speed=speed, day=day or None)
         first = min((f.first_ts for f in files if f.first_ts), default="")
         last = max((f.last_ts for f in files), default="")
         context = None
@@ -288,7 +304,9 @@ class ClaudeProvider:
             turns=responses,
             usage=usage,
             context=context,
-            cost_usd=round(cost, 6) if cost is not None else None,
+            cost_usd=bill.rounded,
+            models_used=tuple(models),
+            unpriced=tuple(sorted(bill.unpriced)),
             api_errors=acc.api_errors,
             tool_errors=acc.tool_errors,
             compactions=main.compactions if main else 0,

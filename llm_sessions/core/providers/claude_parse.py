@@ -8,10 +8,20 @@ One file's partial result (`ClaudeFile`) is everything the merge step needs, in 
 can be persisted and extended by later appends:
 - usage per (message.id, requestId) key, deduplicated inside the file with the largest usage
   winning (one response is written as several lines whose output count grows),
-- running sums of that usage per (model, above-200k tier), so session totals and cost never
-  need a pass over the keys,
-- the latest context figures of the main chain, errors, timestamps and recent turn marks.
+- running sums of that usage per price group (model, prompt-size bucket, speed, day, and
+  whether it is an advisor call), so session totals and cost never need a pass over the
+  keys, and a price table loaded later can still price each group exactly,
+- the latest context figures of the main chain, errors, timestamps and recent turn marks,
+- what the format-drift doctor needs: lines per Claude Code version, record types,
+  subtypes and usage fields not understood (see `core/drift.py`).
 Duplicates across files (resumed sessions copy old lines) are settled by the merge step.
+
+Money fields (2026 builds): `usage.cache_creation.ephemeral_1h_input_tokens` is the part of
+the cache writes made with the 1-hour TTL (billed 2x input, 5-minute writes 1.25x; a line
+without the split counts as 5-minute); `usage.speed == "fast"` and `inference_geo == "us"`
+change the rate; `usage.iterations[]` entries of type `advisor_message` are separate model
+calls, priced under their own model and kept under their own key, so they are neither
+double counted nor lost when the response is streamed over several lines.
 """
 
 from __future__ import annotations
@@ -22,10 +32,28 @@ from hashlib import blake2b
 
 import msgspec
 
+from llm_sessions.core.pricing import size_bucket
 from llm_sessions.core.tailer import Cursor
 
 RECENT_KEEP = 32
 TIER_LIMIT = 200_000
+#: How many columns each key keeps: input, output, cache writes (all), 1-hour writes, reads.
+NCOLS = 5
+
+
+class _Split(msgspec.Struct):
+    ephemeral_5m_input_tokens: int | None = 0
+    ephemeral_1h_input_tokens: int | None = 0
+
+
+class _Iteration(msgspec.Struct):
+    type: str | None = None
+    model: str | None = None
+    input_tokens: int | None = 0
+    output_tokens: int | None = 0
+    cache_creation_input_tokens: int | None = 0
+    cache_read_input_tokens: int | None = 0
+    cache_creation: _Split | None = None
 
 
 class _Usage(msgspec.Struct):
@@ -33,6 +61,10 @@ class _Usage(msgspec.Struct):
     output_tokens: int | None = 0
     cache_creation_input_tokens: int | None = 0
     cache_read_input_tokens: int | None = 0
+    cache_creation: _Split | None = None
+    speed: str | None = None
+    inference_geo: str | None = None
+    iterations: list[_Iteration] | None = None
 
 
 class _Message(msgspec.Struct):
@@ -50,6 +82,7 @@ class _Compact(msgspec.Struct):
 
 class _Line(msgspec.Struct):
     type: str | None = None
+    version: str | None = None
     uuid: str | None = None
     timestamp: str | None = None
     sessionId: str | None = None
@@ -67,6 +100,7 @@ class _Line(msgspec.Struct):
 
 
 _decode = msgspec.json.Decoder(_Line).decode
+_decode_any = msgspec.json.Decoder().decode
 _LIMIT = re.compile(rb"usage limit reached\|(\d{9,11})")
 _TOOL_ERROR = b'"is_error":true'
 _TURN_ENDS = frozenset({"end_turn", "stop_sequence", "max_tokens", "refusal"})
@@ -105,13 +139,21 @@ class ClaudeFile(msgspec.Struct, kw_only=True):
     # included: the merge counts each uuid once, so lines a resumed session copied do not
     # count twice.
     errors: list[tuple[str, int, int]] = msgspec.field(default_factory=list)
-    models: list[str] = msgspec.field(default_factory=list)
+    # Price groups: (model, prompt-size bucket, speed, day, advisor call).
+    groups: list[tuple[str, int, str, str, bool]] = msgspec.field(default_factory=list)
     # Parallel arrays, one entry per distinct key in this file (raw bytes of array()).
     keys: bytes = b""  # array('Q')
-    cols: bytes = b""  # array('q'), 4 per key: input, output, cache_creation, cache_read
-    meta: bytes = b""  # array('I'), model index << 1 | above-200k tier
-    # Sums over the keys above per "model index:tier": [input, output, cc, cr, responses].
-    sums: dict[str, list[int]] = msgspec.field(default_factory=dict)
+    cols: bytes = b""  # array('q'), NCOLS per key: input, output, cache writes, 1h writes, reads
+    meta: bytes = b""  # array('I'), index into `groups`
+    # Sums over the keys above per group index: [input, output, cc, cc 1h, cr, responses].
+    sums: dict[int, list[int]] = msgspec.field(default_factory=dict)
+    # Format drift: lines per version; "record:<type>", "subtype:<x>", "usage:<field>",
+    # "iteration:<type>" not understood -> count; usage-bearing records not understood.
+    versions: dict[str, int] = msgspec.field(default_factory=dict)
+    drift: dict[str, int] = msgspec.field(default_factory=dict)
+    usage_drift: int = 0
+    checked: list[str] = msgspec.field(default_factory=list)  # versions whose usage was sampled
+    convo: bool = False  # holds a user, assistant or system record (else a ghost stub)
 
     def reset(self) -> None:
         """Forget everything derived from the file's old contents (it shrank or was replaced)."""
@@ -128,7 +170,7 @@ class FileParser:
     the run of lines that stream one response.
     """
 
-    __slots__ = ("f", "keys", "cols", "meta", "index", "model_ix", "legacy_agent", "last_ids", "last_key")
+    __slots__ = ("f", "keys", "cols", "meta", "index", "group_ix", "legacy_agent", "last_ids", "last_key")
 
     def __init__(self, f: ClaudeFile, legacy_agent: bool = False) -> None:
         self.f = f
@@ -136,7 +178,7 @@ class FileParser:
         self.cols = array("q", f.cols)
         self.meta = array("I", f.meta)
         self.index = dict(zip(self.keys, range(len(self.keys))))
-        self.model_ix = {m: i for i, m in enumerate(f.models)}
+        self.group_ix = {tuple(g): i for i, g in enumerate(f.groups)}
         self.legacy_agent = legacy_agent
         self.last_ids: tuple = ()
         self.last_key = 0
@@ -148,12 +190,18 @@ class FileParser:
             del f.recent[:-RECENT_KEEP]
         return f
 
-    def _model(self, name: str) -> int:
-        ix = self.model_ix.get(name)
+    def _group(self, group: tuple[str, int, str, str, bool]) -> int:
+        ix = self.group_ix.get(group)
         if ix is None:
-            ix = self.model_ix[name] = len(self.f.models)
-            self.f.models.append(name)
+            ix = self.group_ix[group] = len(self.f.groups)
+            self.f.groups.append(group)
         return ix
+
+    def _drift(self, what: str, usage: bool = False) -> None:
+        d = self.f.drift
+        d[what] = d.get(what, 0) + 1
+        if usage:
+            self.f.usage_drift += 1
 
     def feed(self, raw: bytes) -> None:
         f = self.f
@@ -163,6 +211,10 @@ class FileParser:
         except (msgspec.DecodeError, msgspec.ValidationError):
             f.malformed += 1
             return
+        v = line.version
+        if v:
+            vs = f.versions
+            vs[v] = vs.get(v, 0) + 1
         ts = line.timestamp
         if ts:
             if ts > f.last_ts:
@@ -179,6 +231,8 @@ class FileParser:
             f.session = line.sessionId
         side = f.subagent or line.isSidechain is True
         kind = line.type
+        if kind == "assistant" or kind == "user" or kind == "system":
+            f.convo = True
         if kind == "assistant":
             msg = line.message
             if line.isApiErrorMessage or (msg is not None and msg.model == "<synthetic>"):
@@ -195,8 +249,15 @@ class FileParser:
             vo = u.output_tokens or 0
             vc = u.cache_creation_input_tokens or 0
             vr = u.cache_read_input_tokens or 0
+            split = u.cache_creation
+            vh = min(vc, split.ephemeral_1h_input_tokens or 0) if split is not None else 0
             ctx = vi + vc + vr
             model = msg.model or "unknown"
+            speed = "" if u.speed != "fast" and u.inference_geo != "us" else _speed(u)
+            day = ts[:10]
+            if v and v not in f.checked:
+                f.checked.append(v)
+                self._check_usage(raw)
             if not side:
                 f.ctx = ctx
                 f.ctx_source = "last turn"
@@ -213,33 +274,47 @@ class FileParser:
             else:
                 key = self.last_key = key_hash(*ids)
                 self.last_ids = ids
-            meta = self._model(model) << 1 | (ctx > TIER_LIMIT)
+            gk = (model, 0 if ctx <= TIER_LIMIT else size_bucket(ctx), speed, day, False)
+            group = self.group_ix.get(gk)
+            if group is None:
+                group = self._group(gk)
+            # The common cases inline (this runs for every assistant line of a cold scan):
+            # a new key, or a larger copy of a known key in the same price group.
             pos = self.index.get(key)
-            cols = self.cols
             if pos is None:
                 self.index[key] = len(self.keys)
                 self.keys.append(key)
-                cols.extend((vi, vo, vc, vr))
-                self.meta.append(meta)
-                _add(f.sums, meta, vi, vo, vc, vr, 1)
+                self.cols.extend((vi, vo, vc, vh, vr))
+                self.meta.append(group)
+                s = f.sums.get(group)
+                if s is None:
+                    f.sums[group] = [vi, vo, vc, vh, vr, 1]
+                else:
+                    s[0] += vi
+                    s[1] += vo
+                    s[2] += vc
+                    s[3] += vh
+                    s[4] += vr
+                    s[5] += 1
                 if not side:
                     f.recent.append((ts, "assistant", False, False))
-                return
-            b = pos * 4
-            oi, oo, oc, orr = cols[b], cols[b + 1], cols[b + 2], cols[b + 3]
-            if vi + vo + vc + vr <= oi + oo + oc + orr:
-                return
-            old = self.meta[pos]
-            if old == meta:
-                _add(f.sums, meta, vi - oi, vo - oo, vc - oc, vr - orr, 0)
+            elif self.meta[pos] == group:
+                cols = self.cols
+                b = pos * NCOLS
+                oi, oo, oc, oh, orr = cols[b], cols[b + 1], cols[b + 2], cols[b + 3], cols[b + 4]
+                if vi + vo + vc + vr > oi + oo + oc + orr:
+                    s = f.sums[group]
+                    s[0] += vi - oi
+                    s[1] += vo - oo
+                    s[2] += vc - oc
+                    s[3] += vh - oh
+                    s[4] += vr - orr
+                    cols[b], cols[b + 1], cols[b + 2], cols[b + 3], cols[b + 4] = vi, vo, vc, vh, vr
             else:
-                _add(f.sums, old, -oi, -oo, -oc, -orr, -1)
-                _add(f.sums, meta, vi, vo, vc, vr, 1)
-                self.meta[pos] = meta
-            cols[b] = vi
-            cols[b + 1] = vo
-            cols[b + 2] = vc
-            cols[b + 3] = vr
+                self._count(key, group, (vi, vo, vc, vh, vr))
+            its = u.iterations
+            if its:
+                self._iterations(its, ids, speed, day)
         elif kind == "user":
             errors = raw.count(_TOOL_ERROR) if _TOOL_ERROR in raw else 0
             if b"usage limit reached|" in raw:
@@ -255,18 +330,87 @@ class FileParser:
                 if not errors and b'"tool_result"' not in raw:
                     f.recent.append((ts, "user", False, False))
         elif kind == "system":
-            if line.subtype == "compact_boundary" and not side:
+            sub = line.subtype
+            if sub == "compact_boundary" and not side:
                 f.compactions += 1
                 post = line.compactMetadata.postTokens if line.compactMetadata else None
                 if post is not None:
                     f.ctx, f.ctx_source = post, "compaction"
                 else:
                     f.ctx, f.ctx_source = -1, "compaction (size unknown)"
+            elif sub not in _SUBTYPES:
+                self._drift(f"subtype:{sub}")
         elif kind == "summary":
             if line.summary:
                 f.title = line.summary
         elif kind not in _KNOWN:
             f.unknown += 1
+            self._drift(f"record:{kind}", usage=b'"usage"' in raw)
+
+    def _count(self, key: int, group: int, vals: tuple[int, int, int, int, int]) -> bool:
+        """Fold one line's usage for `key` into the file; True when the key is new.
+
+        A key seen before keeps its largest usage (a streamed response grows line by line);
+        its sums move to the new group if the larger copy changed it.
+        """
+        f = self.f
+        pos = self.index.get(key)
+        cols = self.cols
+        if pos is None:
+            self.index[key] = len(self.keys)
+            self.keys.append(key)
+            cols.extend(vals)
+            self.meta.append(group)
+            _add(f.sums, group, vals, 1)
+            return True
+        b = pos * NCOLS
+        old_vals = cols[b : b + NCOLS]
+        if sum(vals) - vals[3] <= sum(old_vals) - old_vals[3]:
+            return False
+        old = self.meta[pos]
+        if old == group:
+            _add(f.sums, group, [a - o for a, o in zip(vals, old_vals)], 0)
+        else:
+            _add(f.sums, old, [-o for o in old_vals], -1)
+            _add(f.sums, group, vals, 1)
+            self.meta[pos] = group
+        for i, v in enumerate(vals):
+            cols[b + i] = v
+        return False
+
+    def _iterations(self, its: list[_Iteration], ids: tuple, speed: str, day: str) -> None:
+        """Advisor calls inside one response: each under its own key, model and price."""
+        for i, it in enumerate(its):
+            kind = it.type
+            if kind == "advisor_message":
+                ci = it.input_tokens or 0
+                cc = it.cache_creation_input_tokens or 0
+                cr = it.cache_read_input_tokens or 0
+                ch = min(cc, it.cache_creation.ephemeral_1h_input_tokens or 0) if it.cache_creation is not None else 0
+                group = self._group((it.model or "unknown", size_bucket(ci + cc + cr), speed, day, True))
+                self._count(key_hash(f"{ids[0]}#advisor{i}", ids[1]), group, (ci, it.output_tokens or 0, cc, ch, cr))
+            elif kind not in _ITERATIONS:
+                self._drift(f"iteration:{kind}", usage=True)
+
+    def _check_usage(self, raw: bytes) -> None:
+        """Sample one usage line per (file, version) for fields we do not understand.
+
+        Decoding a whole line generically is slow, so it happens once per version per file;
+        a build that adds a usage field adds it to every line, so one sample finds it.
+        """
+        try:
+            usage = _decode_any(raw)["message"]["usage"]
+        except (msgspec.DecodeError, KeyError, TypeError):
+            return
+        if not isinstance(usage, dict):
+            return
+        for name, value in usage.items():
+            if name not in _USAGE_FIELDS:
+                self._drift(f"usage:{name}", usage=True)
+            elif name == "cache_creation" and isinstance(value, dict):
+                for sub in value:
+                    if sub not in _SPLIT_FIELDS:
+                        self._drift(f"usage:cache_creation.{sub}", usage=True)
 
     def _limit(self, raw: bytes) -> None:
         m = _LIMIT.search(raw)
@@ -286,19 +430,45 @@ _KNOWN = frozenset(
         "last-prompt",
         "tag",
         "agent-name",
+        "ai-title",
         "summary",
     }
 )
+_SUBTYPES = frozenset(
+    {
+        "compact_boundary", "microcompact_boundary", "stop_hook_summary", "turn_duration", "local_command",
+        "informational", "api_error", "away_summary", "scheduled_task_fire", "bridge_status",
+    }
+)
+#: usage fields read (the money) or knowingly left aside (not billed per token here).
+_USAGE_FIELDS = frozenset(
+    {
+        "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
+        "cache_creation", "service_tier", "server_tool_use", "inference_geo", "speed", "iterations",
+        "output_tokens_details", "fallback_credit",
+    }
+)
+_SPLIT_FIELDS = frozenset({"ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"})
+# Iterations already included in the top-level usage ("message", "compaction") or, for
+# fallback calls, whose usage Claude Code reports at the top level as well.
+_ITERATIONS = frozenset({"message", "compaction", "fallback_message", "advisor_message"})
 
 
-def _add(sums: dict[str, list[int]], meta: int, vi: int, vo: int, vc: int, vr: int, n: int) -> None:
-    k = f"{meta >> 1}:{meta & 1}"
+def _speed(u: _Usage) -> str:
+    """The price modifiers one response ran with ("" standard, "fast", "us", "fast+us")."""
+    fast = u.speed == "fast"
+    us = u.inference_geo == "us"
+    if not (fast or us):
+        return ""
+    return "fast+us" if fast and us else "fast" if fast else "us"
+
+
+def _add(sums: dict[int, list[int]], group: int, vals, n: int) -> None:
+    k = group
     s = sums.get(k)
     if s is None:
-        sums[k] = [vi, vo, vc, vr, n]
+        sums[k] = [*vals, n]
     else:
-        s[0] += vi
-        s[1] += vo
-        s[2] += vc
-        s[3] += vr
-        s[4] += n
+        for i, v in enumerate(vals):
+            s[i] += v
+        s[NCOLS] += n

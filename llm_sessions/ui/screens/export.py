@@ -43,6 +43,7 @@ from llm_sessions.core.export import (
     target_paths,
     write_bundle,
 )
+from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session
 from llm_sessions.core.transcript import Digest
 from llm_sessions.ui.focus import FocusRules
@@ -199,7 +200,7 @@ class ExportWizard(FocusRules, ModalScreen[ExportResult | None]):
     def compose(self) -> ComposeResult:
         name = self.session.title or self.session.id
         with Vertical(id="dialog"):
-            yield Label(f"Export a resume brief: {name}", id="dialog-title", markup=False)
+            yield Label(inert(f"Export a resume brief: {name}"), id="dialog-title", classes="title", markup=False)
             with Vertical(id="wizard-foot"):
                 yield Static("", id="wizard-message", classes="-empty", markup=False)
                 with ContentSwitcher(initial=_buttons(STEPS[0]), id="wizard-buttons"):
@@ -239,7 +240,7 @@ class ExportWizard(FocusRules, ModalScreen[ExportResult | None]):
                     yield Static("", id="preview-info", markup=False)
                     with VerticalScroll(id="preview-scroll"):
                         yield Static("", id="preview", markup=False)
-                    yield Static("", id="write-error", classes="error")
+                    yield Static("", id="write-error", classes="error", markup=False)
                 with Vertical(id="step-done"):
                     yield Label("4/4  Done", classes="hint")
                     yield Static("", id="done-info", markup=False)
@@ -328,7 +329,7 @@ class ExportWizard(FocusRules, ModalScreen[ExportResult | None]):
     def say(self, text: str) -> None:
         """A message inside the dialog (a toast would hide behind it, or cover it)."""
         box = self.query_one("#wizard-message", Static)
-        box.update(text)
+        box.update(inert(text))  # may quote a path or an error from outside
         box.set_class(not text, "-empty")
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout=None, markup: bool = True) -> None:
@@ -428,7 +429,7 @@ class ExportWizard(FocusRules, ModalScreen[ExportResult | None]):
                 record=self.record, folder=folder,
             )
         except BundleError as exc:
-            self.query_one("#write-error", Static).update(str(exc))
+            self.query_one("#write-error", Static).update(inert(str(exc)))
             return
         self.result = ExportResult(self.bundle, tuple(paths), fmt)
         self.query_one("#done-info", Static).update(
