@@ -182,6 +182,14 @@ def test_export_wizard_by_keys_alone(world: World, dashboard, size):
     term.wait_gone("4/4")
     open_row(term, (), a.short, [a.short])
 
+    # the restart dialog fits too: every choice and Cancel on screen; Escape leaves it
+    term.press("r")
+    screen = term.wait_for(lambda s: "Restart claude session" in s and "Cancel" in s, "the restart dialog, Cancel included")
+    assert "Compact in place" in screen and "resume the same" in screen
+    term.press("Escape")
+    term.wait_gone("Restart claude session")
+    assert a.proc.poll() is None
+
 
 def test_alerts_ids_and_the_drilldown_chart(world: World, dashboard, size):
     a = world.claude("webshop", contexts=[20_000, 40_000, 60_000])
