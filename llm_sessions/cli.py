@@ -322,7 +322,8 @@ def health(
     labels = display_ids(sessions)
     for s in sessions:
         h = s.health
-        label = s.id if labels[s.id].startswith("pid ") is False else f"{labels[s.id]} ({s.id})"
+        # a process-only session is named as the tables name it (`pid 17436`), its id beside
+        label = f"{labels[s.id]} ({s.id})" if labels[s.id].startswith("pid ") else s.id
         sys.stdout.write(printable(f"{label}  {s.tool}  {s.state}  {_span(s, snap.taken_at)}  {_short_path(s.cwd)}") + "\n")
         if h is None:
             sys.stdout.write("  no health score\n\n")
