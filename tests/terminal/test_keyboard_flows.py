@@ -34,7 +34,7 @@ def row_order(term: Terminal, shorts: list[str]) -> list[str]:
 
 def focused_cursor(term: Terminal, rows: list[str]) -> str:
     """The row under the cursor of the *focused* table (fails when the table has no focus)."""
-    term.wait_for(lambda _s: term.cursor_row(rows) is not None, "the table to have focus (its cursor row painted as focused)", limit=10)
+    term.wait_for(lambda _s: term.cursor_row(rows) is not None, "the table to have focus (its cursor row painted as focused)")
     return term.cursor_row(rows)  # type: ignore[return-value]
 
 
@@ -44,7 +44,7 @@ def move_and_open(term: Terminal, key: str, rows: list[str]) -> None:
     target = rows[{"Down": min(here + 1, len(rows) - 1), "j": min(here + 1, len(rows) - 1), "Up": max(here - 1, 0),
                    "k": max(here - 1, 0), "g": 0, "G": len(rows) - 1}[key]]
     term.press(key)
-    term.wait_for(lambda _s: term.cursor_row(rows) == target, f"{key} to move the cursor to {target}", limit=10)
+    term.wait_for(lambda _s: term.cursor_row(rows) == target, f"{key} to move the cursor to {target}")
     open_row(term, (), target, rows)
 
 
@@ -67,7 +67,7 @@ def scroll_until(term: Terminal, text: str, key: str = "j", most: int = 60) -> s
             return screen
         before = screen
         term.press(key)
-        screen = term.wait_for(lambda s, b=before: s != b or text in s, f"{key} to scroll towards {text!r}", limit=10)
+        screen = term.wait_for(lambda s, b=before: s != b or text in s, f"{key} to scroll towards {text!r}")
     return term.wait_for(text, f"{text!r} after scrolling")
 
 
