@@ -87,6 +87,8 @@ class World:
             LLM_SESSION_HOME=str(self.home / ".llm-session"),
             LLM_SESSION_GENERAL_REFRESH_SECONDS="1",
             PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+            # the private server's socket lives in the test's folder, so nothing is left behind
+            TMUX_TMPDIR=str(self.root),
             TERM="xterm-256color",
             COLORTERM="truecolor",
         )
