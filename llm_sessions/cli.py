@@ -45,7 +45,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 NoProcOpt = Annotated[
     bool, typer.Option("--no-processes", help="Do not scan processes (faster; every state is then unknown).")
 ]
-DbOpt = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL of the history store.")]
+DbOpt = Annotated[
+    Optional[str],
+    typer.Option("--db", help="Store URL (sqlite:///FILE or postgresql://USER@HOST/DB) for every command that uses the store; may also follow the command."),
+]
+# Global options, set by the root callback before any command runs (`--db` is one of them).
+_global: dict[str, Optional[str]] = {"db": None}
 
 
 class UserError(Exception):
@@ -120,11 +125,12 @@ class _Progress:
 
 def _monitor(paths, settings, *, discovery: bool):
     from llm_sessions.core.monitor import Monitor
+    from llm_sessions.core.statusline_state import path_in
 
     disc = None
     if discovery:
         disc = _discovery(settings)
-    return Monitor(settings, os.environ, cache_dir=paths.cache_dir, discovery=disc)
+    return Monitor(settings, os.environ, cache_dir=paths.cache_dir, discovery=disc, limits_state=path_in(paths.data_dir))
 
 
 def _discovery(settings):
@@ -135,10 +141,11 @@ def _discovery(settings):
     return Discovery(os.environ)
 
 
-def _snapshot(processes: bool = True, progress: bool = True):
+def _snapshot(processes: bool = True, progress: bool = True, learn_limits: bool = False):
     """One poll, as the dashboard makes it: with discovery unless `processes` is False."""
     paths, settings = _context()
     mon = _monitor(paths, settings, discovery=processes)
+    mon.learn_limits = learn_limits  # only `limits` shows used % of estimates; shares need no history
     meter = _Progress(progress)
     try:
         snap = mon.poll(progress=meter) if processes else mon.scan_files(progress=meter)
@@ -198,11 +205,15 @@ def _span(s, now) -> str:
     return f"{hours}h{minutes:02d}m" if hours < 48 else f"{hours // 24}d{hours % 24}h"
 
 
-def _table(sessions, now) -> str:
+def _table(sessions, now=None) -> str:
     """The `list` table: the ids the dashboard shows (unique prefixes, `pid N`), aligned."""
     from llm_sessions.cli_table import Col, render
     from llm_sessions.core.ids import display_ids
 
+    if now is None:
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC)
     ids = display_ids(sessions)
     cols = [
         Col("ID"), Col("TOOL"), Col("STATE"), Col("CONTEXT", right=True), Col("TOKENS", right=True),
@@ -225,6 +236,7 @@ def _table(sessions, now) -> str:
 def root(
     ctx: typer.Context,
     demo: Annotated[bool, typer.Option("--demo", help="Open the dashboard on simulated sessions.")] = False,
+    team: Annotated[bool, typer.Option("--team", help="Open the dashboard over the shared store: every host's sessions.")] = False,
     db: DbOpt = None,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
@@ -232,32 +244,41 @@ def root(
     if version:
         sys.stdout.write(f"llm-session {__version__}\n")
         raise typer.Exit(0)
+    _global["db"] = db
     if ctx.invoked_subcommand is None:
-        _dashboard(demo=demo, db=db)
+        _dashboard(demo=demo, team=team)
 
 
 @app.command()
 def monitor(
     demo: Annotated[bool, typer.Option("--demo", help="Simulated sessions.")] = False,
-    db: DbOpt = None,
+    team: Annotated[bool, typer.Option("--team", help="Every host's sessions from the shared store.")] = False,
 ) -> None:
     """Open the live dashboard (the same as running llm-session with no command)."""
-    _dashboard(demo=demo, db=db)
+    _dashboard(demo=demo, team=team)
 
 
 @app.command()
-def demo(db: DbOpt = None) -> None:
+def demo() -> None:
     """Open the dashboard on simulated sessions that write real transcripts."""
-    _dashboard(demo=True, db=db)
+    _dashboard(demo=True)
 
 
-def _dashboard(demo: bool, db: str | None) -> None:
+def _dashboard(demo: bool, team: bool = False) -> None:
     from llm_sessions.dashboard import run_dashboard
 
     paths, settings = _context()
     if not sys.stdout.isatty():
-        raise UserError("the dashboard needs a terminal; for scripts use `llm-session list --json`", code=2)
-    run_dashboard(paths, settings, demo=demo, db_url=db, open_store=open_store)
+        hint = "llm-session team --json" if team else "llm-session list --json"
+        raise UserError(f"the dashboard needs a terminal; for scripts use `{hint}`", code=2)
+    if demo and team:
+        raise UserError("--demo and --team cannot be combined", code=2)
+    from llm_sessions.core.store.errors import StoreError
+
+    try:
+        run_dashboard(paths, settings, demo=demo, team=team, db_url=store_url(settings), open_store=open_store)
+    except StoreError as exc:
+        raise UserError(str(exc), code=3) from None
 
 
 @app.command("list")
@@ -306,7 +327,7 @@ def health(
     else:
         sessions = [s for s in snap.sessions if all_ or s.process is not None]
     if as_json:
-        keep = ("state", "running", "state_note", "context", "last_activity", "started_at")
+        keep = ("state", "running", "state_note", "context", "last_activity", "started_at", "limit_shares")
         out = [
             {"id": s.id, "tool": s.tool, "health": s.health.as_dict(reasons=True) if s.health else None}
             | {k: v for k, v in session_dict(s).items() if k in keep}
@@ -332,6 +353,82 @@ def health(
         for c in h.components:
             sys.stdout.write(printable(f"  {c.name:<9} {c.score:>3}  (weight {c.weight:g})  {c.reason}") + "\n")
         sys.stdout.write("\n")
+
+
+def _program() -> list[str]:
+    """How Claude Code should start us: this executable's absolute path when we run as
+    `llm-session`, else `llm-session` from PATH, else this Python with `-m llm_sessions`."""
+    import shutil
+
+    argv0 = os.path.abspath(sys.argv[0])
+    if os.path.basename(argv0) == "llm-session" and os.access(argv0, os.X_OK):
+        return [argv0]
+    found = shutil.which("llm-session")
+    return [found] if found else [sys.executable, "-m", "llm_sessions"]
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+def statusline(
+    install: Annotated[bool, typer.Option("--install", help="Add the status line to Claude Code's settings.json.")] = False,
+    uninstall: Annotated[bool, typer.Option("--uninstall", help="Take it out again (restores a chained command).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the change and stop.")] = False,
+    chain: Annotated[Optional[str], typer.Option("--chain", help="A status line command to run first (set by --install).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Claude Code's status line: reads its JSON on stdin and prints context, tokens, cost,
+    health and the 5-hour limit in one line. --install adds it to Claude Code."""
+    if not install and not uninstall:
+        from llm_sessions.cli_statusline import run
+
+        raise typer.Exit(run(["--chain", chain] if chain else []))
+    if install and uninstall:
+        raise UserError("choose one of --install and --uninstall", code=2)
+    from llm_sessions.core import statusline_install as si
+
+    path = si.settings_path(os.environ)
+    try:
+        plan = si.plan_install(path, _program()) if install else si.plan_uninstall(path)
+    except si.InstallError as exc:
+        raise UserError(str(exc), code=2) from None
+    out = {"settings": str(path), "change": plan.message, "before": plan.before, "after": plan.after,
+           "applied": False, "backup": None}
+    if not plan.changes or dry_run:
+        _emit_json(out) if as_json else sys.stdout.write(si.describe(plan) + "\n")
+        return
+    if not as_json:
+        sys.stdout.write(si.describe(plan) + "\n")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UserError("not applied: confirm with --yes (stdin is not a terminal to ask on)", code=2)
+        if not typer.confirm("Apply this change?", default=False):
+            raise UserError("not applied", code=1)
+    try:
+        backup = si.apply(plan)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc}", code=3) from None
+    out.update(applied=True, backup=str(backup) if backup else None)
+    if as_json:
+        _emit_json(out)
+        return
+    sys.stdout.write(f"wrote {path}" + (f" (backup: {backup})" if backup else "") + "\n")
+    if install:
+        sys.stdout.write("Claude Code shows it from its next status update.\n")
+
+
+@app.command()
+def limits(as_json: JsonOpt = False) -> None:
+    """Usage-limit windows: used %, reset, source, burn rate, time to 100% and who used them."""
+    from llm_sessions.core.ids import unique_prefixes
+    from llm_sessions.core.limit_report import text_report, window_dict
+
+    snap, _ = _snapshot(processes=False, learn_limits=True)
+    if as_json:
+        _emit_json({"taken_at": snap.taken_at.isoformat().replace("+00:00", "Z"),
+                    "windows": [window_dict(w, snap.taken_at) for w in snap.limits]})
+        return
+    ids = unique_prefixes(list(dict.fromkeys(s.session_id for w in snap.limits for s in w.shares)))
+    sys.stdout.write(text_report(snap.limits, snap.taken_at, ids) + "\n")
 
 
 @app.command()
@@ -383,12 +480,26 @@ def _scan_for_report():
     return snap, mon
 
 
-def open_store(paths, settings, db: str | None):
-    """The history store, or a one-line error (locked, unreachable, not a database)."""
-    from llm_sessions.core.store import Store, StoreBusy, StoreError
+def store_url(settings, db: str | None = None) -> str | None:
+    """The store's URL: `--db` (global), else `general.db_url`, else None (SQLite in the data dir)."""
+    return db or _global["db"] or settings.general_db_url or None
+
+
+def open_store(paths, settings, db: str | None = None, *, lazy: bool = False):
+    """The store for this machine's identity, or a one-line error (exit 3: locked, unreachable, ...)."""
+    from llm_sessions.core.store import Retention, Store, StoreBusy, StoreError, local_identity
 
     try:
-        store = Store.open(db or settings.general_db_url or None, paths.data_dir)
+        store = Store.open(
+            store_url(settings, db),
+            paths.data_dir,
+            identity=local_identity(settings),
+            connect_timeout_s=settings.store_connect_timeout_seconds,
+            statement_timeout_s=settings.store_statement_timeout_seconds,
+            share_cwd=settings.team_share_cwd,
+            policy=Retention(keep_days=settings.store_keep_days),
+            lazy=lazy,
+        )
     except StoreBusy as exc:
         raise UserError(f"{exc} (another llm-session may be writing; try again)", code=3) from None
     except StoreError as exc:
@@ -401,16 +512,15 @@ def open_store(paths, settings, db: str | None):
 @app.command()
 def history(
     session_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="Show the samples of one session.")] = None,
-    db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sessions and samples kept in the store (it is refreshed from the transcripts first)."""
+    """This machine's sessions and samples kept in the store (refreshed from the transcripts first)."""
     from llm_sessions.core.report import Ambiguous, NotFound, find_session
     from llm_sessions.core.store import StoreError
     from llm_sessions.core.timeparse import iso
 
     paths, settings = _context()
-    store = open_store(paths, settings, db)
+    store = open_store(paths, settings)
     try:
         from llm_sessions.core.monitor import Monitor
 
@@ -541,24 +651,75 @@ def _export_deps():
         return find_session(state["snap"].sessions, prefix)
 
     def record(session_id, path, fmt, redactions, tokens) -> None:
-        # History is a bonus: an export must not fail because the store is busy.
+        # History is a bonus: a finished export never fails because the store is busy or down.
+        from llm_sessions.core.store import StoreError
+
         try:
-            store = open_store(paths, settings, None)
+            store = open_store(paths, settings)
         except UserError as exc:
-            log.warning("export not recorded: %s", exc)
+            _not_recorded(path, exc)
             return
         try:
             store.record_export(session_id, path, fmt, redactions, tokens)
+        except StoreError as exc:
+            _not_recorded(path, exc)
         finally:
             store.close()
 
     return ExportDeps(find_session=find, exports_dir=paths.exports_dir, budget_tokens=settings.export_budget_tokens, record=record)
 
 
+def _not_recorded(path, exc) -> None:
+    log.warning("export %s not recorded in the store: %s", path, exc)
+    sys.stderr.write(f"llm-session: warning: {path} was written but not recorded in history: {exc}\n")
+
+
 def _register_export() -> None:
     from llm_sessions.cli_export import register
 
     register(app, _export_deps)
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move `--db URL` / `--db=URL` given after the command to before it.
+
+    `--db` is a global option (the root callback reads it), so every command that touches
+    the store honours it, yet users type it after the command too: `history --db URL`.
+    Arguments after `--` are left alone.
+    """
+    head: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if arg == "--db" and i + 1 < len(argv):
+            head += argv[i : i + 2]
+            i += 2
+            continue
+        if arg.startswith("--db="):
+            head.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return head + rest
+
+
+def _command_name(argv: list[str]) -> str | None:
+    """The first word that is not an option or an option's value (after hoisting)."""
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--db":
+            i += 2
+            continue
+        if not argv[i].startswith("-"):
+            return argv[i]
+        if argv[i] in ("--help", "-h"):
+            return argv[i]
+        i += 1
+    return None
 
 
 def _private_and_inert() -> None:
@@ -585,7 +746,8 @@ def _fail(message: str, code: int, as_json: bool) -> None:
 def main() -> None:
     """Entry point: run Typer, turning every failure into one line (or one JSON object) and an exit code."""
     _private_and_inert()
-    if len(sys.argv) > 1 and sys.argv[1] in ("export", "import", "--help", "-h"):
+    sys.argv[1:] = hoist_global_options(sys.argv[1:])
+    if _command_name(sys.argv[1:]) in ("export", "import", "--help", "-h"):
         _register_export()  # only these pay for importing the export code
     as_json = "--json" in sys.argv[1:]
     try:
@@ -609,3 +771,12 @@ def main() -> None:
         log.exception("unexpected error")  # last resort: keep the traceback in the log, not on screen
         _fail(f"unexpected error: {exc} (details in the log file)", 1, as_json)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _register_team() -> None:
+    from llm_sessions.cli_team import register
+
+    register(app)
+
+
+_register_team()  # `agent` and `team`: their module imports only Typer at the top

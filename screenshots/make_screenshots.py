@@ -56,6 +56,7 @@ SHOTS = [
     ("dashboard", (120, 36), (), None),
     ("dashboard-all", (120, 36), ("a",), None),
     ("dashboard-80", (80, 24), (), None),
+    ("dashboard-limits", (80, 12), (), None),
     ("dashboard-narrow", (40, 20), (), "alert"),
     ("detail", (120, 36), ("enter",), None),
     ("detail-narrow", (40, 20), ("enter",), None),

@@ -27,7 +27,7 @@ from llm_sessions.core.providers.codex import CodexFile
 log = logging.getLogger(__name__)
 
 # Bump whenever the parsers change what they derive from a line: old caches are then ignored.
-FORMAT = 7  # 7: price groups (1h writes, speed, day, advisor calls), format-drift counts
+FORMAT = 8  # 7: price groups (1h writes, speed, day, advisor calls), format-drift counts; 8: call stamps, limits
 
 
 class CacheData(msgspec.Struct):

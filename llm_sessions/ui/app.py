@@ -37,11 +37,14 @@ from textual.worker import Worker, WorkerState
 import llm_sessions
 from llm_sessions.core import actions
 from llm_sessions.core.alerts import Alert, AlertThrottle, detect_alerts, toasts
+from llm_sessions.core.auto_continue import AutoContinue, send_continue
 from llm_sessions.core.drift import warning_line
 from llm_sessions.core.ids import pid_of
 from llm_sessions.core.inert import inert
+from llm_sessions.core.limit_alerts import detect_limit_alerts
 from llm_sessions.core.models import Session, Snapshot
-from llm_sessions.core.summary import Summary, TokenRate, context_series, summarize
+from llm_sessions.core.series import RecentSeries
+from llm_sessions.core.summary import Summary, TokenRate, summarize
 from llm_sessions.ui.commands import SessionCommands
 from llm_sessions.ui.layout import NARROW_BELOW
 from llm_sessions.ui.messages import PollFailed, PollGate, SnapshotReady, Throttle
@@ -119,8 +122,10 @@ class LLMSessionApp(App[None]):
         tmux_args: Sequence[str] = (),
         watch_ignore: Sequence[Path] = (),
         session_actions: Mapping[str, SessionHandler] | None = None,
+        team: bool = False,
     ) -> None:
         super().__init__()
+        self.team = team  # the team view: sessions of every host from the shared store
         self._alert_throttle = AlertThrottle(timedelta(seconds=settings.alerts_repeat_seconds))
         self.monitor = monitor
         self.settings = settings
@@ -130,6 +135,7 @@ class LLMSessionApp(App[None]):
         self.transcript_reader = transcript_reader
         self.tmux_args = tuple(tmux_args)
         self.etas: dict[str, timedelta | None] = {}
+        self.series = RecentSeries(lambda sid, since: self.monitor.history(sid, since=since))
         self.flagged: set[str] = set()
         # Sessions seen running in this run: when they end, their rows stay (marked ended)
         # until dismissed with `x`, so a session that quits is noticed, not silently gone.
@@ -157,6 +163,7 @@ class LLMSessionApp(App[None]):
         self.context_trails = ContextTrails()
         self._transient: Notice | None = None
         self._transient_timer: Timer | None = None
+        self._auto_continue = AutoContinue()  # limits.auto_continue: each reset acted on once
         self._drift_warned = 0  # usage records of a newer format already warned about
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -197,7 +204,7 @@ class LLMSessionApp(App[None]):
             previous_eta=self.etas,
             current_eta=etas,
             compaction_minutes=self.settings.alerts_compaction_minutes,
-        )
+        ) + detect_limit_alerts(self.snapshot, snap, limit_minutes=self.settings.alerts_limit_minutes)
         watch = tuple(self.monitor.watch_paths())
         self.post_message(SnapshotReady(snap, etas, tuple(alerts), (time.perf_counter() - started) * 1000, watch))
 
@@ -206,12 +213,13 @@ class LLMSessionApp(App[None]):
             return {}
         now = snap.taken_at
         out: dict[str, timedelta | None] = {}
+        # The forecast looks at the last hour, kept in memory and appended per poll: the
+        # store is read once per session, so a poll costs the same after hours of uptime.
+        self.series.update(snap)
         for s in snap.sessions:
             if s.state == "ended" or s.context is None or not s.context.compact_at:
                 continue
-            # The forecast looks at the recent trend only: an hour is plenty, and it keeps the
-            # per-tick read small however long the session has run.
-            samples = context_series(self.monitor.history(s.id, since=snap.taken_at - timedelta(hours=1)))
+            samples = self.series.points(s.id)
             if len(samples) >= 2:  # no key at all: no forecast yet (alerts treat it as a baseline)
                 out[s.id] = self.predictor(samples, s.context.compact_at, now)
         return out
@@ -226,6 +234,9 @@ class LLMSessionApp(App[None]):
             self._warn_format_drift(message.snapshot.format_drift)
             self.seen_live.update(x.id for x in message.snapshot.sessions if x.state != "ended")
             self.snapshot = message.snapshot
+        if self.settings.limits_auto_continue:
+            for target in self._auto_continue.due(message.snapshot, self.clock()):
+                self._run_action(send_continue, target, tmux_args=self.tmux_args)
         if message.watch != self._watching:
             self._watching = message.watch
             self._watch_files(message.watch)
@@ -423,6 +434,22 @@ class LLMSessionApp(App[None]):
 
     # ---- session actions (side effects live in core.actions) ---------------------------
 
+    def _elsewhere(self, session: Session | None) -> bool:
+        """True (and says why) when the session comes from the shared store, not this machine.
+
+        The team view has no process or pane to verify, so nothing may act on its sessions;
+        export alone works, from the stored numbers.
+        """
+        if session is None or session.host is None:
+            return False
+        self.notify(
+            f"{session.id[:12]} is {session.os_user}@{session.host}'s: the team view only shows sessions;"
+            " act on them from that machine's own dashboard",
+            severity="warning",
+            markup=False,
+        )
+        return True
+
     def _pane(self, session: Session | None) -> str | None:
         return session.process.tmux_pane if session and session.process else None
 
@@ -442,6 +469,8 @@ class LLMSessionApp(App[None]):
         if self._pane(session) is None:
             self.cannot(f"t: no tmux pane ({self.label(session)})")
             return
+        if self._elsewhere(session):
+            return
         self._run_action(actions.jump_to_pane, session.process, tmux_args=self.tmux_args)
 
     def label(self, session: Session) -> str:
@@ -455,6 +484,8 @@ class LLMSessionApp(App[None]):
 
         if session is None:
             self.cannot("c: no session is selected")
+            return
+        if self._elsewhere(session):
             return
         pane = self._pane(session)
         if pane is None:
@@ -473,6 +504,8 @@ class LLMSessionApp(App[None]):
         if session is None:
             self.cannot("K: no session is selected")
             return
+        if self._elsewhere(session):
+            return
         proc = session.process
         if proc is None:
             self.cannot(f"K: no live process ({self.label(session)})")
@@ -490,6 +523,8 @@ class LLMSessionApp(App[None]):
 
     def run_session_action(self, name: str, session: Session | None) -> None:
         """Hand the session to the handler another feature registered under `name`."""
+        if name != "export" and self._elsewhere(session):
+            return
         handler = self.session_actions.get(name)
         if handler is None:
             self.cannot(f"{name}: not available in this build")

@@ -26,16 +26,18 @@ double counted nor lost when the response is streamed over several lines.
 
 from __future__ import annotations
 
-import re
 from array import array
 from hashlib import blake2b
 
 import msgspec
 
+from llm_sessions.core.limit_lines import OLD_MARKER, limit_hit
 from llm_sessions.core.pricing import size_bucket
 from llm_sessions.core.tailer import Cursor
+from llm_sessions.core.timeparse import iso_ms
 
 RECENT_KEEP = 32
+LIMIT_HITS_KEEP = 16
 TIER_LIMIT = 200_000
 #: How many columns each key keeps: input, output, cache writes (all), 1-hour writes, reads.
 NCOLS = 5
@@ -101,7 +103,6 @@ class _Line(msgspec.Struct):
 
 _decode = msgspec.json.Decoder(_Line).decode
 _decode_any = msgspec.json.Decoder().decode
-_LIMIT = re.compile(rb"usage limit reached\|(\d{9,11})")
 _TOOL_ERROR = b'"is_error":true'
 _TURN_ENDS = frozenset({"end_turn", "stop_sequence", "max_tokens", "refusal"})
 
@@ -145,6 +146,9 @@ class ClaudeFile(msgspec.Struct, kw_only=True):
     keys: bytes = b""  # array('Q')
     cols: bytes = b""  # array('q'), NCOLS per key: input, output, cache writes, 1h writes, reads
     meta: bytes = b""  # array('I'), index into `groups`
+    stamps: bytes = b""  # array('q'), epoch ms of the line that holds the key's usage
+    # (epoch s of the refusal, epoch s of the reset or 0, window kind) of usage-limit lines
+    limit_hits: list[tuple[int, int, str]] = msgspec.field(default_factory=list)
     # Sums over the keys above per group index: [input, output, cc, cc 1h, cr, responses].
     sums: dict[int, list[int]] = msgspec.field(default_factory=dict)
     # Format drift: lines per version; "record:<type>", "subtype:<x>", "usage:<field>",
@@ -170,13 +174,15 @@ class FileParser:
     the run of lines that stream one response.
     """
 
-    __slots__ = ("f", "keys", "cols", "meta", "index", "group_ix", "legacy_agent", "last_ids", "last_key")
+    __slots__ = ("f", "keys", "cols", "meta", "stamps", "index", "group_ix", "legacy_agent", "last_ids", "last_key", "ts")
 
     def __init__(self, f: ClaudeFile, legacy_agent: bool = False) -> None:
         self.f = f
         self.keys = array("Q", f.keys)
         self.cols = array("q", f.cols)
         self.meta = array("I", f.meta)
+        self.stamps = array("q", f.stamps)
+        self.ts = ""  # timestamp of the line being fed: stamped on the key it counts
         self.index = dict(zip(self.keys, range(len(self.keys))))
         self.group_ix = {tuple(g): i for i, g in enumerate(f.groups)}
         self.legacy_agent = legacy_agent
@@ -186,6 +192,7 @@ class FileParser:
     def finish(self) -> ClaudeFile:
         f = self.f
         f.keys, f.cols, f.meta = self.keys.tobytes(), self.cols.tobytes(), self.meta.tobytes()
+        f.stamps = self.stamps.tobytes()
         if len(f.recent) > RECENT_KEEP:
             del f.recent[:-RECENT_KEEP]
         return f
@@ -240,8 +247,7 @@ class FileParser:
                 if not side:
                     f.awaiting = True
                     f.recent.append((ts, "assistant", True, False))
-                if b"usage limit reached|" in raw:
-                    self._limit(raw)
+                self._limit(raw)
                 return
             if msg is None or (u := msg.usage) is None:
                 return
@@ -268,6 +274,7 @@ class FileParser:
                 # without a tool call is what ends the turn and hands it back to the user.
                 stop = msg.stop_reason
                 f.awaiting = stop in _TURN_ENDS or (stop is None and b'"type":"tool_use"' not in raw)
+            self.ts = ts
             ids = (msg.id or f"{f.path}:{f.lines}", line.requestId)
             if ids == self.last_ids:
                 key = self.last_key
@@ -286,6 +293,7 @@ class FileParser:
                 self.keys.append(key)
                 self.cols.extend((vi, vo, vc, vh, vr))
                 self.meta.append(group)
+                self.stamps.append(iso_ms(self.ts) if self.ts else 0)
                 s = f.sums.get(group)
                 if s is None:
                     f.sums[group] = [vi, vo, vc, vh, vr, 1]
@@ -310,6 +318,7 @@ class FileParser:
                     s[3] += vh - oh
                     s[4] += vr - orr
                     cols[b], cols[b + 1], cols[b + 2], cols[b + 3], cols[b + 4] = vi, vo, vc, vh, vr
+                    self.stamps[pos] = iso_ms(self.ts) if self.ts else 0
             else:
                 self._count(key, group, (vi, vo, vc, vh, vr))
             its = u.iterations
@@ -317,7 +326,7 @@ class FileParser:
                 self._iterations(its, ids, speed, day)
         elif kind == "user":
             errors = raw.count(_TOOL_ERROR) if _TOOL_ERROR in raw else 0
-            if b"usage limit reached|" in raw:
+            if OLD_MARKER in raw:
                 self._limit(raw)
             if errors:
                 f.errors.append((line.uuid or f"{f.path}:{f.lines}", 0, errors))
@@ -361,6 +370,7 @@ class FileParser:
             self.keys.append(key)
             cols.extend(vals)
             self.meta.append(group)
+            self.stamps.append(iso_ms(self.ts) if self.ts else 0)
             _add(f.sums, group, vals, 1)
             return True
         b = pos * NCOLS
@@ -376,6 +386,7 @@ class FileParser:
             self.meta[pos] = group
         for i, v in enumerate(vals):
             cols[b + i] = v
+        self.stamps[pos] = iso_ms(self.ts) if self.ts else 0
         return False
 
     def _iterations(self, its: list[_Iteration], ids: tuple, speed: str, day: str) -> None:
@@ -413,9 +424,14 @@ class FileParser:
                         self._drift(f"usage:cache_creation.{sub}", usage=True)
 
     def _limit(self, raw: bytes) -> None:
-        m = _LIMIT.search(raw)
-        if m:
-            self.f.limit_reset = max(self.f.limit_reset, int(m.group(1)))
+        hit = limit_hit(raw)
+        if hit is None:
+            return
+        f = self.f
+        f.limit_hits.append(tuple(hit))
+        del f.limit_hits[:-LIMIT_HITS_KEEP]
+        if hit.resets_at:
+            f.limit_reset = max(f.limit_reset, hit.resets_at)
 
 
 _KNOWN = frozenset(

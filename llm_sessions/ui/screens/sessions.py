@@ -54,6 +54,7 @@ from llm_sessions.ui.widgets.cells import (
     state_cell,
 )
 from llm_sessions.ui.widgets.summary import SummaryBar, summary_markup
+from llm_sessions.ui.widgets.limits import LimitsBar
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -63,6 +64,7 @@ class Row:
     now: datetime
     flagged: bool
     short: str
+    wide: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,8 @@ COLUMNS: dict[str, Column] = {
         Column("uptime", "Time", lambda s, r: plain(human_duration(span(s, r.now)), right=True)),
         Column("ctx", "Ctx", _ctx(0)),
         Column("hp", "HP", lambda s, r: health_cell(s.health, r.palette)),
+        # the team view (`--team`): sessions of many machines, grouped by host
+        Column("host", "Host", lambda s, r: plain(clip(s.host or "-", 12 if r.wide else 8), r.palette, muted=not s.host)),
     )
 }
 WIDE = ("id", "tool", "folder", "branch", "model", "state", "context", "tokens", "cost", "health", "uptime")
@@ -105,8 +109,18 @@ NARROW = ("id", "tool", "st", "ctx", "hp")
 LAYOUTS = ((120, WIDE), (100, MEDIUM), (NARROW_BELOW, COMPACT), (0, NARROW))
 
 
-def columns_for(width: int) -> tuple[str, ...]:
-    return next(cols for min_width, cols in LAYOUTS if width >= min_width)
+# The team view (`--team`) gives the host the room of columns that matter less there
+TEAM_LAYOUTS = (
+    (120, ("host", "id", "tool", "folder", "model", "state", "context", "tokens", "cost", "health")),
+    (100, ("host", "id", "folder", "state", "context", "tokens", "cost", "health")),
+    (NARROW_BELOW, ("host", "id", "state", "context", "tokens", "cost", "health")),
+    (0, ("host", "id", "ctx", "hp")),  # the id cell carries the sort key: every layout has it
+)
+
+
+def columns_for(width: int, team: bool = False) -> tuple[str, ...]:
+    """The widest column set that fits (for the team view: with the host first)."""
+    return next(cols for min_width, cols in (TEAM_LAYOUTS if team else LAYOUTS) if width >= min_width)
 
 def _ts(value: datetime | None) -> float:
     return value.timestamp() if value else 0.0
@@ -132,7 +146,7 @@ def matches(session: Session, needle: str) -> bool:
     """Case-insensitive substring over the fields a user would type: id, tool, folder, branch, model, state."""
     if not needle:
         return True
-    hay = " ".join(filter(None, (session.id, session.tool, session.cwd, session.git_branch, session.model, session.state, session.title)))
+    hay = " ".join(filter(None, (session.id, session.tool, session.cwd, session.git_branch, session.model, session.state, session.title, session.host)))
     return needle.lower() in hay.lower()
 
 
@@ -166,6 +180,7 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
 
     def compose(self) -> ComposeResult:
         yield SummaryBar(id="summary")
+        yield LimitsBar(id="limits")
         yield StatusArea("header", id="status-header")
         yield Input(placeholder="filter: id, tool, folder, branch, model, state", id="filter")
         with Vertical(id="body"):
@@ -181,7 +196,7 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
     def on_mount(self) -> None:
         self.watch(self.app, "snapshot", self._on_snapshot, init=False)
         self.watch(self.app, "theme", self._on_theme, init=False)
-        self._set_layout(columns_for(self.app.size.width))
+        self._set_layout(columns_for(self.app.size.width, self.app.team))
 
     # ---- data --------------------------------------------------------------------------
 
@@ -250,10 +265,12 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
         desired: dict[str, dict[str, object]] = {}
         self._sort_keys = {}
         shorts = display_ids(sessions)
+        wide = self.app.size.width >= NARROW_BELOW
         for s in sessions:
-            row = Row(palette, now, s.id in flagged, shorts[s.id])
+            row = Row(palette, now, s.id in flagged, shorts[s.id], wide)
             desired[s.id] = {key: COLUMNS[key].render(s, row) for key in columns}
-            self._sort_keys[s.id] = (*sort_fn(s), s.id)
+            group = (s.host or "", s.os_user or "")  # the team view: grouped by host, then sorted
+            self._sort_keys[s.id] = (*group, *sort_fn(s), s.id)
 
         keep = self._cursor_key
         for gone in self._cells.keys() - desired.keys():
@@ -340,7 +357,7 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
     # ---- layout ------------------------------------------------------------------------
 
     def on_resize(self) -> None:
-        self._set_layout(columns_for(self.app.size.width))
+        self._set_layout(columns_for(self.app.size.width, self.app.team))
 
     def _set_layout(self, columns: tuple[str, ...]) -> None:
         if columns == self.columns:
