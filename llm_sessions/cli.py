@@ -5,7 +5,14 @@ command imports the parts of the core it needs, and only the dashboard imports T
 only commands that keep history import SQLModel. Every failure the user can cause (a broken
 config, an unknown session id, an unreadable database) ends in one line on stderr and a
 non-zero exit code, never a traceback; unexpected errors are logged with their traceback to
-the log file, whose path the one-line message names.
+the log file, whose path the one-line message names. With `--json` the same failure is
+`{"ok": false, "error": ..., "exit_code": N}` on stdout (and the same exit code), usage
+errors included, so a script never has to parse stderr.
+
+`list`, `health` and the dashboard ask discovery which sessions run and score them with the
+same poll (core.monitor) and the same clock, so they show the same state, duration and
+health; `--no-processes` skips the process scan, and then every state is `unknown` and the
+JSON says so (`"running": null`, `state_note`).
 """
 
 from __future__ import annotations
@@ -35,6 +42,9 @@ app.add_typer(config_app, name="config")
 log = logging.getLogger("llm_sessions")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+NoProcOpt = Annotated[
+    bool, typer.Option("--no-processes", help="Do not scan processes (faster; every state is then unknown).")
+]
 DbOpt = Annotated[
     Optional[str],
     typer.Option("--db", help="Store URL (sqlite:///FILE or postgresql://USER@HOST/DB) for every command that uses the store; may also follow the command."),
@@ -155,18 +165,16 @@ def _discovery(settings):
     return Discovery(os.environ)
 
 
-def _snapshot(running_only: bool, progress: bool = True, learn_limits: bool = False, shown_only_running: bool = False):
-    """`shown_only_running`: the answer shows running sessions only, so transcripts that
-    cannot be running are not read (see core.scope)."""
+def _snapshot(processes: bool = True, progress: bool = True, learn_limits: bool = False, only_running: bool = False):
+    """One poll, as the dashboard makes it: with discovery unless `processes` is False.
+    `only_running`: the answer shows running sessions only, so transcripts that cannot be
+    running are not read (see core.scope)."""
     paths, settings = _context()
-    mon = _monitor(paths, settings, discovery=running_only)
+    mon = _monitor(paths, settings, discovery=processes)
     mon.learn_limits = learn_limits  # only `limits` shows used % of estimates; shares need no history
     meter = _Progress(progress)
     try:
-        if running_only:
-            snap = mon.poll(progress=meter, only_running=shown_only_running)
-        else:
-            snap = mon.scan_files(progress=meter)
+        snap = mon.poll(progress=meter, only_running=only_running) if processes else mon.scan_files(progress=meter)
     finally:
         meter.close()
     for problem in snap.problems:
@@ -217,6 +225,13 @@ def _tell_problems(problems) -> None:
     sys.stderr.write(f"llm-session: details: --json (\"problems\"){where}\n")
 
 
+def json_error(message: str, code: int) -> None:
+    """The one error shape of every `--json` command (cli_export's too): ok, error, exit_code."""
+    import json
+
+    sys.stdout.write(json.dumps({"ok": False, "error": message, "exit_code": code}, ensure_ascii=False) + "\n")
+
+
 # -- formatting for people -----------------------------------------------------------------
 
 
@@ -229,27 +244,52 @@ def _k(n: int | None) -> str:
     return str(n)
 
 
-def _short_path(p: str | None, width: int = 28) -> str:
+def _short_path(p: str | None) -> str:
     if not p:
         return "-"
     home = os.path.expanduser("~")
-    if p.startswith(home):
-        p = "~" + p[len(home) :]
-    return p if len(p) <= width else "…" + p[-(width - 1) :]
+    return "~" + p[len(home) :] if home != "/" and p.startswith(home) else p
 
 
-def _table(sessions) -> str:
-    header = f"{'ID':<9} {'TOOL':<7} {'STATE':<8} {'CONTEXT':>15} {'TOKENS':>8} {'COST':>9} {'HEALTH':>12} {'MODEL':<20} CWD"
-    rows = [header]
+def _cost(usd: float | None) -> str:
+    return f"${usd:,.2f}" if usd is not None else "-"
+
+
+def _span(s, now) -> str:
+    from llm_sessions.core.health import span
+
+    d = span(s, now)
+    if d is None:
+        return "-"
+    minutes = int(d.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours < 48 else f"{hours // 24}d{hours % 24}h"
+
+
+def _table(sessions, now=None) -> str:
+    """The `list` table: the ids the dashboard shows (unique prefixes, `pid N`), aligned."""
+    from llm_sessions.cli_table import Col, render
+    from llm_sessions.core.ids import display_ids
+
+    if now is None:
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC)
+    ids = display_ids(sessions)
+    cols = [
+        Col("ID"), Col("TOOL"), Col("STATE"), Col("CONTEXT", right=True), Col("TOKENS", right=True),
+        Col("COST", right=True), Col("HEALTH", right=True), Col("TIME", right=True),
+        Col("MODEL", limit=22), Col("CWD", limit=36, keep="end"),
+    ]
+    rows = []
     for s in sessions:
-        ctx = f"{_k(s.context.used)}/{_k(s.context.window)} {s.context.percent:>3.0f}%" if s.context else "-"
-        cost = f"${s.cost_usd:,.2f}" if s.cost_usd is not None else "-"
+        ctx = f"{_k(s.context.used)}/{_k(s.context.window)} {s.context.percent:.0f}%" if s.context else "-"
         health = f"{s.health.score} {s.health.status}" if s.health else "-"
         tokens = _k(s.usage.total) + ("" if s.usage.exact else "~")
-        rows.append(
-            f"{s.id[:8]:<9} {s.tool:<7} {s.state:<8} {ctx:>15} {tokens:>8} {cost:>9} {health:>12} {(s.model or '-')[:20]:<20} {_short_path(s.cwd)}"
-        )
-    return "\n".join(rows)
+        rows.append([ids[s.id], s.tool, s.state, ctx, tokens, _cost(s.cost_usd), health, _span(s, now), s.model or "-", _short_path(s.cwd)])
+    return render(cols, rows)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -307,12 +347,15 @@ def _dashboard(demo: bool, team: bool = False) -> None:
 @app.command("list")
 def list_(
     all_: Annotated[bool, typer.Option("--all", "-a", help="Every session in the transcripts, running or not.")] = False,
+    no_processes: NoProcOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Running sessions (with --all: every session found in the transcripts)."""
     from llm_sessions.core.report import session_dict
 
-    snap, _ = _snapshot(running_only=not all_, shown_only_running=not all_)
+    if no_processes and not all_:
+        raise UserError("--no-processes needs --all: without a process scan nothing is known to run", code=2)
+    snap, _ = _snapshot(processes=not no_processes, only_running=not all_)
     sessions = [s for s in snap.sessions if all_ or s.process is not None]
     if as_json:
         _emit_listing("sessions", [session_dict(s) for s in sessions], snap.problems)
@@ -322,7 +365,7 @@ def list_(
         hint = "" if all_ else " (try --all for sessions that are not running)"
         sys.stdout.write(f"No {'running ' if not all_ else ''}session found{hint}. Looked in: {where}\n")
     else:
-        sys.stdout.write(_table(sessions) + "\n")
+        sys.stdout.write(_table(sessions, snap.taken_at) + "\n")
     _tell_problems(snap.problems)
 
 
@@ -330,13 +373,16 @@ def list_(
 def health(
     session_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="A session id or a unique prefix of one.")] = None,
     all_: Annotated[bool, typer.Option("--all", "-a", help="Every session, not only running ones.")] = False,
+    no_processes: NoProcOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The health score of a session (or of every running session), with each component's reason."""
+    from llm_sessions.core.ids import display_ids
     from llm_sessions.core.report import Ambiguous, NotFound, find_session, session_dict
 
-    running = session_id is None and not all_
-    snap, _ = _snapshot(running_only=running, shown_only_running=running)
+    if no_processes and session_id is None and not all_:
+        raise UserError("--no-processes needs an ID or --all: without a process scan nothing is known to run", code=2)
+    snap, _ = _snapshot(processes=not no_processes, only_running=session_id is None and not all_)
     if session_id is not None:
         try:
             sessions = [find_session(snap.sessions, session_id)]
@@ -346,9 +392,10 @@ def health(
     else:
         sessions = [s for s in snap.sessions if all_ or s.process is not None]
     if as_json:
+        keep = ("state", "running", "state_note", "context", "last_activity", "started_at", "limit_shares")
         out = [
             {"id": s.id, "tool": s.tool, "health": s.health.as_dict(reasons=True) if s.health else None}
-            | {k: v for k, v in session_dict(s).items() if k in ("state", "context", "last_activity", "started_at", "limit_shares")}
+            | {k: v for k, v in session_dict(s).items() if k in keep}
             for s in sessions
         ]
         if session_id is not None:
@@ -360,15 +407,20 @@ def health(
     if not sessions:
         sys.stdout.write("No running session found (try --all, or give a session id).\n")
         return
+    from llm_sessions.cli_table import printable
+
+    labels = display_ids(sessions)
     for s in sessions:
         h = s.health
-        sys.stdout.write(f"{s.id}  {s.tool}  {_short_path(s.cwd, 40)}\n")
+        # a process-only session is named as the tables name it (`pid 17436`), its id beside
+        label = f"{labels[s.id]} ({s.id})" if labels[s.id].startswith("pid ") else s.id
+        sys.stdout.write(printable(f"{label}  {s.tool}  {s.state}  {_span(s, snap.taken_at)}  {_short_path(s.cwd)}") + "\n")
         if h is None:
             sys.stdout.write("  no health score\n\n")
             continue
         sys.stdout.write(f"  health {h.score}/100  {h.status}\n")
         for c in h.components:
-            sys.stdout.write(f"  {c.name:<9} {c.score:>3}  (weight {c.weight:g})  {c.reason}\n")
+            sys.stdout.write(printable(f"  {c.name:<9} {c.score:>3}  (weight {c.weight:g})  {c.reason}") + "\n")
         sys.stdout.write("\n")
 
 
@@ -436,10 +488,10 @@ def statusline(
 @app.command()
 def limits(as_json: JsonOpt = False) -> None:
     """Usage-limit windows: used %, reset, source, burn rate, time to 100% and who used them."""
+    from llm_sessions.core.ids import unique_prefixes
     from llm_sessions.core.limit_report import text_report, window_dict
-    from llm_sessions.ui.format import unique_prefixes
 
-    snap, _ = _snapshot(running_only=False, learn_limits=True)
+    snap, _ = _snapshot(processes=False, learn_limits=True)
     if as_json:
         _emit_json({"taken_at": snap.taken_at.isoformat().replace("+00:00", "Z"),
                     "windows": [window_dict(w, snap.taken_at) for w in snap.limits]})
@@ -553,16 +605,22 @@ def history(
         if not as_json:
             _tell_problems(snap.problems)
         if session_id is None:
-            rows = store.known_sessions()
+            rows = [_history_row(r) for r in store.known_sessions()]
             if as_json:
-                _emit_json([{k: iso(v) if hasattr(v, "isoformat") else v for k, v in r.items()} for r in rows])
+                _emit_json(rows)
                 return
-            sys.stdout.write(f"{'ID':<9} {'TOOL':<7} {'LAST ACTIVITY':<20} {'TOKENS':>8} {'COST':>9}  CWD\n")
-            for r in rows:
-                last = iso(r.get("last_activity")) or "-"
-                cost = f"${r['cost_usd']:,.2f}" if r.get("cost_usd") is not None else "-"
-                total = sum(r.get(k) or 0 for k in ("input_tokens", "output_tokens", "cache_creation_tokens", "cache_read_tokens"))
-                sys.stdout.write(f"{r['id'][:8]:<9} {r.get('tool') or '-':<7} {last[:19]:<20} {_k(total):>8} {cost:>9}  {_short_path(r.get('cwd'))}\n")
+            from llm_sessions.cli_table import Col, render
+            from llm_sessions.core.ids import unique_prefixes
+
+            ids = unique_prefixes([r["id"] for r in rows])
+            cols = [Col("ID"), Col("TOOL"), Col("LAST ACTIVITY"), Col("TOKENS", right=True), Col("COST", right=True),
+                    Col("CWD", limit=40, keep="end")]
+            table = [
+                [ids[r["id"]], r["tool"] or "-", (r["last_activity"] or "-")[:19].replace("T", " "),
+                 _k(r["tokens"]["total"]) + ("" if r["tokens"]["exact"] else "~"), _cost(r["cost_usd"]), _short_path(r["cwd"])]
+                for r in rows
+            ]
+            sys.stdout.write(render(cols, table) + "\n")
             return
         known = list(snap.sessions)
         try:
@@ -576,7 +634,8 @@ def history(
             raise UserError(str(exc), code=2) from None
         samples = store.samples(sid)
         if as_json:
-            _emit_json({"id": sid, "samples": [
+            row = next((r for r in store.known_sessions() if r["id"] == sid), None)
+            _emit_json({"id": sid, "session": _history_row(row) if row else None, "samples": [
                 {"at": iso(x.at), "context_used": x.context_used, "tokens_total": x.tokens_total, "cost_usd": x.cost_usd}
                 for x in samples]})
             return
@@ -588,6 +647,25 @@ def history(
         raise UserError(str(exc), code=3) from None
     finally:
         store.close()
+
+
+def _history_row(r: dict) -> dict:
+    """A stored session in the `list --json` shape: the same `tokens{}` and `context{}`."""
+    from llm_sessions.core.models import ContextFill, Usage
+    from llm_sessions.core.timeparse import iso
+
+    usage = Usage(r.get("input_tokens") or 0, r.get("output_tokens") or 0, r.get("cache_creation_tokens") or 0,
+                  r.get("cache_read_tokens") or 0, bool(r.get("tokens_exact", True)))
+    used, window = r.get("context_used"), r.get("context_window")
+    context = ContextFill(used, window).as_dict() if used is not None and window else None
+    health = {"score": r["health_score"], "status": r.get("status")} if r.get("health_score") is not None else None
+    return {
+        "id": r["id"], "tool": r.get("tool"), "state": r.get("state"), "cwd": r.get("cwd"), "transcript": r.get("transcript"),
+        "model": r.get("model"), "git_branch": r.get("git_branch"), "title": r.get("title"),
+        "started_at": iso(r.get("started_at")), "last_activity": iso(r.get("last_activity")),
+        "tokens": usage.as_dict(), "context": context, "cost_usd": r.get("cost_usd"), "health": health,
+        "updated_at": iso(r.get("updated_at")),
+    }
 
 
 @config_app.command("init")
@@ -651,7 +729,7 @@ def _export_deps():
 
     def find(prefix: str):
         if "snap" not in state:
-            state["snap"], _ = _snapshot(running_only=True, progress=False)
+            state["snap"], _ = _snapshot(processes=True, progress=False)
         return find_session(state["snap"].sessions, prefix)
 
     def record(session_id, path, fmt, redactions, tokens) -> None:
@@ -739,8 +817,16 @@ def _private_and_inert() -> None:
         sys.stderr = InertStream(sys.stderr)  # type: ignore[assignment]
 
 
+def _fail(message: str, code: int, as_json: bool) -> None:
+    if as_json:
+        json_error(message, code)
+    else:
+        sys.stderr.write(f"llm-session: {message}\n")
+    sys.exit(code)
+
+
 def main() -> None:
-    """Entry point: run Typer, turning user errors into one line and an exit code."""
+    """Entry point: run Typer, turning every failure into one line (or one JSON object) and an exit code."""
     for stream in (sys.stdout, sys.stderr):
         # Names that are not UTF-8 reach us as lone surrogates: print them escaped, never fail.
         if hasattr(stream, "reconfigure"):
@@ -749,30 +835,36 @@ def main() -> None:
     sys.argv[1:] = hoist_global_options(sys.argv[1:])
     if _command_name(sys.argv[1:]) in ("export", "import", "--help", "-h"):
         _register_export()  # only these pay for importing the export code
+    as_json = "--json" in sys.argv[1:]
     try:
-        app()
+        code = app(standalone_mode=False)
     except UserError as exc:
-        sys.stderr.write(f"llm-session: {exc}\n")
-        sys.exit(exc.code)
-    except KeyboardInterrupt:
-        sys.stderr.write("llm-session: interrupted\n")
-        sys.exit(130)
+        _fail(str(exc), exc.code, as_json)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
+        _fail("interrupted", 130, as_json)
     except SystemExit as exc:
         if getattr(exc, "signum", None):  # core.pool.Terminated: SIGTERM/SIGHUP during a scan
-            sys.stderr.write("llm-session: interrupted\n")
+            _fail("interrupted", exc.code, as_json)
         raise
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
-    except Exception as exc:  # last resort: keep the traceback in the log, not on screen
+    except Exception as exc:
         from llm_sessions.config import ConfigError
 
         if isinstance(exc, ConfigError):  # e.g. a price table found bad while building the monitor
-            sys.stderr.write(f"llm-session: {exc}\n")
-            sys.exit(2)
-        log.exception("unexpected error")
-        sys.stderr.write(f"llm-session: unexpected error: {exc} (details in the log file)\n")
-        sys.exit(1)
+            _fail(str(exc), 2, as_json)
+        if hasattr(exc, "format_message") and hasattr(exc, "show"):  # click's usage errors
+            code = getattr(exc, "exit_code", 2)
+            if as_json:
+                _fail(exc.format_message(), code, True)
+            exc.show()
+            sys.exit(code)
+        log.exception("unexpected error")  # last resort: keep the traceback in the log, not on screen
+        _fail(f"unexpected error: {exc} (details in the log file)", 1, as_json)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _register_team() -> None:

@@ -32,7 +32,7 @@ def _say(line: str) -> None:
 def agent(
     once: Annotated[bool, typer.Option("--once", help="Publish one snapshot and exit (for cron or a test).")] = False,
     interval: Annotated[Optional[float], typer.Option("--interval", help="Seconds between publishes (default: general.refresh_seconds).")] = None,
-    no_processes: Annotated[bool, typer.Option("--no-processes", help="Publish what the transcripts say without scanning processes (every state is 'ended').")] = False,
+    no_processes: Annotated[bool, typer.Option("--no-processes", help="Publish what the transcripts say without scanning processes (every state is then 'unknown').")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Publish this machine's sessions to the store headless (for a server or a systemd user unit).
@@ -117,7 +117,11 @@ def team(
         raise cli.UserError(str(exc), code=3) from None
     finally:
         store.close()
-    sessions = [s for s in view.sessions if all_ or s.state != "ended"]
+    from llm_sessions.core.health import is_live
+
+    # By default the sessions that may still run: known to run, or of a stale host (nobody
+    # knows any more). An 'unknown' published by `agent --no-processes` is not known to run.
+    sessions = [s for s in view.sessions if all_ or is_live(s) or (s.state == "unknown" and view.is_stale(s.host, s.os_user))]
     if as_json:
         cli._emit_json({
             "store": store.url,
@@ -151,8 +155,9 @@ def team(
     if not sessions:
         out.append("No running session on any host" + ("" if all_ else " (try --all for ended ones)") + ".")
     else:
-        out.append(f"{'HOST':<16} " + cli._table(sessions).splitlines()[0])
-        rows = cli._table(sessions).splitlines()[1:]
+        table = cli._table(sessions, view.taken_at).splitlines()
+        out.append(f"{'HOST':<16} " + table[0])
+        rows = table[1:]
         out.extend(f"{(s.host or '-')[:16]:<16} {row}" for s, row in zip(sessions, rows))
     sys.stdout.write("\n".join(out) + "\n")
 

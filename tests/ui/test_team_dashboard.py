@@ -44,11 +44,11 @@ async def test_team_dashboard_groups_by_host_and_refuses_actions(tmp_path):
             assert [c.label.plain for c in table.columns.values()][0] == "Host"
             hosts = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
             assert hosts == sorted(hosts) and set(hosts) == {"alpha", "zulu"}  # grouped by host
-            for key in ("k", "c", "t", "r"):
+            for key in ("K", "c", "t", "r"):
                 await pilot.press(key)
                 await pilot.pause()
                 assert not isinstance(app.screen, ConfirmScreen), key
-            assert any("only shows sessions" in n.message for n in app._notifications)
+            assert any("only shows sessions" in n.text for n in app.notices.log)  # said in the notice line
             await pilot.press("e")  # export works, from the stored numbers
             await pilot.pause(0.3)
             assert isinstance(app.screen, ExportWizard) and app.screen.session.transcript is None

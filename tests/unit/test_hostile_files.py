@@ -137,13 +137,13 @@ def test_gemini_and_copilot_hostile_records_are_skipped(fake_home):
 
 def test_list_shows_the_session_of_a_file_with_hostile_lines(fake_home):
     write(proj(fake_home) / "s1.jsonl", [assistant("m1", "r1", T.format(1), inp=100, out=20, sid="s1"), *HOSTILE_CLAUDE])
-    res = run(["list", "--all", "--json"], dict(os.environ))
+    res = run(["list", "--all", "--no-processes", "--json"], dict(os.environ))
     assert res.returncode == 0, res.stderr
     answer = json.loads(res.stdout)
     assert [s["tokens"]["total"] for s in answer["sessions"]] == [120]
     assert {"kind": "malformed_lines", "path": str(proj(fake_home) / "s1.jsonl"), "detail": None,
             "count": len(HOSTILE_CLAUDE)} in answer["problems"]
-    human = run(["list", "--all"], dict(os.environ))
+    human = run(["list", "--all", "--no-processes"], dict(os.environ))
     assert "s1" in human.stdout and f"{len(HOSTILE_CLAUDE)} malformed lines skipped in 1 transcript" in human.stderr
 
 
@@ -195,18 +195,18 @@ def test_non_utf8_names_under_both_roots(fake_home, tmp_path):
     os.makedirs(os.fsencode(fake_home / ".codex" / "sessions") + b"/2026/\xff")
     os.makedirs(base + b"/\xfe-folder")
     env = dict(os.environ)
-    listed = run(["list", "--all", "--json"], env)
+    listed = run(["list", "--all", "--no-processes", "--json"], env)
     assert listed.returncode == 0, listed.stderr
     (s,) = json.loads(listed.stdout)["sessions"]
     assert s["id"] == "odd\\xff\\xfe" and s["tokens"]["total"] == 42 and s["transcript"].endswith("odd\\xff\\xfe.jsonl")
-    human = run(["list", "--all"], env)
+    human = run(["list", "--all", "--no-processes"], env)
     assert human.returncode == 0 and "odd\\xff" in human.stdout
     assert run(["health", "odd", "--json"], env).returncode == 0
     hist = run(["history", "--json"], env)
     assert hist.returncode == 0 and [r["id"] for r in json.loads(hist.stdout)] == ["odd\\xff\\xfe"]
     exported = run(["export", "odd", "-o", f"{tmp_path}/", "--json"], env)
     assert exported.returncode == 0, exported.stderr
-    again = run(["list", "--all", "--json"], env)  # the cache left that file out; it is re-read
+    again = run(["list", "--all", "--no-processes", "--json"], env)  # the cache left that file out; it is re-read
     assert json.loads(again.stdout)["sessions"][0]["tokens"]["total"] == 42
 
 
@@ -228,14 +228,14 @@ def test_fifo_and_device_symlinks_are_skipped_not_read(fake_home):
     codex.mkdir(parents=True)
     os.mkfifo(codex / "rollout-fifo.jsonl")
     started = time.monotonic()
-    res = run(["list", "--all", "--json"], dict(os.environ), timeout=30)
+    res = run(["list", "--all", "--no-processes", "--json"], dict(os.environ), timeout=30)
     assert res.returncode == 0 and time.monotonic() - started < 30
     answer = json.loads(res.stdout)
     assert [s["id"] for s in answer["sessions"]] == ["good"]
     skipped = {Path(x["path"]).name: x["detail"] for x in answer["problems"] if x["kind"] == "not_a_file"}
     assert skipped == {"fifo.jsonl": "not a regular file (a FIFO)", "zero.jsonl": "not a regular file (a character device)",
                        "random.jsonl": "not a regular file (a character device)", "rollout-fifo.jsonl": "not a regular file (a FIFO)"}
-    human = run(["list", "--all"], dict(os.environ), timeout=30)
+    human = run(["list", "--all", "--no-processes"], dict(os.environ), timeout=30)
     assert "4 paths are not regular files" in human.stderr
 
 
@@ -281,7 +281,7 @@ def test_an_unlistable_folder_is_a_problem_the_user_sees(fake_home, monkeypatch,
     assert [s.id for s in snap.sessions] == ["good"]
     assert Problem("unreadable_folder", str(locked), "Permission denied") in snap.problems
     assert summary_lines(snap.problems) == [f"1 folder could not be read (Permission denied): {locked}"]
-    result = CliRunner().invoke(cli.app, ["list", "--all", "--json"], env=dict(os.environ))
+    result = CliRunner().invoke(cli.app, ["list", "--all", "--no-processes", "--json"], env=dict(os.environ))
     assert json.loads(result.stdout)["problems"][0]["kind"] == "unreadable_folder"
 
 
@@ -493,10 +493,10 @@ def test_read_only_data_folder_degrades_with_one_line(fake_home, tmp_path):
     try:
         write(proj(fake_home) / "s1.jsonl", [assistant("m1", "r1", T.format(1), sid="s1")])
         env = dict(os.environ, LLM_SESSION_HOME=str(mnt / "lsh"))
-        assert run(["list", "--all"], env).returncode == 0
+        assert run(["list", "--all", "--no-processes"], env).returncode == 0
         if subprocess.run(["mount", "-o", "remount,ro", str(mnt)], capture_output=True).returncode:
             pytest.skip("cannot remount read-only here")
-        for args, code in ((["list", "--all"], 0), (["export", "s1"], 1), (["config", "init"], 1), (["history"], 3)):
+        for args, code in ((["list", "--all", "--no-processes"], 0), (["export", "s1"], 1), (["config", "init"], 1), (["history"], 3)):
             res = run(args, env)
             assert res.returncode == code and "Traceback" not in res.stderr, (args, res.stderr)
         if subprocess.run(["mount", "-o", "remount,rw", str(mnt)], capture_output=True).returncode:
@@ -506,7 +506,7 @@ def test_read_only_data_folder_degrades_with_one_line(fake_home, tmp_path):
                 fh.write(b"\0" * (2 * 1024 * 1024))
             except OSError:
                 pass
-        for args in (["list", "--all"], ["export", "s1"], ["history"]):
+        for args in (["list", "--all", "--no-processes"], ["export", "s1"], ["history"]):
             res = run(args, env)
             assert "Traceback" not in res.stderr and res.stderr.count("\n") <= 6, (args, res.stderr)
     finally:

@@ -32,7 +32,7 @@ def slow(f, st, problems):
     return real(f, st, problems)
 
 claude.parse_one = slow
-sys.argv = ["llm-session", "list", "--all"]
+sys.argv = ["llm-session", "list", "--all", "--no-processes"]
 from llm_sessions.cli import main
 main()
 """
