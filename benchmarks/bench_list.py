@@ -101,7 +101,7 @@ def corpus_env(data: Path, cache_home: Path) -> dict:
 
 def check_truth(data: Path, out_json: Path) -> tuple[int, int]:
     truth = json.loads((data / "truth.json").read_text())["sessions"]
-    got = {o["id"]: o for o in json.loads(out_json.read_text())}
+    got = {o["id"]: o for o in json.loads(out_json.read_text())["sessions"]}
     bad = 0
     for sid, t in truth.items():
         o = got.get(sid)

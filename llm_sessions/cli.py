@@ -65,11 +65,33 @@ class UserError(Exception):
 
 
 class _LazyFileHandler(logging.FileHandler):
-    """Creates the log folder on the first record, so read-only runs leave nothing behind."""
+    """Creates the log folder on the first record, so read-only runs leave nothing behind.
+
+    A log that cannot be written (disk full, read-only folder) is said once, in one line,
+    and logging stops: logging's default is a traceback on stderr for every record.
+    """
+
+    broken = False
 
     def _open(self):
         Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
         return super()._open()
+
+    def emit(self, record):
+        if self.broken:
+            return
+        try:
+            super().emit(record)  # opening the file happens here, outside logging's own guard
+        except Exception:  # noqa: BLE001
+            self.handleError(record)
+
+    def handleError(self, record):
+        if self.broken:
+            return
+        self.broken = True
+        exc = sys.exc_info()[1]
+        reason = getattr(exc, "strerror", None) or exc
+        sys.stderr.write(f"llm-session: warning: cannot write the log {self.baseFilename}: {reason}; logging is off\n")
 
 
 def _setup_logging(paths) -> Path:
@@ -93,6 +115,8 @@ def _context():
         settings = load_settings(paths.config_file)
     except ConfigError as exc:
         raise UserError(str(exc), code=2) from None
+    for warning in settings.warnings:
+        sys.stderr.write(f"llm-session: warning: {warning}\n")
     return paths, settings
 
 
@@ -141,14 +165,16 @@ def _discovery(settings):
     return Discovery(os.environ)
 
 
-def _snapshot(processes: bool = True, progress: bool = True, learn_limits: bool = False):
-    """One poll, as the dashboard makes it: with discovery unless `processes` is False."""
+def _snapshot(processes: bool = True, progress: bool = True, learn_limits: bool = False, only_running: bool = False):
+    """One poll, as the dashboard makes it: with discovery unless `processes` is False.
+    `only_running`: the answer shows running sessions only, so transcripts that cannot be
+    running are not read (see core.scope)."""
     paths, settings = _context()
     mon = _monitor(paths, settings, discovery=processes)
     mon.learn_limits = learn_limits  # only `limits` shows used % of estimates; shares need no history
     meter = _Progress(progress)
     try:
-        snap = mon.poll(progress=meter) if processes else mon.scan_files(progress=meter)
+        snap = mon.poll(progress=meter, only_running=only_running) if processes else mon.scan_files(progress=meter)
     finally:
         meter.close()
     for problem in snap.problems:
@@ -159,7 +185,44 @@ def _snapshot(processes: bool = True, progress: bool = True, learn_limits: bool 
 def _emit_json(data) -> None:
     import msgspec
 
-    sys.stdout.write(msgspec.json.format(msgspec.json.encode(data), indent=2).decode() + "\n")
+    try:
+        raw = msgspec.json.encode(data)
+    except UnicodeEncodeError:  # a file name that is not UTF-8: show its bytes as \xNN
+        from llm_sessions.core.safeio import printable_tree
+
+        raw = msgspec.json.encode(printable_tree(data))
+    # A listing of 100,000 sessions is 140 MB of text: drop each copy once the next exists
+    text = msgspec.json.format(raw, indent=2)
+    del raw
+    out = text.decode()
+    del text
+    sys.stdout.write(out)
+    sys.stdout.write("\n")
+
+
+def _emit_listing(key: str, items: list, problems) -> None:
+    """A collection answer: `{"ok": true, <key>: [...], "problems": [...]}`.
+
+    `problems` lists what could not be read while answering (folders, files, malformed
+    lines), so a script can tell "no session" from "could not look".
+    """
+    from llm_sessions.core.problems import problem_dicts
+
+    _emit_json({"ok": True, key: items, "problems": problem_dicts(problems)})
+
+
+def _tell_problems(problems) -> None:
+    """Say on stderr what could not be read, and where the details are."""
+    from llm_sessions.core.problems import summary_lines
+
+    lines = summary_lines(problems)
+    if not lines:
+        return
+    for line in lines:
+        sys.stderr.write(f"llm-session: {line}\n")
+    logfile = next((h.baseFilename for h in log.handlers if isinstance(h, _LazyFileHandler) and not h.broken), None)
+    where = f"; log: {logfile}" if logfile else ""
+    sys.stderr.write(f"llm-session: details: --json (\"problems\"){where}\n")
 
 
 def json_error(message: str, code: int) -> None:
@@ -292,17 +355,18 @@ def list_(
 
     if no_processes and not all_:
         raise UserError("--no-processes needs --all: without a process scan nothing is known to run", code=2)
-    snap, _ = _snapshot(processes=not no_processes)
+    snap, _ = _snapshot(processes=not no_processes, only_running=not all_)
     sessions = [s for s in snap.sessions if all_ or s.process is not None]
     if as_json:
-        _emit_json([session_dict(s) for s in sessions])
+        _emit_listing("sessions", [session_dict(s) for s in sessions], snap.problems)
         return
     if not sessions:
         where = ", ".join(snap.searched) or "nowhere"
         hint = "" if all_ else " (try --all for sessions that are not running)"
         sys.stdout.write(f"No {'running ' if not all_ else ''}session found{hint}. Looked in: {where}\n")
-        return
-    sys.stdout.write(_table(sessions, snap.taken_at) + "\n")
+    else:
+        sys.stdout.write(_table(sessions, snap.taken_at) + "\n")
+    _tell_problems(snap.problems)
 
 
 @app.command()
@@ -318,11 +382,12 @@ def health(
 
     if no_processes and session_id is None and not all_:
         raise UserError("--no-processes needs an ID or --all: without a process scan nothing is known to run", code=2)
-    snap, _ = _snapshot(processes=not no_processes)
+    snap, _ = _snapshot(processes=not no_processes, only_running=session_id is None and not all_)
     if session_id is not None:
         try:
             sessions = [find_session(snap.sessions, session_id)]
         except (Ambiguous, NotFound) as exc:
+            _tell_problems(snap.problems)  # the session may be in what could not be read
             raise UserError(str(exc), code=2) from None
     else:
         sessions = [s for s in snap.sessions if all_ or s.process is not None]
@@ -333,8 +398,12 @@ def health(
             | {k: v for k, v in session_dict(s).items() if k in keep}
             for s in sessions
         ]
-        _emit_json(out[0] if session_id is not None else out)
+        if session_id is not None:
+            _emit_json(out[0])
+        else:
+            _emit_listing("sessions", out, snap.problems)
         return
+    _tell_problems(snap.problems)
     if not sessions:
         sys.stdout.write("No running session found (try --all, or give a session id).\n")
         return
@@ -488,7 +557,12 @@ def store_url(settings, db: str | None = None) -> str | None:
 def open_store(paths, settings, db: str | None = None, *, lazy: bool = False):
     """The store for this machine's identity, or a one-line error (exit 3: locked, unreachable, ...)."""
     from llm_sessions.core.store import Retention, Store, StoreBusy, StoreError, local_identity
+    from llm_sessions.config import check_db_url
 
+    given = db or _global["db"]
+    bad = check_db_url(given) if given else None
+    if bad:
+        raise UserError(f"--db: {bad}", code=2)
     try:
         store = Store.open(
             store_url(settings, db),
@@ -504,6 +578,8 @@ def open_store(paths, settings, db: str | None = None, *, lazy: bool = False):
         raise UserError(f"{exc} (another llm-session may be writing; try again)", code=3) from None
     except StoreError as exc:
         raise UserError(str(exc), code=3) from None
+    except OSError as exc:  # the data folder cannot be created (read-only or full disk)
+        raise UserError(f"cannot open the store in {exc.filename or paths.data_dir}: {exc.strerror or exc}", code=3) from None
     for warning in store.warnings:
         sys.stderr.write(f"llm-session: warning: {warning}\n")
     return store
@@ -526,6 +602,8 @@ def history(
 
         mon = Monitor(settings, os.environ, cache_dir=paths.cache_dir, store=store)
         snap = mon.scan_files()
+        if not as_json:
+            _tell_problems(snap.problems)
         if session_id is None:
             rows = [_history_row(r) for r in store.known_sessions()]
             if as_json:
@@ -596,11 +674,15 @@ def config_init(
     as_json: JsonOpt = False,
 ) -> None:
     """Write config.toml with every default, commented."""
-    from llm_sessions.config import write_default_config
+    from llm_sessions.config import ConfigError, write_default_config
     from llm_sessions.paths import app_paths
 
     path = app_paths().config_file
-    if write_default_config(path, force=force):
+    try:
+        wrote = write_default_config(path, force=force)
+    except ConfigError as exc:  # a read-only or full disk
+        raise UserError(str(exc), code=1) from None
+    if wrote:
         if as_json:
             _emit_json({"wrote": str(path)})
         else:
@@ -745,6 +827,10 @@ def _fail(message: str, code: int, as_json: bool) -> None:
 
 def main() -> None:
     """Entry point: run Typer, turning every failure into one line (or one JSON object) and an exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        # Names that are not UTF-8 reach us as lone surrogates: print them escaped, never fail.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     _private_and_inert()
     sys.argv[1:] = hoist_global_options(sys.argv[1:])
     if _command_name(sys.argv[1:]) in ("export", "import", "--help", "-h"):
@@ -758,10 +844,18 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, typer.Abort):
         _fail("interrupted", 130, as_json)
+    except SystemExit as exc:
+        if getattr(exc, "signum", None):  # core.pool.Terminated: SIGTERM/SIGHUP during a scan
+            _fail("interrupted", exc.code, as_json)
+        raise
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
     except Exception as exc:
+        from llm_sessions.config import ConfigError
+
+        if isinstance(exc, ConfigError):  # e.g. a price table found bad while building the monitor
+            _fail(str(exc), 2, as_json)
         if hasattr(exc, "format_message") and hasattr(exc, "show"):  # click's usage errors
             code = getattr(exc, "exit_code", 2)
             if as_json:

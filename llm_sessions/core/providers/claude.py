@@ -13,6 +13,7 @@ appended since the last scan, and merges the files into sessions:
 
 from __future__ import annotations
 
+import logging
 import os
 from array import array
 from collections.abc import Iterable, Mapping
@@ -25,10 +26,14 @@ from llm_sessions.core import tailer
 from llm_sessions.core.health import compaction_point_for
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
 from llm_sessions.core.pricing import Bill
+from llm_sessions.core.problems import cannot_parse, unreadable_file, unreadable_folder
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.providers.claude_parse import NCOLS, ClaudeFile, FileParser
-from llm_sessions.core.roots import claude_roots
+from llm_sessions.core.roots import claude_roots, existing_dir
+from llm_sessions.core.safeio import printable
 from llm_sessions.core.timeparse import parse_ts
+
+log = logging.getLogger(__name__)
 
 WINDOW = 200_000
 WINDOW_1M = 1_000_000
@@ -47,7 +52,7 @@ def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[s
     for root in roots:
         projects = os.path.join(root, "projects")
         real = os.path.realpath(projects)
-        if real in seen_roots or not os.path.isdir(projects):
+        if real in seen_roots or not existing_dir(projects, problems):
             continue  # two configured roots that are one folder are scanned once
         seen_roots.add(real)
         stack = [projects]
@@ -56,7 +61,7 @@ def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[s
             try:
                 entries = list(os.scandir(folder))
             except OSError as exc:
-                problems.append(f"cannot list {folder}: {exc.strerror or exc}")
+                problems.append(unreadable_folder(folder, exc))
                 continue
             for e in entries:
                 try:
@@ -67,10 +72,12 @@ def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[s
                     continue
                 if not e.name.endswith(".jsonl"):
                     continue
-                stem = e.name[:-6]
+                # A session id comes from a file name, which may not be UTF-8: ids are shown,
+                # stored and printed as JSON, so they hold the name escaped; the path stays raw.
+                stem = printable(e.name[:-6])
                 parent = os.path.basename(folder)
                 if parent == "subagents":
-                    out.append((e.path, True, os.path.basename(os.path.dirname(folder))))
+                    out.append((e.path, True, printable(os.path.basename(os.path.dirname(folder)))))
                 elif stem.startswith("agent-"):
                     out.append((e.path, True, ""))
                 else:
@@ -81,16 +88,59 @@ def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[s
 def parse_file(f: ClaudeFile, st: os.stat_result) -> ClaudeFile:
     """Read what was appended to one file since its cursor and fold it into `f`."""
     parser = FileParser(f, legacy_agent=f.subagent and os.path.basename(f.path).startswith("agent-") and os.path.basename(os.path.dirname(f.path)) != "subagents")
-    feed = parser.feed
-    for line in tailer.read_lines(f.path, f.cursor, st):
-        feed(line)
+    failed = tailer.fold(f.path, f.cursor, st, parser.feed)  # feed counts what it rejects
+    f.malformed += failed
     return parser.finish()
+
+
+def parse_one(f: ClaudeFile, st: os.stat_result, problems: list) -> ClaudeFile:
+    """`parse_file` isolated per file: a file that cannot be read or parsed is one problem.
+
+    A parse that fails outright (a bug, since lines are isolated) forgets what the file gave
+    and is not retried until the file changes, so the others and later polls go on.
+    """
+    try:
+        return parse_file(f, st)
+    except OSError as exc:
+        problems.append(unreadable_file(f.path, exc))
+    except Exception as exc:  # noqa: BLE001
+        log.exception("cannot parse %s", f.path)
+        problems.append(cannot_parse(f.path, exc))
+        f.reset()
+        f.cursor = tailer.Cursor(dev=st.st_dev, ino=st.st_ino, size=st.st_size, mtime_ns=st.st_mtime_ns)
+    return f
+
+
+def _in_scope(found: list[tuple[str, bool, str]], roots: Iterable[Path], scope) -> tuple[list, list]:
+    """(files of the project folders that may hold a running session, files active within
+    the usage-limit windows): see core.scope."""
+    tops = [os.path.join(r, "projects") + os.sep for r in roots]
+    folders: dict[str, list[tuple[str, bool, str]]] = {}
+    for item in found:
+        path = item[0]
+        top = next((t for t in tops if path.startswith(t)), "")
+        folder = path[: len(top)] + path[len(top) :].split(os.sep, 1)[0]
+        folders.setdefault(folder, []).append(item)
+    live, recent = [], []
+    for folder, items in folders.items():
+        hot = scope.wants_claude_dir(os.path.basename(folder))
+        for item in items:
+            try:
+                st = os.stat(item[0])
+            except OSError:
+                continue
+            if scope.for_limits(st):
+                recent.append(item)
+            hot = hot or scope.wants_file(os.path.basename(item[0]), st)
+        if hot:
+            live.extend(items)
+    return live, recent
 
 
 def _fingerprint(files: list[ClaudeFile]) -> str:
     h = blake2b(digest_size=16)
     for f in files:
-        h.update(f"{f.path}\0{f.cursor.ino}\0{f.cursor.offset}\0".encode())
+        h.update(f"{f.path}\0{f.cursor.ino}\0{f.cursor.offset}\0".encode("utf-8", "surrogateescape"))
     return h.hexdigest()
 
 
@@ -121,6 +171,8 @@ class ClaudeProvider:
         self.settled: tuple[str, list] | None = None
         self.parsed_bytes = 0
         self.changed = False
+        # after a scan limited to live sessions: the files the usage limits need (else None)
+        self.limit_paths: list[str] | None = None
 
     def roots(self) -> list[Path]:
         return claude_roots(self.env)
@@ -134,34 +186,41 @@ class ClaudeProvider:
         self.settled = settled
 
     # -- scanning ----------------------------------------------------------------------
-    def scan(self, pool=None, progress=None, meanwhile=None) -> ScanResult:
-        """`meanwhile()` runs while pool workers parse (a big cold scan), if they do."""
+    def scan(self, pool=None, progress=None, meanwhile=None, scope=None) -> ScanResult:
+        """`meanwhile()` runs while pool workers parse (a big cold scan), if they do.
+
+        With `scope` (a core.scope.LiveScope) only the project folders that may hold a
+        running session are read and merged; what is known of the others is kept.
+        """
         result = ScanResult(searched=[str(r / "projects") for r in self.roots()])
-        listing = ((path, (sub, sid)) for path, sub, sid in list_transcripts(self.roots(), result.problems))
+        found = list_transcripts(self.roots(), result.problems)
+        self.limit_paths = None
+        if scope is not None:
+            found, recent = _in_scope(found, self.roots(), scope)
+            self.limit_paths = [p for p, _, _ in recent]
+            wanted = {p for p, _, _ in found}
+            found_all = found + [item for item in recent if item[0] not in wanted]
+        listing = ((path, (sub, sid)) for path, sub, sid in (found if scope is None else found_all))
         todo, gone = tailer.plan_reads(
-            listing, self.files, lambda path, x: ClaudeFile(path=path, subagent=x[0], session=x[1]), result.problems
+            listing, self.files, lambda path, x: ClaudeFile(path=path, subagent=x[0], session=x[1]), result.problems,
+            prune=scope is None,
         )
         self.parsed_bytes = sum(st.st_size - f.cursor.offset for f, st in todo)
         self.changed = bool(todo or gone)
         if todo:
             for f in self._parse_all(todo, pool, progress, result.problems, meanwhile):
                 self.files[f.path] = f
-        result.sessions = self._merge()
-        for f in self.files.values():
-            if f.malformed:
-                result.problems.append(f"{f.path}: {f.malformed} malformed line(s) skipped")
+        result.sessions = self._merge(None if scope is None else [self.files[p] for p, _, _ in found if p in self.files])
         return result
 
     def _parse_all(self, todo, pool, progress, problems: list[str], meanwhile=None) -> list[ClaudeFile]:
         if pool is not None and len(todo) > 1 and pool.wanted(self.parsed_bytes):
-            return pool.parse(todo, progress, problems, meanwhile)
+            parsed = pool.parse(todo, progress, problems, meanwhile)
+            if parsed is not None:
+                return parsed
         out = []
         for f, st in todo:
-            try:
-                out.append(parse_file(f, st))
-            except OSError as exc:
-                problems.append(f"cannot read {f.path}: {exc.strerror or exc}")
-                out.append(f)
+            out.append(parse_one(f, st, problems))
             if progress:
                 progress(st.st_size)
         return out
@@ -182,10 +241,11 @@ class ClaudeProvider:
         return t.done()
 
     # -- merging -----------------------------------------------------------------------
-    def _merge(self) -> list[Session]:
+    def _merge(self, subset: list[ClaudeFile] | None = None) -> list[Session]:
         # Copied lines keep their timestamps, so a resumed file starts at the same instant as
         # the original; the original is the one whose history ends first.
-        files = sorted(self.files.values(), key=lambda f: (f.first_ts or "~", f.last_ts, f.path))
+        chosen = self.files.values() if subset is None else subset
+        files = sorted(chosen, key=lambda f: (f.first_ts or "~", f.last_ts, f.path))
         accs: dict[str, _Acc] = {}
         for f in files:
             sid = f.session or Path(f.path).stem
@@ -195,10 +255,14 @@ class ClaudeProvider:
                 acc.main = f
             for k, s in f.sums.items():
                 acc.add(tuple(f.groups[k]), s)
-        fp = _fingerprint(files)
-        if self.settled is None or self.settled[0] != fp:
-            self.settled = (fp, self._settle_duplicates(files))
-        for sid, group, deltas in self.settled[1]:
+        if subset is None:
+            fp = _fingerprint(files)
+            if self.settled is None or self.settled[0] != fp:
+                self.settled = (fp, self._settle_duplicates(files))
+            settled = self.settled[1]
+        else:  # a few folders: settle them alone, keep the cached settlement of everything
+            settled = self._settle_duplicates(files)
+        for sid, group, deltas in settled:
             accs[sid].add(tuple(group), deltas)
         seen_errors: set[str] = set()
         for f in files:

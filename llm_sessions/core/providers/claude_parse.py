@@ -33,6 +33,7 @@ import msgspec
 
 from llm_sessions.core.limit_lines import OLD_MARKER, limit_hit
 from llm_sessions.core.pricing import size_bucket
+from llm_sessions.core.sanity import DECODE_ERRORS, CallTokens
 from llm_sessions.core.tailer import Cursor
 from llm_sessions.core.timeparse import iso_ms
 
@@ -44,25 +45,25 @@ NCOLS = 5
 
 
 class _Split(msgspec.Struct):
-    ephemeral_5m_input_tokens: int | None = 0
-    ephemeral_1h_input_tokens: int | None = 0
+    ephemeral_5m_input_tokens: CallTokens | None = 0
+    ephemeral_1h_input_tokens: CallTokens | None = 0
 
 
 class _Iteration(msgspec.Struct):
     type: str | None = None
     model: str | None = None
-    input_tokens: int | None = 0
-    output_tokens: int | None = 0
-    cache_creation_input_tokens: int | None = 0
-    cache_read_input_tokens: int | None = 0
+    input_tokens: CallTokens | None = 0
+    output_tokens: CallTokens | None = 0
+    cache_creation_input_tokens: CallTokens | None = 0
+    cache_read_input_tokens: CallTokens | None = 0
     cache_creation: _Split | None = None
 
 
 class _Usage(msgspec.Struct):
-    input_tokens: int | None = 0
-    output_tokens: int | None = 0
-    cache_creation_input_tokens: int | None = 0
-    cache_read_input_tokens: int | None = 0
+    input_tokens: CallTokens | None = 0
+    output_tokens: CallTokens | None = 0
+    cache_creation_input_tokens: CallTokens | None = 0
+    cache_read_input_tokens: CallTokens | None = 0
     cache_creation: _Split | None = None
     speed: str | None = None
     inference_geo: str | None = None
@@ -78,8 +79,8 @@ class _Message(msgspec.Struct):
 
 class _Compact(msgspec.Struct):
     trigger: str | None = None
-    preTokens: int | None = None
-    postTokens: int | None = None
+    preTokens: CallTokens | None = None
+    postTokens: CallTokens | None = None
 
 
 class _Line(msgspec.Struct):
@@ -215,7 +216,7 @@ class FileParser:
         f.lines += 1
         try:
             line = _decode(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except DECODE_ERRORS:  # not JSON, too deep, or a count outside core.sanity's bounds
             f.malformed += 1
             return
         v = line.version
