@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_many_files import cpu_run  # noqa: E402
+from bench_many_files import cpu_run
 
 ROOT = Path(__file__).resolve().parents[1]
 

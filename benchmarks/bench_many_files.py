@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_list import measure  # noqa: E402
+from bench_list import measure
 
 ROOT = Path(__file__).resolve().parents[1]
 PER_FOLDER = 200

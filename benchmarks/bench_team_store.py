@@ -23,7 +23,7 @@ import statistics
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,7 +73,7 @@ def _host_loop(url, host: int, sessions: int, period: float, until: float, out: 
     try:
         while time.monotonic() < until:
             t0 = time.monotonic()
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             for j in range(sessions):
                 if rng.random() < 0.5:
                     steps[j] += 1
@@ -81,7 +81,7 @@ def _host_loop(url, host: int, sessions: int, period: float, until: float, out: 
             try:
                 store.record_snapshot(snap)
                 out.append(time.monotonic() - t0)
-            except Exception as exc:  # noqa: BLE001 - counted and reported
+            except Exception as exc:  # counted and reported
                 errors.append(repr(exc))
             time.sleep(max(0.0, period - (time.monotonic() - t0)))
     finally:
@@ -173,7 +173,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / args.out).write_text(json.dumps(result, indent=2))
     grow = (sizes[-1][1] - sizes[0][1]) / max(elapsed, 1) * 3600 / 2**20
-    print(f"| hosts x sessions | period | run | writes | errors | write p50 | write p99 | team view p50 | team view p99 | DB size start -> end | growth |")
+    print("| hosts x sessions | period | run | writes | errors | write p50 | write p99 | team view p50 | team view p99 | DB size start -> end | growth |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     print(
         f"| {args.hosts} x {args.sessions} | {args.period:g} s | {elapsed:.0f} s | {len(latencies):,} | {len(errors)} "

@@ -28,11 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psutil  # noqa: E402
+import psutil
 
-from llm_sessions.core.discovery import YOUNG_SECONDS, Discovery  # noqa: E402
-from llm_sessions.core.models import Session  # noqa: E402
-from llm_sessions.core.roots import encode_cwd  # noqa: E402
+from llm_sessions.core.discovery import YOUNG_SECONDS, Discovery
+from llm_sessions.core.models import Session
+from llm_sessions.core.roots import encode_cwd
 
 TOOLS = ("claude",) * 10 + ("codex",) * 4 + ("gemini",) * 3 + ("copilot",) * 3
 

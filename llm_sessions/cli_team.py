@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -31,7 +31,7 @@ def _say(line: str) -> None:
 
 def agent(
     once: Annotated[bool, typer.Option("--once", help="Publish one snapshot and exit (for cron or a test).")] = False,
-    interval: Annotated[Optional[float], typer.Option("--interval", help="Seconds between publishes (default: general.refresh_seconds).")] = None,
+    interval: Annotated[float | None, typer.Option("--interval", help="Seconds between publishes (default: general.refresh_seconds).")] = None,
     no_processes: Annotated[bool, typer.Option("--no-processes", help="Publish what the transcripts say without scanning processes (every state is then 'unknown').")] = False,
     as_json: JsonOpt = False,
 ) -> None:

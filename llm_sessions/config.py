@@ -18,9 +18,11 @@ from __future__ import annotations
 import difflib
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 
 class ConfigError(Exception):
@@ -46,59 +48,73 @@ class Field:
         return f"LLM_SESSION_{self.section}_{self.key}".upper()
 
 
-FIELDS: tuple[Field, ...] = (
-    Field("general", "refresh_seconds", 2.0, "seconds between polls of processes and transcripts", 0.2, 86400),
-    Field("general", "db_url", "", "SQLAlchemy URL of the store; empty = SQLite in the data dir"),
-    Field("general", "workers", 0, "processes for a cold scan; 0 = one per core", 0, 256),
-    Field("general", "host_name", "", "this machine's name in the store (team view); empty = the OS host name"),
-    Field("health", "weight_tokens", 40.0, "weight of context fill in the health score", 0, 1000),
-    Field("health", "weight_duration", 20.0, "weight of session age", 0, 1000),
-    Field("health", "weight_activity", 20.0, "weight of recent activity and idle time", 0, 1000),
-    Field("health", "weight_errors", 20.0, "weight of recent API and tool errors", 0, 1000),
-    Field("health", "healthy_min", 70, "score at or above which a session is healthy", 0, 100),
-    Field("health", "warning_min", 40, "score at or above which a session is a warning, below: critical", 0, 100),
-    Field("health", "duration_grace_hours", 2.0, "session age before the duration score starts to fall", 0, 8760),
-    Field("health", "duration_zero_hours", 12.0, "session age at which the duration score reaches 0", 0, 8760),
-    Field("health", "idle_minutes", 30.0, "minutes without a turn before a session counts as idle", 0.1, 525600),
-    Field("health", "recent_turns", 20, "how many recent turns the error and activity scores look at", 1, 10000),
-    Field("health", "compact_buffer_tokens", 13000, "tokens below the window minus reserved output where auto-compaction fires", 0, 10_000_000),
-    Field("health", "reserved_output_tokens", 20000, "output tokens the assistant reserves inside the window", 0, 10_000_000),
-    Field("alerts", "bell", False, "ring the terminal bell on an alert"),
-    Field("alerts", "compaction_minutes", 10.0, "warn when auto-compaction is predicted within this many minutes", 0, 1440),
-    Field("alerts", "repeat_seconds", 120.0, "seconds before the same alert for the same session toasts again", 0, 86400),
-    Field("alerts", "limit_minutes", 30.0, "warn when a usage-limit window is projected to run out within this many minutes", 0, 1440),
-    Field("export", "budget_tokens", 8000, "token budget of an exported resume brief", 100, 10_000_000),
-    Field("pricing", "file", "", "a JSON price table merged over the bundled one"),
-    Field("limits", "plan", "", "Claude plan for estimated 5-hour windows: pro, max5, max20; empty = learn from history"),
-    Field("limits", "claude_five_hour_usd", 0.0, "Claude 5-hour limit in USD at API prices, for estimates; 0 = plan preset or learned", 0, 1_000_000),
-    Field("limits", "claude_weekly_usd", 0.0, "Claude weekly limit in USD at API prices, for estimates; 0 = learned", 0, 10_000_000),
-    Field("limits", "fresh_minutes", 10.0, "a status-line reading older than this, with activity since, gives way to an estimate", 0.1, 1440),
-    Field("limits", "auto_continue", False, "type `continue` into a session's tmux pane when its usage limit resets"),
-    Field("store", "keep_days", 30.0, "days of history the store keeps (older samples thinned, then dropped)", 0.01, 36500),
-    Field("store", "connect_timeout_seconds", 5.0, "how long to wait for a database server to answer a connection", 0.1, 3600),
-    Field("store", "statement_timeout_seconds", 15.0, "how long one database statement may take on a server", 0.1, 86400),
-    Field("team", "share_cwd", True, "store (and so publish) each session's folder; false hides folder names"),
-    Field("aider", "repos", "", "repositories whose .aider.chat.history.md to read, separated by the OS path separator"),
-    Field("aider", "paths", "", "folders (globs allowed) whose .aider.chat.history.md to read, separated by the OS path separator"),
-)
+T = TypeVar("T")
 
 
-def _settings_class():
-    ns = {"__annotations__": {}}
-    for f in FIELDS:
-        ns["__annotations__"][f.attr] = type(f.default)
-        ns[f.attr] = field(default=f.default)
-    ns["__annotations__"]["sources"] = dict
-    ns["sources"] = field(default_factory=dict, compare=False, repr=False)
-    ns["price_overrides"] = field(default_factory=dict, compare=False, repr=False)
-    ns["__annotations__"]["price_overrides"] = dict
-    ns["warnings"] = field(default=(), compare=False, repr=False)
-    ns["__annotations__"]["warnings"] = tuple
-    ns["__doc__"] = "Effective settings; `sources[attr]` says default, file or env."
-    return dataclass(frozen=True)(type("Settings", (), ns))
+def _setting(default: T, help: str, lo: float | None = None, hi: float | None = None) -> T:
+    """One key: its default (whose type is the key's type), the help line of the defaults
+    file and, for a number, its inclusive range (None: any finite value)."""
+    return field(default=default, metadata={"help": help, "lo": lo, "hi": hi})
 
 
-Settings = _settings_class()
+@dataclass(frozen=True)
+class Settings:
+    """Effective settings; `sources[attr]` says default, file or env.
+
+    Declared key by key so type checkers and readers see every one. An attribute is
+    `<section>_<key>` (`general_refresh_seconds` is `refresh_seconds` under `[general]`);
+    section names are single words, so the first underscore splits them.
+    """
+
+    general_refresh_seconds: float = _setting(2.0, "seconds between polls of processes and transcripts", 0.2, 86400)
+    general_db_url: str = _setting("", "SQLAlchemy URL of the store; empty = SQLite in the data dir")
+    general_workers: int = _setting(0, "processes for a cold scan; 0 = one per core", 0, 256)
+    general_host_name: str = _setting("", "this machine's name in the store (team view); empty = the OS host name")
+    health_weight_tokens: float = _setting(40.0, "weight of context fill in the health score", 0, 1000)
+    health_weight_duration: float = _setting(20.0, "weight of session age", 0, 1000)
+    health_weight_activity: float = _setting(20.0, "weight of recent activity and idle time", 0, 1000)
+    health_weight_errors: float = _setting(20.0, "weight of recent API and tool errors", 0, 1000)
+    health_healthy_min: int = _setting(70, "score at or above which a session is healthy", 0, 100)
+    health_warning_min: int = _setting(40, "score at or above which a session is a warning, below: critical", 0, 100)
+    health_duration_grace_hours: float = _setting(2.0, "session age before the duration score starts to fall", 0, 8760)
+    health_duration_zero_hours: float = _setting(12.0, "session age at which the duration score reaches 0", 0, 8760)
+    health_idle_minutes: float = _setting(30.0, "minutes without a turn before a session counts as idle", 0.1, 525600)
+    health_recent_turns: int = _setting(20, "how many recent turns the error and activity scores look at", 1, 10000)
+    health_compact_buffer_tokens: int = _setting(13000, "tokens below the window minus reserved output where auto-compaction fires", 0, 10_000_000)
+    health_reserved_output_tokens: int = _setting(20000, "output tokens the assistant reserves inside the window", 0, 10_000_000)
+    alerts_bell: bool = _setting(False, "ring the terminal bell on an alert")
+    alerts_compaction_minutes: float = _setting(10.0, "warn when auto-compaction is predicted within this many minutes", 0, 1440)
+    alerts_repeat_seconds: float = _setting(120.0, "seconds before the same alert for the same session toasts again", 0, 86400)
+    alerts_limit_minutes: float = _setting(30.0, "warn when a usage-limit window is projected to run out within this many minutes", 0, 1440)
+    export_budget_tokens: int = _setting(8000, "token budget of an exported resume brief", 100, 10_000_000)
+    pricing_file: str = _setting("", "a JSON price table merged over the bundled one")
+    limits_plan: str = _setting("", "Claude plan for estimated 5-hour windows: pro, max5, max20; empty = learn from history")
+    limits_claude_five_hour_usd: float = _setting(0.0, "Claude 5-hour limit in USD at API prices, for estimates; 0 = plan preset or learned", 0, 1_000_000)
+    limits_claude_weekly_usd: float = _setting(0.0, "Claude weekly limit in USD at API prices, for estimates; 0 = learned", 0, 10_000_000)
+    limits_fresh_minutes: float = _setting(10.0, "a status-line reading older than this, with activity since, gives way to an estimate", 0.1, 1440)
+    limits_auto_continue: bool = _setting(False, "type `continue` into a session's tmux pane when its usage limit resets")
+    store_keep_days: float = _setting(30.0, "days of history the store keeps (older samples thinned, then dropped)", 0.01, 36500)
+    store_connect_timeout_seconds: float = _setting(5.0, "how long to wait for a database server to answer a connection", 0.1, 3600)
+    store_statement_timeout_seconds: float = _setting(15.0, "how long one database statement may take on a server", 0.1, 86400)
+    team_share_cwd: bool = _setting(True, "store (and so publish) each session's folder; false hides folder names")
+    aider_repos: str = _setting("", "repositories whose .aider.chat.history.md to read, separated by the OS path separator")
+    aider_paths: str = _setting("", "folders (globs allowed) whose .aider.chat.history.md to read, separated by the OS path separator")
+    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    price_overrides: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    warnings: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+
+def _fields() -> tuple[Field, ...]:
+    out = []
+    for f in dataclass_fields(Settings):
+        if "help" in f.metadata:
+            section, key = f.name.split("_", 1)
+            out.append(Field(section, key, f.default, f.metadata["help"], f.metadata["lo"], f.metadata["hi"]))
+    return tuple(out)
+
+
+#: Every key, in the order of the defaults file and `config show`.
+FIELDS: tuple[Field, ...] = _fields()
 
 
 _WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}
@@ -208,7 +224,7 @@ def read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
-def load_settings(path: Path, env: dict[str, str] | None = None) -> Settings:
+def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     data = read_toml(path)
     values: dict[str, Any] = {}

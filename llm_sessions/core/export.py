@@ -33,7 +33,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -592,7 +592,7 @@ def build_bundle(
         # Even the header and goal alone are too long: cut the text itself, visibly.
         note = "\n\n… (cut to fit the token budget)\n"
         markdown = markdown[: budget * CHARS_PER_TOKEN - len(note)].rstrip() + note
-    stamp = (now or datetime.now(timezone.utc)).isoformat()
+    stamp = (now or datetime.now(UTC)).isoformat()
     return Bundle(
         session=meta,
         content=content,
@@ -612,7 +612,7 @@ def default_name(bundle: Bundle) -> str:
     try:
         when = datetime.fromisoformat(bundle.created_at)
     except ValueError:
-        when = datetime.now(timezone.utc)
+        when = datetime.now(UTC)
     safe_id = "".join(c for c in bundle.session_id if c.isalnum() or c in "-_")[:8] or "session"
     return f"{bundle.tool or 'session'}-{safe_id}-{when.strftime('%Y%m%d-%H%M%S')}"
 

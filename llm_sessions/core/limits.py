@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from llm_sessions.core.activity import Call
-from llm_sessions.core.blocks import FIVE_HOURS_MS, WEEK_MS, Prices, Learned, five_hour_blocks, spend
+from llm_sessions.core.blocks import FIVE_HOURS_MS, WEEK_MS, Learned, Prices, five_hour_blocks, spend
 from llm_sessions.core.models import LimitWindow, WindowShare
 
 BURN_MS = 30 * 60 * 1000

@@ -58,7 +58,7 @@ class _LiveSink:
         if f is None:
             path = self.base / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            f = self.handles[rel] = open(path, "ab")  # noqa: SIM115 - kept open like the real tools
+            f = self.handles[rel] = open(path, "ab")  # kept open like the real tools
         f.write(line + b"\n" if complete else line)
         f.flush()
         time.sleep(self.pace * self.rng.uniform(0.02, 0.08))
@@ -69,7 +69,7 @@ class _LiveSink:
         self.handles.clear()
 
 
-def _stop(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+def _stop(signum, frame) -> None:
     raise SystemExit(0)
 
 

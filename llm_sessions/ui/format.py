@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from llm_sessions.core.ids import unique_prefixes  # noqa: F401  (re-exported: one rule for CLI and UI)
+from llm_sessions.core.ids import unique_prefixes
 
 BAR_FULL = "█"
 BAR_EMPTY = "░"

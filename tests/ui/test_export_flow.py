@@ -4,7 +4,7 @@ the restart dialog with the same bundle, and the restart runs against a process 
 from __future__ import annotations
 
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psutil
 from textual.app import App
@@ -56,7 +56,7 @@ async def test_export_then_restart_with_it(tmp_path):
     child = subprocess.Popen(["sleep", "308"])
     try:
         p = psutil.Process(child.pid)
-        info = ProcessInfo(pid=child.pid, name="sleep", started_at=datetime.fromtimestamp(p.create_time(), tz=timezone.utc))
+        info = ProcessInfo(pid=child.pid, name="sleep", started_at=datetime.fromtimestamp(p.create_time(), tz=UTC))
         project = tmp_path / "proj"
         project.mkdir()
         session = make_session(claude_session_file(tmp_path / "home"), cwd=str(project), process=info)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -192,7 +192,7 @@ async def settle(pilot) -> None:
 def restart_world(tmp_path):
     child = subprocess.Popen(["sleep", "307"])
     p = psutil.Process(child.pid)
-    info = ProcessInfo(pid=child.pid, name="sleep", started_at=datetime.fromtimestamp(p.create_time(), tz=timezone.utc))
+    info = ProcessInfo(pid=child.pid, name="sleep", started_at=datetime.fromtimestamp(p.create_time(), tz=UTC))
     path = claude_session_file(tmp_path / "home")
     project = tmp_path / "proj"
     project.mkdir()

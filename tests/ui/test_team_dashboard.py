@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from textual.widgets import DataTable
 
@@ -16,7 +16,7 @@ from llm_sessions.ui.screens.export import ExportWizard
 
 
 def _publish(url, tmp_path, host, *ids):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with Store.open(url, tmp_path, identity=Identity(host, "dev")) as store:
         store.record_snapshot(Snapshot(now, tuple(
             Session(id=i, tool="claude", cwd=f"/src/{i}", model="claude-sonnet-4-5", state="working", last_activity=now - timedelta(seconds=5),

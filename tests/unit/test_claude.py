@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llm_sessions.core.providers.claude import ClaudeProvider
 from tests.unit.claude_lines import api_error, assistant, compact, dumps, user, write

@@ -6,7 +6,7 @@ import json
 import os
 import stat
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ from llm_sessions.core.models import ContextFill, Session, Usage
 from llm_sessions.core.transcript import read_digest
 from tests.transcript_factory import claude_session_file, codex_session_file
 
-NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 PLANTED = {
     "anthropic": "sk-ant-api03-Q7vN2mX9pL4kR8tB1wZ6yH3jF5dS0aGc",
     "aws": "AKIAQ7VN2MX9PL4KR8TB",
@@ -45,8 +45,8 @@ def make_session(path: Path, tool: str = "claude", **kw) -> Session:
         model="claude-sonnet-4-5-20250929",
         git_branch="feature/export",
         title="CSV export",
-        started_at=datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc),
-        last_activity=datetime(2026, 11, 24, 9, 40, tzinfo=timezone.utc),
+        started_at=datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+        last_activity=datetime(2026, 11, 24, 9, 40, tzinfo=UTC),
         turns=14,
         usage=Usage(input=1200, output=5400, cache_creation=20000, cache_read=310000),
         context=ContextFill(used=96000, window=200000, compact_at=167000),
@@ -290,7 +290,8 @@ def test_latest_prompts_and_long_texts(tmp_path):
     assert len(b.content["latest"][-1]) == export_mod.MAX_PROMPT_CHARS and b.content["latest"][-1].endswith("…")
 
 
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 from llm_sessions.core.transcript import Digest, FileTouch, Todo  # noqa: E402
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from llm_sessions.config import Settings
 from llm_sessions.core.health import (
@@ -20,7 +22,7 @@ from llm_sessions.core.health import (
 )
 from llm_sessions.core.models import ContextFill, HealthComponent, Session, TurnMark
 
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 S = Settings()
 
 

@@ -401,8 +401,9 @@ def test_list_of_running_sessions_equals_the_full_scan_for_them(fake_home, tmp_p
 
 def test_a_live_only_scan_leaves_the_rest_of_the_cache_undecoded(fake_home, tmp_path):
     """The cache of a long history is not decoded (nor held decoded) for `list`."""
-    import msgspec
     from datetime import UTC, datetime
+
+    import msgspec
 
     from llm_sessions.core.models import ProcessInfo
 

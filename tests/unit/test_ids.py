@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from llm_sessions.core.ids import display_ids, pid_of, pid_query, pid_session_id, unique_prefixes
 from llm_sessions.core.models import ProcessInfo, Session

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -33,7 +33,7 @@ from tests.unit.test_export_bundle import make_session
 def proc_info(p: psutil.Process, pane: str | None = None, pids: tuple[int, ...] = ()) -> ProcessInfo:
     return ProcessInfo(
         pid=p.pid, pids=pids or (p.pid,), name=p.name(), tool="claude", tmux_pane=pane,
-        started_at=datetime.fromtimestamp(p.create_time(), tz=timezone.utc),
+        started_at=datetime.fromtimestamp(p.create_time(), tz=UTC),
     )
 
 
@@ -159,7 +159,7 @@ def test_reused_pid_is_never_signalled(tmp_path):
     child = subprocess.Popen(["sleep", "305"])
     try:
         info = proc_info(psutil.Process(child.pid))
-        stale = ProcessInfo(pid=info.pid, started_at=datetime(2020, 1, 1, tzinfo=timezone.utc))
+        stale = ProcessInfo(pid=info.pid, started_at=datetime(2020, 1, 1, tzinfo=UTC))
         with pytest.raises(TargetError, match="pid reused"):
             terminate(stale)
         assert child.poll() is None
@@ -193,7 +193,7 @@ def test_refusals(tmp_path, project):
     with pytest.raises(RestartError, match="unknown restart mode"):
         plan_restart(session, "reboot", bundle, exports_dir=tmp_path)  # type: ignore[arg-type]
     with pytest.raises(TargetError, match="itself"):
-        terminate(ProcessInfo(pid=os.getpid(), started_at=datetime.now(timezone.utc)))
+        terminate(ProcessInfo(pid=os.getpid(), started_at=datetime.now(UTC)))
 
 
 def test_continue_commands():

@@ -119,12 +119,12 @@ def assert_markdown_structure(md: str) -> None:
 def test_control_characters_never_reach_the_brief_files(tmp_path):
     """Finding 3: a transcript set the pane title and wrote OSC 52 payloads."""
     osc = "\x1b]0;owned\x07\x1b]52;c;cm0gLXJmIH4=\x07\x9b2J"
-    w = ClaudeWriter(cwd=f"/home/dev/p\x1b[2J", model="m\x1b]0;x\x07")
+    w = ClaudeWriter(cwd="/home/dev/p\x1b[2J", model="m\x1b]0;x\x07")
     w.user(f"Fix the login {osc} bug")
     w.text(f"Done {osc}")
     w.tool("Bash", "b1", command=f"printf '{osc}'")
     w.result("b1", f"out {osc}", is_error=True)
-    b = brief_of(tmp_path, w, title=f"title {osc}", cwd=f"/home/dev/p\x1b[2J")
+    b = brief_of(tmp_path, w, title=f"title {osc}", cwd="/home/dev/p\x1b[2J")
     paths = write_bundle(b, tmp_path / "out" / "brief", "both")
     for p in paths:
         text = p.read_text(encoding="utf-8")

@@ -32,7 +32,7 @@ def hostile_home(root: Path) -> dict[str, str]:
     w = ClaudeWriter(
         cwd=f"/home/dev/proj{OSC_TITLE}",
         model=f"claude-sonnet-4-5{OSC_CLIP}",
-        branch=f"main\x1b[2J",
+        branch="main\x1b[2J",
     )
     w.add({"type": "summary", "summary": f"Fix the [/api] handler{OSC_TITLE}", "leafUuid": "u-9"})
     w.user(f"hello {OSC_CLIP}")

@@ -7,7 +7,7 @@ Real private tmux servers and real processes started by the tests; nothing else 
 from __future__ import annotations
 
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -26,7 +26,7 @@ from tests.unit.test_export_bundle import make_session
 def info(p: psutil.Process, pane: str | None = None, pids: tuple[int, ...] = (), tool: str = "claude") -> ProcessInfo:
     return ProcessInfo(
         pid=p.pid, pids=pids or (p.pid,), tool=tool, tmux_pane=pane,
-        started_at=datetime.fromtimestamp(p.create_time(), tz=timezone.utc),
+        started_at=datetime.fromtimestamp(p.create_time(), tz=UTC),
     )
 
 

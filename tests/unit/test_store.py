@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from sqlalchemy import text
 from llm_sessions.core.models import ContextFill, HealthComponent, HealthReport, RateLimit, Session, Snapshot, Usage
 from llm_sessions.core.store import DB_NAME, Identity, Retention, Sample, Store, StoreBusy, make_engine
 
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 ME = Identity("host-a", "alice")
 NO_AUTO = Retention(every=timedelta(days=36500))  # maintenance only when a test asks for it
 ROOT = str(Path(__file__).resolve().parents[2])
@@ -230,7 +230,7 @@ def test_concurrent_writers_on_the_same_keys(db_url, tmp_path):
             for i in range(25):
                 at = T0 + timedelta(seconds=i)
                 store.record_snapshot(snap(at, *(sess(f"s{j}", used=1000 * i + j) for j in range(8))))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=publish, args=(s, k)) for k, s in enumerate(stores)]

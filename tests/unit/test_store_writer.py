@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from llm_sessions.core.models import ContextFill, Session, Snapshot
 from llm_sessions.core.series import RecentSeries
 from llm_sessions.core.store import DB_NAME, Identity, Store
 from llm_sessions.core.store.writer import BackgroundWriter
 
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def snap(at, **used) -> Snapshot:

@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -85,7 +85,7 @@ def test_stale_hosts_are_marked(tmp_path):
     from llm_sessions.core.store import Identity, Store
 
     url = f"sqlite:///{tmp_path / 'team.db'}"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for host, at in (("fresh", now), ("gone", now - timedelta(minutes=10))):
         with Store.open(url, tmp_path, identity=Identity(host, "dev")) as store:
             store.record_snapshot(Snapshot(at, (Session(id=f"{host}-1", tool="claude", state="working"),)))

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from llm_sessions.core.monitor import Monitor
 from llm_sessions.config import load_settings
+from llm_sessions.core.monitor import Monitor
 from llm_sessions.synth.corpus import build_corpus
 
 

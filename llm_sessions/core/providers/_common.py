@@ -90,7 +90,7 @@ def collect(paths, states: dict, make: Callable[[], Any], read, build, result) -
         try:
             if refresh(path, state, read, result.problems):
                 state.session = build(path, state)
-        except Exception as exc:  # noqa: BLE001 - one file's surprise must not hide the others
+        except Exception as exc:  # one file's surprise must not hide the others
             log.exception("cannot parse %s", name)
             result.problems.append(cannot_parse(path, exc))
             states[name] = make()

@@ -19,8 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, cast, delete, func, select, tuple_, update
-from sqlalchemy import BigInteger, Integer
+from sqlalchemy import BigInteger, Integer, and_, cast, delete, func, select, tuple_, update
 from sqlalchemy.engine import Connection
 
 from llm_sessions.core.store.identity import Identity

@@ -11,7 +11,7 @@ host, and ids that repeat across hosts get `@host` appended so every row has its
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.store.repository import HostRow, Store
@@ -50,7 +50,7 @@ class TeamView:
 
 
 def team_view(store: Store, now: datetime | None = None, *, present_only: bool = True) -> TeamView:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     hosts, sessions = store.team(present_only=present_only)
     stale = frozenset((h.host, h.os_user) for h in hosts if h.stale(now, STALE_PERIODS))
     sessions = [s.with_(state="unknown") if (s.host, s.os_user) in stale and s.state != "ended" else s for s in sessions]
@@ -76,7 +76,7 @@ def unique_ids(sessions: list[Session] | tuple[Session, ...]) -> list[Session]:
 class TeamMonitor:
     """The dashboard's monitor for `--team`: polls read the shared store, nothing is watched."""
 
-    def __init__(self, store: Store, clock=lambda: datetime.now(timezone.utc)) -> None:
+    def __init__(self, store: Store, clock=lambda: datetime.now(UTC)) -> None:
         self.store = store
         self.clock = clock
         self._origin: dict[str, tuple[str, str | None, str | None]] = {}

@@ -18,7 +18,6 @@ from textual.screen import Screen
 
 from llm_sessions.ui.screens.overlay import Overlay
 
-
 GROUPS = ("This screen", "Moving and focus", "Everywhere")
 
 

@@ -7,6 +7,7 @@ from textual.widgets import Static
 from llm_sessions.core.summary import Summary
 from llm_sessions.ui.format import human_cost, human_tokens
 from llm_sessions.ui.widgets.cells import SHORT_STATES as _SHORT
+
 _STATE_VAR = {"working": "$text-success", "waiting": "$text-warning", "idle": "$text-primary"}
 
 
