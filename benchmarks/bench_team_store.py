@@ -129,7 +129,8 @@ def main() -> None:
             until = start + args.seconds
             queue = mp.get_context("spawn").Queue()
             groups = [list(range(i, args.hosts, args.procs)) for i in range(args.procs)]
-            procs = [mp.get_context("spawn").Process(target=_worker, args=(url, g, args.sessions, args.period, until, queue, args.maintain_every, args.detail_seconds)) for g in groups]
+            work = (args.sessions, args.period, until, queue, args.maintain_every, args.detail_seconds)
+            procs = [mp.get_context("spawn").Process(target=_worker, args=(url, g, *work)) for g in groups]
             for p in procs:
                 p.start()
             team_times: list[float] = []
@@ -173,7 +174,8 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / args.out).write_text(json.dumps(result, indent=2))
     grow = (sizes[-1][1] - sizes[0][1]) / max(elapsed, 1) * 3600 / 2**20
-    print("| hosts x sessions | period | run | writes | errors | write p50 | write p99 | team view p50 | team view p99 | DB size start -> end | growth |")
+    print("| hosts x sessions | period | run | writes | errors | write p50 | write p99 "
+          "| team view p50 | team view p99 | DB size start -> end | growth |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     print(
         f"| {args.hosts} x {args.sessions} | {args.period:g} s | {elapsed:.0f} s | {len(latencies):,} | {len(errors)} "

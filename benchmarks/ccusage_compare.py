@@ -134,7 +134,7 @@ def compare_gemini(corpus: Path, truth: dict, cc: dict) -> dict:
         rec = next(_records(next((corpus / truth["roots"].get("gemini", "home/.gemini")).rglob(f"*{sid[:8]}*.jsonl"), Path("/x"))), {})
         parent = rec.get("parentSessionId")
         if parent in gem:
-            subs[parent] = [a + row[CC_KEYS[k]] for a, k in zip(subs[parent], KINDS)]
+            subs[parent] = [a + row[CC_KEYS[k]] for a, k in zip(subs[parent], KINDS, strict=True)]
             rows.append({"session": sid, "truth_total": 0, "diff": [row[CC_KEYS[k]] for k in KINDS],
                          "causes": ["subagent recording reported as its own session"], "cost": (row.get("totalCost"), None)})
         else:
@@ -148,8 +148,8 @@ def compare_gemini(corpus: Path, truth: dict, cc: dict) -> dict:
             rows.append({"session": sid, "truth_total": s["tokens"]["total"], "diff": [-s["tokens"][k] for k in KINDS],
                          "causes": ["session missing"], "cost": (None, s["cost"])})
             continue
-        thoughts = sum(m.get("tokens", {}).get("thoughts", 0) for p in (corpus / s["file"], *(corpus / s["file"]).parent.glob(f"{sid}/*.jsonl"))
-                       for m in _latest_gemini(p))
+        files = (corpus / s["file"], *(corpus / s["file"]).parent.glob(f"{sid}/*.jsonl"))
+        thoughts = sum(m.get("tokens", {}).get("thoughts", 0) for p in files for m in _latest_gemini(p))
         d = [c[CC_KEYS[k]] - s["tokens"][k] for k in KINDS]
         expected = [-subs[sid][0], -subs[sid][1] - thoughts, -subs[sid][2], -subs[sid][3]]
         causes = []
@@ -166,7 +166,8 @@ def compare_gemini(corpus: Path, truth: dict, cc: dict) -> dict:
         if why:
             causes.append(why)
             unexplained += 1
-        rows.append({"session": sid, "truth_total": s["tokens"]["total"], "diff": d, "causes": causes, "cost": (c.get("totalCost"), s["cost"])})
+        rows.append({"session": sid, "truth_total": s["tokens"]["total"], "diff": d, "causes": causes,
+                     "cost": (c.get("totalCost"), s["cost"])})
     return _summary(rows, unexplained, gem, cc)
 
 
@@ -307,7 +308,8 @@ def compare(corpus: Path, truth: dict, cc: dict, *, all_roots: bool) -> dict:
                      "cost": (cc_cost, claude.get(sid, {}).get("cost"))})
     truth_total = sum(s["tokens"]["total"] for s in claude.values())
     cc_total = sum(sum(c[CC_KEYS[k]] for k in KINDS) for c in got.values())
-    return {"rows": rows, "by_cause": dict(by_cause), "by_cause_sessions": {k: len(v) for k, v in by_cause_sessions.items()}, "notes": dict(notes),
+    return {"rows": rows, "by_cause": dict(by_cause), "by_cause_sessions": {k: len(v) for k, v in by_cause_sessions.items()},
+            "notes": dict(notes),
             "unexplained": unexplained, "truth_total": truth_total, "ccusage_total": cc_total,
             "truth_sessions": len(claude), "ccusage_sessions": len(got)}
 

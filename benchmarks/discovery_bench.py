@@ -115,18 +115,19 @@ def main() -> int:
             firsts = []
             for _ in range(args.repeat):  # a fresh Discovery each time: a cold first pass
                 d = Discovery(mode_env, tmux=tmux)
-                result, first_cpu, first_wall = measure(lambda: d.scan(sessions))
+                result, first_cpu, first_wall = measure(lambda d=d: d.scan(sessions))
                 firsts.append((first_cpu, first_wall))
             first_cpu = statistics.median(f[0] for f in firsts)
             first_wall = statistics.median(f[1] for f in firsts)
             matched = len(result.matches)
-            ticks = [measure(lambda: d.scan(sessions))[1:] for _ in range(args.ticks)]
+            ticks = [measure(lambda d=d: d.scan(sessions))[1:] for _ in range(args.ticks)]
             cpu = [t[0] for t in ticks]
             wall = [t[1] for t in ticks]
             rows.append((label, first_cpu, first_wall, statistics.median(cpu), max(cpu), statistics.median(wall), matched))
 
         print(f"processes on the machine: {total} ({args.procs} sleepers, {len(TOOLS)} fake assistants, the rest pre-existing)")
-        print(f"{'tmux':>9} | {'first CPU ms (median)':>21} | {'first wall ms':>13} | {'tick CPU ms (median)':>20} | {'tick CPU ms (max)':>17} | {'tick wall ms':>12} | matched")
+        print(f"{'tmux':>9} | {'first CPU ms (median)':>21} | {'first wall ms':>13} | {'tick CPU ms (median)':>20} | "
+              f"{'tick CPU ms (max)':>17} | {'tick wall ms':>12} | matched")
         for label, fc, fw, tc, tm, tw, m in rows:
             print(f"{label:>9} | {fc:21.1f} | {fw:13.1f} | {tc:20.2f} | {tm:17.2f} | {tw:12.2f} | {m}/{len(TOOLS)}")
         print("targets: first pass < 50 ms CPU, steady tick < 10 ms CPU")

@@ -103,7 +103,8 @@ def main() -> None:
     out = ROOT / "benchmarks" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "soak.json").write_text(json.dumps({"rows": rows, "dashboards_alive": alive, "screen": screen}, indent=2))
-    print("| minute | dashboard 1 CPU | dashboard 1 RSS | dashboard 2 CPU | dashboard 2 RSS | store (db+wal) | sessions | samples | load avg |")
+    print("| minute | dashboard 1 CPU | dashboard 1 RSS | dashboard 2 CPU | dashboard 2 RSS "
+          "| store (db+wal) | sessions | samples | load avg |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['minute']:g} | {r['dash1_cpu_pct']}% | {r['dash1_rss_mib']} MiB | {r['dash2_cpu_pct']}% | {r['dash2_rss_mib']} MiB "

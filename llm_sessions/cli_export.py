@@ -248,7 +248,9 @@ def register(app: typer.Typer, deps: Callable[[], ExportDeps]) -> None:
     def export_cmd(
         session_id: Annotated[str, typer.Argument(metavar="ID", help="session id or a unique prefix of it")],
         fmt: Annotated[str, typer.Option("--format", "-f", help="md, json or both")] = "md",
-        output: Annotated[str | None, typer.Option("--output", "-o", help="file, or folder (existing or ending in /); default: the exports folder")] = None,
+        output: Annotated[
+            str | None, typer.Option("--output", "-o", help="file, or folder (existing or ending in /); default: the exports folder")
+        ] = None,
         sections: Annotated[list[str] | None, typer.Option("--sections", "-s", help=f"comma-separated: {','.join(exp.SECTIONS)}")] = None,
         budget: Annotated[int | None, typer.Option("--budget", help="token budget of the brief")] = None,
         no_redact: Annotated[bool, typer.Option("--no-redact", help="keep secrets in the brief (not recommended)")] = False,
@@ -287,7 +289,9 @@ def register(app: typer.Typer, deps: Callable[[], ExportDeps]) -> None:
     @app.command("import")
     def import_cmd(
         path: Annotated[Path, typer.Argument(help="a JSON bundle written by export")],
-        launch: Annotated[bool, typer.Option("--launch", help="start the same assistant in the bundle's folder seeded with the brief")] = False,
+        launch: Annotated[
+            bool, typer.Option("--launch", help="start the same assistant in the bundle's folder seeded with the brief")
+        ] = False,
         yes: Annotated[bool, typer.Option("--yes", "-y", help="with --launch in tmux: start without asking")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="machine-readable result")] = False,
     ) -> None:

@@ -38,7 +38,8 @@ def prices_text(report: dict) -> str:
             else:
                 rates = " / ".join(_money(p[k]) for k in ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read"))
                 if p["long_context"]:
-                    rates += f"  (above {p['long_context']['above_tokens'] // 1000}k: {_money(p['long_context']['input'])} / {_money(p['long_context']['output'])})"
+                    long = p["long_context"]
+                    rates += f"  (above {long['above_tokens'] // 1000}k: {_money(long['input'])} / {_money(long['output'])})"
                 if r["periods"] > 1:
                     rates += f"  [{r['periods']} dated periods]"
             lines.append(f"  {r['model']:<{width}}  {', '.join(r['tools']):<14} {r['sessions']:>4} session(s)  {rates}")

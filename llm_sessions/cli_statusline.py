@@ -64,7 +64,9 @@ def _start_chain(command: str | None, raw: bytes):
     import subprocess
 
     try:
-        proc = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        # the user's own status-line command, as Claude Code runs it: through a shell
+        proc = subprocess.Popen(command, shell=True,  # noqa: S602
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     except OSError:
         return None
     try:

@@ -63,12 +63,15 @@ class Col:
 
 def render(cols: Sequence[Col], rows: Sequence[Sequence[str]], gap: str = "  ") -> str:
     """Header and rows, aligned; the last column is not padded (no trailing spaces)."""
-    cells = [[cut(printable(str(v)), c.limit, c.keep) if c.limit else printable(str(v)) for c, v in zip(cols, row)] for row in rows]
+    cells = [
+        [cut(printable(str(v)), c.limit, c.keep) if c.limit else printable(str(v)) for c, v in zip(cols, row, strict=True)]
+        for row in rows
+    ]
     widths = [max([cell_width(c.header)] + [cell_width(r[i]) for r in cells]) for i, c in enumerate(cols)]
 
     def line(values: Sequence[str]) -> str:
         out = []
-        for i, (c, v) in enumerate(zip(cols, values)):
+        for i, (c, v) in enumerate(zip(cols, values, strict=True)):
             pad = widths[i] - cell_width(v)
             last = i == len(cols) - 1
             out.append(" " * pad + v if c.right else (v if last else v + " " * pad))

@@ -31,8 +31,13 @@ def _say(line: str) -> None:
 
 def agent(
     once: Annotated[bool, typer.Option("--once", help="Publish one snapshot and exit (for cron or a test).")] = False,
-    interval: Annotated[float | None, typer.Option("--interval", help="Seconds between publishes (default: general.refresh_seconds).")] = None,
-    no_processes: Annotated[bool, typer.Option("--no-processes", help="Publish what the transcripts say without scanning processes (every state is then 'unknown').")] = False,
+    interval: Annotated[
+        float | None, typer.Option("--interval", help="Seconds between publishes (default: general.refresh_seconds).")
+    ] = None,
+    no_processes: Annotated[
+        bool,
+        typer.Option("--no-processes", help="Publish what the transcripts say without scanning processes (every state is then 'unknown')."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Publish this machine's sessions to the store headless (for a server or a systemd user unit).
@@ -158,7 +163,7 @@ def team(
         table = cli._table(sessions, view.taken_at).splitlines()
         out.append(f"{'HOST':<16} " + table[0])
         rows = table[1:]
-        out.extend(f"{(s.host or '-')[:16]:<16} {row}" for s, row in zip(sessions, rows))
+        out.extend(f"{(s.host or '-')[:16]:<16} {row}" for s, row in zip(sessions, rows, strict=True))
     sys.stdout.write("\n".join(out) + "\n")
 
 

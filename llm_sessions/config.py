@@ -80,7 +80,9 @@ class Settings:
     health_duration_zero_hours: float = _setting(12.0, "session age at which the duration score reaches 0", 0, 8760)
     health_idle_minutes: float = _setting(30.0, "minutes without a turn before a session counts as idle", 0.1, 525600)
     health_recent_turns: int = _setting(20, "how many recent turns the error and activity scores look at", 1, 10000)
-    health_compact_buffer_tokens: int = _setting(13000, "tokens below the window minus reserved output where auto-compaction fires", 0, 10_000_000)
+    health_compact_buffer_tokens: int = _setting(
+        13000, "tokens below the window minus reserved output where auto-compaction fires", 0, 10_000_000
+    )
     health_reserved_output_tokens: int = _setting(20000, "output tokens the assistant reserves inside the window", 0, 10_000_000)
     alerts_bell: bool = _setting(False, "ring the terminal bell on an alert")
     alerts_compaction_minutes: float = _setting(10.0, "warn when auto-compaction is predicted within this many minutes", 0, 1440)
@@ -89,9 +91,13 @@ class Settings:
     export_budget_tokens: int = _setting(8000, "token budget of an exported resume brief", 100, 10_000_000)
     pricing_file: str = _setting("", "a JSON price table merged over the bundled one")
     limits_plan: str = _setting("", "Claude plan for estimated 5-hour windows: pro, max5, max20; empty = learn from history")
-    limits_claude_five_hour_usd: float = _setting(0.0, "Claude 5-hour limit in USD at API prices, for estimates; 0 = plan preset or learned", 0, 1_000_000)
+    limits_claude_five_hour_usd: float = _setting(
+        0.0, "Claude 5-hour limit in USD at API prices, for estimates; 0 = plan preset or learned", 0, 1_000_000
+    )
     limits_claude_weekly_usd: float = _setting(0.0, "Claude weekly limit in USD at API prices, for estimates; 0 = learned", 0, 10_000_000)
-    limits_fresh_minutes: float = _setting(10.0, "a status-line reading older than this, with activity since, gives way to an estimate", 0.1, 1440)
+    limits_fresh_minutes: float = _setting(
+        10.0, "a status-line reading older than this, with activity since, gives way to an estimate", 0.1, 1440
+    )
     limits_auto_continue: bool = _setting(False, "type `continue` into a session's tmux pane when its usage limit resets")
     store_keep_days: float = _setting(30.0, "days of history the store keeps (older samples thinned, then dropped)", 0.01, 36500)
     store_connect_timeout_seconds: float = _setting(5.0, "how long to wait for a database server to answer a connection", 0.1, 3600)

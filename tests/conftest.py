@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+# Fixtures other modules define, registered for every test (a test names one as a parameter):
+# the store's `db_url`, `pg_url`, `pg_server`; the action tests' private tmux server
+# (`tmux_server`) and spawned `sleeper`; the launch tests' tmux server whose PATH holds fake
+# assistants (`tmux_with_fakes`, `fakes`).
+pytest_plugins = ("tests.pg_fixture", "tests.actions_support", "tests.tmux_helpers")
+
 ROOT_VARS = (
     "CLAUDE_CONFIG_DIR",
     "CODEX_HOME",
@@ -33,6 +39,3 @@ def fake_home(tmp_path_factory, monkeypatch):
             monkeypatch.delenv(var, raising=False)
     return home
 
-
-# PostgreSQL and SQLite fixtures for the store tests (`db_url`, `pg_url`, `pg_server`)
-from tests.pg_fixture import db_url, pg_server, pg_url  # noqa: E402,F401

@@ -57,7 +57,8 @@ def codex_line(ts: datetime, kind: str, payload: dict) -> str:
 def codex_rollout(home: Path, sid: str, turns, *, rates=None, model: str = "gpt-5-codex") -> Path:
     """Turns are (time, cumulative input, cumulative output[, rate_limits]); `rates` applies to
     turns that give none."""
-    lines = [codex_line(turns[0][0] - timedelta(minutes=1), "session_meta", {"id": sid, "timestamp": iso(turns[0][0] - timedelta(minutes=1)), "cwd": "/w/api"}),
+    before = turns[0][0] - timedelta(minutes=1)
+    lines = [codex_line(before, "session_meta", {"id": sid, "timestamp": iso(before), "cwd": "/w/api"}),
              codex_line(turns[0][0] - timedelta(seconds=50), "turn_context", {"cwd": "/w/api", "model": model})]
     for turn in turns:
         at, inp, out = turn[:3]

@@ -38,7 +38,10 @@ class PgUnavailable(Exception):
 def find_bin() -> Path:
     env = os.environ.get("LLM_SESSION_PG_BIN")
     candidates = [Path(env)] if env else []
-    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]) if p.split("/")[-2].isdigit() else 0, reverse=True)
+    def major(p: str) -> int:
+        return int(p.split("/")[-2]) if p.split("/")[-2].isdigit() else 0
+
+    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=major, reverse=True)
     candidates += [Path(p) for p in versions]
     on_path = shutil.which("initdb")
     if on_path:

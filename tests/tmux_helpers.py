@@ -109,12 +109,13 @@ def fakes(tmp_path):
 
 
 @pytest.fixture
-def tmux_server(fakes, tmp_path):
+def tmux_with_fakes(fakes, tmp_path):
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed")
     server = TmuxServer(f"llmsess-test-{uuid.uuid4().hex[:10]}", fakes.env())
     subprocess.run(
-        ["tmux", "-L", server.name, "-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "200", "-y", "50", "-c", str(tmp_path), "sleep 600"],
+        ["tmux", "-L", server.name, "-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "200", "-y", "50", "-c", str(tmp_path),
+         "sleep 600"],
         env=server.env, check=True,
     )
     try:

@@ -133,15 +133,19 @@ class CodexWriter:
 
     def patch(self, call_id: str, *files: str) -> CodexWriter:
         body = "*** Begin Patch\n" + "".join(f"*** Update File: {f}\n@@\n-old\n+new\n" for f in files) + "*** End Patch\n"
-        self.add("response_item", {"type": "custom_tool_call", "status": "completed", "call_id": call_id, "name": "apply_patch", "input": body})
-        return self.add("response_item", {"type": "custom_tool_call_output", "call_id": call_id, "output": json.dumps({"output": "Success.", "metadata": {"exit_code": 0}})})
+        self.add("response_item", {"type": "custom_tool_call", "status": "completed", "call_id": call_id, "name": "apply_patch",
+                                   "input": body})
+        output = json.dumps({"output": "Success.", "metadata": {"exit_code": 0}})
+        return self.add("response_item", {"type": "custom_tool_call_output", "call_id": call_id, "output": output})
 
     def plan(self, call_id: str, *steps: tuple[str, str]) -> CodexWriter:
         return self.call("update_plan", call_id, {"plan": [{"step": s, "status": st} for s, st in steps]})
 
     def tokens(self, total: int) -> CodexWriter:
-        u = {"input_tokens": total - 100, "cached_input_tokens": 0, "output_tokens": 100, "reasoning_output_tokens": 0, "total_tokens": total}
-        return self.add("event_msg", {"type": "token_count", "info": {"total_token_usage": u, "last_token_usage": u, "model_context_window": 272000}})
+        u = {"input_tokens": total - 100, "cached_input_tokens": 0, "output_tokens": 100, "reasoning_output_tokens": 0,
+             "total_tokens": total}
+        info = {"total_token_usage": u, "last_token_usage": u, "model_context_window": 272000}
+        return self.add("event_msg", {"type": "token_count", "info": info})
 
     def write(self, folder: Path) -> Path:
         path = folder / "2026" / "11" / "24" / f"rollout-2026-11-24T09-00-00-{self.session_id}.jsonl"
@@ -176,7 +180,8 @@ def claude_session_file(folder: Path, secret: str | None = None) -> Path:
     w.result("b2", " reports/csv.py | 4 ++--")
     # a subagent's work must not become the narrative
     w.add(w._env("user", isSidechain=True, message={"role": "user", "content": "SIDECHAIN prompt to explore"}))
-    w.add(w._env("assistant", isSidechain=True, message={"id": "m-side", "role": "assistant", "model": w.model, "content": [{"type": "text", "text": "SIDECHAIN answer"}]}))
+    side = {"id": "m-side", "role": "assistant", "model": w.model, "content": [{"type": "text", "text": "SIDECHAIN answer"}]}
+    w.add(w._env("assistant", isSidechain=True, message=side))
     w.raw('{"type": "assistant", "message": {')  # half-written line
     w.raw("not json at all")
     w.assistant({"type": "text", "text": "API Error: 529 Overloaded"}, isApiErrorMessage=True, model="<synthetic>")
@@ -189,7 +194,8 @@ def claude_session_file(folder: Path, secret: str | None = None) -> Path:
 def codex_session_file(folder: Path, secret: str | None = None) -> Path:
     w = CodexWriter()
     w.meta()
-    w.add("response_item", {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "<environment_context>\n  <cwd>/home/dev/service</cwd>\n</environment_context>"}]})
+    context = "<environment_context>\n  <cwd>/home/dev/service</cwd>\n</environment_context>"
+    w.add("response_item", {"type": "message", "role": "user", "content": [{"type": "input_text", "text": context}]})
     w.user("Fix the flaky retry test in the HTTP client" + (f" (token {secret})" if secret else ""))
     w.plan("p1", ("Reproduce the flake", "completed"), ("Fix backoff jitter", "in_progress"), ("Run full suite", "pending"))
     w.shell("c1", "cargo test retry", 101, "test retry::backoff ... FAILED")

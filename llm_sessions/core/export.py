@@ -771,7 +771,7 @@ def write_bundle(
             raise BundleError(f"cannot write {exc.filename or dest}: {exc.strerror or exc}") from None
         raise
     if record is not None:
-        for (kind, _), path in zip(targets, written):
+        for (kind, _), path in zip(targets, written, strict=True):
             record(bundle.session_id, path, kind, bundle.redactions, bundle.estimated_tokens)
     return written
 

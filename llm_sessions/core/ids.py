@@ -55,7 +55,7 @@ def unique_prefixes(ids: Sequence[str], width: int = MIN_PREFIX) -> dict[str, st
             if 0 <= j < len(order):
                 other = order[j]
                 common = 0
-                for a, b in zip(sid, other):
+                for a, b in zip(sid, other, strict=False):  # the common prefix of two lengths
                     if a != b:
                         break
                     common += 1

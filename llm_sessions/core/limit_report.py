@@ -139,4 +139,6 @@ def text_report(windows: Sequence[LimitWindow], now: datetime, short_ids: dict[s
     return "\n".join(rows)
 
 
-__all__ = ["LABELS", "SHORT", "label", "short_label", "urgency", "session_shares", "share_dict", "text_report", "used_text", "when", "window_dict"]
+__all__ = [
+    "LABELS", "SHORT", "label", "short_label", "urgency", "session_shares", "share_dict", "text_report", "used_text", "when", "window_dict",
+]

@@ -163,7 +163,9 @@ def _vendor(assistant: str, kind: str, source: str, r: Reading, now: datetime, b
     )
 
 
-def _estimate(assistant: str, kind: str, calls: Sequence[Call], now: datetime, learned: Learned | None, prices: Prices | None, stale: str) -> LimitWindow:
+def _estimate(
+    assistant: str, kind: str, calls: Sequence[Call], now: datetime, learned: Learned | None, prices: Prices | None, stale: str
+) -> LimitWindow:
     """The current 5-hour block, or the rolling 7 days, priced against the known limit."""
     now_ms = int(now.timestamp() * 1000)
     if kind == "five_hour":
@@ -185,7 +187,7 @@ def _estimate(assistant: str, kind: str, calls: Sequence[Call], now: datetime, l
         why = f"spend passed the learned ${limit:.2f} ({learned.basis}) without a refusal"
         limit = None
     used = round(100 * usd / limit, 2) if usd is not None and limit else None
-    basis = f"estimate: {what}; limit {'$%.2f' % limit if limit else 'unknown'} ({why})"
+    basis = f"estimate: {what}; limit {f'${limit:.2f}' if limit else 'unknown'} ({why})"
     return LimitWindow(
         assistant, kind, used, resets_at=resets, starts_at=starts, source="estimate", observed_at=now, exact=False,
         spend_usd=round(usd, 4) if usd is not None else None, limit_usd=limit, basis=basis + (f"; {stale}" if stale else ""),

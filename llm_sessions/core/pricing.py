@@ -575,7 +575,10 @@ class Bill:
         c = price.charge(usage, bucket=bucket, cache_1h=cache_1h, speed=speed) if price is not None else None
         if c is None:
             self.usd = None
-            why = "" if price is None else f" ({speed})" if price.charge(usage, bucket=bucket) is not None and speed else " (1h cache write)"
+            if price is None:
+                why = ""
+            else:
+                why = f" ({speed})" if price.charge(usage, bucket=bucket) is not None and speed else " (1h cache write)"
             self.unpriced.add(f"{model or 'unknown model'}{why}")
         elif self.usd is not None:
             self.usd += c

@@ -50,13 +50,16 @@ _TOKENS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("anthropic", r"\bsk-ant-(?:api|admin|oat|sid)[0-9]{2}-[A-Za-z0-9_\-]{20,200}" + _END, ("sk-ant-",)),
     ("openai", r"\bsk-(?:proj|svcacct|admin|or-v1)-[A-Za-z0-9_\-]{20,250}" + _END, ("sk-",)),
     ("openai legacy", r"\bsk-[A-Za-z0-9]{20,100}" + _END, ("sk-",)),
-    ("aws access key", r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|A3T[A-Z0-9])[A-Z0-9]{16}\b", ("akia", "asia", "abia", "acca", "agpa", "aida", "aroa", "anpa", "anva", "aipa", "a3t")),
+    ("aws access key", r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|A3T[A-Z0-9])[A-Z0-9]{16}\b",
+     ("akia", "asia", "abia", "acca", "agpa", "aida", "aroa", "anpa", "anva", "aipa", "a3t")),
     ("github", r"\bgh[pousr]_[A-Za-z0-9]{30,255}" + _END, ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
     ("github fine-grained", r"\bgithub_pat_[A-Za-z0-9_]{20,255}" + _END, ("github_pat_",)),
-    ("gitlab", r"\bgl(?:pat|ptt|dt|rt|cbt|soat|imt|agent)-[A-Za-z0-9_\-]{20,300}(?:\.[0-9a-z]{2}[0-9a-z]{7})?" + _END, ("glpat-", "glptt-", "gldt-", "glrt-", "glcbt-", "glsoat-", "glimt-", "glagent-")),
+    ("gitlab", r"\bgl(?:pat|ptt|dt|rt|cbt|soat|imt|agent)-[A-Za-z0-9_\-]{20,300}(?:\.[0-9a-z]{2}[0-9a-z]{7})?" + _END,
+     ("glpat-", "glptt-", "gldt-", "glrt-", "glcbt-", "glsoat-", "glimt-", "glagent-")),
     ("slack token", r"\bxox[abposre]-[A-Za-z0-9\-]{10,250}" + _END, ("xox",)),
     ("slack webhook", r"\bhttps?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{20,200}", ("hooks.slack.com",)),
-    ("discord webhook", r"\bhttps?://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]{5,25}/[A-Za-z0-9_\-]{20,200}", ("/api/webhooks/",)),
+    ("discord webhook", r"\bhttps?://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]{5,25}/[A-Za-z0-9_\-]{20,200}",
+     ("/api/webhooks/",)),
     ("stripe", r"\b(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,250}" + _END, ("k_live_", "k_test_", "k_prod_")),
     ("stripe webhook", r"\bwhsec_[A-Za-z0-9+/=]{20,250}" + _END, ("whsec_",)),
     ("google api key", r"\bAIza[0-9A-Za-z_\-]{35}" + _END, ("aiza",)),
@@ -75,7 +78,8 @@ _TOKENS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("linear", r"\blin_(?:api|oauth)_[A-Za-z0-9]{40}" + _END, ("lin_",)),
     ("databricks", r"\bdapi[a-f0-9]{32}(?:-[0-9])?" + _END, ("dapi",)),
     ("vault", r"\bhv[sbr]\.[A-Za-z0-9_\-]{24,200}" + _END, ("hvs.", "hvb.", "hvr.")),
-    ("doppler", r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,50}" + _END, ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit.")),
+    ("doppler", r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,50}" + _END,
+     ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit.")),
     ("sentry", r"\bsntry[su]_[A-Za-z0-9+/=_]{40,400}" + _END, ("sntry",)),
     ("grafana", r"\bgl(?:c|sa)_[A-Za-z0-9+/_=]{32,400}" + _END, ("glc_", "glsa_")),
     ("atlassian", r"\bATATT3[A-Za-z0-9_\-=]{100,300}" + _END, ("atatt3",)),
@@ -93,7 +97,8 @@ _PLACED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
      r"(?:(?:bearer|basic|token|digest|bot|apikey|sso-key)\s{1,5})?)"
      r"(?P<vq>)(?P<value>[A-Za-z0-9._~+/=:\-]{8,2000})", ("authorization",)),
     # A bearer token on its own (`-H "bearer abc..."`, logs); must contain a digit.
-    ("bearer", r"(?i)(?P<head>\bbearer\s{1,5})(?P<vq>)(?P<value>(?=[A-Za-z._~+/=\-]{0,2000}[0-9])[A-Za-z0-9._~+/\-]{16,2000}=*)", ("bearer",)),
+    ("bearer", r"(?i)(?P<head>\bbearer\s{1,5})(?P<vq>)(?P<value>(?=[A-Za-z._~+/=\-]{0,2000}[0-9])[A-Za-z0-9._~+/\-]{16,2000}=*)",
+     ("bearer",)),
     # scheme://user:password@host, also scheme://:password@host
     ("url password",
      r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]{1,30}://[^\s/:@'\"]{0,256}:)(?P<vq>)(?P<value>[^\s/@'\"]{1,256})(?=@)", ("://",)),
@@ -108,7 +113,8 @@ _PLACED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 # --- values assigned to a name that says it is secret --------------------------------
 # The name must *end* in a secret word: `client_secret`, `GITHUB_TOKEN`, `apiKey`, but not
 # `secret_name`, `token_count` or `password_hash`.
-_STRONG = r"(?:passw(?:or)?d|passwd|(?<=[_.\-])pwd|secret|token|api[_.\-]?key|access[_.\-]?key|private[_.\-]?key|credentials?|auth[_.\-]?key)s?"
+_STRONG = (r"(?:passw(?:or)?d|passwd|(?<=[_.\-])pwd|secret|token|api[_.\-]?key|access[_.\-]?key|private[_.\-]?key"
+           r"|credentials?|auth[_.\-]?key)s?")
 _WEAK = r"(?:[_.\-]key|(?<=[a-z0-9])Key)s?"
 _NAME = r"(?P<name>[A-Za-z0-9_.\-]{0,50}?(?:(?P<strong>" + _STRONG + r")|(?P<weak>" + _WEAK + r")))"
 _SEP = r"\s{0,5}(?P<sep>:=|=>|\?=|=(?!=)|:(?!//|:))\s{0,5}"
@@ -256,13 +262,13 @@ def cut(text: str, limit: int, *, tail: bool = False) -> str:
     if not tail:
         window = text[: keep + _LONGEST]
         at = keep
-        for start, end in _overlapping(secret_spans(window), at):
+        for start, _end in _overlapping(secret_spans(window), at):
             at = min(at, start)
         return text[:at].rstrip() + ELLIPSIS
     offset = max(0, len(text) - keep - _LONGEST)
     window = text[offset:]
     at = len(text) - keep - offset
-    for start, end in _overlapping(secret_spans(window), at):
+    for _start, end in _overlapping(secret_spans(window), at):
         at = max(at, end)
     return ELLIPSIS + window[at:].lstrip()
 

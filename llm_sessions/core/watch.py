@@ -26,7 +26,7 @@ async def changes(
     own store, cache and logs may sit inside a watched folder (a home directory), and a poll
     that writes the store must not wake the watcher that triggered it.
     """
-    existing = [str(p) for p in paths if Path(p).exists()]
+    existing = [str(p) for p in paths if Path(p).exists()]  # noqa: ASYNC240 - one stat per root, once
     if not existing:
         return
     from watchfiles import awatch

@@ -237,7 +237,7 @@ class CopilotSession:
         self.clock.advance(self.rng.uniform(1, 30))
         day = R.iso(self.clock.now())[:10]
         metrics = {m: {"requests": {"count": self.rng.randint(1, 20), "cost": 1},
-                       "usage": dict(zip(_METRICS, v))} for m, v in self.process.items()}
+                       "usage": dict(zip(_METRICS, v, strict=True))} for m, v in self.process.items()}
         self._event("session.shutdown", {"shutdownType": "routine", "totalPremiumRequests": len(metrics),
                                          "modelMetrics": metrics, "currentModel": self.model})
         for model, (inp, out, read, write, _r) in self.pending.items():

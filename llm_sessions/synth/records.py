@@ -289,7 +289,8 @@ def claude_side_record(kind: str, env: dict, *, uuid: str, timestamp: str, rng: 
     if kind in ("mode", "permission-mode"):
         return {"type": kind, "permissionMode": rng.choice(["default", "acceptEdits", "plan"]), "sessionId": env["sessionId"]}
     if kind == "queue-operation":
-        return {"type": kind, "operation": "enqueue", "timestamp": timestamp, "content": "also update the docs", "sessionId": env["sessionId"]}
+        return {"type": kind, "operation": "enqueue", "timestamp": timestamp, "content": "also update the docs",
+                "sessionId": env["sessionId"]}
     rec = dict(env)
     rec["type"] = kind
     if kind == "progress":

@@ -181,7 +181,8 @@ class World:
         for i, ctx in enumerate(contexts):
             at = iso(start + timedelta(minutes=2 * i + 1))
             total += ctx
-            usage = {"input_tokens": ctx - 200, "cached_input_tokens": 0, "output_tokens": 200, "reasoning_output_tokens": 0, "total_tokens": ctx}
+            usage = {"input_tokens": ctx - 200, "cached_input_tokens": 0, "output_tokens": 200, "reasoning_output_tokens": 0,
+                     "total_tokens": ctx}
             cum = dict(usage, input_tokens=total, total_tokens=total + 200 * (i + 1))
             lines.append({"timestamp": at, "type": "event_msg", "payload": {"type": "user_message", "message": f"step {i}"}})
             lines.append({"timestamp": at, "type": "event_msg", "payload": {

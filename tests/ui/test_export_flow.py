@@ -53,7 +53,7 @@ class Dashboard(App):
 
 
 async def test_export_then_restart_with_it(tmp_path):
-    child = subprocess.Popen(["sleep", "308"])
+    child = subprocess.Popen(["sleep", "308"])  # noqa: ASYNC220 - started, never waited for here
     try:
         p = psutil.Process(child.pid)
         info = ProcessInfo(pid=child.pid, name="sleep", started_at=datetime.fromtimestamp(p.create_time(), tz=UTC))

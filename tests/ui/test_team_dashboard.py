@@ -19,7 +19,8 @@ def _publish(url, tmp_path, host, *ids):
     now = datetime.now(UTC)
     with Store.open(url, tmp_path, identity=Identity(host, "dev")) as store:
         store.record_snapshot(Snapshot(now, tuple(
-            Session(id=i, tool="claude", cwd=f"/src/{i}", model="claude-sonnet-4-5", state="working", last_activity=now - timedelta(seconds=5),
+            Session(id=i, tool="claude", cwd=f"/src/{i}", model="claude-sonnet-4-5", state="working",
+                    last_activity=now - timedelta(seconds=5),
                     usage=Usage(input=10, output=20, cache_read=3000), context=ContextFill(40_000, 200_000, 167_000),
                     process=ProcessInfo(pid=4242, tmux_pane="%1"))
             for i in ids)))

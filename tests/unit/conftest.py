@@ -122,6 +122,3 @@ def spawner(tmp_path: Path):
     finally:
         s.close()
 
-
-# The action tests' private tmux server and spawned sleep (importing a fixture registers it).
-from tests.actions_support import sleeper, tmux_server  # noqa: E402, F401

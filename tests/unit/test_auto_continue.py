@@ -9,7 +9,7 @@ import psutil
 
 from llm_sessions.core.auto_continue import GRACE, AutoContinue, Target, send_continue, verify
 from llm_sessions.core.models import ProcessInfo, Session, Snapshot
-from tests.actions_support import tmux_server, wait_for  # noqa: F401 - fixture
+from tests.actions_support import wait_for
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 RESET = NOW - timedelta(minutes=2)
@@ -61,7 +61,8 @@ def target_of(pane, pid, started_at) -> Target:
 def test_types_continue_into_the_pane_that_holds_the_process(tmux_server, tmp_path):
     args, env, run = tmux_server
     out = tmp_path / "typed.txt"
-    target = pane_target(run, f"sh -c 'python3 -c \"import sys; open(\\\"{out}\\\", \\\"w\\\").write(sys.stdin.readline())\"; sleep 30'", child=True)
+    script = f"python3 -c \"import sys; open(\\\"{out}\\\", \\\"w\\\").write(sys.stdin.readline())\""
+    target = pane_target(run, f"sh -c '{script}; sleep 30'", child=True)
     result = send_continue(target, tmux_args=args, env=env)
     assert result.ok, result.message
     assert wait_for(lambda: out.exists() and out.read_text() == "continue\n")

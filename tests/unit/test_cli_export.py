@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from llm_sessions.cli_export import ExportDeps, register
 from llm_sessions.core.export import read_bundle
-from tests.tmux_helpers import fakes, tmux_server, wait_for  # noqa: F401  (fixtures)
+from tests.tmux_helpers import wait_for
 from tests.transcript_factory import claude_session_file, codex_session_file
 from tests.unit.test_export_bundle import PLANTED, make_session
 
@@ -124,9 +124,9 @@ def test_import_launch_outside_tmux_prints_the_command(world, tmp_path):
     assert f'cd -- {tmp_path / "proj"} && codex -- "$(cat -- {tmp_path / "cx.md"})"' in res.stdout
 
 
-def test_import_launch_in_tmux_opens_a_window(world, tmp_path, tmux_server, fakes, monkeypatch):
+def test_import_launch_in_tmux_opens_a_window(world, tmp_path, tmux_with_fakes, fakes, monkeypatch):
     app, deps, _rec, c, _x, env = world
-    socket = tmux_server.run("display-message", "-p", "#{socket_path}")
+    socket = tmux_with_fakes.run("display-message", "-p", "#{socket_path}")
     env["TMUX"] = f"{socket},1,0"
     monkeypatch.setenv("PATH", fakes.env()["PATH"])  # tmux gives the new window our PATH
     runner.invoke(app, ["export", "5f1c2a", "-f", "json", "-o", str(tmp_path / "only.json")])
@@ -156,16 +156,16 @@ def hostile_bundle(tmp_path, source, **changes):
     return out
 
 
-def in_tmux(env, tmux_server, fakes, monkeypatch):
-    socket = tmux_server.run("display-message", "-p", "#{socket_path}")
+def in_tmux(env, tmux_with_fakes, fakes, monkeypatch):
+    socket = tmux_with_fakes.run("display-message", "-p", "#{socket_path}")
     env["TMUX"] = f"{socket},1,0"
     monkeypatch.setenv("PATH", fakes.env()["PATH"])
 
 
-def test_launch_passes_a_dash_brief_as_a_prompt_not_an_option(world, tmp_path, tmux_server, fakes, monkeypatch):
+def test_launch_passes_a_dash_brief_as_a_prompt_not_an_option(world, tmp_path, tmux_with_fakes, fakes, monkeypatch):
     """Finding 1: `claude --settings=…` would define hooks, i.e. run code."""
     app, _deps, _rec, c, _x, env = world
-    in_tmux(env, tmux_server, fakes, monkeypatch)
+    in_tmux(env, tmux_with_fakes, fakes, monkeypatch)
     runner.invoke(app, ["export", "5f1c2a", "-f", "json", "-o", str(tmp_path / "b.json")])
     evil = hostile_bundle(tmp_path, tmp_path / "b.json", markdown="--settings=/tmp/hooks.json\n# brief\n")
     res = runner.invoke(app, ["import", str(evil), "--launch", "--yes"])
@@ -174,18 +174,18 @@ def test_launch_passes_a_dash_brief_as_a_prompt_not_an_option(world, tmp_path, t
     assert args == ["--", "--settings=/tmp/hooks.json\n# brief"]
 
 
-def test_launch_in_tmux_asks_first(world, tmp_path, tmux_server, fakes, monkeypatch):
+def test_launch_in_tmux_asks_first(world, tmp_path, tmux_with_fakes, fakes, monkeypatch):
     """Finding 1: inside tmux the brief and the command are shown, and one key decides."""
     import llm_sessions.cli_export as cli_export
 
     app, _deps, _rec, _c, _x, env = world
-    in_tmux(env, tmux_server, fakes, monkeypatch)
+    in_tmux(env, tmux_with_fakes, fakes, monkeypatch)
     runner.invoke(app, ["export", "5f1c2a", "-f", "json", "-o", str(tmp_path / "b.json")])
-    windows = tmux_server.run("list-windows", "-a")
+    windows = tmux_with_fakes.run("list-windows", "-a")
     # no terminal to ask on: nothing starts, and the message says how to go on
     res = runner.invoke(app, ["import", str(tmp_path / "b.json"), "--launch"])
     assert res.exit_code == 2 and "--yes" in res.stderr
-    assert tmux_server.run("list-windows", "-a") == windows
+    assert tmux_with_fakes.run("list-windows", "-a") == windows
     # a terminal, and the answer is no
     monkeypatch.setattr(cli_export, "can_ask", lambda: True)
     asked = []
@@ -194,7 +194,7 @@ def test_launch_in_tmux_asks_first(world, tmp_path, tmux_server, fakes, monkeypa
     assert res.exit_code == 0, res.output
     assert "Add a CSV export" in res.stdout and "not started" in res.stdout
     assert asked and "claude -- " in asked[0]
-    assert tmux_server.run("list-windows", "-a") == windows
+    assert tmux_with_fakes.run("list-windows", "-a") == windows
     # y: it starts
     monkeypatch.setattr(cli_export, "ask_one_key", lambda q: True)
     res = runner.invoke(app, ["import", str(tmp_path / "b.json"), "--launch"])

@@ -33,7 +33,7 @@ def _claude_transcript(env: dict[str, str], cwd: Path, sid: str | None = None) -
     folder = Path(env["CLAUDE_CONFIG_DIR"]) / "projects" / encode_cwd(os.path.realpath(cwd))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{sid}.jsonl"
-    path.write_text('{"type":"user","sessionId":"%s"}\n' % sid)
+    path.write_text(f'{{"type":"user","sessionId":"{sid}"}}\n')
     return Session(id=sid, tool="claude", transcript=str(path), cwd=str(cwd), last_activity=_now())
 
 
@@ -101,8 +101,8 @@ def test_session_file_beats_cwd_and_resolves_two_processes_in_one_cwd(fake_env, 
     sessions_dir.mkdir()
     # b is the newer process and sb the newer transcript: cwd alone would pair them the
     # other way round from what the session files say.
-    (sessions_dir / f"{a.pid}.json").write_text('{"pid": %d, "sessionId": "%s", "cwd": "%s", "startedAt": 0}' % (a.pid, sb.id, cwd))
-    (sessions_dir / f"{b.pid}.json").write_text('{"pid": %d, "sessionId": "%s", "cwd": "%s", "startedAt": 0}' % (b.pid, sa.id, cwd))
+    (sessions_dir / f"{a.pid}.json").write_text(f'{{"pid": {a.pid}, "sessionId": "{sb.id}", "cwd": "{cwd}", "startedAt": 0}}')
+    (sessions_dir / f"{b.pid}.json").write_text(f'{{"pid": {b.pid}, "sessionId": "{sa.id}", "cwd": "{cwd}", "startedAt": 0}}')
     result = Discovery(fake_env, tmux=False).scan([sa, sb])
     assert result.matches[sb.id].pid == a.pid
     assert result.matches[sa.id].pid == b.pid

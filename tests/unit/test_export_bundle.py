@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from llm_sessions.core import export as export_mod
 from llm_sessions.core.export import (
@@ -25,7 +27,7 @@ from llm_sessions.core.export import (
     write_bundle,
 )
 from llm_sessions.core.models import ContextFill, Session, Usage
-from llm_sessions.core.transcript import read_digest
+from llm_sessions.core.transcript import Digest, FileTouch, Todo, read_digest
 from tests.transcript_factory import claude_session_file, codex_session_file
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -289,11 +291,6 @@ def test_latest_prompts_and_long_texts(tmp_path):
     assert [p.split()[2] for p in b.content["latest"]] == ["5", "6", "7"]
     assert len(b.content["latest"][-1]) == export_mod.MAX_PROMPT_CHARS and b.content["latest"][-1].endswith("…")
 
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st
-
-from llm_sessions.core.transcript import Digest, FileTouch, Todo  # noqa: E402
 
 texts = st.text(max_size=80)
 

@@ -70,7 +70,8 @@ def gemini_records(sid: str, tag: str) -> list[dict]:
 
 def copilot_records(sid: str) -> list[dict]:
     return [
-        {"type": "session.start", "data": {"sessionId": sid, "context": {"cwd": "/c"}, "selectedModel": "gpt-5"}, "timestamp": TS.format(0)},
+        {"type": "session.start", "data": {"sessionId": sid, "context": {"cwd": "/c"}, "selectedModel": "gpt-5"},
+         "timestamp": TS.format(0)},
         {"type": "user.message", "data": {"content": "hello there"}, "timestamp": TS.format(1)},
         {"type": "assistant.message", "data": {"content": "hi", "outputTokens": 40}, "timestamp": TS.format(2)},
         {"type": "tool.execution_complete", "data": {"success": False, "result": {"content": "boom"}}, "timestamp": TS.format(3)},

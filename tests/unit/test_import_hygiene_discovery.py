@@ -17,6 +17,7 @@ MODULES = (
 
 
 def test_core_modules_do_not_import_textual():
-    code = "import importlib, sys\nfor m in %r: importlib.import_module(m)\nprint(sorted(m for m in %r if m in sys.modules), 'textual' in sys.modules)" % (MODULES, MODULES)
+    code = (f"import importlib, sys\nfor m in {MODULES!r}: importlib.import_module(m)\n"
+            f"print(sorted(m for m in {MODULES!r} if m in sys.modules), 'textual' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == f"{sorted(MODULES)} False"

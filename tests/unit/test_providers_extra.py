@@ -352,7 +352,7 @@ def test_copilot_shutdowns_give_exact_usage_by_differences(fake_env):
 
     def shutdown(s, **metrics):
         return ev("session.shutdown", {"shutdownType": "routine", "modelMetrics": {
-            m: {"requests": {"count": 1}, "usage": dict(zip(("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens"), v))}
+            m: {"requests": {"count": 1}, "usage": dict(zip(("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens"), v, strict=True))}
             for m, v in metrics.items()}}, s)
 
     _jsonl(path,

@@ -25,7 +25,7 @@ from llm_sessions.core.restart import (
 )
 from llm_sessions.core.targets import TargetError
 from llm_sessions.core.transcript import read_digest
-from tests.tmux_helpers import fakes, make_fakes, tmux_server, wait_for  # noqa: F401  (fixtures)
+from tests.tmux_helpers import make_fakes, wait_for
 from tests.transcript_factory import claude_session_file, codex_session_file
 from tests.unit.test_export_bundle import make_session
 
@@ -51,18 +51,18 @@ def claude_bundle(tmp_path: Path, project: Path, **kw):
     return session, build_bundle(session, read_digest(path), sections={"goal", "todos", "answer"}, budget_tokens=8000, git_status=None)
 
 
-def server(tmux_server) -> Tmux:
-    return Tmux(tmux_server.socket_args, tmux_server.env)
+def server(tmux_with_fakes) -> Tmux:
+    return Tmux(tmux_with_fakes.socket_args, tmux_with_fakes.env)
 
 
 
 
-def test_compact_is_typed_into_the_pane(tmp_path, tmux_server, project):
+def test_compact_is_typed_into_the_pane(tmp_path, tmux_with_fakes, project):
     typed = tmp_path / "typed.txt"
-    pane = tmux_server.new_window(f"exec cat > {typed}", project)
-    cat = psutil.Process(tmux_server.pane_pid(pane))
+    pane = tmux_with_fakes.new_window(f"exec cat > {typed}", project)
+    cat = psutil.Process(tmux_with_fakes.pane_pid(pane))
     session, bundle = claude_bundle(tmp_path, project, process=proc_info(cat, pane))
-    plan = plan_restart(session, "compact", bundle, exports_dir=tmp_path / "exports", tmux=server(tmux_server))
+    plan = plan_restart(session, "compact", bundle, exports_dir=tmp_path / "exports", tmux=server(tmux_with_fakes))
     assert [s.key for s in plan.steps] == ["export", "compact"]
     assert plan.steps[1].destructive and "/compact" in plan.steps[1].description
     results = execute(plan)
@@ -73,13 +73,13 @@ def test_compact_is_typed_into_the_pane(tmp_path, tmux_server, project):
     assert typed.read_text() == "/compact\n"
 
 
-def test_fresh_in_tmux_stops_the_assistant_and_seeds_a_new_one(tmp_path, tmux_server, fakes, project):
-    pane = tmux_server.new_window("sh", project)
-    tmux_server.run("send-keys", "-t", pane, "-l", "sleep 301")
-    tmux_server.run("send-keys", "-t", pane, "Enter")
-    victim = tmux_server.child(pane, "sleep")
+def test_fresh_in_tmux_stops_the_assistant_and_seeds_a_new_one(tmp_path, tmux_with_fakes, fakes, project):
+    pane = tmux_with_fakes.new_window("sh", project)
+    tmux_with_fakes.run("send-keys", "-t", pane, "-l", "sleep 301")
+    tmux_with_fakes.run("send-keys", "-t", pane, "Enter")
+    victim = tmux_with_fakes.child(pane, "sleep")
     session, bundle = claude_bundle(tmp_path, project, process=proc_info(victim, pane))
-    plan = plan_restart(session, "fresh", bundle, exports_dir=tmp_path / "exports", tmux=server(tmux_server))
+    plan = plan_restart(session, "fresh", bundle, exports_dir=tmp_path / "exports", tmux=server(tmux_with_fakes))
     assert [s.key for s in plan.steps] == ["export", "terminate", "launch"]
     assert f"pid {victim.pid}" in plan.steps[1].description
     results = execute(plan)
@@ -90,19 +90,19 @@ def test_fresh_in_tmux_stops_the_assistant_and_seeds_a_new_one(tmp_path, tmux_se
     assert args == ["--", plan.brief_path.read_text().rstrip("\n")]
     assert "Add a CSV export to the reports page" in args[1]
     # the new claude runs in its own window; nothing was typed into the user's shell pane
-    assert "claude" not in tmux_server.run("capture-pane", "-p", "-t", pane)
+    assert "claude" not in tmux_with_fakes.run("capture-pane", "-p", "-t", pane)
 
 
-def test_resume_respawns_when_the_assistant_is_the_pane_process(tmp_path, tmux_server, fakes, project, monkeypatch):
+def test_resume_respawns_when_the_assistant_is_the_pane_process(tmp_path, tmux_with_fakes, fakes, project, monkeypatch):
     # tmux gives a respawned pane the PATH of the client that asked for it (us)
     monkeypatch.setenv("PATH", fakes.env()["PATH"])
-    pane = tmux_server.new_window("exec sleep 302", project)
-    victim = psutil.Process(tmux_server.pane_pid(pane))
+    pane = tmux_with_fakes.new_window("exec sleep 302", project)
+    victim = psutil.Process(tmux_with_fakes.pane_pid(pane))
     wait_for(lambda: victim.name() == "sleep", "the pane process to become sleep")
     path = codex_session_file(tmp_path / "home")
     session = make_session(path, tool="codex", cwd=str(project), process=proc_info(victim, pane))
     bundle = build_bundle(session, read_digest(path), sections={"goal"}, budget_tokens=8000, git_status=None)
-    plan = plan_restart(session, "resume", bundle, exports_dir=tmp_path / "exports", tmux=server(tmux_server))
+    plan = plan_restart(session, "resume", bundle, exports_dir=tmp_path / "exports", tmux=server(tmux_with_fakes))
     assert [s.key for s in plan.steps] == ["export", "respawn"]
     results = execute(plan)
     assert all(r.ok for r in results), results
@@ -202,10 +202,10 @@ def test_continue_commands():
     assert continue_command("codex", "/a b", brief_path=Path("/x/b.md")) == "cd -- '/a b' && codex -- \"$(cat -- /x/b.md)\""
 
 
-def test_restart_planner_builds_the_bundle_once_and_finds_the_pane(tmp_path, project, tmux_server):
+def test_restart_planner_builds_the_bundle_once_and_finds_the_pane(tmp_path, project, tmux_with_fakes):
     path = claude_session_file(tmp_path / "home")
-    pane = tmux_server.new_window("sh", project)
-    socket = tmux_server.run("display-message", "-p", "#{socket_path}")
+    pane = tmux_with_fakes.new_window("sh", project)
+    socket = tmux_with_fakes.run("display-message", "-p", "#{socket_path}")
     sleeper = subprocess.Popen(["sleep", "308"])
     session = make_session(path, cwd=str(project), process=proc_info(psutil.Process(sleeper.pid), pane))
     planner = restart_mod.restart_planner(

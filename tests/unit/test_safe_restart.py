@@ -18,7 +18,7 @@ from llm_sessions.core.models import ProcessInfo
 from llm_sessions.core.restart import execute, plan_restart
 from llm_sessions.core.targets import TargetError, Tmux
 from llm_sessions.core.transcript import read_digest
-from tests.tmux_helpers import fakes, tmux_server, wait_for  # noqa: F401  (fixtures)
+from tests.tmux_helpers import wait_for
 from tests.transcript_factory import claude_session_file, codex_session_file
 from tests.unit.test_export_bundle import make_session
 
@@ -54,7 +54,7 @@ def test_an_id_that_is_not_plain_is_refused(tmp_path):
         plan_restart(session, "resume", bundle_for(session, path), exports_dir=tmp_path / "exports")
 
 
-def test_respawn_passes_the_folder_literally_and_types_nothing(tmp_path, tmux_server, fakes, monkeypatch):
+def test_respawn_passes_the_folder_literally_and_types_nothing(tmp_path, tmux_with_fakes, fakes, monkeypatch):
     """tmux expands `-c` as a format, so `#(cmd)` in a folder name used to run cmd."""
     monkeypatch.setenv("PATH", fakes.env()["PATH"])  # tmux gives a respawned pane our PATH
     # $FAKE_ASSISTANT_OUT is in the tmux server's environment: a slash-free way to name a
@@ -62,13 +62,13 @@ def test_respawn_passes_the_folder_literally_and_types_nothing(tmp_path, tmux_se
     marker = Path(fakes.env()["FAKE_ASSISTANT_OUT"] + ".pwned")
     project = tmp_path / "repo #(touch $FAKE_ASSISTANT_OUT.pwned) $(touch $FAKE_ASSISTANT_OUT.pwned2) 'q"
     project.mkdir()
-    pane = tmux_server.new_window("exec sleep 309", tmp_path)
-    victim = psutil.Process(tmux_server.pane_pid(pane))
+    pane = tmux_with_fakes.new_window("exec sleep 309", tmp_path)
+    victim = psutil.Process(tmux_with_fakes.pane_pid(pane))
     wait_for(lambda: victim.name() == "sleep", "the pane process to become sleep")
     path = codex_session_file(tmp_path / "home")
     session = make_session(path, tool="codex", cwd=str(project), process=info(victim, pane, tool="codex"))
     plan = plan_restart(session, "resume", bundle_for(session, path), exports_dir=tmp_path / "exports",
-                        tmux=Tmux(tmux_server.socket_args, tmux_server.env))
+                        tmux=Tmux(tmux_with_fakes.socket_args, tmux_with_fakes.env))
     assert [s.key for s in plan.steps] == ["export", "respawn"]
     results = execute(plan)
     assert all(r.ok for r in results), results
@@ -77,18 +77,18 @@ def test_respawn_passes_the_folder_literally_and_types_nothing(tmp_path, tmux_se
     assert not marker.exists() and not Path(f"{marker}2").exists()
 
 
-def test_seeded_brief_is_a_prompt_never_an_option(tmp_path, tmux_server, fakes):
+def test_seeded_brief_is_a_prompt_never_an_option(tmp_path, tmux_with_fakes, fakes):
     """A brief that begins like an option reaches the assistant after `--`, via a file."""
-    pane = tmux_server.new_window("sh", tmp_path)
-    tmux_server.run("send-keys", "-t", pane, "-l", "sleep 311")
-    tmux_server.run("send-keys", "-t", pane, "Enter")
-    victim = tmux_server.child(pane, "sleep")
+    pane = tmux_with_fakes.new_window("sh", tmp_path)
+    tmux_with_fakes.run("send-keys", "-t", pane, "-l", "sleep 311")
+    tmux_with_fakes.run("send-keys", "-t", pane, "Enter")
+    victim = tmux_with_fakes.child(pane, "sleep")
     path = claude_session_file(tmp_path / "home")
     session = make_session(path, cwd=str(tmp_path), process=info(victim, pane))
     bundle = bundle_for(session, path)
     hostile = bundle.__class__(**{**bundle.__dict__, "markdown": "--settings=/tmp/hooks.json\n" + bundle.markdown})
     plan = plan_restart(session, "fresh", hostile, exports_dir=tmp_path / "exports",
-                        tmux=Tmux(tmux_server.socket_args, tmux_server.env))
+                        tmux=Tmux(tmux_with_fakes.socket_args, tmux_with_fakes.env))
     results = execute(plan)
     assert all(r.ok for r in results), results
     _cwd, args = wait_for(lambda: fakes.read("claude"), "the fresh claude to start")

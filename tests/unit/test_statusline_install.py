@@ -124,7 +124,8 @@ def test_cli_install_and_uninstall_with_yes(tmp_path):
     assert "statusline --chain" in command
     # the installed command really works: Claude Code runs it through a shell
     feed = '{"session_id": "x", "rate_limits": {"five_hour": {"used_percentage": 10}}}'
-    shown = subprocess.run(command, shell=True, input=feed, capture_output=True, text=True,
+    shown = subprocess.run(command, shell=True,  # noqa: S602 - as Claude Code runs it
+                           input=feed, capture_output=True, text=True,
                            env={**os.environ, "HOME": str(tmp_path), "LLM_SESSION_HOME": str(tmp_path / ".ls")})
     assert shown.returncode == 0 and shown.stdout == "mine | 5h 10%\n"
     undone = cli(["--uninstall", "--yes"], tmp_path)

@@ -59,7 +59,8 @@ def _old_rows(conn) -> None:
         " VALUES ('old1', 'codex', '/w', '/t.jsonl', 'gpt-5', 'a title', 1, 2, 3, 2000000000, true, 5, 272000, 'ended', :at)"
     ), {"at": datetime(2026, 1, 1)})
     for at, used in ((datetime(2026, 1, 1, 0, 0), 1), (datetime(2026, 1, 1, 0, 1), 2), (datetime(2026, 1, 1, 0, 1), 2)):
-        conn.execute(text("INSERT INTO samples (session_id, at, context_used, tokens_total) VALUES ('old1', :at, :u, 10)"), {"at": at, "u": used})
+        conn.execute(text("INSERT INTO samples (session_id, at, context_used, tokens_total) VALUES ('old1', :at, :u, 10)"),
+                     {"at": at, "u": used})
     conn.execute(text(
         "INSERT INTO exports (id, session_id, path, format, created_at, redactions, tokens_estimate)"
         " VALUES (7, 'old1', '/x.md', 'md', :at, 0, 10)"

@@ -232,7 +232,8 @@ class CopilotProvider:
             now = tuple(as_int(usage.get(k)) for k in ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens"))
             before = state.last_metrics.get(model, (0, 0, 0, 0))
             fresh = state.resumed and not state.checkpoints  # an older build's resumed process
-            step = now if fresh or any(n < b for n, b in zip(now, before)) else tuple(n - b for n, b in zip(now, before))
+            pairs = tuple(zip(now, before, strict=True))
+            step = now if fresh or any(n < b for n, b in pairs) else tuple(n - b for n, b in pairs)
             state.last_metrics[model] = now
             acc = state.exact.setdefault((model, day), [0, 0, 0, 0])
             for i, v in enumerate(step):

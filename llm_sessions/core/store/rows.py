@@ -186,4 +186,7 @@ def session_from_row(row: Mapping[str, Any], limits: tuple[RateLimit, ...] = ())
     )
 
 
-__all__ = ["INT64_MAX", "SESSION_KEY", "clean", "int64", "limit_values", "real", "sample_point", "session_from_row", "session_values", "window_values"]
+__all__ = [
+    "INT64_MAX", "SESSION_KEY", "clean", "int64", "limit_values", "real", "sample_point", "session_from_row", "session_values",
+    "window_values",
+]

@@ -84,7 +84,7 @@ class TeamMonitor:
     def poll(self) -> Snapshot:
         view = team_view(self.store, self.clock())
         sessions = unique_ids(view.sessions)
-        self._origin = {s.id: (o.id, o.host, o.os_user) for s, o in zip(sessions, view.sessions)}
+        self._origin = {s.id: (o.id, o.host, o.os_user) for s, o in zip(sessions, view.sessions, strict=True)}
         searched = tuple(f"{h.os_user}@{h.host}" for h in view.hosts)
         return Snapshot(taken_at=view.taken_at, sessions=tuple(sessions), problems=view.problems(), searched=searched)
 

@@ -28,7 +28,8 @@ def _who():
 def upgrade() -> None:
     ident = op.get_context().config.attributes["identity"]
     who = {"h": ident.host, "u": ident.os_user}
-    for name, table in (("ix_sessions_last_activity", "sessions"), ("ix_samples_session_at", "samples"), ("ix_exports_session_id", "exports")):
+    indexes = (("ix_sessions_last_activity", "sessions"), ("ix_samples_session_at", "samples"), ("ix_exports_session_id", "exports"))
+    for name, table in indexes:
         op.drop_index(name, table_name=table)
     for table in ("sessions", "samples", "exports"):
         op.rename_table(table, f"{table}_v1")
