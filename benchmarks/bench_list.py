@@ -113,7 +113,8 @@ def check_truth(data: Path, out_json: Path) -> tuple[int, int]:
 
 
 def largest_transcript(data: Path) -> Path:
-    files = [p for p in (data / "home" / ".claude" / "projects").rglob("*.jsonl") if "subagents" not in p.parts and not p.name.startswith("agent-")]
+    projects = data / "home" / ".claude" / "projects"
+    files = [p for p in projects.rglob("*.jsonl") if "subagents" not in p.parts and not p.name.startswith("agent-")]
     return max(files, key=lambda p: p.stat().st_size)
 
 
@@ -181,7 +182,7 @@ def main() -> None:
                 bases.append(measure(ours, env)[0])
                 append_lines(target, nbytes, seed=r)
                 afters.append(measure(ours, env, out_json)[0])
-            deltas = [a - b for a, b in zip(afters, bases)]
+            deltas = [a - b for a, b in zip(afters, bases, strict=True)]
             appends.append((nbytes, statistics.median(bases), statistics.median(afters), statistics.median(deltas)))
     finally:
         os.truncate(target, original)  # leave the corpus equal to its truth.json

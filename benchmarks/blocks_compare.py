@@ -132,7 +132,7 @@ def compare(ours, theirs, errors: list[int]) -> dict:
             causes.append("unexplained")
         rows.append({"start": cc["startTime"], "entries": (cc["entries"], len(b.calls)), "tokens": tok_ok,
                      "cost": (round(cc["costUSD"], 2), round(usd, 2)), "cause": "; ".join(causes) or "agrees"})
-    for start, (b, _usd) in by_start.items():
+    for start, (_b, _usd) in by_start.items():
         unexplained += 1
         rows.append({"start": datetime.fromtimestamp(start / 1000, UTC).isoformat(), "cause": "unexplained: block only on our side"})
     cc_cost = sum(c["costUSD"] for c in theirs)
@@ -185,7 +185,8 @@ def edge_corpus(root: Path) -> None:
         path = proj / f"{name}.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(lines) + "\n")
-    (root / "truth.json").write_text(json.dumps({"env": {"HOME": "home", "CODEX_HOME": "home/.codex", "CLAUDE_CONFIG_DIR": "home/.claude"}}))
+    env = {"HOME": "home", "CODEX_HOME": "home/.codex", "CLAUDE_CONFIG_DIR": "home/.claude"}
+    (root / "truth.json").write_text(json.dumps({"env": env}))
 
 
 def main(argv: list[str] | None = None) -> int:

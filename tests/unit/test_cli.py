@@ -123,7 +123,8 @@ def test_config_init_show_and_env_override(fake_home):
 def test_empty_machine_says_where_it_looked(fake_home):
     res = run(["list", "--all", "--no-processes"], dict(os.environ), check=True)
     assert "No session found" in res.stdout and ".claude" in res.stdout
-    assert json.loads(run(["list", "--all", "--no-processes", "--json"], dict(os.environ), check=True).stdout) == {"ok": True, "sessions": [], "problems": []}
+    listed = run(["list", "--all", "--no-processes", "--json"], dict(os.environ), check=True).stdout
+    assert json.loads(listed) == {"ok": True, "sessions": [], "problems": []}
 
 
 def test_corrupt_scan_cache_is_ignored(corpus, fake_home):

@@ -99,7 +99,8 @@ def test_no_git_is_tolerated(claude, tmp_path):
     session, digest = claude
     assert git_status(str(tmp_path)) is None  # a folder that is no repository
     assert git_status(None) is None
-    b = build_bundle(session.with_(git_branch=None), digest.__class__(tool="claude", path="x"), sections={"git"}, budget_tokens=8000, git_status=None)
+    empty = digest.__class__(tool="claude", path="x")
+    b = build_bundle(session.with_(git_branch=None), empty, sections={"git"}, budget_tokens=8000, git_status=None)
     assert b.sections == ()
 
 

@@ -43,7 +43,8 @@ def test_crossing_80_and_95_fires_once_each():
 
 def test_projected_exhaustion_within_limit_minutes():
     soon = alerts(snap(w(60, eta_min=50)), snap(w(62, eta_min=25), minutes_later=1))
-    assert len(soon) == 1 and "full in ~24 min" in soon[0].message  # 25 min from NOW, seen a minute later and soon[0].session_id == "limit:claude/five_hour"
+    # 25 min from NOW, seen a minute later
+    assert len(soon) == 1 and "full in ~24 min" in soon[0].message and soon[0].session_id == "limit:claude/five_hour"
     assert alerts(snap(w(62, eta_min=25)), snap(w(63, eta_min=20), minutes_later=1)) == []
     assert alerts(snap(w(60, eta_min=50)), snap(w(62, eta_min=40), minutes_later=1), minutes=30) == []
 

@@ -71,7 +71,9 @@ def _all_gone(workers, within=10.0) -> bool:
     return False
 
 
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 128 + signal.SIGTERM), (signal.SIGINT, 130), (signal.SIGHUP, 128 + signal.SIGHUP)])
+@pytest.mark.parametrize(
+    ("sig", "code"), [(signal.SIGTERM, 128 + signal.SIGTERM), (signal.SIGINT, 130), (signal.SIGHUP, 128 + signal.SIGHUP)]
+)
 def test_a_signal_during_a_cold_parallel_scan_ends_the_workers_too(fake_home, sig, code):
     proc, workers = _start(fake_home)
     os.kill(proc.pid, sig)

@@ -344,6 +344,9 @@ def test_truncated_or_replaced_logs_are_read_from_the_start(fake_env, tmp_path):
     assert only.usage.total == 0 and only.started_at.day == 25
 
 
+METRICS = ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens")
+
+
 def test_copilot_shutdowns_give_exact_usage_by_differences(fake_env):
     from llm_sessions.core.pricing import PriceTable
 
@@ -352,7 +355,7 @@ def test_copilot_shutdowns_give_exact_usage_by_differences(fake_env):
 
     def shutdown(s, **metrics):
         return ev("session.shutdown", {"shutdownType": "routine", "modelMetrics": {
-            m: {"requests": {"count": 1}, "usage": dict(zip(("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens"), v, strict=True))}
+            m: {"requests": {"count": 1}, "usage": dict(zip(METRICS, v, strict=True))}
             for m, v in metrics.items()}}, s)
 
     _jsonl(path,

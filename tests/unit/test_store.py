@@ -192,8 +192,10 @@ def test_the_accounts_limit_windows_are_published_when_the_snapshot_has_them(sto
     s = Snapshot(T0, (sess("x", rate_limits=(RateLimit("primary", 1.0),)),), limits=(w,))
     store.record_snapshot(s)
     (row,) = store.limit_rows()
-    assert (row["host"], row["tool"], row["name"], row["used_percent"], row["window_minutes"]) == ("host-a", "claude", "five_hour", 63.5, 300)
-    assert (row["source"], row["exact"], row["burn_per_hour"], row["eta"], row["limit_hit"]) == ("statusline", True, 12.0, T0 + timedelta(hours=3), False)
+    where = (row["host"], row["tool"], row["name"], row["used_percent"], row["window_minutes"])
+    assert where == ("host-a", "claude", "five_hour", 63.5, 300)
+    reading = (row["source"], row["exact"], row["burn_per_hour"], row["eta"], row["limit_hit"])
+    assert reading == ("statusline", True, 12.0, T0 + timedelta(hours=3), False)
 
 
 def test_no_transcript_text_and_folders_hidden_when_asked(db_url, tmp_path):
