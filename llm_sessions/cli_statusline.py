@@ -70,6 +70,7 @@ def _start_chain(command: str | None, raw: bytes):
     except OSError:
         return None
     try:
+        assert proc.stdin is not None  # stdin=PIPE
         proc.stdin.write(raw)
         proc.stdin.close()
     except OSError:
@@ -125,9 +126,9 @@ def compute(raw: bytes, env: Mapping[str, str], now: float, pid: tuple[int, int 
         session = session.with_(health=health_report(session, settings, at))
         if session.limit_resets_at is not None:
             limit_reset = int(session.limit_resets_at.timestamp())
-    pid, pid_start = pid or sl.assistant_pid()
+    assistant, pid_start = pid or sl.assistant_pid()
     info = {
-        "pid": pid,
+        "pid": assistant,
         "pid_start": pid_start,
         "transcript": inp.transcript,
         "cwd": inp.cwd,

@@ -15,6 +15,7 @@ folders left 0755 by an older version once, on the first run that finds them ope
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,7 @@ class AppPaths:
         return self.cache_dir / "scan-cache.msgpack"
 
 
-def app_paths(env: dict[str, str] | None = None) -> AppPaths:
+def app_paths(env: Mapping[str, str] | None = None) -> AppPaths:
     env = os.environ if env is None else env
     base = env.get("LLM_SESSION_HOME")
     if base:

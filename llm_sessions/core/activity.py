@@ -20,7 +20,7 @@ from array import array
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from llm_sessions.core.providers.claude_parse import NCOLS
 from llm_sessions.core.timeparse import iso_ms
@@ -111,7 +111,7 @@ def codex_calls(files: Iterable, since_ms: int = 0, until_ms: int | None = None)
     """Codex counter steps stamped in [since_ms, until_ms], oldest first. As the provider
     does: a rollout kept both live and archived counts once (the live copy), and every file
     of a thread (pages, resumes) counts for that thread's session."""
-    copies: dict[str, object] = {}
+    copies: dict[str, Any] = {}  # the Codex provider's per-file state
     for f in files:
         name = os.path.basename(f.path)
         other = copies.get(name)

@@ -18,6 +18,9 @@ from llm_sessions.core.models import Session, Snapshot
 AlertKind = Literal["warning", "critical", "waiting", "compaction", "limit", "limit_critical"]
 
 _STATUS_RANK = {"healthy": 0, "warning": 1, "critical": 2}
+_SEVERITY: dict[str, Literal["information", "warning", "error"]] = {
+    "critical": "error", "limit_critical": "error", "waiting": "information",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +35,7 @@ class Alert:
     @property
     def severity(self) -> Literal["information", "warning", "error"]:
         """The toast severity: critical is an error, waiting is information, the rest warn."""
-        return {"critical": "error", "limit_critical": "error", "waiting": "information"}.get(self.kind, "warning")
+        return _SEVERITY.get(self.kind, "warning")
 
 
 def _label(s: Session) -> str:
@@ -89,12 +92,13 @@ def detect_alerts(
         if s.health is not None and old.health is not None:
             old_rank = _STATUS_RANK[old.health.status]
             new_rank = _STATUS_RANK[s.health.status]
-            if new_rank > old_rank:
-                alerts.append(Alert(s.id, s.health.status, f"health {s.health.status} ({s.health.score}): {label}"))
+            if new_rank > old_rank:  # so the new status is warning or critical, never healthy
+                kind: AlertKind = "critical" if s.health.status == "critical" else "warning"
+                alerts.append(Alert(s.id, kind, f"health {s.health.status} ({s.health.score}): {label}"))
         if _waiting(s) and not _waiting(old):
             alerts.append(Alert(s.id, "waiting", f"waiting for input: {label}"))
         eta = current_eta.get(s.id)
-        if _soon(eta, within) and s.id in previous_eta and not _soon(previous_eta[s.id], within):
+        if eta is not None and _soon(eta, within) and s.id in previous_eta and not _soon(previous_eta[s.id], within):
             alerts.append(Alert(s.id, "compaction", f"auto-compaction in {_minutes(eta)}: {label}"))
     return alerts
 

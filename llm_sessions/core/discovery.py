@@ -110,6 +110,12 @@ class _Proc:
     files_gen: int = -1  # transcript generation of its tool when its fds were last read
     problems: tuple[str, ...] = ()
     cpu: float = 0.0
+
+    @property
+    def tool(self) -> str:
+        """The assistant it was recognised as; asked only of recognised processes."""
+        assert self.recognition is not None, f"pid {self.pid} is not a recognised assistant"
+        return self.recognition.tool
     rss: int = 0
 
 
@@ -187,6 +193,10 @@ class _ProcTable:
                 return proc.name(), proc.ppid(), created, created
         except psutil.Error:
             return None
+
+
+def _created(proc: _Proc) -> float:
+    return proc.created
 
 
 def _epoch(dt: datetime | None) -> float | None:
@@ -355,13 +365,13 @@ class Discovery:
             seen = 0
             while seen < 64:
                 parent = assistants.get(head.ppid)
-                if parent is None or parent.recognition.tool != proc.recognition.tool or parent.pid == head.pid:
+                if parent is None or parent.tool != proc.tool or parent.pid == head.pid:
                     break
                 head, seen = parent, seen + 1
             heads.setdefault(head.pid, []).append(proc)
         # The head (the outermost process, e.g. the launcher) first: it stands for the group.
         return [
-            sorted(members, key=lambda p, head=head: (p.pid != head, p.created))
+            [p for p in members if p.pid == head] + sorted((p for p in members if p.pid != head), key=_created)
             for head, members in heads.items()
         ]
 
@@ -559,7 +569,7 @@ class Discovery:
         claimed: dict[str, tuple[list[_Proc], str, bool]] = {}
         rest: list[list[_Proc]] = []
         for members in groups:
-            found = self._strong_evidence(members, members[0].recognition.tool, by_id, claimed)
+            found = self._strong_evidence(members, members[0].tool, by_id, claimed)
             if found is None:
                 rest.append(members)
             else:
@@ -567,7 +577,7 @@ class Discovery:
         pending: list[list[_Proc]] = []
         shared: list[list[_Proc]] = []
         for members in rest:
-            tool = members[0].recognition.tool
+            tool = members[0].tool
             # Open files: read once per process, again only when new transcripts of its
             # tool appeared since, because a fresh session may be the one it holds.
             generation = self._tool_gen.get(tool, 0)
@@ -614,7 +624,7 @@ class Discovery:
                 tmux_pane=self._pane_of(head.pid, panes) if panes else None,
                 match=why,
                 ambiguous=ambiguous,
-                tool=head.recognition.tool,
+                tool=head.tool,
                 status=self._status.get(head.pid),
             )
             infos[key] = made
@@ -678,7 +688,7 @@ class Discovery:
             if cwd is None:
                 notes[members[0].pid] = "cwd unreadable: no transcript can be tied to it"
                 continue
-            buckets.setdefault((members[0].recognition.tool, cwd), []).append(members)
+            buckets.setdefault((members[0].tool, cwd), []).append(members)
         for (tool, cwd), procs in buckets.items():
             rule = self._rules_by_tool.get(tool)
             candidates = [
@@ -697,7 +707,7 @@ class Discovery:
                     (
                         s
                         for s in candidates
-                        if s.id not in claimed and (s.last_activity is None or _epoch(s.last_activity) >= started)
+                        if s.id not in claimed and (s.last_activity is None or s.last_activity.timestamp() >= started)
                     ),
                     None,
                 )
@@ -720,7 +730,7 @@ class Discovery:
         active since it started. Two app processes of one tool cannot be told apart."""
         by_tool: dict[str, list[list[_Proc]]] = {}
         for members in shared:
-            by_tool.setdefault(members[0].recognition.tool, []).append(members)
+            by_tool.setdefault(members[0].tool, []).append(members)
         for tool, apps in by_tool.items():
             apps.sort(key=lambda ms: ms[0].created)
             ambiguous = len(apps) > 1
@@ -732,7 +742,7 @@ class Discovery:
                 else f"{tool} app process; session active since it started"
             )
             for s in sessions:
-                if s.tool == tool and s.id not in claimed and (s.last_activity is None or _epoch(s.last_activity) >= started):
+                if s.tool == tool and s.id not in claimed and (s.last_activity is None or s.last_activity.timestamp() >= started):
                     claimed[s.id] = (app, why, ambiguous)
 
 

@@ -257,7 +257,7 @@ def digest_for(session: Session) -> Digest | None:
     if session.tool not in ("claude", "codex") or not session.transcript:
         return None
     try:
-        return read_digest(session.transcript, session.tool)  # type: ignore[arg-type]
+        return read_digest(session.transcript, session.tool)
     except OSError as exc:
         # A brief written without its transcript would look complete and be empty: fail.
         from llm_sessions.core.safeio import printable
@@ -460,7 +460,7 @@ def render_markdown(meta: dict[str, Any], content: dict[str, Any]) -> str:
     for name in SECTIONS:
         if name not in content and not (name == "errors" and content.get("errors_resolved")):
             continue
-        value = content.get(name)
+        value: Any = content.get(name)  # the section's JSON as built above (None only for errors)
         lines.append(f"## {SECTION_TITLES[name]}")
         lines.append("")
         if name in ("goal", "latest"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from llm_sessions.core.alerts import Alert
+from llm_sessions.core.alerts import Alert, AlertKind
 from llm_sessions.core.limit_report import label, used_text, when
 from llm_sessions.core.models import LimitWindow, Snapshot
 
@@ -56,13 +56,13 @@ def detect_limit_alerts(previous: Snapshot | None, current: Snapshot, *, limit_m
                 reset = f"; resets {when(w.resets_at, now)}" if w.resets_at else ""
                 out.append(Alert(f"limit:{w.key}", "limit_critical", f"{name} reached{reset}"))
             continue
-        if _soon(w, now, within) and not _soon(old, previous.taken_at, within):
+        if w.eta is not None and _soon(w, now, within) and not _soon(old, previous.taken_at, within):
             minutes = max(1, round((w.eta - now).total_seconds() / 60))
             out.append(Alert(f"limit:{w.key}", "limit", f"{name}{approx}: {used_text(w)}, full in ~{minutes} min at this rate{_who(w)}"))
             continue
         crossed = _crossed(old, w)
         if crossed is not None:
-            kind = "limit_critical" if crossed >= 95 else "limit"
+            kind: AlertKind = "limit_critical" if crossed >= 95 else "limit"
             out.append(Alert(f"limit:{w.key}", kind, f"{name}{approx} passed {crossed:.0f}% ({used_text(w)}){_who(w)}"))
     return out
 

@@ -171,7 +171,7 @@ def _estimate(
     if kind == "five_hour":
         blocks = five_hour_blocks(_current_run([c for c in calls if c.ms <= now_ms]))
         block = blocks[-1] if blocks and blocks[-1].active(now_ms) else None
-        window_calls = block.calls if block else ()
+        window_calls: Sequence[Call] = block.calls if block else ()
         starts = _dt(block.start_ms / 1000) if block else None
         resets = _dt(block.end_ms / 1000) if block else None
         what = "current 5-hour block" if block else "no 5-hour block active"
@@ -182,7 +182,7 @@ def _estimate(
     usd = spend(window_calls, prices) if prices is not None else None
     limit = learned.usd if learned else None
     why = learned.basis if learned else "no limit known"
-    if limit and usd is not None and usd > limit and learned.learned:
+    if learned and limit and usd is not None and usd > limit and learned.learned:
         # past a learned limit without being refused: the history under-estimated it
         why = f"spend passed the learned ${limit:.2f} ({learned.basis}) without a refusal"
         limit = None

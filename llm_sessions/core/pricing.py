@@ -377,12 +377,16 @@ def _bundled() -> tuple[dict[str, Periods], dict[str, str], dict, tuple[Override
     return models, dict(doc.get("aliases", {})), meta, overrides
 
 
+# One period of a model's prices: its rates, or the start date (ISO) of a gap with no price.
+Dated = ModelPrice | str
+
+
 class PriceTable:
     """Prices by canonical model key and date. Build with `PriceTable.load()`; read-only."""
 
     __slots__ = ("_models", "_aliases", "as_of", "sources", "meta", "overrides", "_resolved")
 
-    def __init__(self, models: dict[str, tuple[ModelPrice, ...]], aliases: dict[str, str], as_of: str,
+    def __init__(self, models: dict[str, tuple[Dated, ...]], aliases: dict[str, str], as_of: str,
                  sources: list[str], meta: dict | None = None, overrides: tuple[Override, ...] = ()):
         self._models = models
         self._aliases = aliases
@@ -416,12 +420,12 @@ class PriceTable:
         if overrides:
             cls._merge_overrides(models, overrides)
             sources.append("config [pricing.models]")
-        built: dict[str, tuple[ModelPrice, ...]] = {}
+        built: dict[str, tuple[Dated, ...]] = {}
         for name, periods in models.items():
-            prices = []
+            prices: list[Dated] = []
             for since, fields in sorted(periods, key=lambda p: p[0]):
                 price = _build(name, fields, since, "prices")
-                # An unpriced period stays in the list as a gap (a None price) so that
+                # An unpriced period stays in the list as a gap (its start date) so that
                 # dates in it do not borrow a neighbour's rates.
                 prices.append(price if price is not None else since)
             if any(isinstance(p, ModelPrice) for p in prices):
@@ -433,7 +437,8 @@ class PriceTable:
         doc = _read_json(path)
         if not isinstance(doc, dict):
             raise PriceFileError(f"{path}: expected a JSON object of models")
-        entries = doc.get("models") if isinstance(doc.get("models"), dict) else doc
+        models_doc = doc.get("models")
+        entries: dict = models_doc if isinstance(models_doc, dict) else doc
         if isinstance(doc.get("aliases"), dict):
             aliases.update({normalise(k): normalise(v) for k, v in doc["aliases"].items()})
         # Entries already in canonical form win over provider-prefixed duplicates

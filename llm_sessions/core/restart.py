@@ -233,7 +233,8 @@ def plan_restart(
     def do_export() -> str:
         # The wizard may have written this very bundle a moment ago ("restart with it"):
         # identical files are kept; anything else in the way is an error, never overwritten.
-        done, todo = [], []
+        done: list[tuple[str, Path]] = []
+        todo: list[tuple[str, Path]] = []
         for kind, path in targets:
             data = (bundle.markdown if kind == "md" else bundle.to_json()).encode("utf-8")
             try:

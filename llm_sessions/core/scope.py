@@ -30,6 +30,7 @@ are left out, and `list --all` still reads everything.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,7 +50,7 @@ class LiveScope:
     recent_since: float = 0.0  # epoch seconds: files modified since feed the usage-limit windows
 
     @classmethod
-    def of(cls, procs, named: set[str] = frozenset(), now: float | None = None) -> LiveScope:
+    def of(cls, procs, named: Iterable[str] = frozenset(), now: float | None = None) -> LiveScope:
         """The scope of the running assistants `procs` (ProcessInfo values)."""
         import time
 

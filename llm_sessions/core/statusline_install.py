@@ -116,7 +116,7 @@ def plan_uninstall(path: Path) -> Plan:
     data = _read(path)
     before = data.get("statusLine")
     cmd = before.get("command") if isinstance(before, dict) else None
-    if not ours(cmd):
+    if not isinstance(before, dict) or not isinstance(cmd, str) or not ours(cmd):
         return Plan(path, before, before, None, f"llm-session is not the status line in {path}; nothing to undo")
     previous = chained(cmd)
     new = dict(data)

@@ -72,7 +72,7 @@ def context_series(history: Sequence[Any]) -> list[tuple[datetime, int]]:
 
 
 def summarize(snapshot: Snapshot, now: datetime, rate: float | None) -> Summary:
-    counts = Counter(s.state for s in snapshot.sessions)
+    counts: Counter[str] = Counter(s.state for s in snapshot.sessions)
     by_state = tuple((state, counts[state]) for state in STATE_ORDER if counts[state])
     return Summary(by_state, cost_today(snapshot, now), rate)
 

@@ -173,9 +173,9 @@ def verify_pane(tmux: Tmux, process: ProcessInfo | None, *, doing: str) -> str:
     `#{pane_pid}` is neither the session's process nor one of its ancestors now shows
     something else, and typing into it would type into that.
     """
-    pane = process.tmux_pane if process else None
-    if not pane:
+    if process is None or not process.tmux_pane:
         raise TargetError(f"{doing} needs the session's tmux pane; this session has none")
+    pane = process.tmux_pane
     if not PANE_ID.match(pane):
         raise TargetError(f"{inert(pane)!r} is not a tmux pane id; not {doing}")
     proc = own_process(process.pid, process.started_at, what=process.tool)

@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from llm_sessions.core.fields import dict_at, str_at
 from llm_sessions.core.redact import cut
 from llm_sessions.core.sanity import decode_record
 
@@ -434,8 +435,8 @@ def _claude_record(b: _Builder, rec: dict) -> None:
 
 def _claude_tool_use(b: _Builder, block: dict, at: datetime | None) -> None:
     name = block.get("name")
-    inp = block.get("input") if isinstance(block.get("input"), dict) else {}
-    call_id = block.get("id") if isinstance(block.get("id"), str) else None
+    inp = dict_at(block, "input")
+    call_id = str_at(block, "id")
     if name in _EDIT_TOOLS:
         path = inp.get("file_path") or inp.get("notebook_path")
         if isinstance(path, str):
@@ -462,7 +463,7 @@ def _tool_label(name: Any, inp: dict) -> str:
 
 
 def _claude_tool_result(b: _Builder, block: dict, at: datetime | None) -> None:
-    call_id = block.get("tool_use_id") if isinstance(block.get("tool_use_id"), str) else None
+    call_id = str_at(block, "tool_use_id")
     failed = bool(block.get("is_error"))
     output = _text_of(block.get("content"))
     if failed and output.lstrip().startswith(_TOOL_USE_ERROR):
@@ -470,7 +471,8 @@ def _claude_tool_result(b: _Builder, block: dict, at: datetime | None) -> None:
         if call_id in b.pending:
             command, started = b.pending.pop(call_id)
             b.commands.append(CommandRun(command, None, None, started))
-        b.other_tools.pop(call_id, None)
+        if call_id:
+            b.other_tools.pop(call_id, None)
         return
     if b.command_finished(call_id, failed, None, output, at):
         return
@@ -513,7 +515,7 @@ def _codex_output(raw: Any) -> tuple[str, int | None]:
     except ValueError:
         data = None
     if isinstance(data, dict):
-        meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        meta = dict_at(data, "metadata")
         code = meta.get("exit_code")
         out = data.get("output")
         return (out if isinstance(out, str) else ""), (code if isinstance(code, int) else None)
@@ -571,7 +573,7 @@ def _codex_record(b: _Builder, rec: dict, prompts_from_events: bool) -> None:
             if not text.lstrip().startswith(_CODEX_NOISE_PREFIXES):
                 b.prompt(text, at)
         return
-    call_id = p.get("call_id") if isinstance(p.get("call_id"), str) else None
+    call_id = str_at(p, "call_id")
     if it in ("function_call", "custom_tool_call", "local_shell_call"):
         name = p.get("name") or ("local_shell" if it == "local_shell_call" else "")
         raw = p.get("arguments") if it == "function_call" else p.get("input")

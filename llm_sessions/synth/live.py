@@ -98,7 +98,8 @@ def run_claude(home: Path, cwd: str, session_id: str, *, pace: float, seed: int,
                             sink=sink, traps=Counter(), opts=opts)
     pid_file = home / ".claude" / "sessions" / f"{os.getpid()}.json"
     pid_file.parent.mkdir(parents=True, exist_ok=True)
-    record = {"pid": os.getpid(), "sessionId": session_id, "cwd": cwd, "startedAt": int(datetime.now(UTC).timestamp() * 1000),
+    started_ms = int(datetime.now(UTC).timestamp() * 1000)
+    record = {"pid": os.getpid(), "sessionId": session_id, "cwd": cwd, "startedAt": started_ms,
               "kind": "interactive", "entrypoint": "cli"}
     if _proc_start() is not None:
         record["procStart"] = _proc_start()
@@ -117,7 +118,7 @@ def run_claude(home: Path, cwd: str, session_id: str, *, pace: float, seed: int,
             status("busy")
             session.turn(i, {i: events})
             status("idle")
-            _status_line(session_id, claude_transcript_path(home, cwd, session_id), cwd, record["startedAt"] / 1000)
+            _status_line(session_id, claude_transcript_path(home, cwd, session_id), cwd, started_ms / 1000)
 
         _loop(turn, turns, pace, rng)
     finally:

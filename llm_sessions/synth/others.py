@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from llm_sessions.synth import records as R
 from llm_sessions.synth.rates import request_cost
@@ -43,7 +44,7 @@ class Truth:
     """One session's truth in the shape corpus.py writes to truth.json."""
 
     tokens: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # input, output, cache_creation, cache_read
-    cost: float | None = 0.0
+    cost: float = 0.0
     turns: int = 0
     api_errors: int = 0
     tool_errors: int = 0
@@ -77,7 +78,7 @@ class GeminiSession:
         self.messages: dict[str, dict] = {}  # the conversation as the file ends up saying it
         self.billed: dict[str, dict] = {}  # every gemini message ever written (final copy)
         self.truth = Truth(first=start)
-        self.meta = {"sessionId": session_id, "projectHash": project, "startTime": R.iso(start),
+        self.meta: dict[str, Any] = {"sessionId": session_id, "projectHash": project, "startTime": R.iso(start),
                      "lastUpdated": R.iso(start), "kind": "subagent" if parent else "main"}
         if parent:
             self.meta["parentSessionId"] = parent

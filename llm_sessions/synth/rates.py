@@ -68,8 +68,12 @@ def request_cost(model: str, *, input: int, output: int, cache_write: int = 0, c
     if price.long is not None and prompt > price.threshold and (price.long_until is None or day < price.long_until):
         rates = price.long
     if speed == "priority":
+        assert price.priority is not None, f"{model} has no priority tier"
         rates = price.priority
-    multiple = price.fast if speed == "fast" else 1.0
+    multiple = 1.0
+    if speed == "fast":
+        assert price.fast is not None, f"{model} has no fast mode"
+        multiple = price.fast
     usd = (input * rates.input + output * rates.output + (cache_write - cache_write_1h) * rates.write_5m
            + cache_write_1h * rates.write_1h + cache_read * rates.read) / 1_000_000
     return usd * multiple

@@ -90,7 +90,7 @@ def claude_usage(
     and `iterations` (advisor calls) are what 2026 builds add.
     """
     hour = cache_creation if one_hour is True else int(one_hour)
-    usage = {
+    usage: dict[str, Any] = {
         "input_tokens": input_tokens,
         "cache_creation_input_tokens": cache_creation,
         "cache_read_input_tokens": cache_read,

@@ -6,6 +6,7 @@ filtered through `check_action`, so the palette never offers an action that is s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from textual.actions import parse
@@ -14,9 +15,9 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
 class SessionCommands(Provider):
-    def _commands(self) -> list[tuple[str, str, object]]:
+    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         seen: set[str] = set()
-        out: list[tuple[str, str, object]] = []
+        out: list[tuple[str, str, Callable[[], object]]] = []
         for node, bindings in ((self.screen, self.screen.BINDINGS), (self.app, self.app.BINDINGS)):
             for b in bindings:
                 if not isinstance(b, Binding) or not b.description or b.action in seen:

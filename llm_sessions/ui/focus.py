@@ -38,7 +38,7 @@ class FocusRules:
 
     def ensure_focus(self) -> None:
         """Give focus to `first_focus()` unless a visible widget already holds it."""
-        screen = self  # type: ignore[assignment]
+        screen = self
         if not screen.is_current:  # type: ignore[attr-defined]
             return
         if shown(screen.focused):  # type: ignore[attr-defined]

@@ -20,11 +20,14 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from llm_sessions.ui.app import LLMSessionApp
 
 Place = Literal["header", "footer"]
 Severity = Literal["information", "warning", "error"]
@@ -131,6 +134,8 @@ class StatusArea(Widget):
     """
 
     version: reactive[int] = reactive(0, layout=True)
+    if TYPE_CHECKING:
+        app: LLMSessionApp  # Textual types it as any App; this widget lives only in ours
 
     def __init__(self, place: Place, **kwargs) -> None:
         super().__init__(**kwargs)

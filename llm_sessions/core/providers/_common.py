@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from llm_sessions.core.problems import cannot_parse, not_a_file, unreadable_file
+from llm_sessions.core.problems import Problem, cannot_parse, not_a_file, unreadable_file
 from llm_sessions.core.safeio import is_regular
 from llm_sessions.core.sanity import decode_record
 from llm_sessions.core.tailer import Cursor, needs_reset, read_lines
@@ -54,7 +54,7 @@ class LineTail:
         return [line for line in read_lines(str(self.path), self.cursor, st) if line.strip()], restarted
 
 
-def refresh(path: Path, state: Any, read: Callable[[Path, Any, tuple[int, int, int]], None], problems: list[str]) -> bool:
+def refresh(path: Path, state: Any, read: Callable[[Path, Any, tuple[int, int, int]], None], problems: list[str | Problem]) -> bool:
     """Hand a file to `read` only when its (inode, size, mtime) moved since `state.key`.
 
     True when `state` was updated (the caller rebuilds its Session); a file that cannot be

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_sessions.core.estimate import BASE_TOKENS, text_tokens
+from llm_sessions.core.fields import dict_at
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
 from llm_sessions.core.pricing import Bill
 from llm_sessions.core.providers._common import LineTail, WindowLookup, as_int, collect, loads, mtime, parse_time
@@ -83,7 +84,7 @@ class _File:
     session: Session | None = None
     # Exact part: cumulative per model at the last shutdown, and the differences summed
     # per (model, day): input incl. cache, output, cache read, cache write.
-    last_metrics: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    last_metrics: dict[str, tuple[int, ...]] = field(default_factory=dict)  # input, output, cache read, cache write
     exact: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     shutdowns: int = 0
     checkpoints: bool = False  # a session.usage_checkpoint was seen: a build that keeps totals across resumes
@@ -150,7 +151,7 @@ class CopilotProvider:
             state.skipped += 1
             return
         kind = event["type"]
-        data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        data = dict_at(event, "data")
         at = parse_time(event.get("timestamp"))
         if at:
             state.last = at
@@ -173,7 +174,7 @@ class CopilotProvider:
                 state.version = data["copilotVersion"]
             if isinstance(data.get("sessionId"), str):
                 state.sid = data["sessionId"]
-            context = data.get("context") if isinstance(data.get("context"), dict) else {}
+            context = dict_at(data, "context")
             cwd = context.get("cwd") or data.get("cwd")
             if isinstance(cwd, str):
                 state.cwd = cwd

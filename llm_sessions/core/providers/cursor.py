@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
 from llm_sessions.core.estimate import Estimator, text_tokens
+from llm_sessions.core.fields import dict_at, str_at
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
 from llm_sessions.core.providers._common import WindowLookup, as_int, parse_time, stat_key
 from llm_sessions.core.providers.base import ScanResult
@@ -134,9 +135,9 @@ class CursorProvider:
                 except sqlite3.Error as exc:
                     problems.append(f"{db}: cannot read: {exc}")
                 cached = self._workspaces[name] = (key, folder, frozenset(ids))
-            _, folder, ids = cached
+            _, folder, composers = cached
             if folder:
-                for cid in ids:
+                for cid in composers:
                     out[cid] = folder
         for gone in self._workspaces.keys() - seen:
             del self._workspaces[gone]
@@ -221,9 +222,9 @@ class CursorProvider:
         last_type = None
         for _, at, bubble in bubbles:
             kind = bubble.get("type")
-            text = bubble.get("text") if isinstance(bubble.get("text"), str) else ""
+            text = str_at(bubble, "text", "")
             texts.append(text)
-            counts = bubble.get("tokenCount") if isinstance(bubble.get("tokenCount"), dict) else {}
+            counts = dict_at(bubble, "tokenCount")
             got_in, got_out = as_int(counts.get("inputTokens")), as_int(counts.get("outputTokens"))
             if got_in or got_out:
                 usage = usage + Usage(input=got_in, output=got_out)
@@ -253,7 +254,7 @@ class CursorProvider:
             transcript=str(db),
             cwd=folder,
             model=model,
-            title=data.get("name") if isinstance(data.get("name"), str) else None,
+            title=str_at(data, "name"),
             started_at=parse_time(data.get("createdAt")),
             last_activity=parse_time(data.get("lastUpdatedAt")) or parse_time(data.get("createdAt")),
             turns=turns,

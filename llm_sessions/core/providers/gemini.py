@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llm_sessions.core.fields import list_at, str_at
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
 from llm_sessions.core.pricing import Bill, size_bucket
 from llm_sessions.core.providers._common import LineTail, WindowLookup, as_int, collect, loads, mtime, parse_time, stat_key
@@ -156,7 +157,8 @@ class GeminiProvider:
         main = [s for s in sessions if not self._is_subagent(s)]
         by_id = {s.id: i for i, s in enumerate(main)}
         for sub in (s for s in sessions if self._is_subagent(s)):
-            parent = self._files[sub.transcript].meta.get("parentSessionId") or Path(sub.transcript).parent.name
+            path = sub.transcript or ""  # a subagent is known by its file, so it has one
+            parent = self._files[path].meta.get("parentSessionId") or Path(path).parent.name
             i = by_id.get(parent)
             if i is None:
                 continue  # its parent's file is gone: nothing to add it to
@@ -173,7 +175,7 @@ class GeminiProvider:
 
     def _is_subagent(self, s: Session) -> bool:
         state = self._files.get(s.transcript or "")
-        return state is not None and (state.meta.get("kind") == "subagent" or Path(s.transcript).parent.name != "chats")
+        return state is not None and (state.meta.get("kind") == "subagent" or Path(s.transcript or "").parent.name != "chats")
 
     def _read(self, path: Path, state: _File, key: tuple[int, int, int]) -> None:
         self.parses += 1
@@ -231,7 +233,7 @@ class GeminiProvider:
 
     def _session(self, path: Path, state: _File, projects: Mapping[str, str]) -> Session | None:
         meta = state.meta
-        sid = meta.get("sessionId") if isinstance(meta.get("sessionId"), str) else path.stem
+        sid = str_at(meta, "sessionId", path.stem)
         usage = Usage()
         bill = Bill()
         models: dict[str, None] = {}
@@ -271,7 +273,7 @@ class GeminiProvider:
                         models.setdefault(model or "unknown")
                         day = msg["timestamp"][:10] if isinstance(msg.get("timestamp"), str) else None
                         bill.add(self.prices, model, part, bucket=size_bucket(last_prompt), day=day)
-                calls = msg.get("toolCalls") if isinstance(msg.get("toolCalls"), list) else []
+                calls = list_at(msg, "toolCalls")
                 failed = sum(1 for c in calls if isinstance(c, dict) and c.get("status") == "error")
                 tool_errors += failed
                 last_has_tools = bool(calls)
@@ -305,7 +307,7 @@ class GeminiProvider:
             transcript=str(path),
             cwd=cwd,
             model=model,
-            title=meta.get("summary") if isinstance(meta.get("summary"), str) else None,
+            title=str_at(meta, "summary"),
             started_at=parse_time(meta.get("startTime")),
             last_activity=parse_time(meta.get("lastUpdated")) or last_time or mtime(path),
             turns=turns,

@@ -107,7 +107,7 @@ class BackgroundWriter:
             try:
                 if job is not None:
                     self.store.record_export(*job)
-                else:
+                elif snap is not None:  # the wait above ends only with a job or a snapshot
                     self.store.record_snapshot(snap[0], min_interval_s=snap[1])
             except StoreError as exc:
                 self._report(str(exc))

@@ -11,6 +11,7 @@ was given a transcript reader. j/k scroll, g/G jump to the top or bottom, escape
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -32,6 +33,9 @@ from llm_sessions.ui.status import StatusArea
 from llm_sessions.ui.widgets.bars import STATUS_VAR, ContextBar, HealthBar
 from llm_sessions.ui.widgets.chart import ContextChart
 from llm_sessions.ui.widgets.limits import SessionLimits
+
+if TYPE_CHECKING:
+    from llm_sessions.ui.app import LLMSessionApp
 
 
 def eta_text(eta: timedelta | None, *, compacts: bool, predicting: bool, has_history: bool, live: bool = True) -> str:
@@ -60,6 +64,9 @@ def literal(template: str, **values: object) -> Content:
 
 
 class DetailScreen(FocusRules, SessionKeys, Screen):
+    if TYPE_CHECKING:
+        app: LLMSessionApp  # Textual types it as any App; this one lives only in ours
+
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("j", "scroll('down')", "Scroll down", show=False),
@@ -143,7 +150,8 @@ class DetailScreen(FocusRules, SessionKeys, Screen):
         )
         self._render_eta()
         if extra is not None:
-            lines, values = [], {}
+            lines: list[str] = []
+            values: dict[str, str] = {}
             for heading, items in extra.items():
                 values[f"h{len(values)}"] = heading
                 lines.append(f"[b]${list(values)[-1]}[/b]")

@@ -38,7 +38,7 @@ def _group(screen: Screen, active) -> str:
 
 def _own(screen: Screen) -> list[Binding]:
     """The bindings this screen's class declares (ours), split per key as Textual does."""
-    out = []
+    out: list[Binding] = []
     for b in type(screen).BINDINGS:
         if isinstance(b, Binding):
             out.extend(Binding(k.strip(), b.action, b.description, b.show, b.key_display) for k in b.key.split(","))

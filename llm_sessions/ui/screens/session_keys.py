@@ -7,9 +7,15 @@ hides a key whose handler was not given, so no key is ever shown that does nothi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.binding import Binding
 
 from llm_sessions.core.models import Session
+
+if TYPE_CHECKING:
+    from llm_sessions.ui.app import LLMSessionApp
+
 
 SESSION_BINDINGS = [
     Binding("t", "jump", "tmux"),
@@ -22,6 +28,9 @@ SESSION_BINDINGS = [
 
 class SessionKeys:
     """Mixin for a Screen with a `current_session`; put it before Screen in the bases."""
+
+    if TYPE_CHECKING:
+        app: LLMSessionApp  # Textual types it as any App; this one lives only in ours
 
     @property
     def current_session(self) -> Session | None:

@@ -62,7 +62,7 @@ class KeyedText(Text):
             and Text.__eq__(self, other)
         )
 
-    __hash__ = None  # mutable, like Text
+    __hash__ = None  # type: ignore[assignment]  # mutable, like Text: unhashable on purpose
 
 
 def fill_level(fill: ContextFill) -> str:

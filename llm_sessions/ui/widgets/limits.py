@@ -8,6 +8,7 @@ one `yield` and never feeds them. Colours are theme variables chosen by the core
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from textual.markup import escape
 from textual.widgets import Static
@@ -17,6 +18,10 @@ from llm_sessions.core.limits import tightest
 from llm_sessions.core.models import LimitWindow, Session, Snapshot
 from llm_sessions.ui.format import human_duration
 from llm_sessions.ui.layout import NARROW_BELOW
+
+if TYPE_CHECKING:
+    from llm_sessions.ui.app import LLMSessionApp
+
 
 URGENCY_VAR = {"bad": "$text-error", "warn": "$text-warning", "ok": "$text-success", "unknown": "$foreground-darken-3"}
 
@@ -54,6 +59,9 @@ def limits_markup(windows: tuple[LimitWindow, ...], now: datetime, limit_minutes
 
 class LimitsBar(Static):
     """The header's limits line; re-renders only when its text changes."""
+
+    if TYPE_CHECKING:
+        app: LLMSessionApp  # Textual types it as any App; this one lives only in ours
 
     DEFAULT_CSS = """
     LimitsBar {
@@ -111,6 +119,9 @@ def session_limits_markup(
 class SessionLimits(Static):
     """The drilldown's "Usage limits" lines for one session."""
 
+    if TYPE_CHECKING:
+        app: LLMSessionApp  # Textual types it as any App; this one lives only in ours
+
     DEFAULT_CSS = """
     SessionLimits {
         height: auto;
@@ -127,7 +138,7 @@ class SessionLimits(Static):
 
     def _on_snapshot(self, snap: Snapshot | None) -> None:
         session = snap.by_id().get(self.session_id) if snap else None
-        if session is None:
+        if snap is None or session is None:
             return
         minutes = getattr(self.app.settings, "alerts_limit_minutes", 30.0)
         auto = bool(getattr(self.app.settings, "limits_auto_continue", False))

@@ -26,7 +26,9 @@ def _who():
 
 
 def upgrade() -> None:
-    ident = op.get_context().config.attributes["identity"]
+    config = op.get_context().config
+    assert config is not None, "the store runs its migrations with a Config that carries the identity"
+    ident = config.attributes["identity"]
     who = {"h": ident.host, "u": ident.os_user}
     indexes = (("ix_sessions_last_activity", "sessions"), ("ix_samples_session_at", "samples"), ("ix_exports_session_id", "exports"))
     for name, table in indexes:
