@@ -82,7 +82,7 @@ def measure(cmd: list[str], env: dict, stdout_path: Path | None = None, memory: 
             pass
         time.sleep(0.02)
     wall = time.perf_counter() - start
-    if stdout_path:
+    if not isinstance(out, int):
         out.close()
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[0]} failed with {proc.returncode}")

@@ -102,7 +102,7 @@ def compare(ours, theirs, errors: list[int]) -> dict:
             # ccusage starts a block at an API-error line; we start it at the first model call
             first_err = next((e for e in errors if e - e % 3_600_000 == start), None)
             later = min((s for s in by_start if first_err is not None and first_err < s + 5 * 3_600_000 and s > start), default=None)
-            if later is None:
+            if later is None or first_err is None:
                 unexplained += 1
                 rows.append({"start": cc["startTime"], "cause": "unexplained: block missing on our side"})
                 continue

@@ -102,9 +102,9 @@ def compare_codex(truth: dict, cc: dict, corpus: Path | None = None) -> dict:
         elif any(d):
             causes.append("unexplained")
         elif c is not None:
-            why = cost_cause(c["costUSD"], s.get("cost"), paths)
-            if why:
-                causes.append(why)
+            cost_why = cost_cause(c["costUSD"], s.get("cost"), paths)
+            if cost_why:
+                causes.append(cost_why)
         unexplained += any(x.startswith("unexplained") for x in causes)
         for x in causes:
             by_cause[x] += 1
@@ -131,9 +131,10 @@ def compare_gemini(corpus: Path, truth: dict, cc: dict) -> dict:
     for sid, row in got.items():
         if sid in gem:
             continue
-        rec = next(_records(next((corpus / truth["roots"].get("gemini", "home/.gemini")).rglob(f"*{sid[:8]}*.jsonl"), Path("/x"))), {})
+        gemini_root = corpus / truth["roots"].get("gemini", "home/.gemini")
+        rec: dict = next(_records(next(gemini_root.rglob(f"*{sid[:8]}*.jsonl"), Path("/x"))), {})
         parent = rec.get("parentSessionId")
-        if parent in gem:
+        if parent is not None and parent in gem:
             subs[parent] = [a + row[CC_KEYS[k]] for a, k in zip(subs[parent], KINDS, strict=True)]
             rows.append({"session": sid, "truth_total": 0, "diff": [row[CC_KEYS[k]] for k in KINDS],
                          "causes": ["subagent recording reported as its own session"], "cost": (row.get("totalCost"), None)})
@@ -263,7 +264,7 @@ def compare(corpus: Path, truth: dict, cc: dict, *, all_roots: bool) -> dict:
         diff[sid] = vec
         path = _find_transcript(corpus, truth, c["projectPath"], sid)
         parent = _first_session_id(path) if path else None
-        if sid.startswith("agent-") and parent in claude:
+        if sid.startswith("agent-") and parent is not None and parent in claude:
             causes[sid].append(("legacy agent-*.jsonl reported as its own session", vec))
             causes[parent].append(("legacy agent-*.jsonl usage missing from its parent", [-v for v in vec]))
         else:
@@ -338,7 +339,9 @@ def _dated_long_context(paths: list[Path]) -> bool:
         for rec in _records(p):
             msg = rec.get("message") if rec.get("type") == "assistant" else None
             u = msg.get("usage") if isinstance(msg, dict) else None
-            if not isinstance(u, dict) or not str(msg.get("model", "")).startswith(("claude-opus-4-6", "claude-sonnet-4-6")):
+            if not isinstance(msg, dict) or not isinstance(u, dict):
+                continue
+            if not str(msg.get("model", "")).startswith(("claude-opus-4-6", "claude-sonnet-4-6")):
                 continue
             prompt = sum(u.get(k) or 0 for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"))
             if prompt > 200_000 and str(rec.get("timestamp", "")) < "2026-03-13":
@@ -442,7 +445,7 @@ def _cost(pair) -> str:
 # ---------------------------------------------------------------- real transcripts
 
 
-def compare_real(home: Path) -> list[tuple[str, dict]]:
+def compare_real(home: Path) -> list[tuple[str, dict, float]]:
     """ccusage against llm-session's own figures on a HOME of real transcripts.
 
     Sessions are matched by id (Codex: the rollout's uuid); every token difference and every
@@ -501,7 +504,7 @@ def compare_real(home: Path) -> list[tuple[str, dict]]:
                              "causes": ["unexplained: ccusage has no such session"], "cost": (None, s.cost_usd)})
                 unexplained += 1
         if rows or mine:
-            result = {"rows": rows, "by_cause": {}, "by_cause_sessions": {}, "notes": {}, "unexplained": unexplained,
+            result: dict = {"rows": rows, "by_cause": {}, "by_cause_sessions": {}, "notes": {}, "unexplained": unexplained,
                       "truth_total": sum(s.usage.total for s in mine.values()),
                       "ccusage_total": sum(sum(r.get(CC_KEYS[k], 0) for k in KINDS) for r in cc.get("sessions", [])),
                       "truth_sessions": len(mine), "ccusage_sessions": len(cc.get("sessions", []))}

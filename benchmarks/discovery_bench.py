@@ -31,10 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psutil
 
 from llm_sessions.core.discovery import YOUNG_SECONDS, Discovery
-from llm_sessions.core.models import Session
+from llm_sessions.core.models import Session, Tool
 from llm_sessions.core.roots import encode_cwd
 
-TOOLS = ("claude",) * 10 + ("codex",) * 4 + ("gemini",) * 3 + ("copilot",) * 3
+TOOLS: tuple[Tool, ...] = ("claude",) * 10 + ("codex",) * 4 + ("gemini",) * 3 + ("copilot",) * 3
 
 
 def cpu_seconds() -> float:
@@ -78,6 +78,7 @@ def main() -> int:
             stdout=subprocess.PIPE,
             start_new_session=True,
         )
+        assert herd.stdout is not None  # stdout=PIPE
         herd.stdout.readline()
         sessions = []
         now = datetime.now(UTC)

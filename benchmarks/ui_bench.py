@@ -29,11 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from llm_sessions.config import load_settings  # noqa: E402
-from llm_sessions.core.models import ContextFill, Usage  # noqa: E402
+from llm_sessions.core.models import ContextFill, State, Usage  # noqa: E402
 from llm_sessions.ui.app import LLMSessionApp  # noqa: E402
 from tests.fakes import NOW, FakeMonitor, frozen_clock, linear_predictor, session, snapshot  # noqa: E402
 
-STATES = ("working", "waiting", "idle", "working")
+STATES: tuple[State, ...] = ("working", "waiting", "idle", "working")
 
 
 def many(n: int, tick: int = 0) -> list:
@@ -42,7 +42,7 @@ def many(n: int, tick: int = 0) -> list:
         s = session(f"{i:08x}-0000-4000-8000-{i:012x}", state=STATES[i % 4], score=(i * 37) % 100,
                     used=20_000 + (i * 1_500) % 150_000, cost=0.1 * i, minutes=10 + i,
                     cwd=f"/home/dev/projects/p{i % 17}", tool=("claude", "codex", "gemini")[i % 3])
-        if tick:
+        if tick and s.context is not None:
             grow = 1_000 * tick * (1 + i % 3)
             s = s.with_(usage=s.usage + Usage(output=grow),
                         context=ContextFill(s.context.used + grow, s.context.window, s.context.compact_at))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from llm_sessions.core.models import (
     ContextFill,
@@ -19,6 +20,9 @@ from llm_sessions.core.models import (
     ProcessInfo,
     Session,
     Snapshot,
+    State,
+    Status,
+    Tool,
     Usage,
     WindowShare,
 )
@@ -31,7 +35,7 @@ def frozen_clock() -> datetime:
     return NOW
 
 
-def health(score: int, status: str = "", tokens=90, duration=80, activity=70, errors=100) -> HealthReport:
+def health(score: int, status: Status | Literal[""] = "", tokens=90, duration=80, activity=70, errors=100) -> HealthReport:
     status = status or ("healthy" if score >= 70 else "warning" if score >= 40 else "critical")
     return HealthReport(
         score=score,
@@ -48,8 +52,8 @@ def health(score: int, status: str = "", tokens=90, duration=80, activity=70, er
 def session(
     sid: str,
     *,
-    tool: str = "claude",
-    state: str = "working",
+    tool: Tool = "claude",
+    state: State = "working",
     score: int = 85,
     used: int = 50_000,
     window: int = 200_000,
@@ -60,7 +64,7 @@ def session(
     model: str | None = "claude-sonnet-4-5",
     pid: int | None = 4242,
     pane: str | None = "%3",
-    status: str = "",
+    status: Status | Literal[""] = "",
 ) -> Session:
     started = NOW - timedelta(minutes=minutes)
     return Session(

@@ -192,7 +192,9 @@ class PgServer:
         import psycopg
 
         with psycopg.connect(self.url("postgres", driver=False), autocommit=True) as conn:
-            return int(conn.execute("SELECT pg_database_size(%s)", (name,)).fetchone()[0])
+            row = conn.execute("SELECT pg_database_size(%s)", (name,)).fetchone()
+            assert row is not None  # an aggregate query returns one row
+            return int(row[0])
 
     def _kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

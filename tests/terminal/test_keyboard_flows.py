@@ -67,7 +67,10 @@ def scroll_until(term: Terminal, text: str, key: str = "j", most: int = 60) -> s
             return screen
         before = screen
         term.press(key)
-        screen = term.wait_for(lambda s, b=before: s != b or text in s, f"{key} to scroll towards {text!r}")
+        def moved(s: str, before: str = before) -> bool:
+            return s != before or text in s
+
+        screen = term.wait_for(moved, f"{key} to scroll towards {text!r}")
     return term.wait_for(text, f"{text!r} after scrolling")
 
 

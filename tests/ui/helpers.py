@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.coordinate import Coordinate
+
 from llm_sessions.config import load_settings
 from llm_sessions.ui.app import LLMSessionApp
 from llm_sessions.ui.screens.sessions import SessionsScreen
@@ -44,12 +46,12 @@ def sessions_screen(app) -> SessionsScreen:
 
 def row_keys(app) -> list[str]:
     table = sessions_screen(app).table
-    return [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
+    return [str(table.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value) for i in range(table.row_count)]
 
 
 def cursor_key(app) -> str:
     table = sessions_screen(app).table
-    return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
 
 def cell_text(app, session_id: str, column: str) -> str:

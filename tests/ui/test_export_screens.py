@@ -275,6 +275,7 @@ async def test_wizard_for_session_reads_the_transcript_off_thread(tmp_path):
     async with host.run_test(size=SIZE) as pilot:
         await settle(pilot)
         wiz = host.screen
+        assert isinstance(wiz, ExportWizard)
         assert not wiz.reading and wiz.digest is not None and wiz.digest.session_id == session.id
         assert "token budget" in str(wiz.query_one("#estimate", Static).render())
         await click(pilot, "#next-format")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.widgets.data_table import ColumnKey
+
 from llm_sessions.core.models import Usage
 from llm_sessions.ui.screens.detail import DetailScreen
 from llm_sessions.ui.screens.sessions import NARROW, SORTS, WIDE
@@ -208,10 +210,10 @@ async def test_ids_sharing_a_prefix_are_told_apart_and_columns_widen(tmp_path):
         assert cell_text(app, one, "id").strip() == one
         assert cell_text(app, two, "id").strip() == two
         table = sessions_screen(app).table
-        narrow_width = table.columns["uptime"].content_width
+        narrow_width = table.columns[ColumnKey("uptime")].content_width
         await next_snapshot(pilot, monitor, snapshot([session(one, minutes=400), session(two, minutes=0)]))
         assert cell_text(app, one, "uptime") == "6h 40m"
-        assert table.columns["uptime"].content_width >= len("6h 40m") > narrow_width
+        assert table.columns[ColumnKey("uptime")].content_width >= len("6h 40m") > narrow_width
 
 
 async def test_middle_widths_drop_columns_instead_of_scrolling(tmp_path):

@@ -74,7 +74,7 @@ def test_refuses_a_pane_that_no_longer_holds_the_process(tmux_server):
     other = subprocess.Popen(["sleep", "30"])
     try:
         moved = target_of(target.pane, other.pid, datetime.fromtimestamp(psutil.Process(other.pid).create_time(), UTC))
-        assert "no longer runs" in verify(moved, args, env)
+        assert "no longer runs" in str(verify(moved, args, env))
         assert not send_continue(moved, tmux_args=args, env=env).ok
     finally:
         other.kill()
@@ -85,11 +85,12 @@ def test_refuses_a_reused_pid_a_gone_pane_and_copy_mode(tmux_server):
     args, env, run = tmux_server
     target = pane_target(run, "sleep 30")
     proc = target.process
+    assert proc.started_at is not None
     reused = target_of(target.pane, proc.pid, proc.started_at - timedelta(hours=1))
-    assert "pid reused" in verify(reused, args, env)
+    assert "pid reused" in str(verify(reused, args, env))
     gone = target_of("%999", proc.pid, proc.started_at)
-    assert "%999 has no process" in verify(gone, args, env)
+    assert "%999 has no process" in str(verify(gone, args, env))
     run("copy-mode", "-t", target.pane)
-    assert "copy mode" in verify(target, args, env)
+    assert "copy mode" in str(verify(target, args, env))
     dead = target_of(target.pane, 2**22 + 7, proc.started_at)
-    assert "no longer running" in verify(dead, args, env)
+    assert "no longer running" in str(verify(dead, args, env))

@@ -95,7 +95,7 @@ def test_learn_five_hour_prefers_the_largest_block_that_hit_a_limit():
     learned = learn_five_hour(blocks, [hit], now, flat_cost)
     assert learned.usd == 3.0 and "hit a limit" in learned.basis
     p90 = learn_five_hour(blocks, [], now, flat_cost)
-    assert round(p90.usd, 2) == 4.6 and "P90 of 5" in p90.basis
+    assert p90.usd is not None and round(p90.usd, 2) == 4.6 and "P90 of 5" in p90.basis
     assert learn_five_hour(blocks[:2], [], now, flat_cost).usd is None
 
 
@@ -105,7 +105,7 @@ def test_learn_weekly_from_past_weeks_or_a_weekly_hit():
     calls = [call(now - k * week - timedelta(days=1), 1000 * k) for k in (0, 1, 2, 3)]
     learned = learn_weekly(calls, [], ms(now), flat_cost)
     # weeks ending 7, 14 and 21 days ago ($1, $2, $3); the current week is not a past one
-    assert round(learned.usd, 2) == 2.8 and "P90 of 3 past weeks" in learned.basis
+    assert learned.usd is not None and round(learned.usd, 2) == 2.8 and "P90 of 3 past weeks" in learned.basis
     at_hit = learn_weekly(calls, [ms(now - week)], ms(now), flat_cost)
     assert at_hit.usd == 1.0 and "weekly limit was hit" in at_hit.basis
     assert learn_weekly(calls[:1], [], ms(now), flat_cost).usd is None
@@ -138,6 +138,7 @@ def test_blocks_agree_with_recorded_ccusage_output_on_the_boundary_corpus(tmp_pa
 
     root = Path(__file__).resolve().parents[2]
     spec = importlib.util.spec_from_file_location("blocks_compare", root / "benchmarks" / "blocks_compare.py")
+    assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     bench.edge_corpus(tmp_path)

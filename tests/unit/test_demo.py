@@ -86,7 +86,7 @@ def test_synth_sessions_write_transcripts_under_the_temp_home():
     with Demo(DEFAULT_SESSIONS[:2]) as demo:
         home = demo.home
         deadline = time.monotonic() + 20
-        files = []
+        files: list[Path] = []
         while time.monotonic() < deadline and not files:
             files = list(home.rglob("*.jsonl"))
             time.sleep(0.2)

@@ -8,6 +8,7 @@ import stat
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -39,7 +40,7 @@ PLANTED = {
 
 
 def make_session(path: Path, tool: str = "claude", **kw) -> Session:
-    base = dict(
+    base: dict[str, Any] = dict(
         id="5f1c2a9e-1111-4222-8333-944455556666" if tool == "claude" else "0199a0b1-7c2d-7e3f-8a4b-5c6d7e8f9a0b",
         tool=tool,
         transcript=str(path),

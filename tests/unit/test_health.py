@@ -6,6 +6,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -27,7 +28,7 @@ S = Settings()
 
 
 def session(**kw) -> Session:
-    base = dict(
+    base: dict[str, Any] = dict(
         id="s1",
         tool="claude",
         started_at=NOW - timedelta(minutes=30),

@@ -212,7 +212,7 @@ def test_no_transcript_text_and_folders_hidden_when_asked(db_url, tmp_path):
 def _dump_text(store: Store) -> str:
     from llm_sessions.core.store.tables import metadata
 
-    out = []
+    out: list = []
     with store.engine.connect() as conn:
         for table in metadata.sorted_tables:
             for row in conn.execute(table.select()):

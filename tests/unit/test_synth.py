@@ -224,8 +224,8 @@ def _claude_by_reading(root: Path, truth: dict) -> dict:
             files[sid].append(p)
     stamps = {}
     for sid, paths in files.items():
-        main = [p for p in paths if p.stem == sid]
-        ts = [rec["timestamp"] for rec in _lines(main[0]) if "timestamp" in rec] if main else []
+        mains = [p for p in paths if p.stem == sid]
+        ts = [rec["timestamp"] for rec in _lines(mains[0]) if "timestamp" in rec] if mains else []
         if ts:
             stamps[sid] = max(ts)
     best: dict[tuple, tuple] = {}
@@ -252,7 +252,7 @@ def _claude_by_reading(root: Path, truth: dict) -> dict:
                     continue
                 u = msg["usage"]
                 vals = (u["input_tokens"], u["output_tokens"], u["cache_creation_input_tokens"], u["cache_read_input_tokens"])
-                calls = [((msg["id"], rec.get("requestId")), vals)]
+                calls: list[tuple[tuple, tuple]] = [((msg["id"], rec.get("requestId")), vals)]
                 for i, it in enumerate(u.get("iterations") or ()):  # advisor calls: requests of their own
                     if it["type"] == "advisor_message":
                         calls.append(((msg["id"], rec.get("requestId"), i), (
@@ -295,6 +295,7 @@ def _codex_by_reading(path: Path) -> dict:
             info = rec["payload"]["info"]
             turns += info["total_token_usage"] != prev
             prev = info["total_token_usage"]
+    assert info is not None, "the rollout has no token count"
     total = info["total_token_usage"]
     cached = total["cached_input_tokens"] - base["cached_input_tokens"]
     written = total.get("cache_write_input_tokens", 0) - base.get("cache_write_input_tokens", 0)
@@ -427,6 +428,7 @@ def _load_compare():
 
     path = Path(__file__).parents[2] / "benchmarks" / "ccusage_compare.py"
     spec = importlib.util.spec_from_file_location("ccusage_compare", path)
+    assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
