@@ -20,6 +20,8 @@ def test_readme_opens_with_two_commands_and_ci_runs_the_second():
     first, second = readme_commands()
     assert "llm-session" in first and "pip install" in first
     assert "pytest" in second and "pip install" in second
+    # the static checks run before the tests, in the same command CI runs
+    assert second.index("ruff check") < second.index("mypy") < second.index("pytest")
     ci = (ROOT / ".ci" / "run").read_text()
     assert second.strip() in ci.splitlines()
 
