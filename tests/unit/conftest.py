@@ -2,7 +2,7 @@
 
 Nothing here touches the real ~/.claude, ~/.codex and friends: every test gets an env
 mapping whose HOME and assistant roots point into its tmp_path, and discovery tests only
-ever assert on processes they started themselves.
+ever see processes they started themselves (`Discovery(pids=spawner.pids)`).
 """
 
 from __future__ import annotations
@@ -66,6 +66,24 @@ class Spawner:
         self.bin = root / "bin"
         self.bin.mkdir(parents=True, exist_ok=True)
         self.procs: list[subprocess.Popen] = []
+        self.adopted: list[int] = []
+
+    def adopt(self, pid: int) -> None:
+        """Count a process the test started itself (not through spawn) as one of ours."""
+        self.adopted.append(pid)
+
+    def pids(self) -> list[int]:
+        """The process source for Discovery: what we started and its descendants, nothing
+        else on the machine (a real assistant running beside the tests stays unseen)."""
+        import psutil
+
+        out: list[int] = []
+        for pid in [p.pid for p in self.procs] + self.adopted:
+            try:
+                out += [pid, *(c.pid for c in psutil.Process(pid).children(recursive=True))]
+            except psutil.Error:
+                pass  # gone: discovery must see it disappear
+        return out
 
     def link(self, name: str) -> str:
         path = self.bin / name

@@ -55,7 +55,7 @@ def test_claude_by_name_matches_newest_transcript_of_its_cwd(fake_env, spawner, 
     proc = spawner.spawn("claude", cwd=cwd)
     old = _claude_transcript(fake_env, cwd).with_(last_activity=_now() - timedelta(minutes=5))
     new = _claude_transcript(fake_env, cwd)
-    result = Discovery(fake_env, tmux=False).scan([old, new])
+    result = Discovery(fake_env, tmux=False, pids=spawner.pids).scan([old, new])
     info = result.matches[new.id]
     assert info.pid == proc.pid
     assert info.tool == "claude"
@@ -67,10 +67,20 @@ def test_claude_by_name_matches_newest_transcript_of_its_cwd(fake_env, spawner, 
     assert old.id not in result.matches
 
 
+def test_only_the_injected_process_source_is_seen(fake_env, spawner, cwd):
+    """A process outside the source (here: one of ours left out; in real life the user's own
+    claude) is never read, so tests cannot depend on what else runs on the machine."""
+    seen = spawner.spawn("claude", cwd=cwd)
+    hidden = spawner.spawn("claude", cwd=cwd)
+    result = Discovery(fake_env, tmux=False, pids=lambda: [seen.pid]).scan([])
+    infos = list(result.matches.values()) + list(result.unmatched)
+    assert [i.pid for i in infos] == [seen.pid] and hidden.pid not in {p for i in infos for p in i.pids}
+
+
 def test_transcript_older_than_the_process_is_not_claimed(fake_env, spawner, cwd):
     stale = _claude_transcript(fake_env, cwd).with_(last_activity=_now() - timedelta(hours=3))
     proc = spawner.spawn("claude", cwd=cwd)
-    result = Discovery(fake_env, tmux=False).scan([stale])
+    result = Discovery(fake_env, tmux=False, pids=spawner.pids).scan([stale])
     assert stale.id not in result.matches
     [info] = _mine(result, [proc.pid])
     assert info in result.unmatched and info.tool == "claude" and info.match == "no transcript yet"
@@ -79,7 +89,7 @@ def test_transcript_older_than_the_process_is_not_claimed(fake_env, spawner, cwd
 def test_npm_build_node_process_is_claude(fake_env, spawner, cwd):
     proc = spawner.spawn("node", CLAUDE_CLI, cwd=cwd)
     s = _claude_transcript(fake_env, cwd)
-    info = Discovery(fake_env, tmux=False).scan([s]).matches[s.id]
+    info = Discovery(fake_env, tmux=False, pids=spawner.pids).scan([s]).matches[s.id]
     assert info.pid == proc.pid and info.name == "node" and info.tool == "claude"
 
 
@@ -90,7 +100,7 @@ def test_bare_interpreters_are_never_assistants(fake_env, spawner, cwd):
         spawner.spawn("python3", "my_aider_notes.py", cwd=cwd),
         spawner.spawn("cursor", "--type=renderer", cwd=cwd),
     ]
-    result = Discovery(fake_env, tmux=False).scan([_claude_transcript(fake_env, cwd)])
+    result = Discovery(fake_env, tmux=False, pids=spawner.pids).scan([_claude_transcript(fake_env, cwd)])
     assert _mine(result, [p.pid for p in procs]) == []
 
 
@@ -103,7 +113,7 @@ def test_session_file_beats_cwd_and_resolves_two_processes_in_one_cwd(fake_env, 
     # other way round from what the session files say.
     (sessions_dir / f"{a.pid}.json").write_text(f'{{"pid": {a.pid}, "sessionId": "{sb.id}", "cwd": "{cwd}", "startedAt": 0}}')
     (sessions_dir / f"{b.pid}.json").write_text(f'{{"pid": {b.pid}, "sessionId": "{sa.id}", "cwd": "{cwd}", "startedAt": 0}}')
-    result = Discovery(fake_env, tmux=False).scan([sa, sb])
+    result = Discovery(fake_env, tmux=False, pids=spawner.pids).scan([sa, sb])
     assert result.matches[sb.id].pid == a.pid
     assert result.matches[sa.id].pid == b.pid
     assert all(result.matches[s].match.startswith("session file") for s in (sa.id, sb.id))
@@ -113,7 +123,7 @@ def test_session_file_beats_cwd_and_resolves_two_processes_in_one_cwd(fake_env, 
 def test_two_processes_sharing_a_cwd_are_both_flagged_ambiguous(fake_env, spawner, cwd):
     procs = [spawner.spawn("claude", cwd=cwd), spawner.spawn("claude", cwd=cwd)]
     sessions = [_claude_transcript(fake_env, cwd), _claude_transcript(fake_env, cwd)]
-    result = Discovery(fake_env, tmux=False).scan(sessions)
+    result = Discovery(fake_env, tmux=False, pids=spawner.pids).scan(sessions)
     mine = _mine(result, [p.pid for p in procs])
     assert len(mine) == 2
     assert all(i.ambiguous and i.match.startswith("ambiguous") for i in mine)
@@ -125,7 +135,7 @@ def test_session_id_on_the_command_line(fake_env, spawner, cwd, tmp_path):
     other.mkdir()
     s = _claude_transcript(fake_env, other)  # not in the process cwd: only the flag can tie it
     proc = spawner.spawn("claude", "--resume", s.id, cwd=cwd)
-    info = Discovery(fake_env, tmux=False).scan([s]).matches[s.id]
+    info = Discovery(fake_env, tmux=False, pids=spawner.pids).scan([s]).matches[s.id]
     assert info.pid == proc.pid and info.match == f"command line names session {s.id}"
 
 
@@ -144,7 +154,7 @@ def test_codex_launcher_and_binary_are_one_session_found_by_open_rollout(fake_en
         Session(id=rid, tool="codex", transcript=str(rollout), cwd=None, last_activity=_now() - timedelta(seconds=1)),
         Session(id="decoy", tool="codex", transcript=str(decoy), cwd=str(cwd), last_activity=_now()),
     ]
-    result = Discovery(fake_env, tmux=False).scan(sessions)
+    result = Discovery(fake_env, tmux=False, pids=spawner.pids).scan(sessions)
     info = result.matches[rid]
     child = psutil.Process(launcher.pid).children()[0].pid
     assert info.pid == launcher.pid
@@ -157,7 +167,7 @@ def test_codex_launcher_and_binary_are_one_session_found_by_open_rollout(fake_en
 def test_gemini_relaunch_is_one_unmatched_session(fake_env, spawner, cwd):
     entry = "/usr/lib/node_modules/@google/gemini-cli/dist/index.js"
     proc = spawner.spawn("node", entry, cwd=cwd, child=("node", entry))
-    result = Discovery(fake_env, tmux=False).scan([])
+    result = Discovery(fake_env, tmux=False, pids=spawner.pids).scan([])
     mine = _mine(result, [proc.pid])
     assert len(mine) == 1
     assert mine[0].tool == "gemini" and mine[0].pid == proc.pid and len(mine[0].pids) >= 2
@@ -166,7 +176,7 @@ def test_gemini_relaunch_is_one_unmatched_session(fake_env, spawner, cwd):
 def test_demo_writer_counts_as_the_tool_it_plays(fake_env, spawner, cwd):
     proc = spawner.spawn("python3", "-m", "llm_sessions.synth.live", "--tool", "gemini", cwd=cwd)
     s = Session(id="g1", tool="gemini", transcript=None, cwd=str(cwd), last_activity=_now())
-    info = Discovery(fake_env, tmux=False).scan([s]).matches["g1"]
+    info = Discovery(fake_env, tmux=False, pids=spawner.pids).scan([s]).matches["g1"]
     assert info.pid == proc.pid and info.tool == "gemini"
 
 
@@ -176,7 +186,7 @@ def test_aider_matches_history_at_the_repository_root(fake_env, spawner, tmp_pat
     sub.mkdir(parents=True)
     proc = spawner.spawn("python3", "/home/u/.local/bin/aider", "--model", "x", cwd=sub)
     s = Session(id="a1", tool="aider", transcript=str(repo / ".aider.chat.history.md"), cwd=str(repo), last_activity=_now())
-    info = Discovery(fake_env, tmux=False).scan([s]).matches["a1"]
+    info = Discovery(fake_env, tmux=False, pids=spawner.pids).scan([s]).matches["a1"]
     assert info.pid == proc.pid and info.tool == "aider"
 
 
@@ -184,7 +194,7 @@ def test_cursor_app_serves_composers_active_since_it_started(fake_env, spawner, 
     app = spawner.spawn("cursor", cwd=cwd, child=("cursor", "--type=renderer"))
     live = Session(id="c-live", tool="cursor", last_activity=_now())
     old = Session(id="c-old", tool="cursor", last_activity=_now() - timedelta(days=2))
-    result = Discovery(fake_env, tmux=False).scan([live, old])
+    result = Discovery(fake_env, tmux=False, pids=spawner.pids).scan([live, old])
     assert result.matches["c-live"].pid == app.pid
     assert "c-old" not in result.matches
     helper = psutil.Process(app.pid).children()[0].pid
@@ -194,7 +204,7 @@ def test_cursor_app_serves_composers_active_since_it_started(fake_env, spawner, 
 def test_process_gone_means_no_match_and_state_ended(fake_env, spawner, cwd):
     proc = spawner.spawn("claude", cwd=cwd)
     s = _claude_transcript(fake_env, cwd)
-    d = Discovery(fake_env, tmux=False)
+    d = Discovery(fake_env, tmux=False, pids=spawner.pids)
     assert d.scan([s]).matches[s.id].pid == proc.pid
     proc.kill()
     proc.wait()
@@ -208,13 +218,13 @@ def test_zombie_assistant_is_not_reported(fake_env, spawner, cwd):
     proc.kill()
     while psutil.Process(proc.pid).status() != psutil.STATUS_ZOMBIE:
         os.sched_yield()
-    result = Discovery(fake_env, tmux=False).scan([_claude_transcript(fake_env, cwd)])
+    result = Discovery(fake_env, tmux=False, pids=spawner.pids).scan([_claude_transcript(fake_env, cwd)])
     assert _mine(result, [proc.pid]) == []
 
 
 def test_steady_state_inspects_only_new_pids(fake_env, spawner, cwd, monkeypatch):
     first = spawner.spawn("claude", cwd=cwd)
-    d = Discovery(fake_env, tmux=False)
+    d = Discovery(fake_env, tmux=False, pids=spawner.pids)
     d.scan([])
     seen: list[int] = []
     original = Discovery._inspect
@@ -243,13 +253,13 @@ def test_process_that_execs_into_an_assistant_is_noticed(fake_env, spawner, cwd,
     )
     spawner.procs.append(launcher)
     assert launcher.stdout.readline().strip() == b"ready"
-    d = Discovery(fake_env, tmux=False)
+    d = Discovery(fake_env, tmux=False, pids=spawner.pids)
     assert _mine(d.scan([]), [launcher.pid]) == []
     launcher.stdin.write(b"go\n")
     launcher.stdin.flush()
     assert launcher.stdout.readline().strip() == b"ready"
     # Young processes are re-read next poll, the rest within a full audit rotation.
-    rounds = len(psutil.pids()) // disc.AUDIT_PER_TICK + 2
+    rounds = len(spawner.pids()) // disc.AUDIT_PER_TICK + 2
     found = []
     for _ in range(rounds):
         found = _mine(d.scan([]), [launcher.pid])
@@ -260,7 +270,7 @@ def test_process_that_execs_into_an_assistant_is_noticed(fake_env, spawner, cwd,
 
 def test_cpu_percent_is_primed_then_reported(fake_env, spawner, cwd):
     proc = spawner.spawn("gemini", cwd=cwd, spin=True)
-    d = Discovery(fake_env, tmux=False)
+    d = Discovery(fake_env, tmux=False, pids=spawner.pids)
     d.scan([])
     start = psutil.Process(proc.pid).cpu_times().user
     while psutil.Process(proc.pid).cpu_times().user - start < 0.2:
@@ -295,11 +305,12 @@ def test_tmux_pane_found_through_parents(fake_env, spawner, cwd, tmp_path, monke
             os.sched_yield()
         pane_id = subprocess.run(["tmux", "-S", str(sock), "display", "-p", "#{pane_id}"], capture_output=True,
                                  text=True, check=True, env=fake_env).stdout.strip()
+        spawner.adopt(server)  # the pane's shell and the lt-claude under it are ours
         env = {**fake_env, "TMUX": f"{sock},0,0"}
         calls: list[list[str]] = []
         real_run = subprocess.run
         monkeypatch.setattr(disc.subprocess, "run", lambda argv, **kw: (calls.append(argv), real_run(argv, **kw))[1])
-        d = Discovery(env, rules=rules)
+        d = Discovery(env, rules=rules, pids=spawner.pids)
         [info] = _mine(d.scan([]), [pid])
         assert info.tmux_pane == pane_id and pane_id.startswith("%")  # the stable id, never a position
         assert info.tool == "claude"
@@ -317,7 +328,7 @@ def test_no_tmux_binary_means_no_pane_and_no_problem(fake_env, spawner, cwd, tmp
     empty = tmp_path / "nobin"
     empty.mkdir()
     proc = spawner.spawn("claude", cwd=cwd)
-    result = Discovery({**fake_env, "PATH": str(empty)}).scan([])
+    result = Discovery({**fake_env, "PATH": str(empty)}, pids=spawner.pids).scan([])
     [info] = _mine(result, [proc.pid])
     assert info.tmux_pane is None
     assert not any("tmux" in p for p in result.problems)
@@ -351,7 +362,7 @@ def test_stale_session_file_from_a_dead_process_is_ignored(fake_env, spawner, cw
     (sessions_dir / f"{proc.pid}.json").write_text(
         json.dumps({"pid": proc.pid, "sessionId": other.id, "cwd": str(cwd), "startedAt": long_ago_ms})
     )
-    result = Discovery(fake_env, tmux=False).scan([s, other])
+    result = Discovery(fake_env, tmux=False, pids=spawner.pids).scan([s, other])
     assert result.matches[s.id].pid == proc.pid
     assert result.matches[s.id].match.startswith("cwd ")
     assert other.id not in result.matches
@@ -367,7 +378,7 @@ def test_unreadable_cwd_is_a_problem_and_the_process_still_shows(fake_env, spawn
         return real_cwd(self)
 
     monkeypatch.setattr(psutil.Process, "cwd", cwd_denied)
-    result = Discovery(fake_env, tmux=False).scan([Session(id="x", tool="codex", cwd=str(cwd), last_activity=_now())])
+    result = Discovery(fake_env, tmux=False, pids=spawner.pids).scan([Session(id="x", tool="codex", cwd=str(cwd), last_activity=_now())])
     [info] = _mine(result, [proc.pid])
     assert info in result.unmatched and info.cwd is None and info.tool == "codex"
     assert "cwd unreadable" in info.match
@@ -378,7 +389,7 @@ def test_portable_psutil_path_finds_the_same_processes(fake_env, spawner, cwd):
     """The non-Linux table (psutil for name, parent and start) gives the same answer."""
     proc = spawner.spawn("claude", cwd=cwd)
     s = _claude_transcript(fake_env, cwd)
-    d = Discovery(fake_env, tmux=False)
+    d = Discovery(fake_env, tmux=False, pids=spawner.pids)
     d._table.linux = False
     info = d.scan([s]).matches[s.id]
     assert info.pid == proc.pid and info.tool == "claude"
@@ -389,7 +400,7 @@ def test_open_files_are_read_again_when_a_new_transcript_appears(fake_env, spawn
     rollout = Path(fake_env["CODEX_HOME"]) / "sessions" / "2026" / "11" / "24" / "rollout-late.jsonl"
     rollout.parent.mkdir(parents=True)
     proc = spawner.spawn("codex", cwd=cwd, late_open=rollout)
-    d = Discovery(fake_env, tmux=False)
+    d = Discovery(fake_env, tmux=False, pids=spawner.pids)
     reads: list[int] = []
     original = Discovery._read_open_files
     monkeypatch.setattr(Discovery, "_read_open_files", lambda self, p: (reads.append(p.pid), original(self, p)))
@@ -432,7 +443,7 @@ def test_session_file_is_trusted_only_when_proc_start_matches(fake_env, spawner,
     # a file from an earlier process that had this pid: a newer startedAt, but procStart differs
     path.write_text(json.dumps({"pid": proc.pid, "sessionId": named.id, "procStart": str(ticks - 7),
                                 "startedAt": int(_now().timestamp() * 1000), "status": "busy"}))
-    d = Discovery(fake_env, tmux=False)
+    d = Discovery(fake_env, tmux=False, pids=spawner.pids)
     result = d.scan([s, named])
     assert named.id not in result.matches and result.matches[s.id].status is None
     path.write_text(json.dumps({"pid": proc.pid, "sessionId": named.id, "procStart": str(ticks), "status": "busy",
