@@ -31,8 +31,8 @@ import typer
 from llm_sessions.core import export as exp
 from llm_sessions.core.export import digest_for
 from llm_sessions.core.inert import inert
+from llm_sessions.core.launch import continue_command, launch_argv
 from llm_sessions.core.models import Session
-from llm_sessions.core.restart import continue_command, launch_argv
 from llm_sessions.core.targets import TargetError, Tmux, argv_text, safe_path, tmux_literal
 from llm_sessions.core.transcript import Digest
 

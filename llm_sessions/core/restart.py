@@ -24,7 +24,6 @@ signalled through psutil, which re-checks that time, and only if it belongs to t
 from __future__ import annotations
 
 import logging
-import shlex
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from typing import Any, Literal
 from llm_sessions.core.actions import type_compact
 from llm_sessions.core.export import Bundle, Recorder, target_paths, write_bundle
 from llm_sessions.core.inert import inert
+from llm_sessions.core.launch import RestartError, continue_command, launch_argv, launcher, start_line
 from llm_sessions.core.models import ProcessInfo, Session
 from llm_sessions.core.targets import (
     TargetError,
@@ -55,17 +55,8 @@ MODE_LABELS: dict[str, str] = {
     "fresh": "Start a fresh session seeded with the brief",
     "resume": "Restart and resume the same session",
 }
-LAUNCHERS = {"claude": "claude", "codex": "codex"}
-# Hands a brief file to an assistant as its first prompt. The script is a constant; the
-# executable and the file arrive as positional parameters, so no data is ever parsed as code.
-SEED_SCRIPT = 'exec "$1" -- "$(cat -- "$2")"'
-SEED_NAME = "llm-session-seed"
 # Linux caps one argv string at 128 KiB; a brief must fit in it to become the prompt.
 MAX_BRIEF_BYTES = 120_000
-
-
-class RestartError(TargetError):
-    """A restart that cannot go ahead, in one sentence the user can act on."""
 
 
 @dataclass(frozen=True)
@@ -98,47 +89,6 @@ class RestartPlan:
 
     def describe(self) -> list[str]:
         return [f"{i}. {s.description}" for i, s in enumerate(self.steps, 1)]
-
-
-def _launcher(tool: str) -> str:
-    exe = LAUNCHERS.get(tool)
-    if exe is None:
-        raise RestartError(f"restarting {inert(tool)} sessions is not supported (only claude and codex)")
-    return exe
-
-
-def launch_argv(tool: str, *, brief_path: Path | str | None = None, resume_id: str | None = None) -> list[str]:
-    """The argv that starts `tool`: resuming `resume_id`, seeded with the brief in
-    `brief_path` (read by SEED_SCRIPT, after `--`), or bare."""
-    exe = _launcher(tool)
-    if resume_id:
-        resume_id = safe_id(resume_id, "session id")
-        return [exe, "--resume", resume_id] if tool == "claude" else [exe, "resume", resume_id]
-    if brief_path is not None:
-        return ["sh", "-c", SEED_SCRIPT, SEED_NAME, exe, str(brief_path)]
-    return [exe]
-
-
-def continue_command(tool: str, cwd: str | None, *, brief_path: Path | None = None, resume_id: str | None = None) -> str:
-    """The exact shell line to continue: `cd -- <cwd> && claude -- "$(cat -- <brief>)"`.
-
-    The brief is read by the shell from the file rather than pasted into the line, so the
-    line stays short and copyable; `--` keeps a brief that starts with a dash a prompt.
-    Raises RestartError for a folder or id with control characters.
-    """
-    cwd = safe_path(cwd, "session's folder")
-    line = _start_line(tool, brief_path, resume_id)
-    return f"cd -- {shlex.quote(cwd)} && {line}" if cwd else line
-
-
-def _start_line(tool: str, brief_path: Path | None, resume_id: str | None) -> str:
-    """The shell form of `launch_argv`, as a user would type it."""
-    exe = _launcher(tool)
-    if resume_id:
-        return shlex.join(launch_argv(tool, resume_id=resume_id))
-    if brief_path is not None:
-        return f'{exe} -- "$(cat -- {shlex.quote(str(brief_path))})"'
-    return exe
 
 
 def stop_processes(procs: tuple[Any, ...], timeout: float = 10.0) -> str:
@@ -216,7 +166,7 @@ def plan_restart(
     if mode not in MODES:
         raise RestartError(f"unknown restart mode {inert(str(mode))!r}; choose compact, fresh or resume")
     if mode != "compact":
-        _launcher(session.tool)  # unsupported assistants fail here, before any step runs
+        launcher(session.tool)  # unsupported assistants fail here, before any step runs
     cwd = safe_path(session.cwd or bundle.cwd, "session's folder")
     resume_id = safe_id(session.id, "session id") if mode == "resume" else None
     if mode == "fresh" and len(bundle.markdown.encode("utf-8")) > MAX_BRIEF_BYTES:
@@ -228,7 +178,7 @@ def plan_restart(
     brief_path = targets[0][1]
     line = continue_command(session.tool, cwd, brief_path=None if resume_id else brief_path, resume_id=resume_id)
     argv = launch_argv(session.tool, brief_path=None if resume_id else brief_path, resume_id=resume_id)
-    shown = inert(_start_line(session.tool, None if resume_id else brief_path, resume_id))
+    shown = inert(start_line(session.tool, None if resume_id else brief_path, resume_id))
 
     def do_export() -> str:
         # The wizard may have written this very bundle a moment ago ("restart with it"):
@@ -386,13 +336,10 @@ __all__ = [
     "Mode",
     "RestartError",
     "RestartPlan",
-    "SEED_SCRIPT",
     "Step",
     "StepResult",
     "Tmux",
-    "continue_command",
     "execute",
-    "launch_argv",
     "plan_restart",
     "restart_planner",
     "run_step",

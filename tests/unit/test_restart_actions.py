@@ -14,15 +14,9 @@ import pytest
 from llm_sessions.core import restart as restart_mod
 from llm_sessions.core import targets as targets_mod
 from llm_sessions.core.export import build_bundle
+from llm_sessions.core.launch import RestartError, continue_command
 from llm_sessions.core.models import ProcessInfo
-from llm_sessions.core.restart import (
-    RestartError,
-    Tmux,
-    continue_command,
-    execute,
-    plan_restart,
-    terminate,
-)
+from llm_sessions.core.restart import Tmux, execute, plan_restart, terminate
 from llm_sessions.core.targets import TargetError
 from llm_sessions.core.transcript import read_digest
 from tests.tmux_helpers import make_fakes, wait_for
