@@ -28,8 +28,10 @@ from typing import Annotated, Any
 
 import typer
 
-from llm_sessions.core import export as exp
-from llm_sessions.core.export import digest_for
+from llm_sessions.core.brief import SECTIONS
+from llm_sessions.core.bundle import FORMATS, Bundle, BundleError, Recorder, read_bundle, target_paths, write_bundle, write_new
+from llm_sessions.core.export import build_bundle, digest_for
+from llm_sessions.core.git_status import git_status
 from llm_sessions.core.inert import inert
 from llm_sessions.core.launch import continue_command, launch_argv
 from llm_sessions.core.models import Session
@@ -51,9 +53,9 @@ class ExportDeps:
     find_session: Callable[[str], Session]
     exports_dir: Path
     budget_tokens: int = 8000
-    record: exp.Recorder | None = None
+    record: Recorder | None = None
     load_digest: Callable[[Session], Digest | None] = digest_for
-    git_status: Callable[[str | None], str | None] = exp.git_status
+    git_status: Callable[[str | None], str | None] = git_status
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
 
 
@@ -83,9 +85,9 @@ def parse_sections(values: list[str] | None) -> set[str] | None:
     if not values:
         return None
     names = {n.strip() for v in values for n in v.split(",") if n.strip()}
-    unknown = names - set(exp.SECTIONS)
+    unknown = names - set(SECTIONS)
     if unknown:
-        raise _Fail(f"unknown section(s): {', '.join(sorted(unknown))}; choose from {', '.join(exp.SECTIONS)}", EXIT_USAGE)
+        raise _Fail(f"unknown section(s): {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}", EXIT_USAGE)
     return names
 
 
@@ -99,9 +101,9 @@ def do_export(
     budget: int | None = None,
     redact: bool = True,
     force: bool = False,
-) -> tuple[exp.Bundle, list[Path]]:
+) -> tuple[Bundle, list[Path]]:
     """The export command without the CLI around it (also what the wizard's callers reuse)."""
-    if fmt not in exp.FORMATS:
+    if fmt not in FORMATS:
         raise _Fail(f"unknown format {fmt!r}; choose md, json or both", EXIT_USAGE)
     wanted = parse_sections(sections)
     if budget is not None and budget <= 0:
@@ -112,9 +114,9 @@ def do_export(
         raise _Fail(str(exc.args[0]) if exc.args else f"no session matches {session_id!r}", EXIT_USAGE) from None
     try:
         digest = deps.load_digest(session)
-    except exp.BundleError as exc:
+    except BundleError as exc:
         raise _Fail(str(exc), EXIT_FAILED) from None
-    bundle = exp.build_bundle(
+    bundle = build_bundle(
         session,
         digest,
         sections=wanted,
@@ -123,16 +125,16 @@ def do_export(
         git_status=deps.git_status(session.cwd or (digest.cwd if digest else None)),
     )
     try:
-        paths = exp.write_bundle(
+        paths = write_bundle(
             bundle, output or deps.exports_dir, fmt, force=force, record=deps.record,  # type: ignore[arg-type]
             folder=True if output is None else None,
         )
-    except exp.BundleError as exc:
+    except BundleError as exc:
         raise _Fail(str(exc), EXIT_FAILED) from None
     return bundle, paths
 
 
-def brief_file(bundle: exp.Bundle, bundle_path: Path, exports_dir: Path) -> Path:
+def brief_file(bundle: Bundle, bundle_path: Path, exports_dir: Path) -> Path:
     """A Markdown file holding exactly the bundle's brief, for the assistant to read.
 
     The .md exported beside the .json is reused only when it still holds that very brief;
@@ -140,30 +142,30 @@ def brief_file(bundle: exp.Bundle, bundle_path: Path, exports_dir: Path) -> Path
     the brief goes to a new file in the exports folder, numbered if the name is taken, so
     nothing is ever overwritten.
     """
-    data = exp.inert(bundle.markdown, multiline=True).encode("utf-8")
+    data = inert(bundle.markdown, multiline=True).encode("utf-8")
     sibling = bundle_path.with_suffix(".md")
     try:
         if sibling.read_bytes() == data:
             return sibling
     except OSError:
         pass
-    return exp.write_new(exp.target_paths(bundle, exports_dir, "md", folder=True)[0][1], data)
+    return write_new(target_paths(bundle, exports_dir, "md", folder=True)[0][1], data)
 
 
-Confirm = Callable[[exp.Bundle, str], bool]
+Confirm = Callable[[Bundle, str], bool]
 
 
 def do_import(
     deps: ExportDeps, path: Path, *, launch: bool = False, confirm: Confirm | None = None
-) -> tuple[exp.Bundle, dict[str, Any]]:
+) -> tuple[Bundle, dict[str, Any]]:
     """Validate a bundle and, with `launch`, start (in tmux) or describe the follow-up session.
 
     Inside tmux nothing starts unless `confirm(bundle, question)` says yes; `confirm=None`
     means the caller already has the user's consent (`--yes`).
     """
     try:
-        bundle = exp.read_bundle(path)
-    except exp.BundleError as exc:
+        bundle = read_bundle(path)
+    except BundleError as exc:
         raise _Fail(str(exc), EXIT_FAILED) from None
     info: dict[str, Any] = {}
     if not launch:
@@ -177,7 +179,7 @@ def do_import(
         raise _Fail(f"the session's folder {inert(cwd)} does not exist here; cannot launch in it", EXIT_FAILED)
     try:
         brief = brief_file(bundle, Path(path).expanduser(), deps.exports_dir)
-    except exp.BundleError as exc:
+    except BundleError as exc:
         raise _Fail(str(exc), EXIT_FAILED) from None
     command = continue_command(bundle.tool, cwd, brief_path=brief)
     argv = launch_argv(bundle.tool, brief_path=brief)
@@ -251,7 +253,7 @@ def register(app: typer.Typer, deps: Callable[[], ExportDeps]) -> None:
         output: Annotated[
             str | None, typer.Option("--output", "-o", help="file, or folder (existing or ending in /); default: the exports folder")
         ] = None,
-        sections: Annotated[list[str] | None, typer.Option("--sections", "-s", help=f"comma-separated: {','.join(exp.SECTIONS)}")] = None,
+        sections: Annotated[list[str] | None, typer.Option("--sections", "-s", help=f"comma-separated: {','.join(SECTIONS)}")] = None,
         budget: Annotated[int | None, typer.Option("--budget", help="token budget of the brief")] = None,
         no_redact: Annotated[bool, typer.Option("--no-redact", help="keep secrets in the brief (not recommended)")] = False,
         force: Annotated[bool, typer.Option("--force", help="overwrite existing files")] = False,
@@ -298,7 +300,7 @@ def register(app: typer.Typer, deps: Callable[[], ExportDeps]) -> None:
         """Validate a bundle and print its brief; --launch continues in a new session."""
         shown: list[bool] = []
 
-        def confirm(bundle: exp.Bundle, question: str) -> bool:
+        def confirm(bundle: Bundle, question: str) -> bool:
             # The brief is shown before the question, so the answer is about what starts.
             if as_json or not can_ask():
                 raise _Fail("inside tmux, import --launch asks before it starts anything; "

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from llm_sessions.core.actions import type_compact
-from llm_sessions.core.export import Bundle, Recorder, target_paths, write_bundle
+from llm_sessions.core.bundle import Bundle, Recorder, target_paths, write_bundle
 from llm_sessions.core.inert import inert
 from llm_sessions.core.launch import RestartError, continue_command, launch_argv, launcher, start_line
 from llm_sessions.core.models import ProcessInfo, Session
@@ -306,7 +306,7 @@ def restart_planner(
 
 def run_step(step: Step) -> StepResult:
     """Run one step, turning its expected failures into a result instead of an exception."""
-    from llm_sessions.core.export import BundleError
+    from llm_sessions.core.bundle import BundleError
 
     try:
         return StepResult(step, True, step.run())

@@ -14,19 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from llm_sessions.core import bundle as bundle_mod
 from llm_sessions.core import export as export_mod
-from llm_sessions.core.export import (
-    DROP_ORDER,
-    SCHEMA,
-    SECTIONS,
-    Bundle,
-    BundleError,
-    build_bundle,
-    estimate_tokens,
-    git_status,
-    read_bundle,
-    write_bundle,
-)
+from llm_sessions.core.brief import SECTIONS
+from llm_sessions.core.bundle import SCHEMA, Bundle, BundleError, read_bundle, write_bundle
+from llm_sessions.core.export import DROP_ORDER, build_bundle, estimate_tokens
+from llm_sessions.core.git_status import git_status
 from llm_sessions.core.models import ContextFill, Session, Usage
 from llm_sessions.core.transcript import Digest, FileTouch, Todo, read_digest
 from tests.transcript_factory import claude_session_file, codex_session_file
@@ -208,7 +201,7 @@ def test_crash_mid_write_leaves_no_partial_file(claude, tmp_path, monkeypatch, v
             raise OSError(28, "No space left on device")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(export_mod.os, victim, boom)
+    monkeypatch.setattr(bundle_mod.os, victim, boom)
     with pytest.raises(BundleError, match="No space left"):
         write_bundle(b, out / "brief", "both")
     assert list(out.iterdir()) == []
@@ -226,7 +219,7 @@ def test_second_file_failing_removes_the_first(claude, tmp_path, monkeypatch):
             raise OSError(5, "I/O error")
         return real(src, dst)
 
-    monkeypatch.setattr(export_mod.os, "link", second_fails)
+    monkeypatch.setattr(bundle_mod.os, "link", second_fails)
     with pytest.raises(BundleError):
         write_bundle(b, tmp_path / "brief", "both")
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == []

@@ -528,7 +528,8 @@ def test_crash_debris_is_cleaned_and_a_write_in_progress_is_not(tmp_path):
 
 
 def test_default_export_names_never_collide(tmp_path):
-    from llm_sessions.core.export import build_bundle, write_bundle
+    from llm_sessions.core.bundle import write_bundle
+    from llm_sessions.core.export import build_bundle
     from llm_sessions.core.models import Session
 
     bundle = build_bundle(Session(id="abc", tool="claude"), None)

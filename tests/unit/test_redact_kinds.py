@@ -12,7 +12,9 @@ import string
 
 import pytest
 
-from llm_sessions.core.export import SECTIONS, build_bundle, write_bundle
+from llm_sessions.core.brief import SECTIONS
+from llm_sessions.core.bundle import write_bundle
+from llm_sessions.core.export import build_bundle
 from llm_sessions.core.redact import MARK, cut, redact
 from llm_sessions.core.transcript import one_line, read_digest
 from tests.transcript_factory import ClaudeWriter

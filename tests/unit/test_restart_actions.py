@@ -218,7 +218,7 @@ def test_restart_planner_builds_the_bundle_once_and_finds_the_pane(tmp_path, pro
 
 
 def test_export_step_keeps_a_brief_the_wizard_just_wrote(tmp_path, project):
-    from llm_sessions.core.export import write_bundle
+    from llm_sessions.core.bundle import write_bundle
 
     session, bundle = claude_bundle(tmp_path, project)
     exports = tmp_path / "exports"

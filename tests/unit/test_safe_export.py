@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from llm_sessions.core import export as export_mod
-from llm_sessions.core.export import SECTIONS, BundleError, build_bundle, git_status, write_bundle
+from llm_sessions.core import bundle as bundle_mod
+from llm_sessions.core.brief import SECTIONS
+from llm_sessions.core.bundle import BundleError, write_bundle
+from llm_sessions.core.export import build_bundle
+from llm_sessions.core.git_status import git_status
 from llm_sessions.core.transcript import read_digest
 from tests.transcript_factory import ClaudeWriter, claude_session_file
 from tests.unit.test_export_bundle import make_session
@@ -78,7 +81,7 @@ def test_no_clobber_holds_even_if_a_file_appears_after_the_check(bundle, tmp_pat
     """Finding 10: `exists()` then `os.replace()` overwrote a file created in between."""
     dest = tmp_path / "brief.md"
     dest.write_text("written by someone else a moment ago\n")
-    monkeypatch.setattr(export_mod.Path, "exists", lambda self: False)  # the check saw nothing
+    monkeypatch.setattr(bundle_mod.Path, "exists", lambda self: False)  # the check saw nothing
     with pytest.raises(BundleError, match="exists"):
         write_bundle(bundle, dest, "md")
     assert dest.read_text() == "written by someone else a moment ago\n"

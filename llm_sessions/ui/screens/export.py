@@ -32,17 +32,9 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, ContentSwitcher, Input, Label, RadioButton, RadioSet, Static
 
-from llm_sessions.core.export import (
-    SECTION_TITLES,
-    SECTIONS,
-    Bundle,
-    BundleError,
-    Recorder,
-    build_bundle,
-    gather,
-    target_paths,
-    write_bundle,
-)
+from llm_sessions.core.brief import SECTION_TITLES, SECTIONS
+from llm_sessions.core.bundle import Bundle, BundleError, Recorder, target_paths, write_bundle
+from llm_sessions.core.export import build_bundle, gather
 from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session
 from llm_sessions.core.transcript import Digest

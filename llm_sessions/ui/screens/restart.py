@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, ContentSwitcher, Label, Static
 
-from llm_sessions.core.export import BundleError
+from llm_sessions.core.bundle import BundleError
 from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session
 from llm_sessions.core.restart import MODE_LABELS, MODES, Mode, RestartPlan, StepResult, run_step
