@@ -52,7 +52,17 @@ def test_detail(snap_compare, tmp_path, size):
         return {"Last turns": ["user: add retries to the gateway", "assistant: added exponential backoff"], "Recent errors": []}
 
     app = _app(tmp_path, transcript_reader=reader)
-    assert snap_compare(app, terminal_size=size, run_before=_press_then_settle("down", "enter"))
+
+    async def run_before(pilot):
+        await _press_then_settle("down", "enter")(pilot)
+        # The drilldown is taller than the screen, and which glyph ends its scrollbar thumb
+        # (a fraction of a row) is float arithmetic that Python 3.12 changed (sum() of floats
+        # is compensated since 3.12): the thumb is left out of this snapshot so it holds on
+        # 3.11 to 3.13; the other snapshots show scrollbars, whose thumbs end on whole rows.
+        app.screen.query_one("#detail-body").styles.scrollbar_size_vertical = 0
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("size", SIZES)
