@@ -33,8 +33,23 @@ def test_wheel_ships_the_stylesheet(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "llm_sessions/textual.css" in names
     assert "llm_sessions/core/data/prices.json" in names
+    assert "llm_sessions/py.typed" in names  # the annotations are part of what ships
     # the store's migrations run on open from the installed package
     assert {"llm_sessions/core/store/migrations/env.py", "llm_sessions/core/store/migrations/script.py.mako",
             "llm_sessions/core/store/migrations/versions/0001_baseline.py"} <= set(names)
     css = zipfile.ZipFile(wheel).read("llm_sessions/textual.css").decode()
     assert css.strip() and not re.search(r"#[0-9a-fA-F]{3,8}\b", css), "theme variables only, no hex colours"
+
+
+def test_sdist_holds_what_its_tests_read(tmp_path):
+    """The tests run from an unpacked sdist: README's command needs .ci/run, the README's
+    images and their generator live in screenshots/, the pricing tests load scripts/."""
+    import tarfile
+
+    from hatchling.builders.sdist import SdistBuilder
+
+    (sdist,) = SdistBuilder(str(ROOT)).build(directory=str(tmp_path))
+    names = {n.split("/", 1)[1] for n in tarfile.open(sdist).getnames() if "/" in n}
+    assert {".ci/run", "screenshots/dashboard.svg", "scripts/regenerate_prices.py", "CHANGELOG.md", "llm_sessions/py.typed",
+            "tests/unit/test_packaging.py"} <= names
+    assert not any(n.startswith((".venv", ".git/")) for n in names)
