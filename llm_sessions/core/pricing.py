@@ -32,31 +32,27 @@ This module is on the `list`/`health` fast path: stdlib and msgspec only.
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-import msgspec
-
-from llm_sessions.config import ConfigError
 from llm_sessions.core.models import Usage
+from llm_sessions.core.price_sources import (
+    ONE_M,
+    PREVIEW,
+    RATE_TIERS,
+    THRESHOLDS,
+    Override,
+    Periods,
+    PriceFileError,
+    apply_dated,
+    bundled_prices,
+    merge_file,
+    merge_overrides,
+    normalise,
+)
 
 TIER_THRESHOLD = 200_000
-#: Prompt sizes at which some model switches to long-context rates (Anthropic/Google, OpenAI).
-THRESHOLDS = (200_000, 272_000)
-DATA = Path(__file__).with_name("data")
-BUNDLED_FILE = DATA / "prices.json"
-OVERRIDES_FILE = DATA / "price_overrides.json"
 ONE_MILLION_WINDOW = 1_000_000
-#: Service tiers billed at their own rate table (litellm's `_priority` / `_flex` fields).
-RATE_TIERS = ("priority", "flex")
-
-
-class PriceFileError(ConfigError):
-    """A price file or `[pricing.models]` table that cannot be used; the message names it."""
 
 
 def size_bucket(prompt_tokens: int) -> int:
@@ -173,145 +169,6 @@ class ModelPrice:
         return self.cost(usage, above_200k=is_above_200k(usage))
 
 
-# litellm field name -> ModelPrice attribute. The 272k fields map onto the same long-context
-# attributes and set the model's threshold to 272k.
-_LITELLM_FIELDS = {
-    "input_cost_per_token": "input",
-    "output_cost_per_token": "output",
-    "cache_creation_input_token_cost": "cache_write",
-    "cache_read_input_token_cost": "cache_read",
-    "cache_creation_input_token_cost_above_1hr": "cache_write_1h",
-    "input_cost_per_token_above_200k_tokens": "input_above_200k",
-    "output_cost_per_token_above_200k_tokens": "output_above_200k",
-    "cache_creation_input_token_cost_above_200k_tokens": "cache_write_above_200k",
-    "cache_read_input_token_cost_above_200k_tokens": "cache_read_above_200k",
-    "input_cost_per_token_above_272k_tokens": "input_above_200k",
-    "output_cost_per_token_above_272k_tokens": "output_above_200k",
-    "cache_creation_input_token_cost_above_272k_tokens": "cache_write_above_200k",
-    "cache_read_input_token_cost_above_272k_tokens": "cache_read_above_200k",
-    "max_input_tokens": "window",
-}
-
-# config.toml keys (USD per million tokens, as prices are published) -> attribute
-_CONFIG_KEYS = {
-    "input": "input",
-    "output": "output",
-    "cache_write": "cache_write",
-    "cache_write_1h": "cache_write_1h",
-    "cache_read": "cache_read",
-    "input_above_200k": "input_above_200k",
-    "output_above_200k": "output_above_200k",
-    "cache_write_above_200k": "cache_write_above_200k",
-    "cache_read_above_200k": "cache_read_above_200k",
-    "window": "window",
-    "fast_multiplier": "fast",
-}
-
-_PREFIXES = ("anthropic/", "openai/", "gemini/", "google/", "models/", "vertex_ai/", "azure/")
-_ONE_M = re.compile(r"\[1m\]$", re.IGNORECASE)
-_COPILOT_1M = re.compile(r"-1m(?:-internal)?$")
-_DATE = re.compile(r"-(?:\d{8}|\d{4}-\d{2}-\d{2})$")
-_PREVIEW = re.compile(r"-(?:preview|exp)(?:-[\d-]+)?$")
-_CLAUDE_DOTS = re.compile(r"^(claude-[a-z]+-\d+)\.(\d+)")
-
-
-def normalise(model: str) -> str:
-    """The canonical table key for a model id as the assistants write it.
-
-    `anthropic/claude-sonnet-4-5-20250929[1m]`, `claude-sonnet-4-5@20250929` and Copilot's
-    `claude-sonnet-4.5-1m` all become `claude-sonnet-4-5`: transcripts, Vertex, Copilot and
-    litellm spell the same model differently.
-    """
-    key = model.strip().lower()
-    key = _ONE_M.sub("", key)
-    changed = True
-    while changed:
-        changed = False
-        for prefix in _PREFIXES:
-            if key.startswith(prefix):
-                key, changed = key[len(prefix):], True
-    key = key.split("@", 1)[0]
-    key = _COPILOT_1M.sub("", key)
-    key = _CLAUDE_DOTS.sub(r"\1-\2", key)
-    key = _DATE.sub("", key)
-    return key
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _fields_from_litellm(name: str, entry: dict, origin: str) -> dict[str, Any]:
-    """The price fields of one litellm-style entry, validated; tier rates nested by tier."""
-    values: dict[str, Any] = {}
-    tiers: dict[str, dict[str, Any]] = {}
-    for src, value in entry.items():
-        if value is None:
-            continue
-        tier = next((t for t in RATE_TIERS if src.endswith("_" + t)), "")
-        base = src.removesuffix("_" + tier) if tier else src
-        attr = _LITELLM_FIELDS.get(base)
-        if attr is None or (tier and attr == "window"):
-            continue
-        if not _is_number(value) or value < 0:
-            raise PriceFileError(f"{origin}: {name}.{src} must be a non-negative number, got {value!r}")
-        target = tiers.setdefault(tier, {}) if tier else values
-        target[attr] = int(value) if attr == "window" else float(value)
-        if "272k" in base:
-            target["long_threshold"] = THRESHOLDS[1]
-    pse = entry.get("provider_specific_entry")
-    if isinstance(pse, dict):
-        mults = {k: float(v) for k, v in pse.items() if isinstance(k, str) and _is_number(v) and v > 0}
-        if mults:
-            values["multipliers"] = mults
-    if tiers:
-        values["tiers"] = tiers
-    return values
-
-
-# A model's prices over time: [(valid_from, fields or None = not priced from then on)].
-Periods = list[tuple[str, dict | None]]
-
-
-def _merge(fields: dict | None, patch: dict) -> dict:
-    out = dict(fields or {})
-    for k, v in patch.items():
-        if k == "tiers" and isinstance(v, dict):
-            out[k] = {t: {**(out.get(k) or {}).get(t, {}), **rates} for t, rates in {**(out.get(k) or {}), **v}.items()}
-        elif k == "multipliers" and isinstance(v, dict):
-            out[k] = {**(out.get(k) or {}), **v}
-        elif k == "source" and out.get("source") and out["source"] != v:
-            out[k] = f"{out['source']}; {v}"
-        else:
-            out[k] = v
-    return out
-
-
-def apply_dated(periods: Periods, patch: dict, start: str = "", until: str | None = None) -> Periods:
-    """Merge `patch` into the periods that fall in [start, until), splitting at both ends.
-
-    With no periods yet the model starts existing at `start` (and stops at `until`).
-    """
-    periods = sorted(periods, key=lambda p: p[0])
-
-    def at(day: str) -> dict | None:
-        current = None
-        for since, fields in periods:
-            if since <= day:
-                current = fields
-        return current
-
-    cuts = {start} | ({until} if until else set())
-    for cut in sorted(cuts):
-        if cut not in {p[0] for p in periods}:
-            periods.append((cut, at(cut) if periods else None))
-    periods.sort(key=lambda p: p[0])
-    return [
-        (since, _merge(fields, patch) if since >= start and (until is None or since < until) else fields)
-        for since, fields in periods
-    ]
-
-
 def _build(name: str, fields: dict | None, since: str, origin: str) -> ModelPrice | None:
     if not fields or "input" not in fields or "output" not in fields:
         return None  # images, embeddings, per-second pricing, or not priced in this period
@@ -325,56 +182,6 @@ def _build(name: str, fields: dict | None, since: str, origin: str) -> ModelPric
         return ModelPrice(name=name, tiers=tiers, valid_from=since, **values)
     except TypeError as exc:
         raise PriceFileError(f"{origin}: {name}: {exc}") from None
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise PriceFileError(f"{path}: cannot read price file: {exc.strerror or exc}") from None
-    try:
-        return msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise PriceFileError(f"{path}: invalid JSON: {exc}") from None
-
-
-@dataclass(frozen=True, slots=True)
-class Override:
-    """One hand-checked correction from `price_overrides.json`."""
-
-    model: str
-    fields: dict
-    source: str
-    checked: str
-    why: str = ""
-    valid_from: str = ""
-    valid_until: str | None = None
-
-
-@lru_cache(maxsize=1)
-def _bundled() -> tuple[dict[str, Periods], dict[str, str], dict, tuple[Override, ...]]:
-    """The shipped slice and overrides, parsed once per process (they never change)."""
-    doc = msgspec.json.decode(BUNDLED_FILE.read_bytes())
-    meta = {k: v for k, v in doc.items() if k.startswith("_")}
-    src = f"litellm {meta.get('_litellm_version', '?')}"
-    models: dict[str, Periods] = {}
-    for name, entry in doc["models"].items():
-        fields = _fields_from_litellm(name, entry, "bundled prices.json")
-        fields["source"] = src
-        models[name] = [("", fields)]
-    overrides = tuple(
-        Override(
-            model=o["model"],
-            fields=_fields_from_litellm(o["model"], o["fields"], "price_overrides.json"),
-            source=o["source"],
-            checked=o["checked"],
-            why=o.get("why", ""),
-            valid_from=o.get("valid_from") or "",
-            valid_until=o.get("valid_until"),
-        )
-        for o in msgspec.json.decode(OVERRIDES_FILE.read_bytes())["overrides"]
-    )
-    return models, dict(doc.get("aliases", {})), meta, overrides
 
 
 # One period of a model's prices: its rates, or the start date (ISO) of a gap with no price.
@@ -405,20 +212,20 @@ class PriceTable:
         window (tokens) and fast_multiplier. A new model needs at least input and output.
         Any problem raises `PriceFileError` naming the source.
         """
-        bundled, aliases, meta, fixes = _bundled()
+        bundled, aliases, meta, fixes = bundled_prices()
         models: dict[str, Periods] = {k: list(v) for k, v in bundled.items()}
         aliases = dict(aliases)
         as_of = str(meta.get("_as_of", "unknown"))
         sources = [f"bundled litellm {meta.get('_litellm_version', '?')} slice as of {as_of}"]
         if file:
-            cls._merge_file(models, aliases, Path(file).expanduser())
+            merge_file(models, aliases, Path(file).expanduser())
             sources.append(str(file))
         for fix in fixes:
             patch = dict(fix.fields, source=f"override: {fix.source} (checked {fix.checked})")
             models[fix.model] = apply_dated(models.get(fix.model, []), patch, fix.valid_from, fix.valid_until)
         sources.append(f"{len(fixes)} hand-checked overrides")
         if overrides:
-            cls._merge_overrides(models, overrides)
+            merge_overrides(models, overrides)
             sources.append("config [pricing.models]")
         built: dict[str, tuple[Dated, ...]] = {}
         for name, periods in models.items():
@@ -431,61 +238,6 @@ class PriceTable:
             if any(isinstance(p, ModelPrice) for p in prices):
                 built[name] = tuple(prices)
         return cls(built, aliases, as_of, sources, meta, fixes)
-
-    @staticmethod
-    def _merge_file(models: dict[str, Periods], aliases: dict[str, str], path: Path) -> None:
-        doc = _read_json(path)
-        if not isinstance(doc, dict):
-            raise PriceFileError(f"{path}: expected a JSON object of models")
-        models_doc = doc.get("models")
-        entries: dict = models_doc if isinstance(models_doc, dict) else doc
-        if isinstance(doc.get("aliases"), dict):
-            aliases.update({normalise(k): normalise(v) for k, v in doc["aliases"].items()})
-        # Entries already in canonical form win over provider-prefixed duplicates
-        # (`claude-x` over `bedrock/...claude-x`), so sort those first.
-        ordered = sorted(entries.items(), key=lambda kv: normalise(kv[0]) != kv[0].lower())
-        seen: set[str] = set()
-        for name, entry in ordered:
-            if name.startswith("_") or name == "sample_spec" or not isinstance(entry, dict):
-                continue
-            key = normalise(name)
-            if "/" in key or key in seen:
-                continue  # bedrock/..., openrouter/...: other vendors' prices for the same model
-            fields = _fields_from_litellm(key, entry, str(path))
-            if key not in models and not ("input" in fields and "output" in fields):
-                continue
-            seen.add(key)
-            fields["source"] = str(path)
-            models[key] = apply_dated(models.get(key, []), fields)
-
-    @staticmethod
-    def _merge_overrides(models: dict[str, Periods], overrides: dict) -> None:
-        for name, table in overrides.items():
-            origin = f'config [pricing.models."{name}"]'
-            if not isinstance(table, dict):
-                raise PriceFileError(f"{origin} must be a table")
-            values: dict[str, Any] = {"source": "config"}
-            for key, value in table.items():
-                attr = _CONFIG_KEYS.get(key)
-                if attr is None:
-                    raise PriceFileError(
-                        f"{origin}: unknown key {key!r} (use {', '.join(sorted(_CONFIG_KEYS))})"
-                    )
-                if not _is_number(value) or value < 0:
-                    raise PriceFileError(f"{origin}: {key} must be a non-negative number, got {value!r}")
-                if attr == "window":
-                    values[attr] = int(value)
-                elif attr == "fast":
-                    values["multipliers"] = {"fast": float(value)}
-                else:
-                    values[attr] = float(value) / 1_000_000
-            key = normalise(name)
-            if key in models:
-                models[key] = apply_dated(models[key], values)
-            elif "input" in values and "output" in values:
-                models[key] = [("", values)]
-            else:
-                raise PriceFileError(f"{origin}: a model not in the price table needs input and output")
 
     def __len__(self) -> int:
         return len(self._models)
@@ -507,7 +259,7 @@ class PriceTable:
             found = raw
         else:
             key = normalise(raw)
-            for candidate in (key, self._aliases.get(key), _PREVIEW.sub("", key), key.removesuffix("-latest")):
+            for candidate in (key, self._aliases.get(key), PREVIEW.sub("", key), key.removesuffix("-latest")):
                 if candidate and candidate in self._models:
                     found = candidate
                     break
@@ -552,7 +304,7 @@ class PriceTable:
 
     def window(self, model: str | None) -> int | None:
         """Context window in tokens; a `[1m]` suffix means the 1M-token window."""
-        if model and _ONE_M.search(model.strip()):
+        if model and ONE_M.search(model.strip()):
             return ONE_MILLION_WINDOW
         price = self.lookup(model)
         return price.window if price else None
@@ -593,5 +345,4 @@ class Bill:
         return round(self.usd, 6) if self.usd is not None else None
 
 
-__all__ = ["Bill", "ModelPrice", "PriceTable", "PriceFileError", "is_above_200k", "normalise", "size_bucket",
-           "TIER_THRESHOLD", "THRESHOLDS"]
+__all__ = ["Bill", "Dated", "ModelPrice", "PriceTable", "TIER_THRESHOLD", "is_above_200k", "size_bucket"]

@@ -10,13 +10,8 @@ import pytest
 
 from llm_sessions.config import ConfigError
 from llm_sessions.core.models import Usage
-from llm_sessions.core.pricing import (
-    ModelPrice,
-    PriceFileError,
-    PriceTable,
-    is_above_200k,
-    normalise,
-)
+from llm_sessions.core.price_sources import PriceFileError, normalise
+from llm_sessions.core.pricing import ModelPrice, PriceTable, is_above_200k
 
 
 @pytest.fixture(scope="module")
