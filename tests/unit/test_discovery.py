@@ -14,11 +14,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from llm_sessions.core import discovery as disc
-from llm_sessions.core.discovery import Discovery, session_state
+from llm_sessions.core import tmux_panes
+from llm_sessions.core.discovery import AUDIT_PER_TICK, Discovery
 from llm_sessions.core.models import ProcessInfo, Session
+from llm_sessions.core.proc_table import ProcTable
 from llm_sessions.core.recognise import Rule
 from llm_sessions.core.roots import encode_cwd
+from llm_sessions.core.session_state import session_state
 from tests.unit.conftest import FAKE
 
 CLAUDE_CLI = "/opt/npm/lib/node_modules/@anthropic-ai/claude-code/cli.js"
@@ -227,8 +229,8 @@ def test_steady_state_inspects_only_new_pids(fake_env, spawner, cwd, monkeypatch
     d = Discovery(fake_env, tmux=False, pids=spawner.pids)
     d.scan([])
     seen: list[int] = []
-    original = Discovery._inspect
-    monkeypatch.setattr(Discovery, "_inspect", lambda self, proc: (seen.append(proc.pid), original(self, proc)))
+    original = ProcTable.inspect
+    monkeypatch.setattr(ProcTable, "inspect", lambda self, proc, rules: (seen.append(proc.pid), original(self, proc, rules)))
     second = spawner.spawn("codex", cwd=cwd)
     result = d.scan([])
     assert second.pid in seen
@@ -259,7 +261,7 @@ def test_process_that_execs_into_an_assistant_is_noticed(fake_env, spawner, cwd,
     launcher.stdin.flush()
     assert launcher.stdout.readline().strip() == b"ready"
     # Young processes are re-read next poll, the rest within a full audit rotation.
-    rounds = len(spawner.pids()) // disc.AUDIT_PER_TICK + 2
+    rounds = len(spawner.pids()) // AUDIT_PER_TICK + 2
     found = []
     for _ in range(rounds):
         found = _mine(d.scan([]), [launcher.pid])
@@ -309,7 +311,7 @@ def test_tmux_pane_found_through_parents(fake_env, spawner, cwd, tmp_path, monke
         env = {**fake_env, "TMUX": f"{sock},0,0"}
         calls: list[list[str]] = []
         real_run = subprocess.run
-        monkeypatch.setattr(disc.subprocess, "run", lambda argv, **kw: (calls.append(argv), real_run(argv, **kw))[1])
+        monkeypatch.setattr(tmux_panes.subprocess, "run", lambda argv, **kw: (calls.append(argv), real_run(argv, **kw))[1])
         d = Discovery(env, rules=rules, pids=spawner.pids)
         [info] = _mine(d.scan([]), [pid])
         assert info.tmux_pane == pane_id and pane_id.startswith("%")  # the stable id, never a position
@@ -402,8 +404,8 @@ def test_open_files_are_read_again_when_a_new_transcript_appears(fake_env, spawn
     proc = spawner.spawn("codex", cwd=cwd, late_open=rollout)
     d = Discovery(fake_env, tmux=False, pids=spawner.pids)
     reads: list[int] = []
-    original = Discovery._read_open_files
-    monkeypatch.setattr(Discovery, "_read_open_files", lambda self, p: (reads.append(p.pid), original(self, p)))
+    original = ProcTable.read_open_files
+    monkeypatch.setattr(ProcTable, "read_open_files", lambda self, p: (reads.append(p.pid), original(self, p)))
     [info] = _mine(d.scan([]), [proc.pid])
     assert info.match == "no transcript yet" and reads.count(proc.pid) == 1
     d.scan([])
