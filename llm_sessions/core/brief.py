@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from llm_sessions.core.digest import one_line
 from llm_sessions.core.inert import inert
-from llm_sessions.core.transcript import one_line
 
 # Render order of the brief.
 SECTIONS: tuple[str, ...] = ("goal", "latest", "todos", "answer", "files", "commands", "errors", "git", "meta")

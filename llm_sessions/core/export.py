@@ -30,11 +30,11 @@ from typing import Any
 
 from llm_sessions.core.brief import SECTIONS, render_markdown
 from llm_sessions.core.bundle import Bundle, BundleError
+from llm_sessions.core.digest import Digest
 from llm_sessions.core.git_status import git_status
 from llm_sessions.core.inert import inert, inert_tree
 from llm_sessions.core.models import Session
 from llm_sessions.core.redact import cut, redact
-from llm_sessions.core.transcript import Digest
 
 log = logging.getLogger(__name__)
 

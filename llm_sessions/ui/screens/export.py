@@ -34,10 +34,10 @@ from textual.widgets import Button, Checkbox, ContentSwitcher, Input, Label, Rad
 
 from llm_sessions.core.brief import SECTION_TITLES, SECTIONS
 from llm_sessions.core.bundle import Bundle, BundleError, Recorder, target_paths, write_bundle
+from llm_sessions.core.digest import Digest
 from llm_sessions.core.export import build_bundle, gather
 from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session
-from llm_sessions.core.transcript import Digest
 from llm_sessions.ui.focus import FocusRules
 
 STEPS = ("step-sections", "step-format", "step-preview", "step-done")
