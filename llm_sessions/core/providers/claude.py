@@ -80,9 +80,9 @@ def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[s
 def parse_file(f: ClaudeFile, st: os.stat_result) -> ClaudeFile:
     """Read what was appended to one file since its cursor and fold it into `f`."""
     parser = FileParser(f, legacy_agent=f.subagent and os.path.basename(f.path).startswith("agent-") and os.path.basename(os.path.dirname(f.path)) != "subagents")
-    feed = parser.feed
-    for line in tailer.read_lines(f.path, f.cursor, st):
-        feed(line)
+    feed = parser.feed_block
+    for block, lines in tailer.read_blocks(f.path, f.cursor, st):
+        feed(block, lines)
     return parser.finish()
 
 

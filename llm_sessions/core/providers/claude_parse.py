@@ -1,8 +1,18 @@
 """Claude Code transcript lines -> per-file partial results.
 
-This is the hot loop of a cold scan (a gigabyte of JSONL), so it decodes each line into a
-small msgspec Struct that names only the fields we use: msgspec skips everything else
-(message contents, tool results) without building Python objects for it.
+This is the hot loop of a cold scan (a gigabyte of JSONL). Lines are decoded a block at a
+time (`decode_lines`: one C call per megabyte instead of a split and a call per line) into
+a small msgspec Struct that names only the fields we use: msgspec skips everything else
+(tool output, thinking, file snapshots, progress payloads) without building Python objects
+for it. The fold over the decoded records keeps its state in local variables and spends a
+few bytecodes on the lines that cannot change an answer beyond their timestamp, cwd and
+branch (progress rows, snapshots: most lines of a real history). A block holding a line
+that is not valid JSON, or a blank line, is decoded line by line instead, so every bad
+line is counted as malformed and costs only itself.
+
+Tool errors, tool results and tool calls are read from the decoded content blocks, not by
+searching the raw bytes: one pass over each line instead of three. Measured before and
+after on the benchmark corpora and on public real transcripts, the figures are identical.
 
 One file's partial result (`ClaudeFile`) is everything the merge step needs, in a form that
 can be persisted and extended by later appends:
@@ -19,6 +29,7 @@ from __future__ import annotations
 import re
 from array import array
 from hashlib import blake2b
+from typing import Any
 
 import msgspec
 
@@ -35,11 +46,27 @@ class _Usage(msgspec.Struct):
     cache_read_input_tokens: int | None = 0
 
 
+class _Block(msgspec.Struct):
+    """A content block: only what says "tool call", "tool result", "failed" or "limit".
+
+    Lenient types (Any): a block of an unexpected shape is ignored, never a malformed line.
+    """
+
+    type: Any = None
+    is_error: Any = None
+    text: Any = None
+
+
+# Content as the API writes it (a string or a list of blocks), and any other JSON value.
+_Content = str | list[_Block | str | int | float | bool | list | None] | dict | int | float | bool | None
+
+
 class _Message(msgspec.Struct):
     id: str | None = None
     model: str | None = None
     stop_reason: str | None = None
     usage: _Usage | None = None
+    content: _Content = None
 
 
 class _Compact(msgspec.Struct):
@@ -66,10 +93,14 @@ class _Line(msgspec.Struct):
     message: _Message | None = None
 
 
-_decode = msgspec.json.Decoder(_Line).decode
-_LIMIT = re.compile(rb"usage limit reached\|(\d{9,11})")
-_TOOL_ERROR = b'"is_error":true'
+_decoder = msgspec.json.Decoder(_Line)
+_decode = _decoder.decode
+_decode_lines = _decoder.decode_lines
+_DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
+_LIMIT = re.compile(r"usage limit reached\|(\d{9,11})")
+_LIMIT_TEXT = "usage limit reached|"
 _TURN_ENDS = frozenset({"end_turn", "stop_sequence", "max_tokens", "refusal"})
+_NO_TS = "\U0010ffff"  # sorts after every timestamp: "no first timestamp yet"
 
 
 def key_hash(message_id: str, request_id: str | None) -> int:
@@ -121,14 +152,15 @@ class ClaudeFile(msgspec.Struct, kw_only=True):
 
 
 class FileParser:
-    """Feeds lines of one file into its ClaudeFile, keeping the key index while it runs.
+    """Folds the lines of one file into its ClaudeFile, keeping the key index while it runs.
 
-    `feed` runs once per line of a cold scan, so it is written for speed: one function,
-    locals instead of attribute lookups, and the (message.id, requestId) hash reused for
-    the run of lines that stream one response.
+    `feed_block` runs once per megabyte of a cold scan and `_fold` once per line inside it,
+    so `_fold` is written for speed: one loop, locals instead of attribute lookups, the
+    common kinds of line first, and the (message.id, requestId) hash reused for the run of
+    lines that stream one response.
     """
 
-    __slots__ = ("f", "keys", "cols", "meta", "index", "model_ix", "legacy_agent", "last_ids", "last_key")
+    __slots__ = ("f", "keys", "cols", "meta", "index", "model_ix", "sum_keys", "legacy_agent", "last_ids", "last_key")
 
     def __init__(self, f: ClaudeFile, legacy_agent: bool = False) -> None:
         self.f = f
@@ -137,6 +169,7 @@ class FileParser:
         self.meta = array("I", f.meta)
         self.index = dict(zip(self.keys, range(len(self.keys))))
         self.model_ix = {m: i for i, m in enumerate(f.models)}
+        self.sum_keys: dict[int, str] = {}
         self.legacy_agent = legacy_agent
         self.last_ids: tuple = ()
         self.last_key = 0
@@ -148,6 +181,30 @@ class FileParser:
             del f.recent[:-RECENT_KEEP]
         return f
 
+    def feed(self, raw: bytes) -> None:
+        """One line (without its newline)."""
+        self.feed_block(raw + b"\n", 1)
+
+    def feed_block(self, block, lines: int) -> None:
+        """Complete lines: `block` (bytes or a buffer view) ends with a newline and holds
+        `lines` newlines. Decoded in one call when every line is valid JSON and none is
+        blank; otherwise line by line, counting each bad line as malformed."""
+        try:
+            recs = _decode_lines(block)
+        except _DECODE_ERRORS:
+            recs = None
+        if recs is not None and len(recs) == lines:
+            self._fold(recs)
+            return
+        raws = [raw for raw in bytes(block).split(b"\n") if raw]
+        recs = []
+        for raw in raws:
+            try:
+                recs.append(_decode(raw))
+            except _DECODE_ERRORS:
+                recs.append(None)
+        self._fold(recs)
+
     def _model(self, name: str) -> int:
         ix = self.model_ix.get(name)
         if ix is None:
@@ -155,123 +212,194 @@ class FileParser:
             self.f.models.append(name)
         return ix
 
-    def feed(self, raw: bytes) -> None:
+    def _fold(self, recs: list) -> None:
+        """Fold decoded lines (None: malformed) into the file's partial result."""
         f = self.f
-        f.lines += 1
-        try:
-            line = _decode(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            f.malformed += 1
-            return
-        ts = line.timestamp
-        if ts:
-            if ts > f.last_ts:
-                f.last_ts = ts
-            if ts < f.first_ts or not f.first_ts:
-                f.first_ts = ts
-        else:
-            ts = f.last_ts
-        if line.cwd:
-            f.cwd = line.cwd
-        if line.gitBranch:
-            f.branch = line.gitBranch
-        if self.legacy_agent and line.sessionId and f.session != line.sessionId:
-            f.session = line.sessionId
-        side = f.subagent or line.isSidechain is True
-        kind = line.type
-        if kind == "assistant":
-            msg = line.message
-            if line.isApiErrorMessage or (msg is not None and msg.model == "<synthetic>"):
-                f.errors.append((line.uuid or f"{f.path}:{f.lines}", 1, 0))
-                if not side:
-                    f.awaiting = True
-                    f.recent.append((ts, "assistant", True, False))
-                if b"usage limit reached|" in raw:
-                    self._limit(raw)
-                return
-            if msg is None or (u := msg.usage) is None:
-                return
-            vi = u.input_tokens or 0
-            vo = u.output_tokens or 0
-            vc = u.cache_creation_input_tokens or 0
-            vr = u.cache_read_input_tokens or 0
-            ctx = vi + vc + vr
-            model = msg.model or "unknown"
-            if not side:
-                f.ctx = ctx
-                f.ctx_source = "last turn"
-                if ctx > f.ctx_max:
-                    f.ctx_max = ctx
-                f.model = model
-                # Many builds write stop_reason null on every streamed line: then a reply
-                # without a tool call is what ends the turn and hands it back to the user.
-                stop = msg.stop_reason
-                f.awaiting = stop in _TURN_ENDS or (stop is None and b'"type":"tool_use"' not in raw)
-            ids = (msg.id or f"{f.path}:{f.lines}", line.requestId)
-            if ids == self.last_ids:
-                key = self.last_key
+        first = f.first_ts or _NO_TS
+        last, cwd, branch, path = f.last_ts, f.cwd, f.branch, f.path
+        subagent, legacy = f.subagent, self.legacy_agent
+        recent, errors, sums = f.recent, f.errors, f.sums
+        ctx_now, ctx_source, ctx_max, main_model, awaiting = f.ctx, f.ctx_source, f.ctx_max, f.model, f.awaiting
+        index, keys, cols, metas, model_ix, sum_keys = self.index, self.keys, self.cols, self.meta, self.model_ix, self.sum_keys
+        n = f.lines
+        malformed = unknown = 0
+        for line in recs:
+            n += 1
+            if line is None:
+                malformed += 1
+                continue
+            ts = line.timestamp
+            if ts:
+                if ts > last:
+                    last = ts
+                if ts < first:
+                    first = ts
             else:
-                key = self.last_key = key_hash(*ids)
-                self.last_ids = ids
-            meta = self._model(model) << 1 | (ctx > TIER_LIMIT)
-            pos = self.index.get(key)
-            cols = self.cols
-            if pos is None:
-                self.index[key] = len(self.keys)
-                self.keys.append(key)
-                cols.extend((vi, vo, vc, vr))
-                self.meta.append(meta)
-                _add(f.sums, meta, vi, vo, vc, vr, 1)
+                ts = last
+            v = line.cwd
+            if v:
+                cwd = v
+            v = line.gitBranch
+            if v:
+                branch = v
+            if legacy and line.sessionId and f.session != line.sessionId:
+                f.session = line.sessionId
+            kind = line.type
+            if kind == "progress" or kind == "file-history-snapshot":
+                continue  # most lines of a real history: nothing more to take from them
+            side = subagent or line.isSidechain is True
+            if kind == "assistant":
+                msg = line.message
+                if line.isApiErrorMessage or (msg is not None and msg.model == "<synthetic>"):
+                    errors.append((line.uuid or f"{path}:{n}", 1, 0))
+                    if not side:
+                        awaiting = True
+                        recent.append((ts, "assistant", True, False))
+                    content = msg.content if msg is not None else None
+                    for text in (b.text for b in content if type(b) is _Block) if type(content) is list else (content,):
+                        if type(text) is str and _LIMIT_TEXT in text and self._limit(text):
+                            break
+                    continue
+                if msg is None or (u := msg.usage) is None:
+                    continue
+                vi = u.input_tokens or 0
+                vo = u.output_tokens or 0
+                vc = u.cache_creation_input_tokens or 0
+                vr = u.cache_read_input_tokens or 0
+                ctx = vi + vc + vr
+                model = msg.model or "unknown"
                 if not side:
-                    f.recent.append((ts, "assistant", False, False))
-                return
-            b = pos * 4
-            oi, oo, oc, orr = cols[b], cols[b + 1], cols[b + 2], cols[b + 3]
-            if vi + vo + vc + vr <= oi + oo + oc + orr:
-                return
-            old = self.meta[pos]
-            if old == meta:
-                _add(f.sums, meta, vi - oi, vo - oo, vc - oc, vr - orr, 0)
-            else:
-                _add(f.sums, old, -oi, -oo, -oc, -orr, -1)
-                _add(f.sums, meta, vi, vo, vc, vr, 1)
-                self.meta[pos] = meta
-            cols[b] = vi
-            cols[b + 1] = vo
-            cols[b + 2] = vc
-            cols[b + 3] = vr
-        elif kind == "user":
-            errors = raw.count(_TOOL_ERROR) if _TOOL_ERROR in raw else 0
-            if b"usage limit reached|" in raw:
-                self._limit(raw)
-            if errors:
-                f.errors.append((line.uuid or f"{f.path}:{f.lines}", 0, errors))
-            if side:
-                return
-            if errors:
-                f.recent.append((ts, "tool_result", False, True))
-            if not line.isMeta:
-                f.awaiting = False
-                if not errors and b'"tool_result"' not in raw:
-                    f.recent.append((ts, "user", False, False))
-        elif kind == "system":
-            if line.subtype == "compact_boundary" and not side:
-                f.compactions += 1
-                post = line.compactMetadata.postTokens if line.compactMetadata else None
-                if post is not None:
-                    f.ctx, f.ctx_source = post, "compaction"
+                    ctx_now = ctx
+                    ctx_source = "last turn"
+                    if ctx > ctx_max:
+                        ctx_max = ctx
+                    main_model = model
+                    # Many builds write stop_reason null on every streamed line: then a reply
+                    # without a tool call is what ends the turn and hands it back to the user.
+                    stop = msg.stop_reason
+                    if stop is None:
+                        awaiting = True
+                        content = msg.content
+                        if type(content) is list:
+                            for b in content:
+                                if type(b) is _Block and b.type == "tool_use":
+                                    awaiting = False
+                                    break
+                    else:
+                        awaiting = stop in _TURN_ENDS
+                ids = (msg.id or f"{path}:{n}", line.requestId)
+                if ids == self.last_ids:
+                    key = self.last_key
                 else:
-                    f.ctx, f.ctx_source = -1, "compaction (size unknown)"
-        elif kind == "summary":
-            if line.summary:
-                f.title = line.summary
-        elif kind not in _KNOWN:
-            f.unknown += 1
+                    key = self.last_key = key_hash(*ids)
+                    self.last_ids = ids
+                ix = model_ix.get(model)
+                meta = (ix if ix is not None else self._model(model)) << 1 | (ctx > TIER_LIMIT)
+                pos = index.get(key)
+                if pos is None:
+                    index[key] = len(keys)
+                    keys.append(key)
+                    cols.extend((vi, vo, vc, vr))
+                    metas.append(meta)
+                    sk = sum_keys.get(meta) or self._sum_key(meta)
+                    acc = sums.get(sk)
+                    if acc is None:
+                        sums[sk] = [vi, vo, vc, vr, 1]
+                    else:
+                        acc[0] += vi
+                        acc[1] += vo
+                        acc[2] += vc
+                        acc[3] += vr
+                        acc[4] += 1
+                    if not side:
+                        recent.append((ts, "assistant", False, False))
+                    continue
+                b = pos * 4
+                oi, oo, oc, orr = cols[b], cols[b + 1], cols[b + 2], cols[b + 3]
+                if vi + vo + vc + vr <= oi + oo + oc + orr:
+                    continue
+                old = metas[pos]
+                if old == meta:
+                    self._add(meta, vi - oi, vo - oo, vc - oc, vr - orr, 0)
+                else:
+                    self._add(old, -oi, -oo, -oc, -orr, -1)
+                    self._add(meta, vi, vo, vc, vr, 1)
+                    metas[pos] = meta
+                cols[b] = vi
+                cols[b + 1] = vo
+                cols[b + 2] = vc
+                cols[b + 3] = vr
+            elif kind == "user":
+                msg = line.message
+                content = msg.content if msg is not None else None
+                failed = 0
+                results = False
+                if type(content) is list:
+                    for b in content:
+                        if type(b) is _Block:
+                            if b.is_error is True:
+                                failed += 1
+                            if b.type == "tool_result":
+                                results = True
+                            elif type(b.text) is str and _LIMIT_TEXT in b.text:
+                                self._limit(b.text)
+                elif type(content) is str and _LIMIT_TEXT in content:
+                    self._limit(content)
+                if failed:
+                    errors.append((line.uuid or f"{path}:{n}", 0, failed))
+                if side:
+                    continue
+                if failed:
+                    recent.append((ts, "tool_result", False, True))
+                if not line.isMeta:
+                    awaiting = False
+                    if not failed and not results:
+                        recent.append((ts, "user", False, False))
+            elif kind == "system":
+                if line.subtype == "compact_boundary" and not side:
+                    f.compactions += 1
+                    post = line.compactMetadata.postTokens if line.compactMetadata else None
+                    if post is not None:
+                        ctx_now, ctx_source = post, "compaction"
+                    else:
+                        ctx_now, ctx_source = -1, "compaction (size unknown)"
+            elif kind == "summary":
+                if line.summary:
+                    f.title = line.summary
+            elif kind not in _KNOWN:
+                unknown += 1
+        f.ctx, f.ctx_source, f.ctx_max, f.model, f.awaiting = ctx_now, ctx_source, ctx_max, main_model, awaiting
+        f.first_ts = "" if first == _NO_TS else first
+        f.last_ts, f.cwd, f.branch = last, cwd, branch
+        f.lines = n
+        f.malformed += malformed
+        f.unknown += unknown
 
-    def _limit(self, raw: bytes) -> None:
-        m = _LIMIT.search(raw)
-        if m:
-            self.f.limit_reset = max(self.f.limit_reset, int(m.group(1)))
+    def _limit(self, text: str) -> bool:
+        """`...usage limit reached|<epoch>` in a message's own text (a string content or a
+        text block, never a tool result: a tool printing an old transcript is not hitting a
+        limit) gives the limit's reset time. True when the text held one."""
+        m = _LIMIT.search(text)
+        if m is None:
+            return False
+        self.f.limit_reset = max(self.f.limit_reset, int(m.group(1)))
+        return True
+
+    def _sum_key(self, meta: int) -> str:
+        k = self.sum_keys[meta] = f"{meta >> 1}:{meta & 1}"
+        return k
+
+    def _add(self, meta: int, vi: int, vo: int, vc: int, vr: int, n: int) -> None:
+        k = self.sum_keys.get(meta) or self._sum_key(meta)
+        s = self.f.sums.get(k)
+        if s is None:
+            self.f.sums[k] = [vi, vo, vc, vr, n]
+        else:
+            s[0] += vi
+            s[1] += vo
+            s[2] += vc
+            s[3] += vr
+            s[4] += n
 
 
 _KNOWN = frozenset(
@@ -289,16 +417,3 @@ _KNOWN = frozenset(
         "summary",
     }
 )
-
-
-def _add(sums: dict[str, list[int]], meta: int, vi: int, vo: int, vc: int, vr: int, n: int) -> None:
-    k = f"{meta >> 1}:{meta & 1}"
-    s = sums.get(k)
-    if s is None:
-        sums[k] = [vi, vo, vc, vr, n]
-    else:
-        s[0] += vi
-        s[1] += vo
-        s[2] += vc
-        s[3] += vr
-        s[4] += n
