@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
+from operator import attrgetter
 from typing import Any
 
 from llm_sessions.core.models import HealthComponent, HealthReport, Session, Status
@@ -31,6 +32,7 @@ SAFE_FILL = 0.5
 """Below half of the compaction point the tokens score is full; above it falls ever faster."""
 IDLE_FLOOR = 20
 ENDED_SCORES = {"clean": 100, "mid-turn": 60, "error": 25}
+_AT = attrgetter("at")
 
 
 def compaction_point(window: int, reserved_output: int, buffer: int) -> int:
@@ -143,19 +145,34 @@ def duration_component(session: Session, settings: Any, now: datetime) -> Health
     )
 
 
-def _last_activity(session: Session) -> datetime | None:
-    times = [m.at for m in session.recent]
-    if session.last_activity is not None:
-        times.append(session.last_activity)
-    return max((_utc(t) for t in times), default=None)
+def _mark_time(m) -> datetime:
+    return _utc(m.at)
 
 
-def activity_component(session: Session, settings: Any, now: datetime) -> HealthComponent:
+def sorted_marks(session: Session) -> list:
+    """The session's recent marks, oldest first (one sort shared by the components: a poll
+    scores every session, so this runs thousands of times)."""
+    try:
+        return sorted(session.recent, key=_AT)  # all aware, or all naive: same order
+    except TypeError:
+        return sorted(session.recent, key=_mark_time)  # a mix: naive ones are UTC
+
+
+def _last_activity(session: Session, marks: Sequence | None = None) -> datetime | None:
+    marks = sorted_marks(session) if marks is None else marks
+    last = session.last_activity
+    if not marks:
+        return None if last is None else _utc(last)
+    newest = _utc(marks[-1].at)
+    return newest if last is None else max(newest, _utc(last))
+
+
+def activity_component(session: Session, settings: Any, now: datetime, marks: Sequence | None = None) -> HealthComponent:
     """Idle time and recent turns for a live session; how it ended for an ended one."""
     weight = float(settings.health_weight_activity)
     idle_limit = timedelta(minutes=float(settings.health_idle_minutes))
-    last = _last_activity(session)
-    marks = sorted(session.recent, key=lambda m: _utc(m.at))
+    marks = sorted_marks(session) if marks is None else marks
+    last = _last_activity(session, marks)
     if session.state == "ended":
         if not marks:
             return HealthComponent("activity", NEUTRAL, weight, "ended; no recent turns recorded (neutral score)")
@@ -189,11 +206,11 @@ def activity_component(session: Session, settings: Any, now: datetime) -> Health
     return HealthComponent("activity", score, weight, f"{state}; {turns}")
 
 
-def errors_component(session: Session, settings: Any) -> HealthComponent:
+def errors_component(session: Session, settings: Any, marks: Sequence | None = None) -> HealthComponent:
     """API errors and failed tool results among the last `health_recent_turns` marks."""
     weight = float(settings.health_weight_errors)
     n = max(1, int(settings.health_recent_turns))
-    marks = sorted(session.recent, key=lambda m: _utc(m.at))[-n:]
+    marks = (sorted_marks(session) if marks is None else marks)[-n:]
     if marks:
         api = sum(1 for m in marks if m.api_error)
         tool = sum(1 for m in marks if m.tool_error and not m.api_error)
@@ -234,11 +251,12 @@ def combine(components: Sequence[HealthComponent]) -> int:
 
 def health_report(session: Session, settings: Any, now: datetime) -> HealthReport:
     """The session's health as of `now`: score, status and the four reasons behind it."""
+    marks = sorted_marks(session)
     components = (
         tokens_component(session, settings),
         duration_component(session, settings, now),
-        activity_component(session, settings, now),
-        errors_component(session, settings),
+        activity_component(session, settings, now, marks),
+        errors_component(session, settings, marks),
     )
     score = combine(components)
     return HealthReport(score=score, status=status_for(score, settings), components=components)

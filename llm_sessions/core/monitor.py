@@ -28,6 +28,20 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (bytes done, bytes to do)
 
 
+def _fingerprint(settings, prices) -> str:
+    """What built sessions depend on besides the transcripts: the settings and the prices.
+
+    Cached sessions built under another fingerprint are rebuilt from the cached partials.
+    """
+    import hashlib
+
+    import msgspec
+
+    table = [getattr(prices, n, None) for n in getattr(type(prices), "__slots__", ())] or vars(prices)
+    raw = msgspec.msgpack.encode([settings, table], enc_hook=repr)
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
 class Monitor:
     """Builds Snapshots. One poll at a time (a lock guards it); safe to call from a worker."""
 
@@ -54,7 +68,7 @@ class Monitor:
             prices = PriceTable.load(settings.price_overrides, settings.pricing_file or None)
         self.prices = prices
         cost = prices.cost
-        self.claude = ClaudeProvider(self.env, settings, cost)
+        self.claude = ClaudeProvider(self.env, settings, cost, built_with=_fingerprint(settings, prices))
         self.codex = CodexProvider(self.env, settings, cost)
         self.providers = [self.claude, self.codex, *self._other_providers(prices)]
         self._cache_path: Path | None = None
@@ -63,11 +77,10 @@ class Monitor:
             self._cache_path = scancache.cache_file(cache_dir, self._roots)
             data = scancache.load(self._cache_path, self._roots)
             if data is not None:
-                self.claude.restore(data.claude, data.settled)
+                self.claude.restore(data.claude)
                 self.codex.restore(data.codex)
         self.parsed_bytes = 0
         self._seen_activity: dict[str, datetime | None] = {}
-        self._saved_settled = self.claude.settled
 
     def _other_providers(self, prices) -> list:
         """Gemini, Aider, Cursor and Copilot: smaller histories, re-read per changed file."""
@@ -158,7 +171,7 @@ class Monitor:
         sessions = [s.with_(health=health_report(s, self.settings, now)) for s in sessions]
         sessions.sort(key=lambda s: s.last_activity or datetime.min.replace(tzinfo=UTC), reverse=True)
         snap = Snapshot(taken_at=now, sessions=tuple(sessions), problems=tuple(problems), searched=tuple(searched))
-        if self.claude.changed or self.codex.changed or self.claude.settled is not self._saved_settled:
+        if self.claude.changed or self.codex.changed or self.claude.rebuilt:
             self.save_cache()
         if self.store is not None:
             try:
@@ -199,10 +212,8 @@ class Monitor:
     def save_cache(self) -> None:
         if self._cache_path is None:
             return
-        self._saved_settled = self.claude.settled
         scancache.save(
-            self._cache_path,
-            scancache.CacheData(scancache.FORMAT, self._roots, self.claude.state(), self.codex.state(), self.claude.settled),
+            self._cache_path, scancache.CacheData(scancache.FORMAT, self._roots, self.claude.state(), self.codex.state())
         )
 
     def history(self, session_id: str, since: datetime | None = None) -> list:

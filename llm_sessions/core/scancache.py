@@ -21,22 +21,22 @@ from pathlib import Path
 
 import msgspec
 
-from llm_sessions.core.providers.claude_parse import ClaudeFile
+from llm_sessions.core.providers.claude import ClaudeState
 from llm_sessions.core.providers.codex import CodexFile
 
 log = logging.getLogger(__name__)
 
 # Bump whenever the parsers change what they derive from a line: old caches are then ignored.
-FORMAT = 6
+FORMAT = 7
 
 
 class CacheData(msgspec.Struct):
     format: int
     roots: list[str]
-    claude: list[ClaudeFile] = []
+    # Per file: cursor and partial sums (decoded only for files that changed); per session:
+    # the built Session; across files: the index of shared responses and errors.
+    claude: ClaudeState = msgspec.field(default_factory=ClaudeState)
     codex: list[CodexFile] = []
-    # Cross-file duplicate corrections and the fingerprint of the files they were made for.
-    settled: tuple[str, list[tuple[str, str, int, list[int]]]] | None = None
 
 
 _encoder = msgspec.msgpack.Encoder()

@@ -18,14 +18,16 @@ from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from hashlib import blake2b
 from pathlib import Path
 
+import msgspec
+
 from llm_sessions.core import tailer
+from llm_sessions.core.crossfile import IndexData, ItemIndex
 from llm_sessions.core.health import compaction_point_for
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
 from llm_sessions.core.providers.base import ScanResult
-from llm_sessions.core.providers.claude_parse import ClaudeFile, FileParser
+from llm_sessions.core.providers.claude_parse import ClaudeFile, FileParser, key_hash
 from llm_sessions.core.roots import claude_roots
 from llm_sessions.core.timeparse import parse_ts
 
@@ -86,11 +88,41 @@ def parse_file(f: ClaudeFile, st: os.stat_result) -> ClaudeFile:
     return parser.finish()
 
 
-def _fingerprint(files: list[ClaudeFile]) -> str:
-    h = blake2b(digest_size=16)
-    for f in files:
-        h.update(f"{f.path}\0{f.cursor.ino}\0{f.cursor.offset}\0".encode())
-    return h.hexdigest()
+class Head(msgspec.Struct, array_like=True):
+    """What the merge needs of one file without decoding its partial result (`ClaudeFile`)."""
+
+    path: str
+    fid: int  # this content's id in the cross-file indexes
+    generation: int
+    session: str
+    subagent: bool
+    first_ts: str
+    last_ts: str
+    nkeys: int
+    nerrors: int
+    malformed: int
+    cursor: tailer.Cursor
+
+
+class ClaudeState(msgspec.Struct):
+    """The provider's state between runs (in the scan cache): enough for a warm run that
+    changed nothing to answer without decoding a single file's partial result, and for an
+    append to re-read one file and rebuild one session."""
+
+    heads: list[Head] = []
+    files: list[msgspec.Raw] = []  # each head's encoded ClaudeFile, decoded when needed
+    sessions: list[Session] = []
+    built_with: str = ""  # fingerprint of what `sessions` depend on besides files (prices, settings)
+    keys: IndexData | None = None
+    errors: IndexData | None = None
+    # Shared response key -> corrections to its holders' sessions: (session, model, tier, deltas).
+    corrections: dict[int, list[tuple[str, str, int, list[int]]]] = {}
+    error_owners: dict[int, int] = {}  # shared error line -> the file id that counts it
+    next_fid: int = 1
+
+
+def error_item(uuid: str) -> int:
+    return key_hash(uuid, "\x01error")
 
 
 @dataclass(slots=True)
@@ -109,47 +141,114 @@ class _Acc:
             s[i] += v
 
 
+_encode = msgspec.msgpack.Encoder().encode
+_decode_file = msgspec.msgpack.Decoder(ClaudeFile).decode
+
+
+def _order(h: Head) -> tuple[str, str, str]:
+    """Files in the order that decides who owns a copied line: copied lines keep their
+    timestamps, so a resumed file starts at the same instant as the original; the original
+    is the one whose history ends first."""
+    return (h.first_ts or "~", h.last_ts, h.path)
+
+
 class ClaudeProvider:
     tool = "claude"
 
-    def __init__(self, env: Mapping[str, str], settings=None, cost: CostFn | None = None) -> None:
+    def __init__(self, env: Mapping[str, str], settings=None, cost: CostFn | None = None, built_with: str = "") -> None:
         self.env = env
         self.settings = settings
         self.cost = cost
+        self.built_with = built_with
+        self.heads: dict[str, Head] = {}
+        self.raw: dict[str, msgspec.Raw] = {}
         self.files: dict[str, ClaudeFile] = {}
-        self.settled: tuple[str, list] | None = None
+        self.sessions: dict[str, Session] = {}
+        self.members: dict[str, set[str]] = {}
+        self.by_fid: dict[int, str] = {}
+        self.keys = ItemIndex()
+        self.errors = ItemIndex()
+        self.corrections: dict[int, list[tuple[str, str, int, list[int]]]] = {}
+        self.error_owners: dict[int, int] = {}
+        self.next_fid = 1
+        self._shared_keys: dict[int, list[int]] = {}
+        self._shared_errors: dict[int, list[int]] = {}
+        self._arrays: dict[str, tuple[array, array, array]] = {}
         self.parsed_bytes = 0
         self.changed = False
+        self.rebuilt = 0  # sessions rebuilt by the last scan
 
     def roots(self) -> list[Path]:
         return claude_roots(self.env)
 
-    # -- persistence (the scan cache stores self.files between runs) --------------------
-    def state(self) -> list[ClaudeFile]:
-        return list(self.files.values())
+    # -- persistence (the scan cache keeps this state between runs) ---------------------
+    def state(self) -> ClaudeState:
+        heads = list(self.heads.values())
+        files = [self.raw.get(h.path) or msgspec.Raw(_encode(self.files[h.path])) for h in heads]
+        return ClaudeState(heads, files, list(self.sessions.values()), self.built_with, self.keys.data(),
+                           self.errors.data(), self.corrections, self.error_owners, self.next_fid)
 
-    def restore(self, files: Iterable[ClaudeFile], settled: tuple[str, list] | None = None) -> None:
-        self.files = {f.path: f for f in files}
-        self.settled = settled
+    def restore(self, state: ClaudeState) -> None:
+        self.heads = {h.path: h for h in state.heads}
+        self.raw = {h.path: raw for h, raw in zip(state.heads, state.files)}
+        self.files = {}
+        self.by_fid = {h.fid: h.path for h in state.heads}
+        self.members = {}
+        for h in state.heads:
+            self.members.setdefault(h.session, set()).add(h.path)
+        self.keys = ItemIndex(state.keys)
+        self.errors = ItemIndex(state.errors)
+        self.corrections = dict(state.corrections)
+        self.error_owners = dict(state.error_owners)
+        self.next_fid = state.next_fid
+        # Sessions built with other prices or settings are rebuilt from the partials.
+        self.sessions = {s.id: s for s in state.sessions} if state.built_with == self.built_with else {}
+
+    def _file(self, path: str) -> ClaudeFile:
+        """A file's partial result, decoded from the cache the first time it is needed."""
+        f = self.files.get(path)
+        if f is None:
+            f = self.files[path] = _decode_file(self.raw[path])
+        return f
 
     # -- scanning ----------------------------------------------------------------------
     def scan(self, pool=None, progress=None, meanwhile=None) -> ScanResult:
         """`meanwhile()` runs while pool workers parse (a big cold scan), if they do."""
         result = ScanResult(searched=[str(r / "projects") for r in self.roots()])
-        listing = ((path, (sub, sid)) for path, sub, sid in list_transcripts(self.roots(), result.problems))
-        todo, gone = tailer.plan_reads(
-            listing, self.files, lambda path, x: ClaudeFile(path=path, subagent=x[0], session=x[1]), result.problems
-        )
+        todo, gone = self._plan(list_transcripts(self.roots(), result.problems), result.problems)
         self.parsed_bytes = sum(st.st_size - f.cursor.offset for f, st in todo)
         self.changed = bool(todo or gone)
-        if todo:
-            for f in self._parse_all(todo, pool, progress, result.problems, meanwhile):
-                self.files[f.path] = f
-        result.sessions = self._merge()
-        for f in self.files.values():
-            if f.malformed:
-                result.problems.append(f"{f.path}: {f.malformed} malformed line(s) skipped")
+        parsed = self._parse_all(todo, pool, progress, result.problems, meanwhile) if todo else []
+        dirty = self._update(parsed, gone)
+        if not self.sessions and self.heads:
+            dirty = set(self.members)  # nothing built yet, or built with other prices
+        self._rebuild(dirty)
+        result.sessions = list(self.sessions.values())
+        for h in self.heads.values():
+            if h.malformed:
+                result.problems.append(f"{h.path}: {h.malformed} malformed line(s) skipped")
         return result
+
+    def _plan(self, listing, problems: list[str]) -> tuple[list[tuple[ClaudeFile, os.stat_result]], set[str]]:
+        """Which files have bytes to read (stat against each file's cursor), and which are gone."""
+        heads = self.heads
+        todo = []
+        listed = set()
+        for path, sub, sid in listing:
+            listed.add(path)
+            try:
+                st = os.stat(path)
+            except OSError as exc:
+                problems.append(f"cannot stat {path}: {exc.strerror or exc}")
+                continue
+            head = heads.get(path)
+            if head is not None and tailer.unchanged(head.cursor, st):
+                continue
+            f = self._file(path) if head is not None else ClaudeFile(path=path, subagent=sub, session=sid)
+            if tailer.needs_reset(f.cursor, st):
+                f.reset()
+            todo.append((f, st))
+        return todo, set(heads) - listed
 
     def _parse_all(self, todo, pool, progress, problems: list[str], meanwhile=None) -> list[ClaudeFile]:
         if pool is not None and len(todo) > 1 and pool.wanted(self.parsed_bytes):
@@ -166,83 +265,178 @@ class ClaudeProvider:
         return out
 
     # -- merging -----------------------------------------------------------------------
-    def _merge(self) -> list[Session]:
-        # Copied lines keep their timestamps, so a resumed file starts at the same instant as
-        # the original; the original is the one whose history ends first.
-        files = sorted(self.files.values(), key=lambda f: (f.first_ts or "~", f.last_ts, f.path))
-        accs: dict[str, _Acc] = {}
-        for f in files:
+    def _update(self, parsed: list[ClaudeFile], gone: set[str]) -> set[str]:
+        """Fold re-read and vanished files into the indexes; return the sessions to rebuild.
+
+        A changed file's new keys are looked up in the key index: a key some other file
+        holds too (a resumed session's copy) is settled again, as is every shared key the
+        file held before (its usage or its place in the order may have moved). Work is
+        proportional to what changed, never to the size of the history.
+        """
+        dirty: set[str] = set()
+        touched_keys: set[int] = set()
+        touched_errors: set[int] = set()
+        cold = not self.heads
+        fresh: list[tuple[int, array]] = []
+        fresh_errors: list[tuple[int, list[int]]] = []
+        self._arrays: dict[str, tuple[array, array, array]] = {}
+        if not cold and (parsed or gone):
+            # Which shared items each file holds: those are settled again when it changes.
+            self._shared_keys = self._by_holder(self.keys, self.corrections)
+            self._shared_errors = self._by_holder(self.errors, self.error_owners)
+        for path in gone:
+            head = self.heads.pop(path)
+            self.raw.pop(path, None)
+            self.files.pop(path, None)
+            self._retire(head, touched_keys, touched_errors)
+            self._leave(head, dirty)
+        for f in parsed:
+            self.files[f.path] = f
+            self.raw.pop(f.path, None)
+            old = self.heads.get(f.path)
             sid = f.session or Path(f.path).stem
-            acc = accs.setdefault(sid, _Acc())
-            acc.files.append(f)
-            if not f.subagent and (acc.main is None or f.last_ts > acc.main.last_ts):
-                acc.main = f
-            for k, s in f.sums.items():
-                mi, tier = k.split(":")
-                acc.add(f.models[int(mi)], int(tier), s)
-        fp = _fingerprint(files)
-        if self.settled is None or self.settled[0] != fp:
-            self.settled = (fp, self._settle_duplicates(files))
-        for sid, model, tier, deltas in self.settled[1]:
-            accs[sid].add(model, tier, deltas)
-        seen_errors: set[str] = set()
-        for f in files:
-            sid = f.session or Path(f.path).stem
-            for uuid, api, tool in f.errors:
-                if uuid not in seen_errors:
-                    seen_errors.add(uuid)
-                    accs[sid].api_errors += api
-                    accs[sid].tool_errors += tool
-        # A file with no readable record (empty, or only garbage) is not a session yet.
-        return [self._session(sid, acc) for sid, acc in accs.items() if any(f.first_ts for f in acc.files)]
+            if old is None or old.generation != f.generation:
+                if old is not None:
+                    self._retire(old, touched_keys, touched_errors)
+                fid, nkeys, nerrors = self.next_fid, 0, 0
+                self.next_fid += 1
+            else:
+                fid, nkeys, nerrors = old.fid, old.nkeys, old.nerrors
+                touched_keys.update(self._shared_keys.get(fid, ()))
+                touched_errors.update(self._shared_errors.get(fid, ()))
+            if old is not None:
+                self._leave(old, dirty)
+            keys = array("Q", f.keys)
+            head = Head(f.path, fid, f.generation, sid, f.subagent, f.first_ts, f.last_ts, len(keys), len(f.errors),
+                        f.malformed, f.cursor)
+            self.heads[f.path] = head
+            self.by_fid[fid] = f.path
+            self.members.setdefault(sid, set()).add(f.path)
+            dirty.add(sid)
+            new_errors = [error_item(uuid) for uuid, _, _ in f.errors[nerrors:]]
+            if cold:
+                fresh.append((fid, keys))
+                fresh_errors.append((fid, new_errors))
+            else:
+                touched_keys.update(self.keys.add(fid, keys[nkeys:]))
+                touched_errors.update(self.errors.add(fid, new_errors))
+        if cold:
+            self.keys = ItemIndex.build(fresh)
+            self.errors = ItemIndex.build(fresh_errors)
+            touched_keys.update(self.keys.shared())
+            touched_errors.update(self.errors.shared())
+        for key in touched_keys:
+            self._settle_key(key, dirty)
+        for item in touched_errors:
+            self._settle_error(item, dirty)
+        return dirty
+
+    def _retire(self, head: Head, touched_keys: set[int], touched_errors: set[int]) -> None:
+        """A file's old content is gone: its shared items need settling without it."""
+        fid = head.fid
+        touched_keys.update(self._shared_keys.get(fid, ()))
+        touched_errors.update(self._shared_errors.get(fid, ()))
+        self.keys.drop(fid)
+        self.errors.drop(fid)
+        self.by_fid.pop(fid, None)
+
+    def _leave(self, head: Head, dirty: set[str]) -> None:
+        members = self.members.get(head.session)
+        if members is not None:
+            members.discard(head.path)
+            if not members:
+                del self.members[head.session]
+        dirty.add(head.session)
 
     @staticmethod
-    def _settle_duplicates(files: list[ClaudeFile]) -> list[tuple[str, str, int, list[int]]]:
+    def _by_holder(index: ItemIndex, items) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
+        for item in items:
+            for fid in index.holders(item):
+                out.setdefault(fid, []).append(item)
+        return out
+
+    def _holders(self, index: ItemIndex, item: int) -> list[Head]:
+        heads = [self.heads[self.by_fid[fid]] for fid in index.holders(item) if fid in self.by_fid]
+        heads.sort(key=_order)
+        return heads
+
+    def _settle_key(self, key: int, dirty: set[str]) -> None:
         """Count a key found in several files once: the first file owns it at its max usage.
 
-        Returns corrections to the per-file sums, as (session, model, tier, deltas). They
-        depend only on the files' contents, so they are cached under a fingerprint of the
-        files and a warm run with nothing new skips this pass over every key.
+        The corrections (session, model, tier, deltas) take each copy out of its own
+        session and, when a later copy is larger, give the owner that larger figure.
         """
-        seen: set[int] = set()
-        dups: set[int] = set()
-        arrays = []
-        for f in files:
-            keys = array("Q", f.keys)
-            arrays.append(keys)
-            if seen:
-                dups.update(seen.intersection(keys))
-            seen.update(keys)
-        out: list[tuple[str, str, int, list[int]]] = []
-        if not dups:
-            return out
-        first: dict[int, tuple[ClaudeFile, int, int]] = {}  # key -> (owner, pos, best total)
-        for f, keys in zip(files, arrays):
-            if dups.isdisjoint(keys):
+        for sid, *_ in self.corrections.pop(key, ()):
+            dirty.add(sid)
+        holders = self._holders(self.keys, key)
+        if len(holders) < 2:
+            return
+        copies = []
+        for h in holders:
+            f = self._file(h.path)
+            arrays = self._arrays.get(h.path)
+            if arrays is None:
+                arrays = self._arrays[h.path] = (array("Q", f.keys), array("q", f.cols), array("I", f.meta))
+            keys, cols, metas = arrays
+            pos = keys.index(key)
+            meta = metas[pos]
+            copies.append((h.session, f.models[meta >> 1], meta & 1, list(cols[pos * 4 : pos * 4 + 4])))
+        owner = copies[0]
+        best = max(copies, key=lambda c: sum(c[3]))  # the first of the largest
+        out = [(sid, model, tier, [-v for v in vals] + [-1]) for sid, model, tier, vals in copies[1:]]
+        if sum(best[3]) > sum(owner[3]):
+            out.append((owner[0], owner[1], owner[2], [-v for v in owner[3]] + [0]))
+            out.append((owner[0], best[1], best[2], best[3] + [0]))
+        self.corrections[key] = out
+        dirty.update(c[0] for c in out)
+
+    def _settle_error(self, item: int, dirty: set[str]) -> None:
+        """An error line found in several files counts once, for the first of them."""
+        self.error_owners.pop(item, None)
+        holders = self._holders(self.errors, item)
+        dirty.update(h.session for h in holders)
+        if len(holders) > 1:
+            self.error_owners[item] = holders[0].fid
+
+    def _rebuild(self, dirty: set[str]) -> None:
+        """Build the Session of each dirty session id from its files and the corrections."""
+        self.rebuilt = len(dirty)
+        if not dirty:
+            return
+        by_sid: dict[str, list] = {}
+        for corrections in self.corrections.values():
+            for c in corrections:
+                if c[0] in dirty:
+                    by_sid.setdefault(c[0], []).append(c)
+        for sid in dirty:
+            paths = self.members.get(sid)
+            heads = sorted((self.heads[p] for p in paths), key=_order) if paths else []
+            # A file with no readable record (empty, or only garbage) is not a session yet.
+            if not any(h.first_ts for h in heads):
+                self.sessions.pop(sid, None)
                 continue
-            cols, meta = array("q", f.cols), array("I", f.meta)
-            sid = f.session or Path(f.path).stem
-            for pos, key in enumerate(keys):
-                if key not in dups:
-                    continue
-                vals = list(cols[pos * 4 : pos * 4 + 4])
-                model, tier = f.models[meta[pos] >> 1], meta[pos] & 1
-                owner = first.get(key)
-                if owner is None:
-                    first[key] = (f, pos, sum(vals))
-                    continue
-                # Not the owner: take this copy out of its own session ...
-                out.append((sid, model, tier, [-v for v in vals] + [-1]))
-                of, opos, best = owner
-                if sum(vals) > best:
-                    # ... and if it is larger, it becomes the owner's figure.
-                    ocols = list(array("q", of.cols)[opos * 4 : opos * 4 + 4])
-                    ometa = array("I", of.meta)[opos]
-                    osid = of.session or Path(of.path).stem
-                    out.append((osid, of.models[ometa >> 1], ometa & 1, [-v for v in ocols] + [0]))
-                    out.append((osid, model, tier, vals + [0]))
-                    first[key] = (of, opos, sum(vals))
-        return out
+            acc = _Acc()
+            for h in heads:
+                f = self._file(h.path)
+                acc.files.append(f)
+                if not f.subagent and (acc.main is None or f.last_ts > acc.main.last_ts):
+                    acc.main = f
+                for k, s in f.sums.items():
+                    mi, tier = k.split(":")
+                    acc.add(f.models[int(mi)], int(tier), s)
+                counted: set[str] = set()
+                for uuid, api, tool in f.errors:
+                    if uuid in counted:
+                        continue
+                    counted.add(uuid)
+                    owner = self.error_owners.get(error_item(uuid))
+                    if owner is None or owner == h.fid:
+                        acc.api_errors += api
+                        acc.tool_errors += tool
+            for _, model, tier, deltas in by_sid.get(sid, ()):
+                acc.add(model, tier, deltas)
+            self.sessions[sid] = self._session(sid, acc)
 
     def _session(self, sid: str, acc: _Acc) -> Session:
         main = acc.main

@@ -144,9 +144,12 @@ class ClaudeFile(msgspec.Struct, kw_only=True):
     # Sums over the keys above per "model index:tier": [input, output, cc, cr, responses].
     sums: dict[str, list[int]] = msgspec.field(default_factory=dict)
 
+    # Bumped by reset(): the merge step sees that the keys it indexed are gone.
+    generation: int = 0
+
     def reset(self) -> None:
         """Forget everything derived from the file's old contents (it shrank or was replaced)."""
-        fresh = ClaudeFile(path=self.path, session=self.session, subagent=self.subagent)
+        fresh = ClaudeFile(path=self.path, session=self.session, subagent=self.subagent, generation=self.generation + 1)
         for name in self.__struct_fields__:
             setattr(self, name, getattr(fresh, name))
 
