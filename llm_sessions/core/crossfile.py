@@ -95,11 +95,12 @@ class ItemIndex:
     @classmethod
     def build(cls, files: Iterable[tuple[int, array]]) -> ItemIndex:
         """The index of many files at once (a cold scan): one sort instead of many inserts."""
-        pairs = [(k, fid) for fid, items in files for k in items]
-        pairs.sort()
+        # One int per entry (key above, file id below) sorts far faster than tuples.
+        packed = [k << 32 | fid for fid, items in files for k in items]
+        packed.sort()
         index = cls()
-        index.keys = array("Q", [k for k, _ in pairs])
-        index.fids = array("I", [f for _, f in pairs])
+        index.keys = array("Q", [p >> 32 for p in packed])
+        index.fids = array("I", [p & 0xFFFFFFFF for p in packed])
         return index
 
     def shared(self) -> list[int]:

@@ -191,7 +191,11 @@ def activity_component(session: Session, settings: Any, now: datetime, marks: Se
         return HealthComponent("activity", NEUTRAL, weight, "no activity recorded yet (neutral score)")
     idle = max(timedelta(0), _utc(now) - last)
     window_start = _utc(now) - idle_limit
-    recent = sum(1 for m in marks if _utc(m.at) >= window_start)
+    recent = 0  # marks are oldest first: count the suffix inside the window
+    for m in reversed(marks):
+        if _utc(m.at) < window_start:
+            break
+        recent += 1
     turns = f"{recent} turn{'s' if recent != 1 else ''} in the last {_span(idle_limit)}"
     if idle <= idle_limit:
         score = 100
@@ -212,8 +216,12 @@ def errors_component(session: Session, settings: Any, marks: Sequence | None = N
     n = max(1, int(settings.health_recent_turns))
     marks = (sorted_marks(session) if marks is None else marks)[-n:]
     if marks:
-        api = sum(1 for m in marks if m.api_error)
-        tool = sum(1 for m in marks if m.tool_error and not m.api_error)
+        api = tool = 0
+        for m in marks:
+            if m.api_error:
+                api += 1
+            elif m.tool_error:
+                tool += 1
         scope = f"in the last {len(marks)} turns"
     else:
         # No per-turn marks from this provider: the session totals are all we have.
@@ -243,10 +251,15 @@ def status_for(score: int, settings: Any) -> Status:
 
 def combine(components: Sequence[HealthComponent]) -> int:
     """Weighted mean of the component scores; equal weights if every weight is 0."""
-    total = sum(c.weight for c in components)
+    total = weighted = 0.0
+    plain = 0
+    for c in components:
+        total += c.weight
+        weighted += c.score * c.weight
+        plain += c.score
     if total <= 0:
-        return _clamp(sum(c.score for c in components) / max(1, len(components)))
-    return _clamp(sum(c.score * c.weight for c in components) / total)
+        return _clamp(plain / max(1, len(components)))
+    return _clamp(weighted / total)
 
 
 def health_report(session: Session, settings: Any, now: datetime) -> HealthReport:

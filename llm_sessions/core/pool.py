@@ -18,10 +18,12 @@ from llm_sessions.core.providers.claude_parse import ClaudeFile
 MIN_BYTES = 48 * 1024 * 1024
 
 _enc = msgspec.msgpack.Encoder()
-_dec = msgspec.msgpack.Decoder(list[ClaudeFile])
+_dec = msgspec.msgpack.Decoder(ClaudeFile)
 
 
-def _work(batch: list[bytes]) -> tuple[bytes, list[str]]:
+def _work(batch: list[bytes]) -> tuple[list[bytes], list[str]]:
+    """Parse a batch of files; each comes back encoded on its own, which is also how the
+    scan cache keeps it, so the parent never encodes a result a second time."""
     import gc
 
     # A worker allocates millions of short-lived objects and no cycles worth collecting:
@@ -42,7 +44,7 @@ def _work(batch: list[bytes]) -> tuple[bytes, list[str]]:
         except OSError as exc:
             problems.append(f"cannot read {f.path}: {exc.strerror or exc}")
             out.append(f)
-    return _enc.encode(out), problems
+    return [_enc.encode(f) for f in out], problems
 
 
 class ParsePool:
@@ -54,8 +56,10 @@ class ParsePool:
     def wanted(self, todo_bytes: int) -> bool:
         return self.workers > 1 and todo_bytes >= MIN_BYTES
 
-    def parse(self, todo, progress, problems: list[str], meanwhile=None) -> list[ClaudeFile]:
-        chunks = max(self.workers * 4, 1)
+    def parse(self, todo, progress, problems: list[str], meanwhile=None) -> list[tuple[ClaudeFile, bytes]]:
+        """(parsed file, its encoding) for each file of `todo`."""
+        # Many small batches, largest files first: the workers finish within a batch of each other.
+        chunks = max(self.workers * 16, 1)
         batches: list[list] = [[] for _ in range(chunks)]
         loads = [0] * chunks
         for f, st in sorted(todo, key=lambda t: t[1].st_size - t[0].cursor.offset, reverse=True):
@@ -67,14 +71,14 @@ class ParsePool:
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         method = "fork" if sys.platform.startswith("linux") else "spawn"
-        out: list[ClaudeFile] = []
+        out: list[tuple[ClaudeFile, bytes]] = []
         with ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method)) as ex:
             futures = {ex.submit(_work, b): load for b, load in zip(batches, loads) if b}
             if meanwhile is not None:
                 meanwhile()  # the workers are forked by now; this process would only wait
             for fut in as_completed(futures):
-                raw, probs = fut.result()
-                out.extend(_dec.decode(raw))
+                raws, probs = fut.result()
+                out.extend((_dec.decode(raw), raw) for raw in raws)
                 problems.extend(probs)
                 if progress:
                     progress(futures[fut])

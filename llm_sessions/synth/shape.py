@@ -12,9 +12,11 @@ are in docs/benchmarks.md):
 - marot/spotter, test/fixtures/transcripts at 8cc42b0 (MIT): Claude Code 2.1.39, six real
   sessions with their nested subagent files: kinds of lines, their share of bytes, line
   lengths, progress rows per tool call, snapshots per prompt, subagent files per session;
-- kim-em/claude-summaries (project summaries of a real ~/.claude/projects, figures as
-  reported there): session sizes across 210 sessions of one project (median 100-200 KB,
-  largest ~13 MB, 130 MB in all), so most sessions are small and a few hold most bytes.
+- kim-em/claude-summaries (summaries of a real ~/.claude/projects, figures as reported
+  there): session sizes. An interactive project (lean4-2-tests: 8 sessions of 13 KB to
+  1.7 MB, median ~800 KB, plus 15 small agent files) and a batch one (claude-summarize:
+  210 sessions, median 100-200 KB, largest ~13 MB) bracket a log-normal with a median
+  of 500 KB: most sessions are small and a few large ones hold most bytes.
 
 Everything else (ids, usage, context, compaction, errors, the truth) is the default
 session model's: `RealClaudeSession` only adds the rows real files have around it, so the
@@ -41,8 +43,8 @@ if TYPE_CHECKING:
 class Profile:
     """What one session of the shape looks like; see the module docstring for the sources."""
 
-    session_median_bytes: int = 150_000  # kim-em/claude-summaries: median 100-200 KB
-    session_sigma: float = 1.7  # log-normal; gives a mean of ~0.6 MB and a max near 13 MB per 200
+    session_median_bytes: int = 500_000  # between an interactive (~800 KB) and a batch (~150 KB) median
+    session_sigma: float = 1.5  # log-normal: mean ~1.5 MB, p90 ~3.4 MB (spotter's largest sessions)
     session_max_bytes: int = 16_000_000
     bytes_per_call: int = 13_000  # calibrated so generated sessions land on the drawn size:
     bytes_per_session: int = 15_000  # a session of n calls writes about this + n * bytes_per_call

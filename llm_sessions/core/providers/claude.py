@@ -242,30 +242,34 @@ class ClaudeProvider:
                 problems.append(f"cannot stat {path}: {exc.strerror or exc}")
                 continue
             head = heads.get(path)
-            if head is not None and tailer.unchanged(head.cursor, st):
+            if head is None:
+                todo.append((ClaudeFile(path=path, subagent=sub, session=sid), st))
                 continue
-            f = self._file(path) if head is not None else ClaudeFile(path=path, subagent=sub, session=sid)
+            if tailer.unchanged(head.cursor, st):
+                continue
+            f = self._file(path)
             if tailer.needs_reset(f.cursor, st):
                 f.reset()
             todo.append((f, st))
         return todo, set(heads) - listed
 
-    def _parse_all(self, todo, pool, progress, problems: list[str], meanwhile=None) -> list[ClaudeFile]:
+    def _parse_all(self, todo, pool, progress, problems: list[str], meanwhile=None) -> list[tuple[ClaudeFile, bytes | None]]:
+        """(parsed file, its encoding when a worker made one) for each file of `todo`."""
         if pool is not None and len(todo) > 1 and pool.wanted(self.parsed_bytes):
             return pool.parse(todo, progress, problems, meanwhile)
-        out = []
+        out: list[tuple[ClaudeFile, bytes | None]] = []
         for f, st in todo:
             try:
-                out.append(parse_file(f, st))
+                out.append((parse_file(f, st), None))
             except OSError as exc:
                 problems.append(f"cannot read {f.path}: {exc.strerror or exc}")
-                out.append(f)
+                out.append((f, None))
             if progress:
                 progress(st.st_size)
         return out
 
     # -- merging -----------------------------------------------------------------------
-    def _update(self, parsed: list[ClaudeFile], gone: set[str]) -> set[str]:
+    def _update(self, parsed: list[tuple[ClaudeFile, bytes | None]], gone: set[str]) -> set[str]:
         """Fold re-read and vanished files into the indexes; return the sessions to rebuild.
 
         A changed file's new keys are looked up in the key index: a key some other file
@@ -290,9 +294,12 @@ class ClaudeProvider:
             self.files.pop(path, None)
             self._retire(head, touched_keys, touched_errors)
             self._leave(head, dirty)
-        for f in parsed:
+        for f, encoded in parsed:
             self.files[f.path] = f
-            self.raw.pop(f.path, None)
+            if encoded is None:
+                self.raw.pop(f.path, None)
+            else:
+                self.raw[f.path] = msgspec.Raw(encoded)
             old = self.heads.get(f.path)
             sid = f.session or Path(f.path).stem
             if old is None or old.generation != f.generation:
