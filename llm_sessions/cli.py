@@ -70,9 +70,10 @@ def _setup_logging(paths) -> Path:
 
 def _context():
     from llm_sessions.config import ConfigError, load_settings
-    from llm_sessions.paths import app_paths
+    from llm_sessions.paths import app_paths, secure_app_dirs
 
     paths = app_paths()
+    secure_app_dirs(paths)
     _setup_logging(paths)
     try:
         settings = load_settings(paths.config_file)
@@ -97,13 +98,15 @@ class _Progress:
         self.last = now
         self.shown = True
         rate = done / max(now - self.start, 1e-6) / 1e6
-        sys.stderr.write(f"\rreading transcripts: {done / 1e6:,.0f} MB ({rate:,.0f} MB/s)   ")
-        sys.stderr.flush()
+        err = getattr(sys.stderr, "raw", sys.stderr)  # our own \r, past the InertStream
+        err.write(f"\rreading transcripts: {done / 1e6:,.0f} MB ({rate:,.0f} MB/s)   ")
+        err.flush()
 
     def close(self) -> None:
         if self.shown:
-            sys.stderr.write("\r" + " " * 60 + "\r")
-            sys.stderr.flush()
+            err = getattr(sys.stderr, "raw", sys.stderr)
+            err.write("\r" + " " * 60 + "\r")
+            err.flush()
 
 
 def _monitor(paths, settings, *, discovery: bool):
@@ -281,6 +284,55 @@ def health(
         sys.stdout.write("\n")
 
 
+@app.command()
+def prices(
+    all_: Annotated[bool, typer.Option("--all", "-a", help="Also list every model in the table.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The price table in use (date, source, overrides) and the models in your transcripts without a price."""
+    from llm_sessions.cli_reports import prices_text
+    from llm_sessions.core.price_report import price_report
+
+    snap, mon = _scan_for_report()
+    report = price_report(mon.prices, snap.sessions, all_models=all_)
+    if as_json:
+        _emit_json(report)
+    else:
+        sys.stdout.write(prices_text(report) + "\n")
+
+
+@app.command()
+def doctor(as_json: JsonOpt = False) -> None:
+    """Format drift: per assistant and version, what was read and what was not understood."""
+    from dataclasses import replace
+
+    from llm_sessions.cli_reports import doctor_text
+
+    snap, mon = _scan_for_report()
+    report = replace(mon.drift_report(), problems=snap.problems)
+    if as_json:
+        _emit_json(report.as_dict())
+    else:
+        sys.stdout.write(doctor_text(report.as_dict()) + "\n")
+
+
+def _scan_for_report():
+    """Every session in the transcripts, and the monitor that read them (prices, drift)."""
+    from llm_sessions.config import ConfigError
+
+    paths, settings = _context()
+    try:
+        mon = _monitor(paths, settings, discovery=False)
+    except ConfigError as exc:  # a broken pricing.file or [pricing.models] table
+        raise UserError(str(exc), code=2) from None
+    meter = _Progress(True)
+    try:
+        snap = mon.scan_files(progress=meter)
+    finally:
+        meter.close()
+    return snap, mon
+
+
 def open_store(paths, settings, db: str | None):
     """The history store, or a one-line error (locked, unreachable, not a database)."""
     from llm_sessions.core.store import Store, StoreBusy, StoreError
@@ -433,12 +485,26 @@ def _register_export() -> None:
     register(app, _export_deps)
 
 
+def _private_and_inert() -> None:
+    """Everything we create is the user's alone (umask 077), and everything we print passes
+    through InertStream, so no string from a transcript can drive the terminal."""
+    from llm_sessions.core.inert import InertStream
+    from llm_sessions.paths import private_umask
+
+    private_umask()
+    if not isinstance(sys.stdout, InertStream):
+        sys.stdout = InertStream(sys.stdout)  # type: ignore[assignment]
+    if not isinstance(sys.stderr, InertStream):
+        sys.stderr = InertStream(sys.stderr)  # type: ignore[assignment]
+
+
 def main() -> None:
     """Entry point: run Typer, turning user errors into one line and an exit code."""
     # A command runs for a second at most and builds many objects but no garbage cycles
     # worth collecting: the cyclic collector only costs time (~15% of a warm `list`). The
     # dashboard, which runs for hours, turns it back on.
     gc.disable()
+    _private_and_inert()
     if len(sys.argv) > 1 and sys.argv[1] in ("export", "import", "--help", "-h"):
         _register_export()  # only these pay for importing the export code
     try:

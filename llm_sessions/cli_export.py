@@ -6,15 +6,21 @@ side effects (no paths, no store, no scan at import) and tests pass fakes for ev
 how a session id prefix is resolved, where exports go, how an export is recorded.
 
 Exit codes: 0 done; 1 the work failed (cannot write, not a bundle, cannot launch); 2 the
-request was wrong (unknown or ambiguous session, unknown format or section). Errors are one
-line on stderr (or a JSON object with --json), never a traceback.
+request was wrong (unknown or ambiguous session, unknown format or section, a launch that was
+not confirmed). Errors are one line on stderr (or a JSON object with --json), never a
+traceback.
+
+A bundle may come from someone else, so `import --launch` treats it as untrusted: its
+folder must be a plain path, its brief reaches the assistant after `--` through a file (so
+it is never an option), the brief is written to a new file (never over one the user may have
+edited), and inside tmux the brief and the exact command are shown and one key (y) starts it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +31,9 @@ import typer
 from llm_sessions.core import export as exp
 from llm_sessions.core.export import digest_for
 from llm_sessions.core.models import Session
-from llm_sessions.core.restart import RestartError, Tmux, continue_command, launch_argv
+from llm_sessions.core.inert import inert
+from llm_sessions.core.restart import continue_command, launch_argv
+from llm_sessions.core.targets import TargetError, Tmux, argv_text, safe_path, tmux_literal
 from llm_sessions.core.transcript import Digest
 
 EXIT_FAILED = 1
@@ -66,7 +74,7 @@ def _fail(as_json: bool, exc: _Fail) -> None:
     if as_json:
         typer.echo(json.dumps({"ok": False, "error": str(exc), "exit_code": exc.code}))
     else:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {inert(str(exc))}", err=True)
     raise typer.Exit(exc.code)
 
 
@@ -122,28 +130,34 @@ def do_export(
 
 
 def brief_file(bundle: exp.Bundle, bundle_path: Path, exports_dir: Path) -> Path:
-    """A Markdown file holding exactly the bundle's brief, for the shell to `cat`.
+    """A Markdown file holding exactly the bundle's brief, for the assistant to read.
 
-    The .md exported beside the .json is reused when it still matches; otherwise the brief is
-    written (atomically, 0600) into the exports folder.
+    The .md exported beside the .json is reused only when it still holds that very brief;
+    one the user edited is left alone (and not used: what launches is what was shown). Else
+    the brief goes to a new file in the exports folder, numbered if the name is taken, so
+    nothing is ever overwritten.
     """
+    data = exp.inert(bundle.markdown, multiline=True).encode("utf-8")
     sibling = bundle_path.with_suffix(".md")
     try:
-        if sibling.read_text(encoding="utf-8") == bundle.markdown:
+        if sibling.read_bytes() == data:
             return sibling
     except OSError:
         pass
-    target = exp.target_paths(bundle, exports_dir, "md", folder=True)[0][1]
-    try:
-        if target.read_text(encoding="utf-8") == bundle.markdown:
-            return target
-    except OSError:
-        pass
-    return exp.write_bundle(bundle, target, "md", force=True)[0]
+    return exp.write_new(exp.target_paths(bundle, exports_dir, "md", folder=True)[0][1], data)
 
 
-def do_import(deps: ExportDeps, path: Path, *, launch: bool = False) -> tuple[exp.Bundle, dict[str, Any]]:
-    """Validate a bundle and, with `launch`, start (in tmux) or describe the follow-up session."""
+Confirm = Callable[[exp.Bundle, str], bool]
+
+
+def do_import(
+    deps: ExportDeps, path: Path, *, launch: bool = False, confirm: Confirm | None = None
+) -> tuple[exp.Bundle, dict[str, Any]]:
+    """Validate a bundle and, with `launch`, start (in tmux) or describe the follow-up session.
+
+    Inside tmux nothing starts unless `confirm(bundle, question)` says yes; `confirm=None`
+    means the caller already has the user's consent (`--yes`).
+    """
     try:
         bundle = exp.read_bundle(path)
     except exp.BundleError as exc:
@@ -153,31 +167,75 @@ def do_import(deps: ExportDeps, path: Path, *, launch: bool = False) -> tuple[ex
         return bundle, info
     try:
         launch_argv(bundle.tool)
-    except RestartError as exc:
+        cwd = safe_path(bundle.cwd, "bundle's folder")
+    except TargetError as exc:
         raise _Fail(str(exc), EXIT_USAGE) from None
-    cwd = bundle.cwd
     if cwd and not os.path.isdir(cwd):
-        raise _Fail(f"the session's folder {cwd} does not exist here; cannot launch in it", EXIT_FAILED)
+        raise _Fail(f"the session's folder {inert(cwd)} does not exist here; cannot launch in it", EXIT_FAILED)
     try:
         brief = brief_file(bundle, Path(path).expanduser(), deps.exports_dir)
     except exp.BundleError as exc:
         raise _Fail(str(exc), EXIT_FAILED) from None
     command = continue_command(bundle.tool, cwd, brief_path=brief)
+    argv = launch_argv(bundle.tool, brief_path=brief)
     info = {"command": command, "brief": str(brief), "launched": False}
-    if deps.env.get("TMUX"):
-        tmux = Tmux.from_env("", deps.env)
-        argv = tmux.argv("new-window", "-P", "-F", "#{pane_id}", "-n", f"{bundle.tool}-resume")
-        if cwd:
-            argv += ["-c", cwd]
-        argv.append(command)
-        try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise _Fail(f"tmux new-window failed: {exc}", EXIT_FAILED) from None
-        if done.returncode != 0:
-            raise _Fail(f"tmux new-window failed: {done.stderr.strip() or done.returncode}", EXIT_FAILED)
-        info.update(launched=True, tmux_pane=done.stdout.strip())
+    sibling = Path(path).expanduser().with_suffix(".md")
+    if sibling.exists() and sibling != brief:
+        info["note"] = f"{sibling} differs from the bundle's brief and was left as it is; the brief shown above is what starts"
+    if not deps.env.get("TMUX"):
+        return bundle, info
+    question = (
+        f"Start {bundle.tool} in a new tmux window" + (f" in {inert(cwd)}" if cwd else "")
+        + f", seeded with the brief above ({brief})?\n  {inert(command)}"
+    )
+    if confirm is not None and not confirm(bundle, question):
+        info["declined"] = True
+        return bundle, info
+    tmux = Tmux.from_env(deps.env)
+    try:
+        pane = tmux.run(
+            "new-window", "-P", "-F", "#{pane_id}", "-n", f"{bundle.tool}-resume",
+            *(["-c", tmux_literal(cwd)] if cwd else []), *argv,
+        ).strip()
+    except TargetError as exc:
+        raise _Fail(str(exc), EXIT_FAILED) from None
+    info.update(launched=True, tmux_pane=pane, argv=argv_text(argv))
     return bundle, info
+
+
+def can_ask() -> bool:
+    """A person at a terminal can answer (stdin and stdout are terminals)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def read_key(prompt: str) -> str:
+    """Show `prompt`, then read one key press without waiting for Enter.
+
+    The terminal goes to cbreak mode *before* the prompt is shown and without flushing
+    input, so a key pressed the moment the prompt appears is not lost; the mode is restored.
+    """
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd, termios.TCSANOW)
+        sys.stdout.write(prompt)
+        sys.stdout.flush()
+        return os.read(fd, 1).decode("utf-8", "replace")
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def ask_one_key(question: str) -> bool:
+    """Ask on the terminal and read one key: y starts, anything else does not."""
+    try:
+        key = read_key(f"\n{question}\n[y/N] ")
+    except (EOFError, KeyboardInterrupt, OSError, ImportError):
+        key = ""
+    sys.stdout.write((key if key.isprintable() else "") + "\n")
+    return key in ("y", "Y")
 
 
 def register(app: typer.Typer, deps: Callable[[], ExportDeps]) -> None:
@@ -227,22 +285,38 @@ def register(app: typer.Typer, deps: Callable[[], ExportDeps]) -> None:
     def import_cmd(
         path: Annotated[Path, typer.Argument(help="a JSON bundle written by export")],
         launch: Annotated[bool, typer.Option("--launch", help="start the same assistant in the bundle's folder seeded with the brief")] = False,
+        yes: Annotated[bool, typer.Option("--yes", "-y", help="with --launch in tmux: start without asking")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="machine-readable result")] = False,
     ) -> None:
         """Validate a bundle and print its brief; --launch continues in a new session."""
+        shown: list[bool] = []
+
+        def confirm(bundle: exp.Bundle, question: str) -> bool:
+            # The brief is shown before the question, so the answer is about what starts.
+            if as_json or not can_ask():
+                raise _Fail("inside tmux, import --launch asks before it starts anything; "
+                            "run it in a terminal, or pass --yes to start without asking", EXIT_USAGE)
+            typer.echo(inert(bundle.markdown.rstrip("\n"), multiline=True))
+            shown.append(True)
+            return ask_one_key(question)
+
         try:
-            bundle, info = do_import(deps(), path, launch=launch)
+            bundle, info = do_import(deps(), path, launch=launch, confirm=None if yes else confirm)
         except _Fail as exc:
             _fail(as_json, exc)
             return
         if as_json:
             _finish(True, {"bundle": bundle.to_dict(), **({"launch": info} if launch else {})}, None)
             return
-        out = [bundle.markdown.rstrip("\n")]
+        out = [] if shown else [inert(bundle.markdown.rstrip("\n"), multiline=True)]
         if launch and info.get("launched"):
-            out.append(f"\nstarted {bundle.tool} in tmux pane {info.get('tmux_pane')}: {info['command']}")
+            out.append(f"\nstarted {bundle.tool} in tmux pane {info.get('tmux_pane')}: {inert(info['command'])}")
+        elif launch and info.get("declined"):
+            out.append(f"not started. To continue yourself, run:\n{inert(info['command'])}")
         elif launch:
-            out.append(f"\nto continue, run:\n{info['command']}")
+            out.append(f"\nto continue, run:\n{inert(info['command'])}")
+        if launch and info.get("note"):
+            out.append(f"note: {inert(info['note'])}")
         typer.echo("\n".join(out))
 
 

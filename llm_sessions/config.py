@@ -57,6 +57,7 @@ FIELDS: tuple[Field, ...] = (
     Field("export", "budget_tokens", 8000, "token budget of an exported resume brief"),
     Field("pricing", "file", "", "a JSON price table merged over the bundled one"),
     Field("aider", "repos", "", "repositories whose .aider.chat.history.md to read, separated by the OS path separator"),
+    Field("aider", "paths", "", "folders (globs allowed) whose .aider.chat.history.md to read, separated by the OS path separator"),
 )
 
 

@@ -17,22 +17,30 @@ from llm_sessions.paths import AppPaths, app_paths
 log = logging.getLogger(__name__)
 
 
-def build_monitor(paths: AppPaths, settings, env, store=None):
+def build_monitor(paths: AppPaths, settings, env, store=None, *, demo=None, pids=None):
+    """`demo`, a running `Demo`, seals discovery: only its children, and no tmux. `pids`
+    replaces the machine's process table as discovery's source (tests)."""
     from llm_sessions.core.discovery import Discovery
     from llm_sessions.core.monitor import Monitor
 
-    return Monitor(settings, env, cache_dir=paths.cache_dir, store=store, discovery=Discovery(env))
+    if demo is not None:
+        discovery = Discovery(env, tmux=False, pids=demo.process_tree)
+    else:
+        discovery = Discovery(env, pids=pids)
+    return Monitor(settings, env, cache_dir=paths.cache_dir, store=store, discovery=discovery)
 
 
-def build_app(paths: AppPaths, settings, env, store=None, *, demo: bool = False):
-    """The dashboard App over a real monitor, with export, restart and transcript sections."""
+def build_app(paths: AppPaths, settings, env, store=None, *, demo=None, pids=None):
+    """The dashboard App over a real monitor, with export, restart and transcript sections.
+
+    `demo` is the running `Demo` in demo mode (None otherwise)."""
     from llm_sessions.ui.app import LLMSessionApp
 
-    monitor = build_monitor(paths, settings, env, store)
+    monitor = build_monitor(paths, settings, env, store, demo=demo, pids=pids)
     return LLMSessionApp(
         monitor,
         settings,
-        demo=demo,
+        demo=demo is not None,
         transcript_reader=TranscriptSections(),
         # our own store, cache and logs may lie inside a watched folder (a home directory);
         # their writes must not wake the watcher, or every poll would trigger the next
@@ -48,6 +56,7 @@ def run_dashboard(paths: AppPaths, settings, *, demo: bool = False, db_url: str 
 
     with ExitStack() as stack:
         env = dict(os.environ)
+        sim = None
         if demo:
             from llm_sessions.demo import Demo
 
@@ -58,7 +67,7 @@ def run_dashboard(paths: AppPaths, settings, *, demo: bool = False, db_url: str 
         store = open_store(paths, settings, db_url) if open_store else None
         if store is not None:
             stack.callback(store.close)
-        app = build_app(paths, settings, env, store, demo=demo)
+        app = build_app(paths, settings, env, store, demo=sim)
         for warning in getattr(store, "warnings", []):
             app.call_later(app.notify, warning, severity="warning", timeout=10)
         app.run()

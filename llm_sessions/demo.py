@@ -6,6 +6,10 @@ session writing transcripts under it, and hands back the environment the monitor
 user's real ~/.claude or $CODEX_HOME is never read). It stops only its own children: on
 `stop()`, on leaving the `with` block, and at interpreter exit (atexit) if the app crashed.
 Nothing runs at import time.
+
+The demo is sealed: `process_tree` is the only process source its discovery gets (its own
+children and their descendants), and it runs without tmux, so no real assistant on the
+machine is listed and no key pressed in the demo can reach one.
 """
 
 from __future__ import annotations
@@ -134,6 +138,21 @@ class Demo:
     @property
     def pids(self) -> list[int]:
         return [p.pid for p in self.processes]
+
+    def process_tree(self) -> list[int]:
+        """The demo's own children and their descendants: discovery's whole world in demo mode."""
+        import psutil
+
+        out: list[int] = []
+        for child in self.processes:
+            if child.poll() is not None:
+                continue
+            out.append(child.pid)
+            try:
+                out.extend(p.pid for p in psutil.Process(child.pid).children(recursive=True))
+            except psutil.Error:
+                continue
+        return out
 
     def stop(self) -> None:
         """SIGTERM every child we started, wait, SIGKILL stragglers, remove the HOME. Idempotent."""

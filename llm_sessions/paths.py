@@ -3,6 +3,13 @@
 Directories come from platformdirs and are created only when something is written, so a
 read-only command on a fresh machine leaves no trace. `LLM_SESSION_HOME` moves all of them
 under one folder, which is what tests and the demo use.
+
+What llm-session writes describes private work (prompts in the store, briefs, paths in the
+scan cache and the log), so all of it is the user's alone: files 0600, folders 0700. That is
+one mechanism, not a chmod in every writer: the CLI entry point sets the process umask to
+077 (`private_umask`), so every file and folder any writer creates (SQLite and its journal,
+the scan cache, the log, exports, temp files) is born private, and `secure_app_dirs` tightens
+folders left 0755 by an older version once, on the first run that finds them open.
 """
 
 from __future__ import annotations
@@ -55,6 +62,59 @@ def app_paths(env: dict[str, str] | None = None) -> AppPaths:
     )
 
 
+PRIVATE_UMASK = 0o077
+
+
+def private_umask() -> int:
+    """Make every file and folder this process creates private; returns the old umask."""
+    return os.umask(PRIVATE_UMASK)
+
+
 def ensure_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
+
+
+def _tighten(folder: Path) -> None:
+    """chmod a folder of ours that is open to others to 0700, and what is in it to 0700/0600.
+
+    Only what this user owns; symlinks are never followed. A folder already private is
+    left as is without walking it, so this costs one stat per folder on every later run.
+    """
+    try:
+        st = os.lstat(folder)
+    except OSError:
+        return
+    import stat
+
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or not st.st_mode & 0o077:
+        return
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        for name, mode in [(d, 0o700) for d in dirs] + [(f, 0o600) for f in files]:
+            path = os.path.join(root, name)
+            try:
+                sub = os.lstat(path)
+                if not stat.S_ISLNK(sub.st_mode) and sub.st_uid == os.getuid() and sub.st_mode & 0o077:
+                    os.chmod(path, stat.S_IMODE(sub.st_mode) & ~0o077 | (mode & 0o700))
+            except OSError:
+                continue
+    try:
+        os.chmod(folder, 0o700)
+    except OSError:
+        pass
+
+
+def secure_app_dirs(paths: AppPaths) -> None:
+    """Tighten llm-session's own data, cache and log folders, and its config file.
+
+    The config folder itself may be one the user chose (`LLM_SESSION_CONFIG_DIR`) and shares
+    with other things, so only our file in it is touched.
+    """
+    for folder in (paths.data_dir, paths.cache_dir, paths.log_dir):
+        _tighten(folder)
+    try:
+        st = os.lstat(paths.config_file)
+        if st.st_uid == os.getuid() and st.st_mode & 0o077 and not os.path.islink(paths.config_file):
+            os.chmod(paths.config_file, 0o600)
+    except OSError:
+        pass

@@ -1,27 +1,25 @@
 """Side effects on a session: jump to its tmux pane, send it /compact, terminate it.
 
-These are the only places the dashboard touches other processes, so each one checks what it
-is about to do and returns an `ActionResult` the UI shows as a toast instead of raising: a
-failed jump is information for the user, not a crash. Nothing here imports Textual.
+These are the only places the dashboard touches other processes, so each one aims through
+`core.targets` right before it acts (the pane by its `%id` and only while it still runs the
+session's process; the process by pid *and* start time, only if it is ours) and returns an
+`ActionResult` the UI shows as a toast instead of raising: a refused or failed action is
+information for the user, not a crash. Nothing here imports Textual or, at import, psutil.
 
-`tmux` is called with `tmux_args` in front of the subcommand so tests (and users with a
-non-default server) can point it at a private socket with `("-L", name)`.
+`tmux_args` goes in front of every tmux subcommand so tests (and users with a non-default
+server) can point it at a private socket with `("-L", name)`.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+
+from llm_sessions.core.models import ProcessInfo
+from llm_sessions.core.targets import TargetError, Tmux, own_process, verify_pane
 
 COMPACT_COMMAND = "/compact"
-_TMUX_TIMEOUT_S = 5.0
-# A pid whose start time differs from the one discovery saw by more than this is a reused pid.
-_START_TOLERANCE_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,112 +30,88 @@ class ActionResult:
     message: str
 
 
-def _tmux(args: Sequence[str], tmux_args: Sequence[str], env: Mapping[str, str] | None) -> subprocess.CompletedProcess:
-    exe = shutil.which("tmux")
-    if exe is None:
-        raise FileNotFoundError("tmux is not installed")
-    return subprocess.run(
-        [exe, *tmux_args, *args],
-        capture_output=True,
-        text=True,
-        timeout=_TMUX_TIMEOUT_S,
-        env=None if env is None else dict(env),
-        check=False,
-    )
-
-
-def _run_all(steps: Sequence[Sequence[str]], tmux_args: Sequence[str], env: Mapping[str, str] | None) -> str | None:
-    """Run tmux commands in order; return the first error text, or None when all succeeded."""
-    for step in steps:
-        try:
-            done = _tmux(step, tmux_args, env)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return str(exc)
-        if done.returncode != 0:
-            return done.stderr.strip() or f"tmux {step[0]} exited {done.returncode}"
-    return None
+def _server(tmux_args: Sequence[str], env: Mapping[str, str] | None) -> Tmux:
+    return Tmux(tuple(tmux_args), env)
 
 
 def jump_to_pane(
-    pane: str | None,
+    process: ProcessInfo | None,
     *,
     tmux_args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
 ) -> ActionResult:
-    """Make `pane` the active pane of its window and its window the current one.
+    """Make the session's pane the active pane of its window and its window the current one.
 
     When the dashboard itself runs inside tmux ($TMUX set) the client is switched to the
     pane's session too, so the jump also works across tmux sessions; outside tmux there is no
     client to switch, and the pane is only made current for the next attach.
     """
-    if not pane:
-        return ActionResult(False, "this session has no known tmux pane")
-    steps: list[list[str]] = [["select-window", "-t", pane], ["select-pane", "-t", pane]]
-    inside = (os.environ if env is None else env).get("TMUX")
-    if inside:
-        steps.insert(0, ["switch-client", "-t", pane])
-    error = _run_all(steps, tmux_args, env)
-    if error:
-        return ActionResult(False, f"tmux jump to {pane} failed: {error}")
-    where = "switched to" if inside else "selected (attach to tmux to see it):"
+    tmux = _server(tmux_args, env)
+    switched = False
+    try:
+        pane = verify_pane(tmux, process, doing="jumping")
+        if tmux.inside:
+            try:
+                tmux.run("switch-client", "-t", pane)
+                switched = True
+            except TargetError:
+                pass  # no client attached (a detached server): selecting still works
+        tmux.run("select-window", "-t", pane)
+        tmux.run("select-pane", "-t", pane)
+    except TargetError as exc:
+        return ActionResult(False, str(exc))
+    where = "switched to" if switched else "selected (attach to tmux to see it):"
     return ActionResult(True, f"{where} pane {pane}")
 
 
-def send_compact(
-    pane: str | None,
-    *,
-    tmux_args: Sequence[str] = (),
-    env: Mapping[str, str] | None = None,
-) -> ActionResult:
-    """Type `/compact` and Enter into the session's pane.
+def type_compact(tmux: Tmux, process: ProcessInfo | None) -> str:
+    """Type `/compact` and Enter into the session's pane, once it is verified; raises
+    TargetError. Shared by the `c` key and the restart dialog's compact mode.
 
     The text goes with `send-keys -l` (literal) so tmux never reads it as key names; Enter is
     a separate key press, as a user would type it.
     """
-    if not pane:
-        return ActionResult(False, "/compact needs a tmux pane; this session has none")
-    error = _run_all(
-        [["send-keys", "-t", pane, "-l", COMPACT_COMMAND], ["send-keys", "-t", pane, "Enter"]],
-        tmux_args,
-        env,
-    )
-    if error:
-        return ActionResult(False, f"sending /compact to {pane} failed: {error}")
-    return ActionResult(True, f"sent /compact to pane {pane}")
+    pane = verify_pane(tmux, process, doing="sending /compact")
+    tmux.run("send-keys", "-t", pane, "-l", COMPACT_COMMAND)
+    tmux.run("send-keys", "-t", pane, "Enter")
+    return f"sent /compact to pane {pane}"
 
 
-def terminate(pid: int | None, *, started_at: datetime | None = None) -> ActionResult:
-    """Send SIGTERM to `pid`, only if it belongs to this user and is the process we saw.
+def send_compact(
+    process: ProcessInfo | None,
+    *,
+    tmux_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> ActionResult:
+    """The `c` key: /compact into the session's pane, or why not."""
+    try:
+        return ActionResult(True, type_compact(_server(tmux_args, env), process))
+    except TargetError as exc:
+        return ActionResult(False, str(exc))
 
-    SIGTERM lets the assistant save its transcript; we never escalate to SIGKILL. `started_at`
-    (from discovery) guards against pid reuse: a process with the same pid but another start
-    time is a different process, and is left alone.
+
+def terminate(process: ProcessInfo | None) -> ActionResult:
+    """SIGTERM the session's process, the one pid the confirmation showed.
+
+    SIGTERM lets the assistant save its transcript; we never escalate to SIGKILL. The
+    process must still have the start time discovery saw (else the pid was reused) and
+    belong to this user; the signal goes through the psutil.Process that was checked, which
+    checks the start time again as it sends.
     """
-    if pid is None:
+    if process is None:
         return ActionResult(False, "this session has no live process")
-    if pid <= 1 or pid == os.getpid():
-        return ActionResult(False, f"refusing to terminate pid {pid}")
-    import psutil  # here, not at the top: the UI imports this module and must stay psutil-free
+    import psutil
 
     try:
-        proc = psutil.Process(pid)
-        uid = proc.uids().real
-        created = proc.create_time()
+        proc = own_process(process.pid, process.started_at, what=process.tool)
+        proc.send_signal(signal.SIGTERM)
+    except TargetError as exc:
+        return ActionResult(False, str(exc))
     except psutil.NoSuchProcess:
-        return ActionResult(False, f"pid {pid} is no longer running")
+        return ActionResult(False, f"pid {process.pid} exited (or was reused) before it could be signalled")
     except psutil.Error as exc:
-        return ActionResult(False, f"cannot inspect pid {pid}: {exc}")
-    if uid != os.getuid():
-        return ActionResult(False, f"pid {pid} belongs to another user; not signalled")
-    if started_at is not None and abs(created - started_at.timestamp()) > _START_TOLERANCE_S:
-        return ActionResult(False, f"pid {pid} was reused by another process; not signalled")
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return ActionResult(False, f"pid {pid} exited before it could be signalled")
-    except PermissionError as exc:
-        return ActionResult(False, f"not allowed to signal pid {pid}: {exc}")
-    return ActionResult(True, f"sent SIGTERM to pid {pid}")
+        return ActionResult(False, f"not allowed to signal pid {process.pid}: {exc}")
+    return ActionResult(True, f"sent SIGTERM to pid {process.pid}")
 
 
-__all__ = ["ActionResult", "COMPACT_COMMAND", "jump_to_pane", "send_compact", "terminate"]
+__all__ = ["ActionResult", "COMPACT_COMMAND", "jump_to_pane", "send_compact", "terminate", "type_compact"]

@@ -15,6 +15,10 @@ Everything read is cached per pid, keyed by its start time, so a steady-state po
 the pids, looks at the new ones and at a small rotating sample of known ones (catching pid
 reuse and `exec` without re-reading everyone), and refreshes CPU/RSS of the assistants.
 
+The process source is injectable (`Discovery(pids=...)`): by default every pid of the
+machine, but the demo passes only its own children, and tests pass only processes they
+started, so neither can see, and no action can reach, anything else.
+
 Which session a process serves is decided with the best evidence available and the
 evidence is written into `ProcessInfo.match`, so the UI can say how sure it is:
 `<claude root>/sessions/<pid>.json`, then a session id on the command line, then the
@@ -32,7 +36,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,7 +74,9 @@ CPU_BUSY_PERCENT = 5.0
 WORKING_SECONDS = 5.0
 #: Seconds a tmux pane listing is reused while the set of assistants stays the same.
 TMUX_MAX_AGE = 10.0
-TMUX_FORMAT = "#{pane_id} #{pane_pid} #{session_name}:#{window_index}.#{pane_index}"
+# The stable `%id` is what actions aim at; a `session:window.pane` position changes when
+# windows move, so it is never used as a target.
+TMUX_FORMAT = "#{pane_id} #{pane_pid}"
 _PSEUDO_FILES = ("/dev/", "/proc/", "/sys/")
 
 
@@ -200,8 +206,17 @@ class Discovery:
     """Finds running assistants and ties each to its session. Keep one per monitor: the
     per-pid cache is what makes a steady-state poll cheap."""
 
-    def __init__(self, env: Mapping[str, str], *, tmux: bool = True, rules: tuple[Rule, ...] = RULES) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        tmux: bool = True,
+        rules: tuple[Rule, ...] = RULES,
+        pids: Callable[[], Iterable[int]] | None = None,
+    ) -> None:
+        """`pids`, when given, is the whole process source: only those pids are ever read."""
         self.env = dict(env)
+        self._pid_source = pids
         self.rules = rules
         self._rules_by_tool = {r.tool: r for r in rules if r.tool}
         self._is_candidate = candidate_matcher(rules)
@@ -212,11 +227,12 @@ class Discovery:
         self._audit: list[int] = []
         self._young: set[int] = set()
         self._real: dict[str, str] = {}
-        self._claude_files: dict[str, tuple[tuple[int, int, float], str | None]] = {}
+        self._claude_files: dict[str, tuple[tuple[int, int, float], str | None, str | None]] = {}
         self._cwd_dirs: dict[str, tuple[str, ...]] = {}
         self._seen_transcripts: set[str] = set()
         self._tool_gen: dict[str, int] = {}  # bumped when a tool gains a transcript
         self._tmux_cache: tuple[frozenset[int], float, dict[int, str]] | None = None
+        self._status: dict[int, str | None] = {}  # group head pid -> status its session file gave
 
     # ------------------------------------------------------------------ process table
     def _sight(self, pid: int) -> None:
@@ -289,7 +305,7 @@ class Discovery:
 
     def _refresh_table(self) -> None:
         with self._table.pass_():
-            current = set(self._table.pids())
+            current = set(self._pid_source()) if self._pid_source is not None else set(self._table.pids())
             # Re-look at last poll's young processes and a rotating sample of the rest: a
             # reused pid or a process that exec'd shows a new start time or a new name.
             if not self._audit:
@@ -375,7 +391,7 @@ class Discovery:
         return f"{base.rstrip('/')}/tmux-{getuid()}/default"
 
     def _tmux_panes(self, heads: frozenset[int], problems: list[str]) -> dict[int, str]:
-        """pane pid -> `session:window.pane`, from one `tmux list-panes -a` call.
+        """pane pid -> pane id (`%3`), from one `tmux list-panes -a` call.
 
         No tmux binary, or no server socket, is the normal case outside tmux: empty map, no
         problem and no subprocess. With a server, the answer is reused while the set of
@@ -410,9 +426,9 @@ class Discovery:
                 problems.append(f"tmux list-panes: {err}")
         else:
             for line in done.stdout.splitlines():
-                parts = line.split(" ", 2)
-                if len(parts) == 3 and parts[1].isdigit():
-                    panes[int(parts[1])] = parts[2]
+                parts = line.split(" ")
+                if len(parts) == 2 and parts[1].isdigit() and parts[0].startswith("%"):
+                    panes[int(parts[1])] = parts[0]
         self._tmux_cache = (heads, now, panes)
         return panes
 
@@ -427,12 +443,16 @@ class Discovery:
         return None
 
     # ------------------------------------------------------------------ evidence
-    def _claude_session_file(self, pid: int, created: float) -> tuple[str, str] | None:
-        """(sessionId, file) from `<root>/sessions/<pid>.json`, re-read only when it changed.
+    def _claude_session_file(self, proc: _Proc) -> tuple[str, str, str | None] | None:
+        """(sessionId, file, status) from `<root>/sessions/<pid>.json`, re-read only when it changed.
 
         A file left behind by a crashed process whose pid was reused names the wrong
-        session, so one whose `startedAt` is clearly before this process started is ignored.
+        session. Newer builds write `procStart` (on Linux field 22 of /proc/<pid>/stat, the
+        process's start in clock ticks): the file is trusted only when it equals this
+        process's. Files without it fall back to `startedAt`: one clearly before this process
+        started is ignored. `status` (idle, busy, shell) comes from a trusted file only.
         """
+        pid, created = proc.pid, proc.created
         for root in self.claude_roots:
             path = str(root / "sessions" / f"{pid}.json")
             try:
@@ -443,20 +463,30 @@ class Discovery:
             key = (st.st_mtime_ns, st.st_size, created)
             cached = self._claude_files.get(path)
             if cached is None or cached[0] != key:
-                sid = None
+                sid = status = None
                 try:
                     data = json.loads(Path(path).read_text(encoding="utf-8"))
-                    if isinstance(data, dict) and isinstance(data.get("sessionId"), str):
-                        started = parse_time(data.get("startedAt") or None)  # epoch s/ms or ISO
-                        stale = started is not None and started.timestamp() < created - START_SLACK_SECONDS
-                        if data.get("pid") in (None, pid) and not stale:
+                    if isinstance(data, dict) and isinstance(data.get("sessionId"), str) and data.get("pid") in (None, pid):
+                        if self._same_process(data, proc):
                             sid = data["sessionId"]
+                            status = data["status"] if data.get("status") in ("idle", "busy", "shell") else None
                 except (OSError, ValueError):
                     sid = None
-                cached = self._claude_files[path] = (key, sid)
+                cached = self._claude_files[path] = (key, sid, status)
             if cached[1]:
-                return cached[1], path
+                return cached[1], path, cached[2]
         return None
+
+    def _same_process(self, data: dict, proc: _Proc) -> bool:
+        """Whether a session file was written by this very process (not an earlier holder of the pid)."""
+        ps = data.get("procStart")
+        if ps is not None and self._table.linux:
+            try:
+                return int(str(ps)) == int(proc.start)
+            except ValueError:
+                return False
+        started = parse_time(data.get("startedAt") or None)  # epoch s/ms or ISO
+        return started is None or started.timestamp() >= proc.created - START_SLACK_SECONDS
 
     def _claude_dirs(self, cwd: str) -> tuple[str, ...]:
         """Real paths of the Claude project folders of a cwd; only hits are cached, the
@@ -486,6 +516,7 @@ class Discovery:
     def scan(self, sessions: Sequence[Session]) -> DiscoveryResult:
         """One pass: refresh the process table, then tie each assistant to a session."""
         problems: list[str] = []
+        self._status = {}
         self._refresh_table()
         groups = []
         for members in self._groups():
@@ -566,6 +597,7 @@ class Discovery:
                 match=why,
                 ambiguous=ambiguous,
                 tool=head.recognition.tool,
+                status=self._status.get(head.pid),
             )
             infos[key] = made
             return made
@@ -590,8 +622,9 @@ class Discovery:
         command line of any process of the group."""
         if tool == "claude":
             for m in members:
-                hit = self._claude_session_file(m.pid, m.created)
+                hit = self._claude_session_file(m)
                 if hit and hit[0] in by_id and hit[0] not in claimed:
+                    self._status[members[0].pid] = hit[2]
                     return hit[0], f"session file {hit[1]}"
         for m in members:
             sid = session_id_from_cmdline(m.cmdline)
@@ -690,6 +723,9 @@ def session_state(session: Session, process: ProcessInfo | None, now: datetime, 
     the assistant waits for the user (and is not busy); `working` when the process burns CPU
     or the transcript grew in the last few seconds; otherwise `idle`.
 
+    A Claude session file that was trusted (its `procStart` matched) says it directly:
+    `busy`/`shell` is working, `idle` is waiting when a turn has ended, else idle.
+
     Waiting is checked before growth because the transcript grows when the final turn is
     written, which is exactly the moment the assistant starts waiting. The CPU of an app
     process that hosts many sessions (Cursor) says nothing about any one of them, so only
@@ -697,6 +733,10 @@ def session_state(session: Session, process: ProcessInfo | None, now: datetime, 
     """
     if process is None:
         return "ended"
+    if process.status is not None:  # the assistant's own word (a trusted Claude session file)
+        if process.status in ("busy", "shell"):
+            return "working"
+        return "waiting" if session.awaiting_user else "idle"
     rule = RULES_BY_TOOL.get(process.tool)
     busy = process.cpu_percent >= CPU_BUSY_PERCENT and not (rule and rule.shared_process)
     if session.awaiting_user and not busy:

@@ -6,22 +6,29 @@ transcript Digest into that brief, as Markdown for a human or an assistant to re
 (`"schema": "llm-session.bundle/1"`) that `read_bundle` round-trips exactly, so `import` can
 relaunch the same assistant in the same folder.
 
-Three promises shape the code:
+Four promises shape the code:
 - secrets are redacted by default, before anything is cut or rendered, so a truncation
   can never leave half a key that the patterns no longer recognise;
+- text from the transcript stays inert: control characters are spelled out (a brief is
+  printed, cat'ed and pasted into terminals), and commands, paths and status output sit in
+  code spans or fences long enough that their backticks and newlines cannot break the
+  Markdown;
 - the brief fits its token budget (~4 characters a token), losing the least useful sections
   first rather than being cut mid-sentence;
-- a file is written atomically (temp file in the same folder, fsync, os.replace) with mode
-  0600, and never over an existing file unless asked, so a crash leaves either nothing or the
-  whole file.
+- a file is written atomically (temp file in the same folder, fsync, then a hard link that
+  fails if the name exists, or os.replace when overwriting was asked for) with mode 0600, so
+  a crash leaves either nothing or the whole file and an existing file is never replaced
+  by accident, not even by one that appears between a check and the write.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import math
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
@@ -30,9 +37,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+from llm_sessions.core.inert import control_char, inert, inert_tree
 from llm_sessions.core.models import Session
-from llm_sessions.core.redact import redact
-from llm_sessions.core.transcript import Digest
+from llm_sessions.core.redact import cut, redact
+from llm_sessions.core.transcript import Digest, one_line
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +73,29 @@ DROP_ORDER: tuple[str, ...] = ("commands", "errors", "meta", "git", "files", "an
 # Per-item caps applied before the budget, so one pasted log cannot crowd out everything else.
 MAX_PROMPT_CHARS = 1500
 MAX_ANSWER_CHARS = 3000
+MAX_COMMAND_CHARS = 300
 MAX_FILES = 40
 MAX_COMMANDS = 15
 MAX_ERRORS = 10
 MAX_GIT_STATUS_LINES = 40
 
 Recorder = Callable[[str, Path, str, int, int], None]
+_C1 = re.compile(r"[\x80-\x9f]")
+
+# git runs in a folder named by a transcript, so nothing the repository configures may run:
+# no fsmonitor hook, no hooks, no pager, no optional index write (which would also fire the
+# post-index-change hook), no submodule recursion. Clean/smudge filters are disabled one by
+# one below, by the names the repository's config gives them.
+_GIT_SAFE = (
+    "--no-pager",
+    "--no-optional-locks",
+    "-c", "core.fsmonitor=false",
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "core.untrackedCache=false",
+    "-c", "core.quotePath=true",
+    "-c", "status.submoduleSummary=false",
+    "-c", "diff.external=",
+)
 
 
 class BundleError(Exception):
@@ -126,7 +151,10 @@ class Bundle:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        # C1 controls (U+0080-U+009F) are the one kind json.dumps leaves raw with
+        # ensure_ascii=False; some terminals act on them, so they become \u00XX escapes.
+        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+        return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
     @classmethod
     def from_dict(cls, data: Any) -> Bundle:
@@ -173,22 +201,41 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
-def git_status(cwd: str | None, timeout: float = 5.0) -> str | None:
-    """`git status --porcelain` in `cwd`, or None when there is no cwd, no git or no repo."""
-    if not cwd or not os.path.isdir(cwd):
-        return None
+def _git_env() -> dict[str, str]:
+    """Our environment without any GIT_* variable (GIT_DIR, GIT_CONFIG_*, GIT_EXTERNAL_DIFF,
+    GIT_SSH_COMMAND ... would each redirect or extend what git runs), never prompting."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0", GIT_CONFIG_NOSYSTEM="1")
+    return env
+
+
+def _git(cwd: str, args: list[str], timeout: float) -> subprocess.CompletedProcess | None:
     try:
-        done = subprocess.run(
-            ["git", "-C", cwd, "status", "--porcelain"],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
+        return subprocess.run(
+            ["git", *_GIT_SAFE, "-C", cwd, *args],
+            capture_output=True, text=True, timeout=timeout, check=False, env=_git_env(),
+            stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        log.debug("git status in %s failed: %s", cwd, exc)
+        log.debug("git %s in %s failed: %s", args[0], cwd, exc)
         return None
-    if done.returncode != 0:
+
+
+def git_status(cwd: str | None, timeout: float = 5.0) -> str | None:
+    """`git status --porcelain` in `cwd`, or None when there is no cwd, no git or no repo.
+
+    The folder comes from a transcript and its repository may be hostile: see `_GIT_SAFE`.
+    Reading the config runs nothing; it names the filter drivers to switch off.
+    """
+    if not cwd or control_char(cwd) or not os.path.isdir(cwd):
+        return None
+    found = _git(cwd, ["config", "--null", "--name-only", "--get-regexp", r"^filter\..*\.(clean|smudge|process)$"], timeout)
+    off: list[str] = []
+    if found is not None and found.returncode == 0:
+        for key in filter(None, found.stdout.split("\0")):
+            off += ["-c", f"{key.strip()}="]
+    done = _git(cwd, [*off, "status", "--porcelain", "--ignore-submodules=all"], timeout)
+    if done is None or done.returncode != 0:
         return None
     return done.stdout
 
@@ -236,32 +283,39 @@ def session_meta(session: Session, digest: Digest | None = None) -> dict[str, An
         "usage": session.usage.as_dict(),
         "context": session.context.as_dict() if session.context else None,
         "cost_usd": session.cost_usd,
-    }
+    } | ({"subagent_of": d.parent_session_id or session.id} if d is not None and d.kind == "subagent" else {})
 
 
-def _cut(text: str, limit: int) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+Clip = Callable[[str, int], str]
 
 
-def _content(session: Session, digest: Digest | None, git_text: str | None, sections: Iterable[str]) -> dict[str, Any]:
-    """The machine-readable content of each wanted section that has something to say."""
+def _plain_cut(text: str, limit: int) -> str:
+    return cut(text.strip(), limit)
+
+
+def _content(
+    session: Session, digest: Digest | None, git_text: str | None, sections: Iterable[str], clip: Clip = _plain_cut
+) -> dict[str, Any]:
+    """The machine-readable content of each wanted section that has something to say.
+
+    Every text that is shortened goes through `clip`, which redacts before it cuts.
+    """
     d = digest
     out: dict[str, Any] = {}
     for name in SECTIONS:
         if name not in sections:
             continue
         if name == "goal" and d and d.first_prompts:
-            out[name] = [_cut(p, MAX_PROMPT_CHARS) for p in d.first_prompts]
+            out[name] = [clip(p, MAX_PROMPT_CHARS) for p in d.first_prompts]
         elif name == "latest" and d and d.latest_prompts:
             # Skip prompts already shown as the goal (short sessions).
             latest = [p for p in d.latest_prompts if p not in d.first_prompts]
             if latest:
-                out[name] = [_cut(p, MAX_PROMPT_CHARS) for p in latest]
+                out[name] = [clip(p, MAX_PROMPT_CHARS) for p in latest]
         elif name == "todos" and d and d.todos:
             out[name] = [{"content": t.content, "status": t.status} for t in d.todos]
         elif name == "answer" and d and d.last_answer:
-            out[name] = _cut(d.last_answer, MAX_ANSWER_CHARS)
+            out[name] = clip(d.last_answer, MAX_ANSWER_CHARS)
         elif name == "files" and d and d.files:
             out[name] = [{"path": f.path, "edits": f.edits} for f in d.files[:MAX_FILES]]
             if len(d.files) > MAX_FILES:
@@ -272,14 +326,19 @@ def _content(session: Session, digest: Digest | None, git_text: str | None, sect
                 "total": d.commands_total,
                 "failed": d.commands_failed,
                 "recent": [
-                    {"command": _cut(c.command, 300), "failed": c.failed, "exit_code": c.exit_code}
+                    {"command": clip(c.command, MAX_COMMAND_CHARS), "failed": c.failed, "exit_code": c.exit_code}
                     for c in recent
                 ],
             }
         elif name == "errors" and d and d.errors:
-            out[name] = [
-                {"kind": e.kind, "message": e.message, "at": _iso(e.at)} for e in list(d.errors)[-MAX_ERRORS:]
-            ]
+            # An error a later turn fixed is history, not something to pick up: only its count stays.
+            open_errors = [e for e in d.errors if not e.resolved]
+            if open_errors:
+                out[name] = [
+                    {"kind": e.kind, "message": e.message, "at": _iso(e.at)} for e in open_errors[-MAX_ERRORS:]
+                ]
+            if len(open_errors) < len(d.errors):
+                out["errors_resolved"] = len(d.errors) - len(open_errors)
         elif name == "git":
             branch = session.git_branch or (d.git_branch if d else None)
             if branch or git_text is not None:
@@ -336,25 +395,62 @@ def _quote(text: str) -> str:
     return "\n".join("> " + line if line else ">" for line in text.splitlines() or [""])
 
 
-def _fmt_tokens(n: int) -> str:
-    return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+def _longest_run(text: str, char: str = "`") -> int:
+    return max((len(m) for m in re.findall(re.escape(char) + "+", text)), default=0)
+
+
+def code_span(text: str) -> str:
+    """`text` as inline code on one line, fenced with more backticks than it holds."""
+    flat = " ".join(str(text).split())
+    fence = "`" * (_longest_run(flat) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def code_block(text: str, info: str = "", indent: str = "") -> list[str]:
+    """`text` as a fenced block whose fence is longer than any backtick run inside it."""
+    fence = "`" * max(3, _longest_run(text) + 1)
+    body = [indent + line if line else line for line in text.splitlines() or [""]]
+    return [f"{indent}{fence}{info}", *body, f"{indent}{fence}"]
+
+
+def _count(n: int) -> str:
+    return f"{int(n):,}"
+
+
+def _command_state(c: dict[str, Any]) -> str:
+    if c["failed"]:
+        return "failed" + (f", exit {c['exit_code']}" if c["exit_code"] not in (None, 0) else "")
+    return "ok" if c["failed"] is False else "no result"
 
 
 def render_markdown(meta: dict[str, Any], content: dict[str, Any]) -> str:
-    """The brief as Markdown, written to be read by a fresh assistant session first."""
+    """The brief as Markdown, written to be read by a fresh assistant session first.
+
+    Text from the transcript is quoted (prompts, the answer), put in code spans (paths, one-line
+    commands) or fences (multi-line commands, git status), and the whole is made inert, so
+    nothing in it can change the document's structure or act on a terminal that shows it.
+    """
     tool = meta.get("tool") or "assistant"
-    title = meta.get("title") or meta.get("id")
+    title = one_line(str(meta.get("title") or meta.get("id")), 200)
     lines = [f"# Resume brief: {title}", ""]
-    lines.append(
-        f"You are continuing a previous {tool} session (id `{meta.get('id')}`)"
-        + (f" in `{meta['cwd']}`" if meta.get("cwd") else "")
-        + ". This brief summarises where it left off; read it, check the working tree, then carry on."
-    )
+    where = f" in {code_span(meta['cwd'])}" if meta.get("cwd") else ""
+    if meta.get("subagent_of"):
+        lines.append(
+            f"This is the transcript of a subagent of {tool} session {code_span(meta['subagent_of'])}{where}: a task that"
+            " session delegated, not a whole session. Its prompt is the task it was given, not the user's goal."
+            " Read it as one part of the parent session's work."
+        )
+    else:
+        lines.append(
+            f"You are continuing a previous {tool} session (id {code_span(str(meta.get('id')))}){where}."
+            " This brief summarises where it left off; read it, check the working tree, then carry on."
+        )
     lines.append("")
     for name in SECTIONS:
-        if name not in content:
+        if name not in content and not (name == "errors" and content.get("errors_resolved")):
             continue
-        value = content[name]
+        value = content.get(name)
         lines.append(f"## {SECTION_TITLES[name]}")
         lines.append("")
         if name in ("goal", "latest"):
@@ -369,27 +465,36 @@ def render_markdown(meta: dict[str, Any], content: dict[str, Any]) -> str:
             done = len(value) - len(open_items)
             for t in open_items:
                 mark = "[~]" if t["status"] == "in_progress" else "[ ]"
-                lines.append(f"- {mark} {t['content']}" + (" (in progress)" if t["status"] == "in_progress" else ""))
+                lines.append(f"- {mark} {one_line(t['content'], 300)}" + (" (in progress)" if t["status"] == "in_progress" else ""))
             if not open_items:
                 lines.append("- none open")
             if done:
                 lines.append(f"- ({done} completed)")
         elif name == "files":
             for f in value:
-                lines.append(f"- `{f['path']}` ({f['edits']} edit{'s' if f['edits'] != 1 else ''})")
+                lines.append(f"- {code_span(f['path'])} ({f['edits']} edit{'s' if f['edits'] != 1 else ''})")
             if content.get("files_more"):
                 lines.append(f"- … and {content['files_more']} more")
         elif name == "commands":
             lines.append(f"{value['total']} run, {value['failed']} failed. Most recent:")
             lines.append("")
             for c in value["recent"]:
-                state = "failed" + (f", exit {c['exit_code']}" if c["exit_code"] not in (None, 0) else "") if c["failed"] else ("ok" if c["failed"] is False else "no result")
-                lines.append(f"- `{c['command']}` ({state})")
+                command = c["command"].strip("\n")
+                if "\n" in command:
+                    lines.append(f"- ({_command_state(c)}):")
+                    lines.append("")
+                    lines.extend(code_block(command, "sh", indent="  "))
+                    lines.append("")
+                else:
+                    lines.append(f"- {code_span(command)} ({_command_state(c)})")
         elif name == "errors":
-            for e in value:
-                lines.append(f"- {e['kind']}: {e['message']}")
+            for e in value or ():
+                lines.append(f"- {e['kind']}: {one_line(e['message'], 400)}")
+            if content.get("errors_resolved"):
+                n = content["errors_resolved"]
+                lines.append(f"- ({n} earlier error{'s' if n != 1 else ''} fixed by later turns, not listed)")
         elif name == "git":
-            lines.append(f"- branch: `{value['branch']}`" if value.get("branch") else "- branch: unknown")
+            lines.append(f"- branch: {code_span(value['branch'])}" if value.get("branch") else "- branch: unknown")
             status = value.get("status")
             if status is None:
                 lines.append("- working tree: not a git repository or git unavailable")
@@ -398,27 +503,25 @@ def render_markdown(meta: dict[str, Any], content: dict[str, Any]) -> str:
             else:
                 lines.append("- working tree (`git status --porcelain`):")
                 lines.append("")
-                lines.append("```")
-                lines.append(status)
-                lines.append("```")
+                lines.extend(code_block(status))
         elif name == "meta":
             if value.get("model"):
-                lines.append(f"- model: `{value['model']}`")
+                lines.append(f"- model: {code_span(value['model'])}")
             usage = value.get("usage") or {}
             exact = "" if usage.get("exact", True) else " (estimated)"
             lines.append(
-                f"- tokens: {_fmt_tokens(usage.get('total', 0))} total{exact}"
-                f" ({_fmt_tokens(usage.get('input', 0))} in, {_fmt_tokens(usage.get('output', 0))} out,"
-                f" {_fmt_tokens(usage.get('cache_read', 0))} cache read)"
+                f"- tokens: {_count(usage.get('total', 0))} total{exact}"
+                f" ({_count(usage.get('input', 0))} input, {_count(usage.get('output', 0))} output,"
+                f" {_count(usage.get('cache_creation', 0))} cache write, {_count(usage.get('cache_read', 0))} cache read)"
             )
             ctx = value.get("context")
             if ctx:
-                lines.append(f"- context: {_fmt_tokens(ctx['used'])} of {_fmt_tokens(ctx['window'])} ({ctx['percent']}%)")
+                lines.append(f"- context: {_count(ctx['used'])} of {_count(ctx['window'])} tokens ({ctx['percent']}%)")
             if value.get("cost_usd") is not None:
-                lines.append(f"- cost: ${value['cost_usd']:.2f}")
-            lines.append(f"- turns: {value.get('turns', 0)}")
+                lines.append(f"- cost: ${value['cost_usd']:,.2f}")
+            lines.append(f"- turns: {_count(value.get('turns', 0))}")
         lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    return inert("\n".join(lines).rstrip() + "\n", multiline=True)
 
 
 def build_bundle(
@@ -436,6 +539,7 @@ def build_bundle(
     `sections=None` means all of them; unknown names raise BundleError so a typo on the
     command line is reported rather than silently ignored. `git_status` is the output of
     `git status --porcelain` (see `git_status()`), None when there is no repository.
+    Redaction happens before any text is cut (`clip`), then once more over everything.
     """
     wanted = set(SECTIONS if sections is None else sections)
     unknown = wanted - set(SECTIONS)
@@ -443,16 +547,27 @@ def build_bundle(
         raise BundleError(f"unknown section(s): {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
     budget = max(MIN_BUDGET_TOKENS, int(budget_tokens))
     meta = _scrub(session_meta(session, digest))
-    content = _scrub(_content(session, digest, git_status, wanted))
     count = 0
+
+    def clip(text: str, limit: int) -> str:
+        nonlocal count
+        if redact:
+            text, n = _redact_tree(text)
+            count += n
+        return cut(text.strip(), limit)
+
+    content = _scrub(_content(session, digest, git_status, wanted, clip))
     if redact:
-        content, count = _redact_tree(content)
+        content, n = _redact_tree(content)
+        count += n
         # The title is often the first prompt; paths and the model are not redacted so that
         # import can relaunch in the same folder (a secret in a folder name is not our case).
-        for key in ("title",):
-            if isinstance(meta.get(key), str):
-                meta[key], n = _redact_tree(meta[key])
-                count += n
+        if isinstance(meta.get("title"), str):
+            meta["title"], n = _redact_tree(meta["title"])
+            count += n
+    content = inert_tree(content)
+    if isinstance(meta.get("title"), str):
+        meta["title"] = inert(meta["title"])
     dropped: list[str] = []
     markdown = render_markdown(meta, content)
     for name in DROP_ORDER:
@@ -460,8 +575,7 @@ def build_bundle(
             break
         if name in content:
             del content[name]
-            if name == "files":
-                content.pop("files_more", None)
+            content.pop({"files": "files_more", "errors": "errors_resolved"}.get(name, ""), None)
             dropped.append(name)
             markdown = render_markdown(meta, content)
     if estimate_tokens(markdown) > budget:
@@ -516,8 +630,45 @@ def target_paths(bundle: Bundle, dest: Path | str, fmt: Format, folder: bool | N
     return [(k, stem.with_name(stem.name + "." + k)) for k in kinds]
 
 
+def _fsync_dir(folder: Path) -> None:
+    try:
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass  # some filesystems cannot fsync a directory; the file itself is on disk
+
+
+def _place(tmp: str, path: Path) -> None:
+    """Give the finished temp file its name, failing if the name exists.
+
+    A hard link is atomic and refuses an existing name, so there is no moment between a
+    check and the write in which another file could appear and be replaced. Where links are
+    not supported, an exclusive create is the fallback (still never replacing anything).
+    """
+    try:
+        os.link(tmp, path)
+        return
+    except FileExistsError:
+        raise BundleError(f"{path} exists; use --force to overwrite it") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
+            raise
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        raise BundleError(f"{path} exists; use --force to overwrite it") from None
+    with os.fdopen(fd, "wb") as out, open(tmp, "rb") as src:
+        out.write(src.read())
+        out.flush()
+        os.fsync(out.fileno())
+
+
 def _atomic_write(path: Path, data: bytes, force: bool) -> None:
-    """Write `data` to `path` via a same-folder temp file, fsync and os.replace, mode 0600."""
+    """Write `data` to `path` via a same-folder temp file and fsync, mode 0600; then link it
+    into place (never over an existing file), or os.replace it when `force`."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o600)
@@ -525,23 +676,35 @@ def _atomic_write(path: Path, data: bytes, force: bool) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if not force and path.exists():
-            raise BundleError(f"{path} exists; use --force to overwrite it")
-        os.replace(tmp, path)
-    except BaseException:
+        if force:
+            os.replace(tmp, path)
+        else:
+            _place(tmp, path)
+    finally:
         try:
             os.unlink(tmp)
         except OSError:
-            pass
-        raise
-    try:
-        dfd = os.open(path.parent, os.O_RDONLY)
+            pass  # already renamed into place
+    _fsync_dir(path.parent)
+
+
+def write_new(path: Path, data: bytes, attempts: int = 100) -> Path:
+    """Write `data` under `path`, or `name-2.ext`, `name-3.ext` ... if taken; never replaces
+    a file. A candidate that already holds exactly `data` is reused. Returns the path."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for i in range(1, attempts + 1):
+        candidate = path if i == 1 else path.with_name(f"{path.stem}-{i}{path.suffix}")
         try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass  # some filesystems cannot fsync a directory; the file itself is on disk
+            if candidate.read_bytes() == data:
+                return candidate
+        except OSError:
+            pass
+        try:
+            _atomic_write(candidate, data, force=False)
+            return candidate
+        except BundleError:
+            continue
+    raise BundleError(f"{path} and {attempts - 1} numbered names beside it exist; clean up {path.parent}")
 
 
 def write_bundle(
@@ -576,7 +739,7 @@ def write_bundle(
     try:
         for kind, path in targets:
             data = (bundle.markdown if kind == "md" else bundle.to_json()).encode("utf-8")
-            existed = path.exists()
+            existed = force and path.exists()
             _atomic_write(path, data, force)
             written.append(path)
             if not existed:
@@ -638,6 +801,8 @@ __all__ = [
     "SECTIONS",
     "SECTION_TITLES",
     "build_bundle",
+    "code_block",
+    "code_span",
     "default_name",
     "digest_for",
     "estimate_tokens",
@@ -648,4 +813,5 @@ __all__ = [
     "session_meta",
     "target_paths",
     "write_bundle",
+    "write_new",
 ]

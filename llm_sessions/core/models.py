@@ -125,6 +125,9 @@ class ProcessInfo:
     match: str = ""
     ambiguous: bool = False
     tool: str = ""
+    # What the assistant itself says it is doing (Claude's sessions/<pid>.json `status`:
+    # idle, busy, shell), when that file was trusted; None when nothing says so.
+    status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +173,9 @@ class Session:
     usage: Usage = field(default_factory=Usage)
     context: ContextFill | None = None
     cost_usd: float | None = None
+    # Every model that used tokens, and what could not be priced when cost_usd is None.
+    models_used: tuple[str, ...] = ()
+    unpriced: tuple[str, ...] = ()
     api_errors: int = 0
     tool_errors: int = 0
     compactions: int = 0
@@ -212,6 +218,9 @@ class Snapshot:
     sessions: tuple[Session, ...] = ()
     problems: tuple[str, ...] = ()
     searched: tuple[str, ...] = ()
+    # Usage-bearing records (or usage fields) the readers met and did not understand: a
+    # newer format, so costs may be low. `llm-session doctor` says which.
+    format_drift: int = 0
 
     def by_id(self) -> dict[str, Session]:
         return {s.id: s for s in self.sessions}

@@ -67,9 +67,8 @@ class Monitor:
 
             prices = PriceTable.load(settings.price_overrides, settings.pricing_file or None)
         self.prices = prices
-        cost = prices.cost
-        self.claude = ClaudeProvider(self.env, settings, cost, built_with=_fingerprint(settings, prices))
-        self.codex = CodexProvider(self.env, settings, cost)
+        self.claude = ClaudeProvider(self.env, settings, prices, built_with=_fingerprint(settings, prices))
+        self.codex = CodexProvider(self.env, settings, prices)
         self.providers = [self.claude, self.codex, *self._other_providers(prices)]
         self._cache_path: Path | None = None
         self._roots = [str(p) for prov in (self.claude, self.codex) for p in prov.roots()]
@@ -92,10 +91,10 @@ class Monitor:
         window = prices.window
         self.aider = AiderProvider(self.env, self.settings, context_window=window)
         return [
-            GeminiProvider(self.env, self.settings, context_window=window),
+            GeminiProvider(self.env, self.settings, context_window=window, prices=prices),
             self.aider,
             CursorProvider(self.env, self.settings, context_window=window),
-            CopilotProvider(self.env, self.settings, context_window=window),
+            CopilotProvider(self.env, self.settings, context_window=window, prices=prices),
         ]
 
     def watch_paths(self) -> list[Path]:
@@ -162,6 +161,11 @@ class Monitor:
             sessions.extend(res.sessions)
             problems.extend(res.problems)
             searched.extend(res.searched)
+        # Finished Aider runs are found in the folders other assistants worked in.
+        if self.aider.note_cwds(s.cwd for s in sessions if s.tool != "aider"):
+            again = scan(self.aider)
+            sessions = [s for s in sessions if s.tool != "aider"] + again.sessions
+            problems.extend(again.problems)
         self.parsed_bytes = sum(getattr(prov, "parsed_bytes", 0) for prov in self.providers)
         if live and self.discovery is not None:
             sessions, more = self._attach_processes(sessions, now)
@@ -170,7 +174,8 @@ class Monitor:
             sessions = [s.with_(state="ended") for s in sessions]
         sessions = [s.with_(health=health_report(s, self.settings, now)) for s in sessions]
         sessions.sort(key=lambda s: s.last_activity or datetime.min.replace(tzinfo=UTC), reverse=True)
-        snap = Snapshot(taken_at=now, sessions=tuple(sessions), problems=tuple(problems), searched=tuple(searched))
+        snap = Snapshot(taken_at=now, sessions=tuple(sessions), problems=tuple(problems), searched=tuple(searched),
+                        format_drift=sum(p.usage_drift() for p in self.providers if hasattr(p, "usage_drift")))
         if self.claude.changed or self.codex.changed or self.claude.rebuilt:
             self.save_cache()
         if self.store is not None:
@@ -208,6 +213,18 @@ class Monitor:
                 )
             )
         return out, list(result.problems)
+
+    def drift_report(self):
+        """What the readers did not understand, per assistant (after a scan)."""
+        from llm_sessions.core.drift import DriftReport, Tally
+
+        tools = []
+        for prov in self.providers:
+            if hasattr(prov, "drift"):
+                tools.append(prov.drift())
+            else:
+                tools.append(Tally(prov.tool, [str(r) for r in prov.roots()]).done())
+        return DriftReport(tuple(tools))
 
     def save_cache(self) -> None:
         if self._cache_path is None:

@@ -1,18 +1,31 @@
-"""Model prices and context windows: a bundled dated table, a JSON file, then config.
+"""Model prices and context windows: a bundled dated table, hand-checked fixes, then config.
 
-Why a bundled copy: cost must work offline and on the CLI's fast paths, so the table ships
-with the package (`data/prices.json`, a small slice of BerriAI/litellm's
-`model_prices_and_context_window.json`, dated inside) and loads in about a millisecond with
-msgspec. A `pricing.file` in litellm's own format (the full upstream file works) is merged
-over it, then `[pricing.models."<model>"]` tables from config.toml.
+Where prices come from, in the order they are applied:
+1. `data/prices.json`: a slice of BerriAI/litellm's `model_prices_and_context_window.json`
+   (every Anthropic, OpenAI and Google chat model), rebuilt by
+   `scripts/regenerate_prices.py` from the copy inside the litellm wheel; dated inside.
+2. `pricing.file` from config: any litellm-style JSON (the full upstream file works),
+   merged over the slice field by field.
+3. `data/price_overrides.json`: entries litellm lacks or got wrong, each with its source
+   and the date it was checked. An override may be limited to a date range, which is how
+   dated prices are written (Opus 4.6's above-200k tier ended on 2026-03-13).
+4. `[pricing.models."<model>"]` tables from config.toml: the user's word is final.
 
-Why the 200k tier is a flag: Anthropic (Sonnet 4/4.5 with the 1M window) and Google (Gemini
-2.5 Pro, 3 Pro) bill *every* token of a request at the higher rate once that request's input
-side (input + cache writes + cache reads) exceeds 200k tokens. Whether that happened is a
-property of each request, not of a session total, so the caller who sees requests decides:
-`request_cost(usage)` for one request, `cost(usage, above_200k=...)` otherwise.
+What a request costs depends on more than the model, so `charge()` takes all of it:
+- the 1-hour part of the cache writes (`cache_1h`), billed at the model's own 1-hour rate
+  (2x input for Claude, 1.25x for a 5-minute write): multipliers come from each model's
+  entry, never from a global factor;
+- the prompt-size bucket of the request (`bucket`, see `size_bucket`): Anthropic and Google
+  bill every token of a request at the long-context rate once its input side passes 200k,
+  OpenAI's newer models once it passes 272k; each model says which threshold it uses;
+- how the request ran (`speed`, modifiers joined by "+"): Claude's `usage.speed == "fast"`
+  and `inference_geo == "us"` multiply every rate by the model's `fast` / `us` multiplier
+  (litellm's `provider_specific_entry`); Codex's `priority` (its "fast") and `flex` service
+  tiers use the model's own priority / flex rates;
+- the day the request ran (`day`, ISO date): the price period in force that day.
 
-Unknown models cost `None`, never 0: a zero would read as "free" in the UI.
+Unknown stays unknown: a model, a 1-hour rate, a fast multiplier or a priority rate that no
+source gives makes the cost `None`, never 0 and never a guess that looks exact.
 
 This module is on the `list`/`health` fast path: stdlib and msgspec only.
 """
@@ -21,7 +34,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -32,67 +45,23 @@ from llm_sessions.config import ConfigError
 from llm_sessions.core.models import Usage
 
 TIER_THRESHOLD = 200_000
-BUNDLED_FILE = Path(__file__).with_name("data") / "prices.json"
+#: Prompt sizes at which some model switches to long-context rates (Anthropic/Google, OpenAI).
+THRESHOLDS = (200_000, 272_000)
+DATA = Path(__file__).with_name("data")
+BUNDLED_FILE = DATA / "prices.json"
+OVERRIDES_FILE = DATA / "price_overrides.json"
 ONE_MILLION_WINDOW = 1_000_000
+#: Service tiers billed at their own rate table (litellm's `_priority` / `_flex` fields).
+RATE_TIERS = ("priority", "flex")
 
 
 class PriceFileError(ConfigError):
     """A price file or `[pricing.models]` table that cannot be used; the message names it."""
 
 
-@dataclass(frozen=True, slots=True)
-class ModelPrice:
-    """USD per token for one model, plus its context window (max input tokens).
-
-    A `None` rate means the source does not list it: cache writes and reads then fall back
-    to the input rate (an upper bound, never a silent zero), and a missing above-200k rate
-    falls back to the normal rate of the same kind.
-    """
-
-    name: str
-    input: float
-    output: float
-    cache_write: float | None = None
-    cache_read: float | None = None
-    input_above_200k: float | None = None
-    output_above_200k: float | None = None
-    cache_write_above_200k: float | None = None
-    cache_read_above_200k: float | None = None
-    window: int | None = None
-
-    @property
-    def tiered(self) -> bool:
-        """True when the model has a higher rate above 200k input tokens per request."""
-        return self.input_above_200k is not None or self.output_above_200k is not None
-
-    def rates(self, above_200k: bool = False) -> tuple[float, float, float, float]:
-        """(input, output, cache_write, cache_read) per token, tier applied when asked."""
-        inp, out = self.input, self.output
-        cw = self.cache_write if self.cache_write is not None else inp
-        cr = self.cache_read if self.cache_read is not None else inp
-        if above_200k and self.tiered:
-            t_in = self.input_above_200k if self.input_above_200k is not None else inp
-            return (
-                t_in,
-                self.output_above_200k if self.output_above_200k is not None else out,
-                self.cache_write_above_200k if self.cache_write_above_200k is not None else cw,
-                self.cache_read_above_200k if self.cache_read_above_200k is not None else cr,
-            )
-        return inp, out, cw, cr
-
-    def cost(self, usage: Usage, above_200k: bool = False) -> float:
-        """USD for `usage`; with `above_200k` every token is billed at the tiered rate."""
-        inp, out, cw, cr = self.rates(above_200k)
-        return (
-            usage.input * inp
-            + usage.output * out
-            + usage.cache_creation * cw
-            + usage.cache_read * cr
-        )
-
-    def request_cost(self, usage: Usage) -> float:
-        """USD for the usage of ONE API request, deciding the 200k tier from that request."""
-        return self.cost(usage, above_200k=is_above_200k(usage))
+def size_bucket(prompt_tokens: int) -> int:
+    """0 up to 200k input-side tokens, 1 up to 272k, 2 above: what a request's tier needs."""
+    return 0 if prompt_tokens <= THRESHOLDS[0] else 1 if prompt_tokens <= THRESHOLDS[1] else 2
 
 
 def is_above_200k(usage: Usage) -> bool:
@@ -100,16 +69,126 @@ def is_above_200k(usage: Usage) -> bool:
     return usage.input + usage.cache_creation + usage.cache_read > TIER_THRESHOLD
 
 
-# litellm field name -> ModelPrice attribute
+@dataclass(frozen=True, slots=True)
+class ModelPrice:
+    """USD per token for one model during one price period, plus its context window.
+
+    A missing 5-minute write or read rate falls back to the input rate (an upper bound, never
+    a silent zero); a missing long-context rate falls back to the normal rate of the same
+    kind. A missing 1-hour write rate, fast multiplier or priority table cannot be bounded
+    that way, so a request that needs one has no price.
+    """
+
+    name: str
+    input: float
+    output: float
+    cache_write: float | None = None
+    cache_read: float | None = None
+    cache_write_1h: float | None = None
+    input_above_200k: float | None = None
+    output_above_200k: float | None = None
+    cache_write_above_200k: float | None = None
+    cache_read_above_200k: float | None = None
+    window: int | None = None
+    long_threshold: int = TIER_THRESHOLD
+    multipliers: dict[str, float] = field(default_factory=dict)
+    tiers: dict[str, ModelPrice] = field(default_factory=dict)
+    valid_from: str = ""
+    source: str = ""
+
+    @property
+    def fast_multiplier(self) -> float | None:
+        return self.multipliers.get("fast")
+
+    @property
+    def priority(self) -> ModelPrice | None:
+        return self.tiers.get("priority")
+
+    @property
+    def tiered(self) -> bool:
+        """True when the model has a higher rate above its long-context threshold."""
+        return self.input_above_200k is not None or self.output_above_200k is not None
+
+    def is_long(self, bucket: int) -> bool:
+        """Whether a request of this size bucket (see `size_bucket`) pays long-context rates."""
+        return self.tiered and bucket > THRESHOLDS.index(self.long_threshold)
+
+    def rates(self, above_200k: bool = False) -> tuple[float, float, float, float]:
+        """(input, output, cache_write, cache_read) per token, long-context tier when asked."""
+        inp, out = self.input, self.output
+        cw = self.cache_write if self.cache_write is not None else inp
+        cr = self.cache_read if self.cache_read is not None else inp
+        if above_200k and self.tiered:
+            return (
+                self.input_above_200k if self.input_above_200k is not None else inp,
+                self.output_above_200k if self.output_above_200k is not None else out,
+                self.cache_write_above_200k if self.cache_write_above_200k is not None else cw,
+                self.cache_read_above_200k if self.cache_read_above_200k is not None else cr,
+            )
+        return inp, out, cw, cr
+
+    def charge(self, usage: Usage, *, bucket: int = 0, cache_1h: int = 0, speed: str = "") -> float | None:
+        """USD for `usage` (one request, or many of the same bucket, speed and day).
+
+        `cache_1h` is the part of `usage.cache_creation` written with the 1-hour TTL.
+        None when what ran has no known rate (see the class docstring).
+        """
+        price = self
+        multiplier = 1.0
+        for mod in speed.split("+") if speed else ():
+            if mod in RATE_TIERS:
+                if mod not in self.tiers:
+                    return None
+                price = self.tiers[mod]
+            elif mod in self.multipliers:
+                multiplier *= self.multipliers[mod]
+            else:
+                return None
+        long = price.is_long(bucket)
+        inp, out, cw, cr = price.rates(long)
+        cache_1h = min(cache_1h, usage.cache_creation)
+        if cache_1h:
+            if self.cache_write_1h is None:
+                return None
+            # The 1-hour rate scales like the 5-minute one in the long-context tier.
+            cw1h = self.cache_write_1h * (cw / price.rates(False)[2] if long and price.rates(False)[2] else 1.0)
+        else:
+            cw1h = 0.0
+        total = (
+            usage.input * inp
+            + usage.output * out
+            + (usage.cache_creation - cache_1h) * cw
+            + cache_1h * cw1h
+            + usage.cache_read * cr
+        )
+        return total * multiplier
+
+    def cost(self, usage: Usage, above_200k: bool = False) -> float:
+        """USD for `usage` at standard speed with every write priced as a 5-minute write."""
+        inp, out, cw, cr = self.rates(above_200k)
+        return usage.input * inp + usage.output * out + usage.cache_creation * cw + usage.cache_read * cr
+
+    def request_cost(self, usage: Usage) -> float:
+        """USD for the usage of ONE API request, deciding the 200k tier from that request."""
+        return self.cost(usage, above_200k=is_above_200k(usage))
+
+
+# litellm field name -> ModelPrice attribute. The 272k fields map onto the same long-context
+# attributes and set the model's threshold to 272k.
 _LITELLM_FIELDS = {
     "input_cost_per_token": "input",
     "output_cost_per_token": "output",
     "cache_creation_input_token_cost": "cache_write",
     "cache_read_input_token_cost": "cache_read",
+    "cache_creation_input_token_cost_above_1hr": "cache_write_1h",
     "input_cost_per_token_above_200k_tokens": "input_above_200k",
     "output_cost_per_token_above_200k_tokens": "output_above_200k",
     "cache_creation_input_token_cost_above_200k_tokens": "cache_write_above_200k",
     "cache_read_input_token_cost_above_200k_tokens": "cache_read_above_200k",
+    "input_cost_per_token_above_272k_tokens": "input_above_200k",
+    "output_cost_per_token_above_272k_tokens": "output_above_200k",
+    "cache_creation_input_token_cost_above_272k_tokens": "cache_write_above_200k",
+    "cache_read_input_token_cost_above_272k_tokens": "cache_read_above_200k",
     "max_input_tokens": "window",
 }
 
@@ -118,25 +197,30 @@ _CONFIG_KEYS = {
     "input": "input",
     "output": "output",
     "cache_write": "cache_write",
+    "cache_write_1h": "cache_write_1h",
     "cache_read": "cache_read",
     "input_above_200k": "input_above_200k",
     "output_above_200k": "output_above_200k",
     "cache_write_above_200k": "cache_write_above_200k",
     "cache_read_above_200k": "cache_read_above_200k",
     "window": "window",
+    "fast_multiplier": "fast",
 }
 
 _PREFIXES = ("anthropic/", "openai/", "gemini/", "google/", "models/", "vertex_ai/", "azure/")
 _ONE_M = re.compile(r"\[1m\]$", re.IGNORECASE)
+_COPILOT_1M = re.compile(r"-1m(?:-internal)?$")
 _DATE = re.compile(r"-(?:\d{8}|\d{4}-\d{2}-\d{2})$")
 _PREVIEW = re.compile(r"-(?:preview|exp)(?:-[\d-]+)?$")
+_CLAUDE_DOTS = re.compile(r"^(claude-[a-z]+-\d+)\.(\d+)")
 
 
 def normalise(model: str) -> str:
     """The canonical table key for a model id as the assistants write it.
 
-    `anthropic/claude-sonnet-4-5-20250929[1m]` and `claude-sonnet-4-5@20250929` both become
-    `claude-sonnet-4-5`: transcripts, Vertex and litellm spell the same model differently.
+    `anthropic/claude-sonnet-4-5-20250929[1m]`, `claude-sonnet-4-5@20250929` and Copilot's
+    `claude-sonnet-4.5-1m` all become `claude-sonnet-4-5`: transcripts, Vertex, Copilot and
+    litellm spell the same model differently.
     """
     key = model.strip().lower()
     key = _ONE_M.sub("", key)
@@ -147,6 +231,8 @@ def normalise(model: str) -> str:
             if key.startswith(prefix):
                 key, changed = key[len(prefix):], True
     key = key.split("@", 1)[0]
+    key = _COPILOT_1M.sub("", key)
+    key = _CLAUDE_DOTS.sub(r"\1-\2", key)
     key = _DATE.sub("", key)
     return key
 
@@ -155,78 +241,196 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _price_from_litellm(name: str, entry: dict, origin: str, base: ModelPrice | None) -> ModelPrice | None:
-    """Build or update a ModelPrice from one litellm-style entry; None when it has no rates."""
+def _fields_from_litellm(name: str, entry: dict, origin: str) -> dict[str, Any]:
+    """The price fields of one litellm-style entry, validated; tier rates nested by tier."""
     values: dict[str, Any] = {}
-    for src, attr in _LITELLM_FIELDS.items():
-        if src not in entry or entry[src] is None:
+    tiers: dict[str, dict[str, Any]] = {}
+    for src, value in entry.items():
+        if value is None:
             continue
-        value = entry[src]
+        tier = next((t for t in RATE_TIERS if src.endswith("_" + t)), "")
+        base = src.removesuffix("_" + tier) if tier else src
+        attr = _LITELLM_FIELDS.get(base)
+        if attr is None or (tier and attr == "window"):
+            continue
         if not _is_number(value) or value < 0:
             raise PriceFileError(f"{origin}: {name}.{src} must be a non-negative number, got {value!r}")
-        values[attr] = int(value) if attr == "window" else float(value)
-    if base is not None:
-        return replace(base, **values)
-    if "input" not in values or "output" not in values:
-        return None  # images, embeddings, per-second pricing: not ours to cost
-    return ModelPrice(name=name, **values)
+        target = tiers.setdefault(tier, {}) if tier else values
+        target[attr] = int(value) if attr == "window" else float(value)
+        if "272k" in base:
+            target["long_threshold"] = THRESHOLDS[1]
+    pse = entry.get("provider_specific_entry")
+    if isinstance(pse, dict):
+        mults = {k: float(v) for k, v in pse.items() if isinstance(k, str) and _is_number(v) and v > 0}
+        if mults:
+            values["multipliers"] = mults
+    if tiers:
+        values["tiers"] = tiers
+    return values
+
+
+# A model's prices over time: [(valid_from, fields or None = not priced from then on)].
+Periods = list[tuple[str, dict | None]]
+
+
+def _merge(fields: dict | None, patch: dict) -> dict:
+    out = dict(fields or {})
+    for k, v in patch.items():
+        if k == "tiers" and isinstance(v, dict):
+            out[k] = {t: {**(out.get(k) or {}).get(t, {}), **rates} for t, rates in {**(out.get(k) or {}), **v}.items()}
+        elif k == "multipliers" and isinstance(v, dict):
+            out[k] = {**(out.get(k) or {}), **v}
+        elif k == "source" and out.get("source") and out["source"] != v:
+            out[k] = f"{out['source']}; {v}"
+        else:
+            out[k] = v
+    return out
+
+
+def apply_dated(periods: Periods, patch: dict, start: str = "", until: str | None = None) -> Periods:
+    """Merge `patch` into the periods that fall in [start, until), splitting at both ends.
+
+    With no periods yet the model starts existing at `start` (and stops at `until`).
+    """
+    periods = sorted(periods, key=lambda p: p[0])
+
+    def at(day: str) -> dict | None:
+        current = None
+        for since, fields in periods:
+            if since <= day:
+                current = fields
+        return current
+
+    cuts = {start} | ({until} if until else set())
+    for cut in sorted(cuts):
+        if cut not in {p[0] for p in periods}:
+            periods.append((cut, at(cut) if periods else None))
+    periods.sort(key=lambda p: p[0])
+    return [
+        (since, _merge(fields, patch) if since >= start and (until is None or since < until) else fields)
+        for since, fields in periods
+    ]
+
+
+def _build(name: str, fields: dict | None, since: str, origin: str) -> ModelPrice | None:
+    if not fields or "input" not in fields or "output" not in fields:
+        return None  # images, embeddings, per-second pricing, or not priced in this period
+    values = {k: v for k, v in fields.items() if k != "tiers"}
+    tiers = {
+        t: ModelPrice(name=f"{name} ({t})", **rates)
+        for t, rates in (fields.get("tiers") or {}).items()
+        if "input" in rates and "output" in rates
+    }
+    try:
+        return ModelPrice(name=name, tiers=tiers, valid_from=since, **values)
+    except TypeError as exc:
+        raise PriceFileError(f"{origin}: {name}: {exc}") from None
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PriceFileError(f"{path}: cannot read price file: {exc.strerror or exc}") from None
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise PriceFileError(f"{path}: invalid JSON: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """One hand-checked correction from `price_overrides.json`."""
+
+    model: str
+    fields: dict
+    source: str
+    checked: str
+    why: str = ""
+    valid_from: str = ""
+    valid_until: str | None = None
 
 
 @lru_cache(maxsize=1)
-def _bundled() -> tuple[dict[str, ModelPrice], dict[str, str], str]:
-    """The shipped table, parsed once per process (it never changes while we run)."""
-    raw = BUNDLED_FILE.read_bytes()
-    doc = msgspec.json.decode(raw)
-    models: dict[str, ModelPrice] = {}
+def _bundled() -> tuple[dict[str, Periods], dict[str, str], dict, tuple[Override, ...]]:
+    """The shipped slice and overrides, parsed once per process (they never change)."""
+    doc = msgspec.json.decode(BUNDLED_FILE.read_bytes())
+    meta = {k: v for k, v in doc.items() if k.startswith("_")}
+    src = f"litellm {meta.get('_litellm_version', '?')}"
+    models: dict[str, Periods] = {}
     for name, entry in doc["models"].items():
-        price = _price_from_litellm(name, entry, "bundled prices.json", None)
-        if price is not None:
-            models[name] = price
-    return models, dict(doc.get("aliases", {})), str(doc.get("_as_of", "unknown"))
+        fields = _fields_from_litellm(name, entry, "bundled prices.json")
+        fields["source"] = src
+        models[name] = [("", fields)]
+    overrides = tuple(
+        Override(
+            model=o["model"],
+            fields=_fields_from_litellm(o["model"], o["fields"], "price_overrides.json"),
+            source=o["source"],
+            checked=o["checked"],
+            why=o.get("why", ""),
+            valid_from=o.get("valid_from") or "",
+            valid_until=o.get("valid_until"),
+        )
+        for o in msgspec.json.decode(OVERRIDES_FILE.read_bytes())["overrides"]
+    )
+    return models, dict(doc.get("aliases", {})), meta, overrides
 
 
 class PriceTable:
-    """Prices by canonical model key. Build with `PriceTable.load()`; treat as read-only."""
+    """Prices by canonical model key and date. Build with `PriceTable.load()`; read-only."""
 
-    __slots__ = ("_models", "_aliases", "as_of", "sources")
+    __slots__ = ("_models", "_aliases", "as_of", "sources", "meta", "overrides", "_resolved")
 
-    def __init__(self, models: dict[str, ModelPrice], aliases: dict[str, str], as_of: str, sources: list[str]):
+    def __init__(self, models: dict[str, tuple[ModelPrice, ...]], aliases: dict[str, str], as_of: str,
+                 sources: list[str], meta: dict | None = None, overrides: tuple[Override, ...] = ()):
         self._models = models
         self._aliases = aliases
         self.as_of = as_of
         self.sources = sources
+        self.meta = meta or {}
+        self.overrides = overrides
+        self._resolved: dict[str, str | None] = {}
 
     @classmethod
     def load(cls, overrides: dict | None = None, file: str | Path | None = None) -> PriceTable:
-        """Bundled table, then `file` (litellm JSON), then config `overrides`.
+        """Bundled slice, then `file` (litellm JSON), then hand-checked fixes, then config.
 
         `overrides` maps a model id to a table with any of input, output, cache_write,
-        cache_read, input_above_200k, output_above_200k, cache_write_above_200k,
-        cache_read_above_200k (USD per million tokens) and window (tokens). A new model needs
-        at least input and output. Any problem raises `PriceFileError` naming the source.
+        cache_write_1h, cache_read and the *_above_200k rates (USD per million tokens),
+        window (tokens) and fast_multiplier. A new model needs at least input and output.
+        Any problem raises `PriceFileError` naming the source.
         """
-        bundled, aliases, as_of = _bundled()
-        models = dict(bundled)
+        bundled, aliases, meta, fixes = _bundled()
+        models: dict[str, Periods] = {k: list(v) for k, v in bundled.items()}
         aliases = dict(aliases)
-        sources = [f"bundled litellm copy as of {as_of}"]
+        as_of = str(meta.get("_as_of", "unknown"))
+        sources = [f"bundled litellm {meta.get('_litellm_version', '?')} slice as of {as_of}"]
         if file:
             cls._merge_file(models, aliases, Path(file).expanduser())
             sources.append(str(file))
+        for fix in fixes:
+            patch = dict(fix.fields, source=f"override: {fix.source} (checked {fix.checked})")
+            models[fix.model] = apply_dated(models.get(fix.model, []), patch, fix.valid_from, fix.valid_until)
+        sources.append(f"{len(fixes)} hand-checked overrides")
         if overrides:
             cls._merge_overrides(models, overrides)
             sources.append("config [pricing.models]")
-        return cls(models, aliases, as_of, sources)
+        built: dict[str, tuple[ModelPrice, ...]] = {}
+        for name, periods in models.items():
+            prices = []
+            for since, fields in sorted(periods, key=lambda p: p[0]):
+                price = _build(name, fields, since, "prices")
+                # An unpriced period stays in the list as a gap (a None price) so that
+                # dates in it do not borrow a neighbour's rates.
+                prices.append(price if price is not None else since)
+            if any(isinstance(p, ModelPrice) for p in prices):
+                built[name] = tuple(prices)
+        return cls(built, aliases, as_of, sources, meta, fixes)
 
     @staticmethod
-    def _merge_file(models: dict[str, ModelPrice], aliases: dict[str, str], path: Path) -> None:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise PriceFileError(f"{path}: cannot read price file: {exc.strerror or exc}") from None
-        try:
-            doc = msgspec.json.decode(raw)
-        except msgspec.DecodeError as exc:
-            raise PriceFileError(f"{path}: invalid JSON: {exc}") from None
+    def _merge_file(models: dict[str, Periods], aliases: dict[str, str], path: Path) -> None:
+        doc = _read_json(path)
         if not isinstance(doc, dict):
             raise PriceFileError(f"{path}: expected a JSON object of models")
         entries = doc.get("models") if isinstance(doc.get("models"), dict) else doc
@@ -239,24 +443,23 @@ class PriceTable:
         for name, entry in ordered:
             if name.startswith("_") or name == "sample_spec" or not isinstance(entry, dict):
                 continue
-            if "/" in normalise(name):
-                continue  # bedrock/..., openrouter/...: other vendors' prices for the same model
             key = normalise(name)
-            if key in seen:
-                continue
-            price = _price_from_litellm(key, entry, str(path), None)
-            if price is None:
+            if "/" in key or key in seen:
+                continue  # bedrock/..., openrouter/...: other vendors' prices for the same model
+            fields = _fields_from_litellm(key, entry, str(path))
+            if key not in models and not ("input" in fields and "output" in fields):
                 continue
             seen.add(key)
-            models[key] = price
+            fields["source"] = str(path)
+            models[key] = apply_dated(models.get(key, []), fields)
 
     @staticmethod
-    def _merge_overrides(models: dict[str, ModelPrice], overrides: dict) -> None:
+    def _merge_overrides(models: dict[str, Periods], overrides: dict) -> None:
         for name, table in overrides.items():
             origin = f'config [pricing.models."{name}"]'
             if not isinstance(table, dict):
                 raise PriceFileError(f"{origin} must be a table")
-            values: dict[str, Any] = {}
+            values: dict[str, Any] = {"source": "config"}
             for key, value in table.items():
                 attr = _CONFIG_KEYS.get(key)
                 if attr is None:
@@ -265,13 +468,17 @@ class PriceTable:
                     )
                 if not _is_number(value) or value < 0:
                     raise PriceFileError(f"{origin}: {key} must be a non-negative number, got {value!r}")
-                values[attr] = int(value) if attr == "window" else float(value) / 1_000_000
+                if attr == "window":
+                    values[attr] = int(value)
+                elif attr == "fast":
+                    values["multipliers"] = {"fast": float(value)}
+                else:
+                    values[attr] = float(value) / 1_000_000
             key = normalise(name)
-            base = models.get(key)
-            if base is not None:
-                models[key] = replace(base, **values)
+            if key in models:
+                models[key] = apply_dated(models[key], values)
             elif "input" in values and "output" in values:
-                models[key] = ModelPrice(name=key, **values)
+                models[key] = [("", values)]
             else:
                 raise PriceFileError(f"{origin}: a model not in the price table needs input and output")
 
@@ -281,27 +488,60 @@ class PriceTable:
     def __contains__(self, model: str) -> bool:
         return self.lookup(model) is not None
 
-    def lookup(self, model: str | None) -> ModelPrice | None:
-        """The price of `model` after normalising its id; None when unknown or synthetic."""
+    def key(self, model: str | None) -> str | None:
+        """The table key a model id resolves to, or None when the table has no entry."""
         if not model:
             return None
         raw = model.strip().lower()
+        if raw in self._resolved:
+            return self._resolved[raw]
+        found = None
         if raw == "<synthetic>" or raw.startswith("<"):
-            return None
-        if raw in self._models:
-            return self._models[raw]
-        key = normalise(raw)
-        for candidate in (key, self._aliases.get(key), _PREVIEW.sub("", key), key.removesuffix("-latest")):
-            if candidate and candidate in self._models:
-                return self._models[candidate]
-            if candidate and candidate in self._aliases and self._aliases[candidate] in self._models:
-                return self._models[self._aliases[candidate]]
+            found = None
+        elif raw in self._models:
+            found = raw
+        else:
+            key = normalise(raw)
+            for candidate in (key, self._aliases.get(key), _PREVIEW.sub("", key), key.removesuffix("-latest")):
+                if candidate and candidate in self._models:
+                    found = candidate
+                    break
+                if candidate and self._aliases.get(candidate) in self._models:
+                    found = self._aliases[candidate]
+                    break
         # No guessing by prefix: `claude-opus-4-9` is not priced like `claude-opus-4`, and a
         # wrong price looks just as real as a right one. Unknown stays unknown.
-        return None
+        self._resolved[raw] = found
+        return found
+
+    def lookup(self, model: str | None, day: str | None = None) -> ModelPrice | None:
+        """The price of `model` in force on `day` (ISO date; None = today's); None if unknown."""
+        key = self.key(model)
+        if key is None:
+            return None
+        periods = self._models[key]
+        if day is None:
+            chosen = periods[-1]
+        else:
+            chosen = periods[0]
+            for p in periods:
+                since = p.valid_from if isinstance(p, ModelPrice) else p
+                if since <= day:
+                    chosen = p
+        return chosen if isinstance(chosen, ModelPrice) else None
+
+    def periods(self, model: str) -> tuple[ModelPrice, ...]:
+        key = self.key(model)
+        return tuple(p for p in self._models.get(key, ()) if isinstance(p, ModelPrice)) if key else ()
+
+    def charge(self, model: str | None, usage: Usage, *, bucket: int = 0, cache_1h: int = 0, speed: str = "",
+               day: str | None = None) -> float | None:
+        """USD for `usage` of `model` (see `ModelPrice.charge`); None when not priceable."""
+        price = self.lookup(model, day)
+        return None if price is None else price.charge(usage, bucket=bucket, cache_1h=cache_1h, speed=speed)
 
     def cost(self, model: str | None, usage: Usage, above_200k: bool = False) -> float | None:
-        """USD for `usage` of `model`; None when the model is unknown (never a false 0)."""
+        """USD for `usage` of `model` at today's standard rates; None when unknown."""
         price = self.lookup(model)
         return None if price is None else price.cost(usage, above_200k)
 
@@ -316,4 +556,34 @@ class PriceTable:
         return sorted(self._models)
 
 
-__all__ = ["ModelPrice", "PriceTable", "PriceFileError", "is_above_200k", "normalise", "TIER_THRESHOLD"]
+@dataclass(slots=True)
+class Bill:
+    """Adds up charges of many requests; `usd` turns None for good once one is unpriceable.
+
+    `unpriced` names what could not be priced ("model", "model (fast)", "model (1h cache)"),
+    so a null cost can say why.
+    """
+
+    usd: float | None = 0.0
+    unpriced: set[str] = field(default_factory=set)
+
+    def add(self, table: PriceTable | None, model: str | None, usage: Usage, *, bucket: int = 0, cache_1h: int = 0,
+            speed: str = "", day: str | None = None) -> None:
+        if usage.total == 0:
+            return
+        price = table.lookup(model, day) if table is not None else None
+        c = price.charge(usage, bucket=bucket, cache_1h=cache_1h, speed=speed) if price is not None else None
+        if c is None:
+            self.usd = None
+            why = "" if price is None else f" ({speed})" if price.charge(usage, bucket=bucket) is not None and speed else " (1h cache write)"
+            self.unpriced.add(f"{model or 'unknown model'}{why}")
+        elif self.usd is not None:
+            self.usd += c
+
+    @property
+    def rounded(self) -> float | None:
+        return round(self.usd, 6) if self.usd is not None else None
+
+
+__all__ = ["Bill", "ModelPrice", "PriceTable", "PriceFileError", "is_above_200k", "normalise", "size_bucket",
+           "TIER_THRESHOLD", "THRESHOLDS"]

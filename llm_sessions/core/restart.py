@@ -1,32 +1,50 @@
 """Restarting a session that has degraded: export first, then compact, start fresh or resume.
 
-Every restart is a short list of steps planned up front, each with a sentence that says what
-it will do, so the UI (or the CLI) can show the plan and ask before anything destructive
-runs. The first step always exports a brief, so whatever happens next nothing is lost.
+Every restart is a short list of steps planned up front, each with a sentence that says
+exactly what it will do, so the UI (or the CLI) can show the plan and ask before anything
+destructive runs. The first step always exports a brief, so whatever happens next nothing is
+lost.
 
-Inside tmux the session's pane is driven directly: `/compact` is typed into it, or the
-assistant is stopped and a new one is started in the same pane (seeded with the brief, or
-resuming the same session id). Outside tmux we cannot type into someone's terminal, so the
-assistant is stopped and the exact command to continue is returned for the user to run.
+Nothing from the transcript is ever typed into a terminal as a command line: a typed line is
+read by the terminal before the shell quotes protect it (a Ctrl-U in a folder name erases
+what came before it). Inside tmux the new assistant is started by tmux itself from an argv,
+in the session's folder (`-c`, with `#` doubled because tmux expands that option as a
+format): `respawn-pane` when the assistant is the pane's own process, else a new window next
+to the pane once the old assistant has stopped. The brief reaches the assistant through a
+file that a fixed script reads (`sh -c 'exec "$1" -- "$(cat -- "$2")"'`), after `--`, so it
+can never be read as an option. Outside tmux the assistant is stopped and the exact command
+to continue is returned for the user to run. Folders and ids with control characters are
+refused, never escaped into something else.
 
-Stopping is SIGTERM only, only to processes of the current user, and only after checking
-that the pid still belongs to the same process (start time) so a reused pid is never hit.
+Stopping is SIGTERM only, to the processes the plan names: the session's process and the
+descendants discovery recorded, each fixed with its start time when the plan is made and
+signalled through psutil, which re-checks that time, and only if it belongs to this user.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import shlex
 import signal
-import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+from llm_sessions.core.actions import type_compact
 from llm_sessions.core.export import Bundle, Recorder, target_paths, write_bundle
+from llm_sessions.core.inert import inert
 from llm_sessions.core.models import ProcessInfo, Session
+from llm_sessions.core.targets import (
+    TargetError,
+    TargetGone,
+    Tmux,
+    safe_id,
+    safe_path,
+    session_processes,
+    tmux_literal,
+    verify_pane,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,50 +56,16 @@ MODE_LABELS: dict[str, str] = {
     "resume": "Restart and resume the same session",
 }
 LAUNCHERS = {"claude": "claude", "codex": "codex"}
-START_TIME_SLACK = 2.0
+# Hands a brief file to an assistant as its first prompt. The script is a constant; the
+# executable and the file arrive as positional parameters, so no data is ever parsed as code.
+SEED_SCRIPT = 'exec "$1" -- "$(cat -- "$2")"'
+SEED_NAME = "llm-session-seed"
+# Linux caps one argv string at 128 KiB; a brief must fit in it to become the prompt.
+MAX_BRIEF_BYTES = 120_000
 
 
-class RestartError(Exception):
+class RestartError(TargetError):
     """A restart that cannot go ahead, in one sentence the user can act on."""
-
-
-@dataclass(frozen=True, slots=True)
-class Tmux:
-    """How to reach a tmux pane: the socket arguments (`-L name`, `-S path`) and the pane id."""
-
-    pane: str
-    socket_args: tuple[str, ...] = ()
-
-    @classmethod
-    def from_env(cls, pane: str, env: Mapping[str, str] | None = None) -> Tmux:
-        """Use the server named in $TMUX (`socket,pid,session`) when we run inside tmux."""
-        env = os.environ if env is None else env
-        socket = (env.get("TMUX") or "").split(",", 1)[0]
-        return cls(pane, ("-S", socket) if socket else ())
-
-    def argv(self, *args: str) -> list[str]:
-        return ["tmux", *self.socket_args, *args]
-
-    def run(self, *args: str) -> str:
-        try:
-            done = subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=10, check=False)
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise RestartError(f"tmux {args[0]} failed: {exc}") from None
-        if done.returncode != 0:
-            raise RestartError(f"tmux {args[0]} failed: {done.stderr.strip() or done.returncode}")
-        return done.stdout
-
-    def pane_pid(self) -> int | None:
-        try:
-            out = self.run("display-message", "-p", "-t", self.pane, "#{pane_pid}").strip()
-        except RestartError:
-            return None
-        return int(out) if out.isdigit() else None
-
-    def type_line(self, line: str) -> None:
-        """Type `line` literally into the pane, then press Enter."""
-        self.run("send-keys", "-t", self.pane, "-l", line)
-        self.run("send-keys", "-t", self.pane, "Enter")
 
 
 @dataclass(frozen=True)
@@ -116,82 +100,100 @@ class RestartPlan:
         return [f"{i}. {s.description}" for i, s in enumerate(self.steps, 1)]
 
 
-def launch_argv(tool: str, *, brief_text: str | None = None, resume_id: str | None = None) -> list[str]:
-    """argv that starts `tool` seeded with a prompt, or resuming `resume_id`."""
+def _launcher(tool: str) -> str:
     exe = LAUNCHERS.get(tool)
     if exe is None:
-        raise RestartError(f"restarting {tool} sessions is not supported (only claude and codex)")
+        raise RestartError(f"restarting {inert(tool)} sessions is not supported (only claude and codex)")
+    return exe
+
+
+def launch_argv(tool: str, *, brief_path: Path | str | None = None, resume_id: str | None = None) -> list[str]:
+    """The argv that starts `tool`: resuming `resume_id`, seeded with the brief in
+    `brief_path` (read by SEED_SCRIPT, after `--`), or bare."""
+    exe = _launcher(tool)
     if resume_id:
+        resume_id = safe_id(resume_id, "session id")
         return [exe, "--resume", resume_id] if tool == "claude" else [exe, "resume", resume_id]
-    return [exe, brief_text] if brief_text else [exe]
+    if brief_path is not None:
+        return ["sh", "-c", SEED_SCRIPT, SEED_NAME, exe, str(brief_path)]
+    return [exe]
 
 
 def continue_command(tool: str, cwd: str | None, *, brief_path: Path | None = None, resume_id: str | None = None) -> str:
-    """The exact shell line to continue: `cd <cwd> && claude "$(cat <brief>)"` and friends.
+    """The exact shell line to continue: `cd -- <cwd> && claude -- "$(cat -- <brief>)"`.
 
     The brief is read by the shell from the file rather than pasted into the line, so the
-    line stays short, copyable and free of quoting traps whatever the brief contains.
+    line stays short and copyable; `--` keeps a brief that starts with a dash a prompt.
+    Raises RestartError for a folder or id with control characters.
     """
-    exe = launch_argv(tool, resume_id=resume_id)
+    cwd = safe_path(cwd, "session's folder")
+    line = _start_line(tool, brief_path, resume_id)
+    return f"cd -- {shlex.quote(cwd)} && {line}" if cwd else line
+
+
+def _start_line(tool: str, brief_path: Path | None, resume_id: str | None) -> str:
+    """The shell form of `launch_argv`, as a user would type it."""
+    exe = _launcher(tool)
     if resume_id:
-        line = shlex.join(exe)
-    elif brief_path is not None:
-        line = f'{exe[0]} "$(cat {shlex.quote(str(brief_path))})"'
-    else:
-        line = exe[0]
-    return f"cd {shlex.quote(cwd)} && {line}" if cwd else line
+        return shlex.join(launch_argv(tool, resume_id=resume_id))
+    if brief_path is not None:
+        return f'{exe} -- "$(cat -- {shlex.quote(str(brief_path))})"'
+    return exe
 
 
-def _same_process(proc, info_started, pid: int) -> None:
-    import psutil
+def stop_processes(procs: tuple[Any, ...], timeout: float = 10.0) -> str:
+    """SIGTERM exactly `procs` (psutil.Process objects fixed when the plan was made) and wait.
 
-    try:
-        uids = proc.uids()
-        created = proc.create_time()
-    except psutil.NoSuchProcess:
-        return
-    except psutil.AccessDenied:
-        raise RestartError(f"pid {pid} belongs to another user; not signalling it") from None
-    if os.getuid() not in (uids.real, uids.effective):
-        raise RestartError(f"pid {pid} belongs to another user; not signalling it")
-    if info_started is not None and abs(created - info_started.timestamp()) > START_TIME_SLACK:
-        raise RestartError(f"pid {pid} is now a different process (pid reused); not signalling it")
-
-
-def terminate(process: ProcessInfo, timeout: float = 10.0) -> str:
-    """SIGTERM the session's processes (same user only) and wait for them to exit.
-
-    Raises RestartError, without signalling anything, when any pid belongs to another user or
-    is no longer the process discovery saw; and when they outlive `timeout`, because starting
-    a second assistant on top of a live one would have two sessions fight over one pane.
+    psutil refuses to signal a Process whose pid now belongs to another start time, so a
+    pid reused since the plan was shown is never hit. Raises RestartError when any of them
+    outlives `timeout`: starting a second assistant on top of a live one would have two
+    sessions fight over one pane.
     """
     import psutil
 
-    pids = list(dict.fromkeys((process.pid, *process.pids)))
-    if os.getpid() in pids or os.getppid() in pids:
-        raise RestartError("refusing to signal llm-session itself or its parent")
-    procs = []
-    for pid in pids:
-        try:
-            proc = psutil.Process(pid)
-        except psutil.NoSuchProcess:
-            continue
-        _same_process(proc, process.started_at if pid == process.pid else None, pid)
-        procs.append(proc)
-    if not procs:
-        return f"pid {process.pid} had already exited"
+    sent = []
     for proc in procs:
         try:
             proc.send_signal(signal.SIGTERM)
+            sent.append(proc)
         except psutil.NoSuchProcess:
-            pass
-    _gone, alive = psutil.wait_procs(procs, timeout=timeout)
+            continue  # exited, or reused: either way not ours to signal any more
+        except psutil.Error as exc:
+            raise RestartError(f"not allowed to signal pid {proc.pid}: {exc}") from None
+    if not sent:
+        return f"pid {', '.join(str(p.pid) for p in procs)} had already exited"
+    _gone, alive = psutil.wait_procs(sent, timeout=timeout)
     if alive:
         raise RestartError(
             f"pid {', '.join(str(p.pid) for p in alive)} still running {timeout:g}s after SIGTERM; "
             "not starting a new session on top of it"
         )
-    return f"sent SIGTERM to pid {', '.join(str(p.pid) for p in procs)}; it exited"
+    return f"sent SIGTERM to pid {', '.join(str(p.pid) for p in sent)}; it exited"
+
+
+def terminate(process: ProcessInfo, timeout: float = 10.0) -> str:
+    """Stop a session's processes now (head and recorded descendants), checked as above."""
+    try:
+        procs = session_processes(process)
+    except TargetGone as exc:
+        return str(exc)
+    return stop_processes(procs, timeout)
+
+
+def _victims(proc: ProcessInfo | None) -> tuple[Any, ...]:
+    if proc is None:
+        return ()
+    try:
+        return session_processes(proc)
+    except TargetGone:
+        return ()
+
+
+def _pids_text(procs: tuple[Any, ...]) -> str:
+    head, rest = procs[0].pid, [p.pid for p in procs[1:]]
+    if not rest:
+        return f"pid {head}"
+    return f"pid {head} and its child process{'es' if len(rest) > 1 else ''} {', '.join(map(str, rest))}"
 
 
 def plan_restart(
@@ -206,22 +208,31 @@ def plan_restart(
 ) -> RestartPlan:
     """Plan the steps of a restart; nothing runs until each Step's `run` is called.
 
-    `tmux` is the session's pane (None outside tmux). The brief is written as both Markdown
-    and JSON into `exports_dir`; the Markdown one seeds a fresh session.
+    `tmux` is the server of the session's pane (`session.process.tmux_pane`), None outside
+    tmux. The brief is written as both Markdown and JSON into `exports_dir`; the Markdown one
+    seeds a fresh session. The processes a stop step will signal are fixed here, so the
+    dialog names exactly those.
     """
     if mode not in MODES:
-        raise RestartError(f"unknown restart mode {mode!r}; choose compact, fresh or resume")
+        raise RestartError(f"unknown restart mode {inert(str(mode))!r}; choose compact, fresh or resume")
     if mode != "compact":
-        launch_argv(session.tool)  # unsupported assistants fail here, before any step runs
+        _launcher(session.tool)  # unsupported assistants fail here, before any step runs
+    cwd = safe_path(session.cwd or bundle.cwd, "session's folder")
+    resume_id = safe_id(session.id, "session id") if mode == "resume" else None
+    if mode == "fresh" and len(bundle.markdown.encode("utf-8")) > MAX_BRIEF_BYTES:
+        raise RestartError(
+            f"the brief is {len(bundle.markdown.encode('utf-8')):,} bytes, more than a command line can carry; "
+            "export it with a smaller budget"
+        )
     targets = target_paths(bundle, exports_dir, "both", folder=True)
     brief_path = targets[0][1]
-    cwd = session.cwd or bundle.cwd
-    resume_id = session.id if mode == "resume" else None
     line = continue_command(session.tool, cwd, brief_path=None if resume_id else brief_path, resume_id=resume_id)
+    argv = launch_argv(session.tool, brief_path=None if resume_id else brief_path, resume_id=resume_id)
+    shown = inert(_start_line(session.tool, None if resume_id else brief_path, resume_id))
 
     def do_export() -> str:
         # The wizard may have written this very bundle a moment ago ("restart with it"):
-        # identical files are kept, anything else that is in the way is an error.
+        # identical files are kept; anything else in the way is an error, never overwritten.
         done, todo = [], []
         for kind, path in targets:
             data = (bundle.markdown if kind == "md" else bundle.to_json()).encode("utf-8")
@@ -242,51 +253,66 @@ def plan_restart(
         Step("export", f"Export the brief to {brief_path} (and .json beside it)", False, do_export)
     ]
     proc = session.process
-    if tmux is None:
+    pane = proc.tmux_pane if proc else None
+    victims = _victims(proc) if mode != "compact" else ()
+    tool = session.tool
+
+    def stop_step(where: str = "") -> Step:
+        return Step(
+            "terminate", f"Stop {tool}{where} (SIGTERM to {_pids_text(victims)})", True,
+            lambda: stop_processes(victims, term_timeout),
+        )
+
+    if tmux is None or not pane:
         if mode == "compact":
             raise RestartError("sending /compact needs the session's tmux pane; type /compact in its terminal")
-        if proc is not None:
-            steps.append(Step(
-                "terminate", f"Stop {session.tool} (SIGTERM to pid {proc.pid})", True,
-                lambda: terminate(proc, term_timeout),
-            ))
-        steps.append(Step("command", f"Show the command to continue: {line}", False, lambda: line))
-        return RestartPlan(session.id, session.tool, mode, "terminal", tuple(steps), brief_path, line)
+        if victims:
+            steps.append(stop_step())
+        steps.append(Step("command", f"Show the command to continue: {inert(line)}", False, lambda: line))
+        return RestartPlan(session.id, tool, mode, "terminal", tuple(steps), brief_path, line)
 
     if mode == "compact":
-        steps.append(Step(
-            "compact", f"Type /compact into tmux pane {tmux.pane}", True,
-            lambda: (tmux.type_line("/compact"), f"sent /compact to {tmux.pane}")[1],
-        ))
-        return RestartPlan(session.id, session.tool, mode, "tmux", tuple(steps), brief_path, None)
+        steps.append(Step("compact", f"Type /compact into tmux pane {pane}", True, lambda: type_compact(tmux, proc)))
+        return RestartPlan(session.id, tool, mode, "tmux", tuple(steps), brief_path, None)
 
     what = "resuming the same session" if resume_id else "seeded with the brief"
-    pane_pid = tmux.pane_pid()
-    if proc is not None and pane_pid is not None and pane_pid in (proc.pid, *proc.pids):
+    start_dir = ["-c", tmux_literal(cwd)] if cwd else []
+    where_text = f" in {inert(cwd)}" if cwd else ""
+    try:
+        pane_pid = tmux.pane_pid(pane)
+    except TargetError:
+        pane_pid = None
+    head = next((p for p in victims if p.pid == pane_pid), None)
+    if head is not None:
         # The assistant *is* the pane's process: stopping it would close the pane, so let
-        # tmux replace it in place instead.
+        # tmux replace it in place, once the pane is checked to still run it.
         def respawn() -> str:
-            argv = ["respawn-pane", "-k", "-t", tmux.pane]
-            if cwd:
-                argv += ["-c", cwd]
-            tmux.run(*argv, line)
-            return f"respawned pane {tmux.pane}"
+            verify_pane(tmux, proc, doing="respawning")
+            if tmux.pane_pid(pane) != head.pid or not head.is_running():
+                raise RestartError(f"tmux pane {pane} no longer runs pid {head.pid}; not respawning it")
+            tmux.run("respawn-pane", "-k", "-t", pane, *start_dir, *argv)
+            return f"respawned pane {pane}"
 
         steps.append(Step(
-            "respawn", f"Replace {session.tool} in tmux pane {tmux.pane} (pid {proc.pid}) with a new one, {what}: {line}",
+            "respawn",
+            f"Replace {tool} in tmux pane {pane} ({_pids_text(victims)}) with a new one, {what}: {shown}{where_text}",
             True, respawn,
         ))
     else:
-        if proc is not None:
-            steps.append(Step(
-                "terminate", f"Stop {session.tool} in tmux pane {tmux.pane} (SIGTERM to pid {proc.pid})", True,
-                lambda: terminate(proc, term_timeout),
-            ))
+        if victims:
+            steps.append(stop_step(f" in tmux pane {pane}"))
+
+        def launch() -> str:
+            # placed after the pane's window, named by its stable `@id`
+            window = tmux.run("display-message", "-p", "-t", pane, "#{window_id}").strip()
+            new = tmux.run("new-window", "-a", "-t", window, "-P", "-F", "#{pane_id}", *start_dir, *argv).strip()
+            return f"started {tool} in a new tmux window, pane {new}"
+
         steps.append(Step(
-            "launch", f"Start {session.tool} in tmux pane {tmux.pane}, {what}: {line}", True,
-            lambda: (tmux.type_line(line), f"started {session.tool} in {tmux.pane}")[1],
+            "launch", f"Start {tool} in a new tmux window next to pane {pane}, {what}: {shown}{where_text}",
+            True, launch,
         ))
-    return RestartPlan(session.id, session.tool, mode, "tmux", tuple(steps), brief_path, line)
+    return RestartPlan(session.id, tool, mode, "tmux", tuple(steps), brief_path, line)
 
 
 def restart_planner(
@@ -318,7 +344,7 @@ def restart_planner(
                 digest, git = gather(session)
                 cache["bundle"] = build_bundle(session, digest, budget_tokens=budget_tokens, git_status=git)
         pane = session.process.tmux_pane if session.process else None
-        tmux = Tmux.from_env(pane, env) if pane else None
+        tmux = Tmux.from_env(env) if pane else None
         return plan_restart(
             session, mode, cache["bundle"], exports_dir=exports_dir, tmux=tmux, record=record,
             term_timeout=term_timeout,
@@ -333,7 +359,7 @@ def run_step(step: Step) -> StepResult:
 
     try:
         return StepResult(step, True, step.run())
-    except (RestartError, BundleError) as exc:
+    except (TargetError, BundleError) as exc:
         return StepResult(step, False, str(exc))
     except OSError as exc:
         return StepResult(step, False, f"{step.key} failed: {exc.strerror or exc}")
@@ -359,6 +385,7 @@ __all__ = [
     "Mode",
     "RestartError",
     "RestartPlan",
+    "SEED_SCRIPT",
     "Step",
     "StepResult",
     "Tmux",
@@ -368,5 +395,6 @@ __all__ = [
     "plan_restart",
     "restart_planner",
     "run_step",
+    "stop_processes",
     "terminate",
 ]

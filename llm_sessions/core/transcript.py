@@ -18,10 +18,12 @@ import json
 import logging
 import re
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
+
+from llm_sessions.core.redact import cut
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +36,15 @@ KEEP_COMMANDS = 50
 KEEP_ERRORS = 20
 ONE_LINE = 160
 
-# Claude Code writes these into user lines for slash commands, hooks and local output; they
-# are the harness talking, not the user, so they never count as a prompt.
+# Claude Code wraps what the harness says in tags inside user lines: slash commands and their
+# output, reminders, hook output, background-task notifications, `!` shell runs. That is not
+# the user talking, so the tagged blocks are removed wherever they stand, and a line that is
+# nothing else never counts as a prompt.
+_HARNESS_BLOCK = re.compile(
+    r"<(system-reminder|task-notification|command-[a-z-]{1,30}|local-command-[a-z-]{1,30}"
+    r"|user-prompt-submit-hook|bash-[a-z-]{1,30})(?:\s[^>]{0,200})?>[\s\S]*?(?:</\1>|\Z)"
+)
 _CLAUDE_NOISE_PREFIXES = (
-    "<command-name>",
-    "<command-message>",
-    "<command-args>",
-    "<local-command-stdout>",
-    "<local-command-stderr>",
-    "<system-reminder>",
-    "<user-prompt-submit-hook>",
     "Caveat: The messages below were generated",
     "This session is being continued from a previous conversation",
     "[Request interrupted by user",
@@ -62,6 +63,19 @@ _EDIT_TOOLS = {"Edit", "Write", "MultiEdit", "NotebookEdit"}
 _SHELL_TOOLS = {"shell", "container.exec", "shell_command", "exec_command", "local_shell"}
 _PATCH_FILE = re.compile(r"^\*\*\* (?:Update|Add|Delete) File: (.+?)\s*$|^\*\*\* Move to: (.+?)\s*$", re.M)
 _EXIT_CODE_TEXT = re.compile(r"^(?:Exit code|Process exited with code):?\s*(-?\d+)", re.M)
+# Claude's tool validation ("File has not been read yet", "String to replace not found"):
+# the assistant retries at once, so these are noise in a brief, not errors to carry over.
+_TOOL_USE_ERROR = "<tool_use_error>"
+# Input fields that say what a tool call was about, so a later success of the same call
+# can be recognised as the fix of an earlier failure.
+_TOOL_SUBJECT = ("file_path", "notebook_path", "path", "url", "pattern", "query", "command")
+
+
+def strip_harness(text: str) -> str:
+    """`text` without the harness's tagged blocks (reminders, command output, notifications)."""
+    if "<" not in text:
+        return text.strip()
+    return _HARNESS_BLOCK.sub("", text).strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +109,13 @@ class CommandRun:
 
 @dataclass(frozen=True, slots=True)
 class ErrorNote:
+    """A failure seen in the transcript; `resolved` when a later turn did the same thing
+    successfully (the command ran clean, the edit went through, the API answered)."""
+
     kind: Literal["api", "tool", "command"]
     message: str
     at: datetime | None = None
+    resolved: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,16 +155,24 @@ class Digest:
     prompts_total: int = 0
     records: int = 0
     malformed_lines: int = 0
+    # "subagent" when the file holds only a subagent's (sidechain) work: a task delegated by
+    # session `parent_session_id`, not a conversation with the user.
+    kind: Literal["main", "subagent"] = "main"
+    parent_session_id: str | None = None
 
     @property
     def open_todos(self) -> tuple[Todo, ...]:
         return tuple(t for t in self.todos if t.open)
 
+    @property
+    def open_errors(self) -> tuple[ErrorNote, ...]:
+        return tuple(e for e in self.errors if not e.resolved)
+
 
 def one_line(text: str, width: int = ONE_LINE) -> str:
-    """Collapse whitespace and cut to `width` characters with an ellipsis."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
+    """Collapse whitespace and cut to `width` characters with an ellipsis, never through a
+    secret (see `redact.cut`), so whatever redacts the line later sees the whole of it."""
+    return cut(" ".join(text.split()), width)
 
 
 def _ts(value: Any) -> datetime | None:
@@ -218,15 +244,19 @@ class _Builder:
         self.commands_total = 0
         self.pending: dict[str, tuple[str, datetime | None]] = {}
         self.other_tools: dict[str, str] = {}
-        self.errors: deque[ErrorNote] = deque(maxlen=KEEP_ERRORS)
+        self.errors: deque[tuple[tuple[str, str] | None, ErrorNote]] = deque(maxlen=KEEP_ERRORS)
         self.turns: deque[TurnSummary] = deque(maxlen=KEEP_TURNS)
         self.records = 0
         self.malformed = 0
         self.failed_total = 0
 
+    @property
+    def said_anything(self) -> bool:
+        return bool(self.prompts_total or self.last_answer or self.commands_total or self.files)
+
     def prompt(self, text: str, at: datetime | None) -> None:
-        text = text.strip()
-        if not text:
+        text = strip_harness(text)
+        if not text or text.startswith(_CLAUDE_NOISE_PREFIXES):
             return
         self.prompts_total += 1
         if len(self.first) < FIRST_PROMPTS:
@@ -239,6 +269,7 @@ class _Builder:
         if not text:
             return
         self.last_answer = text
+        self.resolve_kind("api")  # the API answered again
         self.turns.append(TurnSummary(at, "assistant", one_line(text)))
 
     def touch(self, path: str, at: datetime | None, tool_name: str) -> None:
@@ -266,26 +297,44 @@ class _Builder:
         if not call_id or call_id not in self.pending:
             return False
         command, started = self.pending.pop(call_id)
-        tail = output.strip()[-400:] if output else None
+        tail = cut(output.strip(), 400, tail=True) if output else None
         self.commands.append(CommandRun(command, failed, exit_code, started, tail or None))
+        key = ("command", " ".join(command.split()))
         if failed:
             self.failed_total += 1
             detail = f" (exit {exit_code})" if exit_code not in (None, 0) else ""
             msg = f"`{one_line(command, 80)}` failed{detail}"
             if tail:
                 msg += f": {one_line(tail.splitlines()[-1] if tail.splitlines() else tail, 160)}"
-            self.errors.append(ErrorNote("command", msg, at))
-            self.turns.append(TurnSummary(at, "error", one_line(msg), error=True))
+            self.error("command", msg, at, key=key)
+        else:
+            self.resolve(key)
         return True
 
-    def error(self, kind: Literal["api", "tool", "command"], message: str, at: datetime | None) -> None:
+    def error(
+        self, kind: Literal["api", "tool", "command"], message: str, at: datetime | None, *, key: tuple[str, str] | None = None
+    ) -> None:
         message = one_line(message, 300)
         if not message:
             return
-        self.errors.append(ErrorNote(kind, message, at))
+        self.errors.append((key, ErrorNote(kind, message, at)))
         self.turns.append(TurnSummary(at, "error", one_line(message), error=True))
 
-    def freeze(self) -> Digest:
+    def resolve(self, key: tuple[str, str]) -> None:
+        """A later success of the same call: earlier failures of it are marked resolved."""
+        if any(k == key and not note.resolved for k, note in self.errors):
+            self.errors = deque(
+                ((k, replace(note, resolved=True) if k == key else note) for k, note in self.errors), maxlen=KEEP_ERRORS
+            )
+
+    def resolve_kind(self, kind: str) -> None:
+        if any(note.kind == kind and not note.resolved for _k, note in self.errors):
+            self.errors = deque(
+                ((k, replace(note, resolved=True) if note.kind == kind else note) for k, note in self.errors),
+                maxlen=KEEP_ERRORS,
+            )
+
+    def freeze(self, kind: Literal["main", "subagent"] = "main") -> Digest:
         # Commands whose result never arrived (session cut off mid-call) still count.
         for command, at in self.pending.values():
             self.commands.append(CommandRun(command, None, None, at))
@@ -305,11 +354,13 @@ class _Builder:
             commands=tuple(self.commands),
             commands_total=self.commands_total,
             commands_failed=self.failed_total,
-            errors=tuple(self.errors),
+            errors=tuple(note for _k, note in self.errors),
             turns=tuple(self.turns),
             prompts_total=self.prompts_total,
             records=self.records,
             malformed_lines=self.malformed,
+            kind=kind,
+            parent_session_id=self.session_id if kind == "subagent" else None,
         )
 
 
@@ -336,9 +387,9 @@ def _claude_record(b: _Builder, rec: dict) -> None:
         b.cwd = rec["cwd"]
     if isinstance(rec.get("gitBranch"), str) and rec["gitBranch"]:
         b.git_branch = rec["gitBranch"]
-    # Subagent (sidechain) work is not the conversation the user is having; harness lines
-    # (isMeta) and the compaction summary would drown the real prompts.
-    if rec.get("isSidechain") or rec.get("isMeta") or rec.get("isCompactSummary"):
+    # Harness lines (isMeta) and the compaction summary would drown the real prompts.
+    # Subagent (sidechain) lines arrive here only in the sidechain's own builder.
+    if rec.get("isMeta") or rec.get("isCompactSummary"):
         return
     msg = rec.get("message")
     if not isinstance(msg, dict):
@@ -365,7 +416,7 @@ def _claude_record(b: _Builder, rec: dict) -> None:
     if isinstance(content, str):
         if content.startswith(_LIMIT_PREFIX):
             b.error("api", content.split("|", 1)[0], at)
-        elif not content.lstrip().startswith(_CLAUDE_NOISE_PREFIXES):
+        else:
             b.prompt(content, at)
         return
     if not isinstance(content, list):
@@ -378,7 +429,7 @@ def _claude_record(b: _Builder, rec: dict) -> None:
             _claude_tool_result(b, block, at)
         elif block.get("type") == "text" and isinstance(block.get("text"), str):
             texts.append(block["text"])
-    text = "\n".join(t for t in texts if not t.lstrip().startswith(_CLAUDE_NOISE_PREFIXES))
+    text = "\n".join(t for t in (strip_harness(t) for t in texts) if t and not t.startswith(_CLAUDE_NOISE_PREFIXES))
     if text.strip():
         b.prompt(text, at)
 
@@ -392,7 +443,7 @@ def _claude_tool_use(b: _Builder, block: dict, at: datetime | None) -> None:
         if isinstance(path, str):
             b.touch(path, at, name)
         if call_id:
-            b.other_tools[call_id] = f"{name} {path}" if isinstance(path, str) else str(name)
+            b.other_tools[call_id] = _tool_label(name, inp)
     elif name == "Bash":
         command = inp.get("command")
         if isinstance(command, str):
@@ -403,18 +454,34 @@ def _claude_tool_use(b: _Builder, block: dict, at: datetime | None) -> None:
             b.todos = todos
     elif call_id:
         # Remember other tools by id so a failing result can name them.
-        b.other_tools[call_id] = str(name or "tool")
+        b.other_tools[call_id] = _tool_label(name, inp)
+
+
+def _tool_label(name: Any, inp: dict) -> str:
+    """`Edit /src/app.py`, `WebFetch https://…`: the tool and what it was about."""
+    subject = next((inp[k] for k in _TOOL_SUBJECT if isinstance(inp.get(k), str) and inp[k].strip()), None)
+    return f"{name or 'tool'} {one_line(subject, 120)}" if subject else str(name or "tool")
 
 
 def _claude_tool_result(b: _Builder, block: dict, at: datetime | None) -> None:
     call_id = block.get("tool_use_id") if isinstance(block.get("tool_use_id"), str) else None
     failed = bool(block.get("is_error"))
     output = _text_of(block.get("content"))
+    if failed and output.lstrip().startswith(_TOOL_USE_ERROR):
+        # the call never ran (refused by validation, or a sibling call failed): no result
+        if call_id in b.pending:
+            command, started = b.pending.pop(call_id)
+            b.commands.append(CommandRun(command, None, None, started))
+        b.other_tools.pop(call_id, None)
+        return
     if b.command_finished(call_id, failed, None, output, at):
         return
     name = b.other_tools.pop(call_id, None) if call_id else None
-    if failed:
-        b.error("tool", f"{name or 'tool'} failed: {one_line(output, 200) or 'error'}", at)
+    key = ("tool", name or "tool")
+    if not failed:
+        b.resolve(key)
+    elif not output.lstrip().startswith(_TOOL_USE_ERROR):
+        b.error("tool", f"{name or 'tool'} failed: {one_line(output, 200) or 'error'}", at, key=key)
 
 
 def _codex_command(args: dict) -> str | None:
@@ -484,6 +551,8 @@ def _codex_record(b: _Builder, rec: dict, prompts_from_events: bool) -> None:
             msg = p.get("message")
             if isinstance(msg, str) and not msg.lstrip().startswith(_CODEX_NOISE_PREFIXES):
                 b.prompt(msg, at)
+        elif et in ("task_complete", "agent_message"):
+            b.resolve_kind("api")
         elif et in ("error", "stream_error"):
             b.error("api", str(p.get("message") or et), at)
         elif et == "exec_command_end":
@@ -568,12 +637,19 @@ def read_digest(path: str | Path, tool: TranscriptTool | None = None) -> Digest:
     tool = tool or detect_tool(path)
     b = _Builder(tool, path)
     if tool == "claude":
+        # Subagent (sidechain) work is not the conversation the user is having, so it goes
+        # to a builder of its own; it becomes the digest only when the file holds nothing
+        # else (a subagent's own transcript).
+        side = _Builder(tool, path)
         for rec in _iter_records(path, b):
             try:
-                _claude_record(b, rec)
+                _claude_record(side if rec.get("isSidechain") else b, rec)
             except (TypeError, AttributeError, ValueError) as exc:  # shape we did not foresee
                 b.malformed += 1
                 log.debug("skipped claude record in %s: %s", path, exc)
+        if not b.said_anything and side.said_anything:
+            side.records, side.malformed = b.records, b.malformed
+            return side.freeze("subagent")
     else:
         # Newer Codex writes each prompt twice (response_item and event_msg user_message);
         # use the events when there are any, so a prompt is never counted twice.

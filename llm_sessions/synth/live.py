@@ -9,7 +9,8 @@ It appends one turn every few seconds (jittered) to exactly the path the real as
 would use under HOME, flushing every line, so the monitor's tailer, discovery and health see
 a session that behaves like a live one: context grows turn by turn (big file reads), an
 auto-compaction drops it, a tool fails now and then. For Claude it also writes
-HOME/.claude/sessions/<pid>.json as newer builds do and removes it on exit. Codex rollouts
+HOME/.claude/sessions/<pid>.json as newer builds do (procStart, status idle/busy) and
+removes it on exit. Codex rollouts
 go to HOME/.codex/sessions/YYYY/MM/DD/ (CODEX_HOME is ignored: HOME is the whole fake). SIGTERM and
 SIGINT end it cleanly (exit status 0).
 """
@@ -80,6 +81,15 @@ def _loop(turn, turns: int, pace: float, rng: random.Random) -> None:
         time.sleep(pace * rng.uniform(0.6, 1.4))
 
 
+def _proc_start() -> str | None:
+    """This process's start time in clock ticks (field 22 of /proc/self/stat), Linux only."""
+    try:
+        raw = Path("/proc/self/stat").read_bytes()
+    except OSError:
+        return None
+    return raw[raw.rfind(b")") + 2:].split()[19].decode()
+
+
 def run_claude(home: Path, cwd: str, session_id: str, *, pace: float, seed: int, turns: int) -> None:
     rng = random.Random(seed)
     sink = _LiveSink(home / ".claude", rng, pace)
@@ -88,12 +98,25 @@ def run_claude(home: Path, cwd: str, session_id: str, *, pace: float, seed: int,
                             sink=sink, traps=Counter(), opts=opts)
     pid_file = home / ".claude" / "sessions" / f"{os.getpid()}.json"
     pid_file.parent.mkdir(parents=True, exist_ok=True)
-    started = int(datetime.now(UTC).timestamp() * 1000)
-    pid_file.write_text(json.dumps({"pid": os.getpid(), "sessionId": session_id, "cwd": cwd, "startedAt": started}))
+    record = {"pid": os.getpid(), "sessionId": session_id, "cwd": cwd, "startedAt": int(datetime.now(UTC).timestamp() * 1000),
+              "kind": "interactive", "entrypoint": "cli"}
+    if _proc_start() is not None:
+        record["procStart"] = _proc_start()
+
+    def status(state: str) -> None:
+        """As 2.1.2xx builds do: idle at the prompt, busy while a turn runs."""
+        record.update(status=state, statusUpdatedAt=int(datetime.now(UTC).timestamp() * 1000))
+        tmp = pid_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record))
+        os.replace(tmp, pid_file)
+
+    status("idle")
     try:
         def turn(i: int) -> None:
             events = [e for e, p in (("side", 0.1), ("api_error", 0.03), ("meta", 0.05)) if rng.random() < p]
+            status("busy")
             session.turn(i, {i: events})
+            status("idle")
 
         _loop(turn, turns, pace, rng)
     finally:

@@ -78,20 +78,51 @@ def claude_usage(
     cache_creation: int,
     cache_read: int,
     *,
-    one_hour: bool = False,
+    one_hour: bool | int = False,
+    split: bool = True,
+    speed: str | None = None,
+    iterations: list[dict] | None = None,
 ) -> dict:
-    """`message.usage` with the optional per-TTL split newer builds add."""
-    return {
+    """`message.usage` with the optional per-TTL split newer builds add.
+
+    `one_hour`: True writes every cache token with the 1-hour TTL, an int that many of
+    them; `split=False` leaves the split out (older builds); `speed` ("fast"/"standard")
+    and `iterations` (advisor calls) are what 2026 builds add.
+    """
+    hour = cache_creation if one_hour is True else int(one_hour)
+    usage = {
         "input_tokens": input_tokens,
         "cache_creation_input_tokens": cache_creation,
         "cache_read_input_tokens": cache_read,
-        "cache_creation": {
-            "ephemeral_5m_input_tokens": 0 if one_hour else cache_creation,
-            "ephemeral_1h_input_tokens": cache_creation if one_hour else 0,
-        },
-        "output_tokens": output_tokens,
-        "service_tier": "standard",
     }
+    if split:
+        usage["cache_creation"] = {"ephemeral_5m_input_tokens": cache_creation - hour, "ephemeral_1h_input_tokens": hour}
+    usage["output_tokens"] = output_tokens
+    usage["service_tier"] = "standard"
+    if speed is not None:
+        usage["speed"] = speed
+    if iterations is not None:
+        usage["iterations"] = iterations
+    return usage
+
+
+def claude_advisor_iterations(main: tuple[int, int], advisor_model: str, advisor: tuple[int, int, int, int]) -> list[dict]:
+    """`usage.iterations`: the main call split around one advisor call (its own model and usage)."""
+    inp, out = main
+    a_in, a_out, a_cc, a_cr = advisor
+    return [
+        {"type": "message", "input_tokens": inp, "output_tokens": out // 2},
+        {"type": "advisor_message", "model": advisor_model, "input_tokens": a_in, "output_tokens": a_out,
+         "cache_creation_input_tokens": a_cc, "cache_read_input_tokens": a_cr,
+         "cache_creation": {"ephemeral_5m_input_tokens": a_cc, "ephemeral_1h_input_tokens": 0}},
+        {"type": "message", "input_tokens": 0, "output_tokens": out - out // 2},
+    ]
+
+
+def claude_ghost_line(kind: str, session_id: str, text: str) -> dict:
+    """The only lines of a ghost stub a background session can leave: ai-title, agent-name."""
+    key = "aiTitle" if kind == "ai-title" else "agentName"
+    return {"type": kind, key: text, "sessionId": session_id}
 
 
 def claude_envelope(
@@ -281,6 +312,18 @@ def codex_line(timestamp: str, kind: str, payload: dict) -> dict:
     return {"timestamp": timestamp, "type": kind, "payload": payload}
 
 
+def codex_token_usage_record(timestamp: str, *, response_id: str, usage: dict, thread: dict | None = None) -> dict:
+    """Top-level usage of an automatic compaction request (2026 builds)."""
+    payload = {"response_id": response_id, "usage": usage}
+    if thread is not None:
+        payload["thread_token_usage"] = thread
+    return codex_line(timestamp, "token_usage_record", payload)
+
+
+def codex_thread_settings(timestamp: str, service_tier: str) -> dict:
+    return codex_event(timestamp, "thread_settings_applied", thread_settings={"service_tier": service_tier})
+
+
 def codex_session_meta(
     timestamp: str,
     *,
@@ -289,17 +332,24 @@ def codex_session_meta(
     branch: str,
     commit: str,
     forked_from_id: str | None = None,
+    history_base: dict | None = None,
+    paginated: bool = False,
+    source: str | dict = "cli",
 ) -> dict:
     payload: dict = {"id": session_id}
     if forked_from_id is not None:
         payload["forked_from_id"] = forked_from_id
+    if paginated:
+        payload["history_mode"] = "paginated"
+    if history_base is not None:
+        payload["history_base"] = history_base
     payload |= {
         "timestamp": timestamp,
         "cwd": cwd,
         "originator": "codex_cli_rs",
         "cli_version": CODEX_VERSION,
         "instructions": None,
-        "source": "cli",
+        "source": source,
         "model_provider": "openai",
         "git": {"commit_hash": commit, "branch": branch, "repository_url": "git@github.com:example/app.git"},
     }
@@ -350,15 +400,14 @@ def codex_event(timestamp: str, kind: str, **fields: Any) -> dict:
     return codex_line(timestamp, "event_msg", {"type": kind, **fields})
 
 
-def codex_usage(input_tokens: int, cached: int, output: int, reasoning: int) -> dict:
-    """One Codex usage: `input_tokens` includes `cached_input_tokens`, output includes reasoning."""
-    return {
-        "input_tokens": input_tokens,
-        "cached_input_tokens": cached,
-        "output_tokens": output,
-        "reasoning_output_tokens": reasoning,
-        "total_tokens": input_tokens + output,
-    }
+def codex_usage(input_tokens: int, cached: int, output: int, reasoning: int, cache_write: int | None = None) -> dict:
+    """One Codex usage: `input_tokens` includes `cached_input_tokens` (and the newer
+    `cache_write_input_tokens`, written only when given), output includes reasoning."""
+    usage = {"input_tokens": input_tokens, "cached_input_tokens": cached}
+    if cache_write is not None:
+        usage["cache_write_input_tokens"] = cache_write
+    usage |= {"output_tokens": output, "reasoning_output_tokens": reasoning, "total_tokens": input_tokens + output}
+    return usage
 
 
 def codex_token_count(timestamp: str, *, total: dict | None, last: dict | None, window: int, rate_limits: dict | None) -> dict:
@@ -376,5 +425,8 @@ def codex_rate_limits(primary_pct: float, primary_reset: int, secondary_pct: flo
     }
 
 
-def codex_compacted(timestamp: str, summary: str) -> dict:
-    return codex_line(timestamp, "compacted", {"message": summary})
+def codex_compacted(timestamp: str, summary: str, response_id: str | None = None) -> dict:
+    payload: dict = {"message": summary}
+    if response_id is not None:
+        payload["compaction_response_id"] = response_id
+    return codex_line(timestamp, "compacted", payload)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from llm_sessions.synth import records as R
+from llm_sessions.synth.rates import request_cost
 
 # A sink receives (path relative to the tool's root, one line without newline, complete).
 # `complete=False` means "write these bytes and no newline": a half-written last line.
@@ -135,6 +136,7 @@ def _tokens(s: str) -> int:
 CLAUDE_MODELS = ("claude-sonnet-4-5-20250929", "claude-opus-4-6", "claude-opus-4-5-20251101")
 HAIKU = "claude-haiku-4-5-20251001"
 SYNTHETIC = "<synthetic>"
+ADVISOR = "claude-opus-4-6"
 
 
 @dataclass(slots=True)
@@ -164,6 +166,11 @@ class ClaudeOptions:
     tools: tuple[str, ...] = ()  # restrict the main chain's tools (e.g. only Read); empty = all
     min_context: int = 0  # keep adding turns until the main context passes this
     min_compactions: int = 0  # keep adding turns until this many compactions, then two more
+    one_hour_rate: float = 0.2  # responses whose cache writes all use the 1-hour TTL
+    mixed_ttl_rate: float = 0.1  # responses that write with both TTLs
+    ttl_split: bool = True  # False: no cache_creation split (older builds; priced as 5-minute)
+    fast_rate: float = 0.0  # responses run in fast mode (usage.speed = "fast")
+    advisor_rate: float = 0.0  # responses that call the advisor (usage.iterations)
 
 
 @dataclass(slots=True)
@@ -199,6 +206,7 @@ class ClaudeTruth:
     model: str | None = None
     limit_resets_at: datetime | None = None
     compactions: int = 0
+    cost: float = 0.0
 
 
 _TOOLS = ("Bash", "Read", "Edit", "Grep", "Write", "Glob", "TodoWrite")
@@ -328,11 +336,21 @@ class ClaudeSession:
         out_final = sum(_tokens(R.dumps(b).decode()) for b in blocks) + rng.randint(5, 40)
         mid, rid = R.message_id(rng), R.request_id(rng)
         model = chain.model
-        one_hour = rng.random() < 0.2
+        o = self.opts
+        ttl = rng.random()
+        hour = cache_creation if ttl < o.one_hour_rate else rng.randint(0, cache_creation) if ttl < o.one_hour_rate + o.mixed_ttl_rate else 0
+        if not o.ttl_split:
+            hour = 0  # without the split every write is priced as a 5-minute write
+        speed = "fast" if o.fast_rate and rng.random() < o.fast_rate else None
+        advisor = None
+        if speed is None and o.advisor_rate and rng.random() < o.advisor_rate:
+            advisor = (rng.randint(2, 30), rng.randint(200, 2500), rng.randint(0, 4000), rng.randint(5_000, 60_000))
         n = len(blocks)
         for i, block in enumerate(blocks):
             out_i = out_final if i == n - 1 else max(1, out_final * (i + 1) // (n + 1))
-            usage = R.claude_usage(inp, out_i, cache_creation, cache_read, one_hour=one_hour)
+            iterations = R.claude_advisor_iterations((inp, out_i), ADVISOR, advisor) if advisor else None
+            usage = R.claude_usage(inp, out_i, cache_creation, cache_read, one_hour=hour, split=o.ttl_split, speed=speed,
+                                   iterations=iterations)
             stop = None if i < n - 1 else ("tool_use" if tool is not None else "end_turn")
             rec = self._line(chain, R.claude_assistant, msg_id=mid, req_id=rid, model=model, block=block, usage=usage, stop_reason=stop)
             if i == n - 1:
@@ -349,6 +367,25 @@ class ClaudeSession:
         t.cache_creation += cache_creation
         t.cache_read += cache_read
         t.turns += 1
+        day = R.iso(self.clock.now())[:10]
+        t.cost += request_cost(model, input=inp, output=out_final, cache_write=cache_creation, cache_write_1h=hour,
+                               cache_read=cache_read, speed=speed or "", day=day)
+        if hour:
+            self.traps["cache_writes_1h" if hour == cache_creation else "cache_writes_mixed_ttl"] += 1
+        if not o.ttl_split:
+            self.traps["cache_writes_without_ttl_split"] += 1
+        if speed:
+            self.traps["fast_mode_responses"] += 1
+        if advisor:
+            a_in, a_out, a_cc, a_cr = advisor
+            t.input += a_in
+            t.output += a_out
+            t.cache_creation += a_cc
+            t.cache_read += a_cr
+            t.cost += request_cost(ADVISOR, input=a_in, output=a_out, cache_write=a_cc, cache_read=a_cr, day=day)
+            self.traps["advisor_iterations"] += 1
+        if prompt > WINDOW and model.startswith("claude-opus-4-6"):
+            self.traps["long_context_before_2026_03_13" if day < "2026-03-13" else "long_context_flat_after_2026_03_13"] += 1
         if not chain.sidechain:
             t.context_used = prompt
             t.model = model
@@ -679,6 +716,7 @@ class ClaudeSession:
 
 
 CODEX_MODELS = ("gpt-5-codex", "gpt-5.1-codex", "gpt-5")
+_ZERO5 = (0, 0, 0, 0, 0)
 
 
 @dataclass(slots=True)
@@ -691,12 +729,20 @@ class CodexOptions:
     compact_at: int | None = 220_000
     garbage: int = 0
     keep_for_fork: bool = False
+    cache_writes: bool = False  # token counts carry cache_write_input_tokens (part of input)
+    compaction_records: str | None = None  # "remote" or "local": token_usage_record per compaction
+    priority_turns: tuple[int, ...] = ()  # turns run with service_tier priority
+    aborted_turns: tuple[int, ...] = ()  # turns interrupted before their token_count
+    resume_before: tuple[int, ...] = ()  # a resume (another session_meta, same id) before these turns
+    ordinals: bool = False  # paginated rollouts number every line (`ordinal` in the envelope)
+    compact_turns: tuple[int, ...] = ()  # compact after these turns whatever the context
 
 
 @dataclass(slots=True)
 class CodexTruth:
     input: int = 0
     output: int = 0
+    cache_creation: int = 0
     cache_read: int = 0
     turns: int = 0
     api_errors: int = 0
@@ -708,6 +754,7 @@ class CodexTruth:
     model: str | None = None
     rate_limits: dict | None = None
     compactions: int = 0
+    cost: float = 0.0
 
 
 class CodexSession:
@@ -724,6 +771,13 @@ class CodexSession:
     per-line deltas counts the replayed burst as new usage. The replay is the burst within one
     second of the fork's own session_meta; the fork's first own turn comes at least ten
     seconds later (a person typing), which is how a reader tells the two apart.
+
+    The 2026 layouts (see `fork_at`, `child_of`, `next_page`): a fork that names its parent
+    in `history_base` and replays nothing, its counter starting at the parent's counter at
+    the cut; a MultiAgent subagent that replays its parent's history, then a trigger marker,
+    then its own turn; a paginated thread whose next file repeats a prefix of the previous.
+    Every step of the counter is priced as it happens (model, tier, day, prompt size), which
+    is the truth's cost.
     """
 
     def __init__(self, rng: random.Random, *, session_id: str, cwd: str, path: str, clock: SimClock | WallClock, sink: Sink, traps: Counter, opts: CodexOptions) -> None:
@@ -737,12 +791,16 @@ class CodexSession:
         self.opts = opts
         self.truth = CodexTruth()
         self.model = opts.models[0]
+        self.tier = ""
         self.ctx = rng.randint(9_000, 14_000)
         self.cached = 0
-        self.total = R.codex_usage(0, 0, 0, 0)
-        self.base = R.codex_usage(0, 0, 0, 0)
+        self.total = self._usage(_ZERO5)
+        self.base = self._usage(_ZERO5)
         self.last: dict | None = None
         self.records: list[dict] = []
+        self.ordinal = 0
+        self.turn_marks: list[tuple[int, dict]] = []  # (lines written after a turn, counter then)
+        self.remote = _ZERO5  # usage of remote compactions: recorded, never in the counter
         start = clock.now()
         self.primary_reset = int((start + timedelta(hours=rng.uniform(0.5, 5))).timestamp())
         self.secondary_reset = int((start + timedelta(days=rng.uniform(1, 7))).timestamp())
@@ -751,10 +809,22 @@ class CodexSession:
         self.branch = rng.choice(["main", "feature/tailer", "fix-ctx"])
         self.commit = blob(rng, 15).encode().hex()[:40]
 
+    def _usage(self, v: tuple[int, int, int, int, int]) -> dict:
+        """(input, cached, cache writes, output, reasoning) as a Codex usage object."""
+        return R.codex_usage(v[0], v[1], v[3], v[4], cache_write=v[2] if self.opts.cache_writes else None)
+
+    @staticmethod
+    def _vec(u: dict) -> tuple[int, int, int, int, int]:
+        return (u["input_tokens"], u["cached_input_tokens"], u.get("cache_write_input_tokens", 0), u["output_tokens"],
+                u["reasoning_output_tokens"])
+
     def _ts(self) -> str:
         return R.iso(self.clock.now())
 
     def _emit(self, rec: dict, *, owned: bool = True) -> None:
+        if self.opts.ordinals:
+            rec = dict(rec, ordinal=self.ordinal)
+        self.ordinal += 1
         self.sink(self.path, R.dumps(rec), True)
         if self.opts.keep_for_fork:
             self.records.append(rec)
@@ -768,11 +838,18 @@ class CodexSession:
         return R.codex_rate_limits(self.primary_pct, self.primary_reset, self.secondary_pct, self.secondary_reset)
 
     def start(self) -> None:
-        self._emit(R.codex_session_meta(self._ts(), session_id=self.sid, cwd=self.cwd, branch=self.branch, commit=self.commit))
+        self._emit(R.codex_session_meta(self._ts(), session_id=self.sid, cwd=self.cwd, branch=self.branch, commit=self.commit,
+                                        paginated=self.opts.ordinals))
         self._emit(R.codex_token_count(self._ts(), total=None, last=None, window=CODEX_WINDOW, rate_limits=self._limits()))
         self.traps["codex_info_null"] += 1
         self.traps["codex_rate_limits"] += 1
         self.truth.rate_limits = self._limits()
+
+    def _inherit(self, parent: CodexSession, total: dict) -> None:
+        self.total = dict(total)
+        self.base = dict(total)
+        self.ctx, self.cached, self.model = parent.ctx, parent.cached, parent.model
+        self.truth.rate_limits = parent.truth.rate_limits
 
     def fork_from(self, parent: CodexSession) -> None:
         """Write the fork's header and the parent's replay; see the class docstring."""
@@ -782,27 +859,74 @@ class CodexSession:
             copy = dict(rec)
             copy["timestamp"] = R.iso(instant + timedelta(milliseconds=k))
             self.sink(self.path, R.dumps(copy), True)
+            self.ordinal += 1
             self.traps["codex_replayed_lines"] += 1
-        self.total = dict(parent.total)
-        self.base = dict(parent.total)
-        self.ctx, self.cached, self.model = parent.ctx, parent.cached, parent.model
-        self.truth.rate_limits = parent.truth.rate_limits
+        self._inherit(parent, parent.total)
         self.traps["codex_forked"] += 1
 
-    def _token_count(self, out: int, reasoning: int) -> None:
+    def fork_at(self, parent: CodexSession, turn: int) -> None:
+        """A 0.154+ fork: `history_base` names the parent and the cut; nothing is replayed.
+
+        The cut is the end of the parent's `turn`-th turn, so the parent's counter at the cut
+        is not its final counter: a reader must look the cut up in the parent's file.
+        """
+        cut, total = parent.turn_marks[min(turn, len(parent.turn_marks) - 1)]
+        base = {"thread_id": parent.sid, "end_ordinal_exclusive": cut, "end_byte_offset": 0}
+        self._emit(R.codex_session_meta(self._ts(), session_id=self.sid, cwd=self.cwd, branch=self.branch, commit=self.commit,
+                                        forked_from_id=parent.sid, history_base=base))
+        self._inherit(parent, total)
+        self.traps["codex_history_base_forks"] += 1
+
+    def child_of(self, parent: CodexSession) -> None:
+        """A MultiAgent V2 subagent: its parent's history replayed, then the trigger marker."""
+        source = {"subagent": {"thread_spawn": {"parent_thread_id": parent.sid, "depth": 1}}}
+        self._emit(R.codex_session_meta(self._ts(), session_id=self.sid, cwd=self.cwd, branch=self.branch, commit=self.commit,
+                                        source=source))
+        for rec in parent.records:
+            if rec.get("type") == "session_meta":
+                continue
+            self.sink(self.path, R.dumps(dict(rec, timestamp=self._ts())), True)
+            self.ordinal += 1
+            self.traps["codex_multiagent_replayed_lines"] += 1
+        self.clock.advance(0.5)
+        self._emit({"timestamp": self._ts(), "type": "inter_agent_communication_metadata",
+                    "payload": {"trigger_turn": True, "sender_thread_id": parent.sid}})
+        self._emit(R.codex_event(self._ts(), "task_started", model_context_window=CODEX_WINDOW))
+        self._inherit(parent, parent.total)
+        self.traps["codex_multiagent_children"] += 1
+
+    def next_page(self, previous: CodexSession, repeat: int) -> None:
+        """Page 2 of a paginated thread: same id, `history_base` at the end of page 1, and a
+        repeat of page 1's first `repeat` lines (their ordinals below the cut)."""
+        base = {"thread_id": previous.sid, "end_ordinal_exclusive": previous.ordinal, "end_byte_offset": 0}
+        self.ordinal = previous.ordinal
+        self._emit(R.codex_session_meta(self._ts(), session_id=self.sid, cwd=self.cwd, branch=self.branch, commit=self.commit,
+                                        history_base=base, paginated=True))
+        for rec in previous.records[:repeat]:
+            self.sink(self.path, R.dumps(rec), True)
+            self.traps["codex_paginated_repeated_lines"] += 1
+        self._inherit(previous, previous.total)
+        self.tier = previous.tier
+        self.traps["codex_paginated_pages"] += 1
+
+    def _token_count(self, out: int, reasoning: int, *, write: bool = True) -> None:
         rng = self.rng
         prompt = self.ctx
         cached = 0 if self.cached == 0 or rng.random() < 0.05 else (min(self.cached, prompt) // 256) * 256
-        last = R.codex_usage(prompt, cached, out, reasoning)
-        self.total = R.codex_usage(
-            self.total["input_tokens"] + prompt,
-            self.total["cached_input_tokens"] + cached,
-            self.total["output_tokens"] + out,
-            self.total["reasoning_output_tokens"] + reasoning,
-        )
+        written = (prompt - cached) * rng.randint(10, 60) // 100 if self.opts.cache_writes else 0
+        step = (prompt, cached, written, out, reasoning)
+        last = self._usage(step)
+        self.total = self._usage(tuple(a + b for a, b in zip(self._vec(self.total), step)))
         self.last = last
         self.cached = prompt
         self.ctx = prompt + out
+        t = self.truth
+        t.cost += request_cost(self.model, input=prompt - cached - written, output=out, cache_write=written,
+                               cache_read=cached, prompt=prompt, speed=self.tier, day=self._ts()[:10])
+        if written:
+            self.traps["codex_cache_write_tokens"] += 1
+        if not write:
+            return
         used = (self.total["total_tokens"] - self.base["total_tokens"]) / 20_000
         self.primary_pct = min(100.0, round(self.primary_pct + used * 0.01 + rng.uniform(0, 0.5), 1))
         self.secondary_pct = min(100.0, round(self.secondary_pct + rng.uniform(0, 0.2), 1))
@@ -814,17 +938,28 @@ class CodexSession:
             again["timestamp"] = self._ts()
             self._emit(again)
             self.traps["codex_reemitted_token_count"] += 1
-        t = self.truth
         t.turns += 1
         t.context_used = last["total_tokens"]
         t.rate_limits = self._limits()
         t.model = self.model
 
+    def _set_tier(self, tier: str) -> None:
+        if tier != self.tier:
+            self._emit(R.codex_thread_settings(self._ts(), "priority" if tier else "default"))
+            self.tier = tier
+            self.traps["codex_service_tier_changes"] += 1
+
     def turn(self, index: int, *, error_event: bool = False, garbage: bool = False) -> None:
         rng = self.rng
+        o = self.opts
         self.clock.advance(rng.uniform(10, 300))
-        if index and rng.random() < 0.2 and len(self.opts.models) > 1:
-            self.model = rng.choice(self.opts.models)
+        if index in o.resume_before:
+            self.clock.advance(rng.uniform(3600, 20_000))
+            self._emit(R.codex_session_meta(self._ts(), session_id=self.sid, cwd=self.cwd, branch=self.branch, commit=self.commit))
+            self.traps["codex_resume_session_meta"] += 1
+        self._set_tier("priority" if index in o.priority_turns else "")
+        if index and rng.random() < 0.2 and len(o.models) > 1:
+            self.model = rng.choice(o.models)
         self._emit(R.codex_turn_context(self._ts(), cwd=self.cwd, model=self.model, effort=rng.choice(["low", "medium", "high"])))
         if index == 0:
             env = f"<environment_context>\n  <cwd>{self.cwd}</cwd>\n  <approval_policy>on-request</approval_policy>\n  <sandbox_mode>workspace-write</sandbox_mode>\n  <network_access>restricted</network_access>\n  <shell>bash</shell>\n</environment_context>"
@@ -836,14 +971,23 @@ class CodexSession:
         if garbage:
             self.sink(self.path, b'{"timestamp":"' + self._ts().encode() + b'","type":"event_msg","payload":{"type":"token_co', True)
             self.sink(self.path, b"\x00\x00\x00\x00 partial write \xff\xfe", True)
+            self.ordinal += 2
             self.traps["codex_malformed_lines"] += 2
         if error_event:
             self.clock.advance(rng.uniform(2, 30))
             self._emit(R.codex_event(self._ts(), "error", message="stream disconnected before completion: error sending request for url (https://chatgpt.com/backend-api/codex/responses)"))
             self.truth.api_errors += 1
             self.traps["codex_error_events"] += 1
+        aborted = index in o.aborted_turns
         for _ in range(rng.randint(1, 7)):
-            self._call()
+            self._call(write=not aborted)
+        if aborted:
+            # Interrupted: its usage reached the API but no token_count was written for it;
+            # the next turn's cumulative counter includes it.
+            self.clock.advance(rng.uniform(1, 5))
+            self._emit(R.codex_event(self._ts(), "turn_aborted", reason="interrupted"))
+            self.traps["codex_aborted_turns"] += 1
+            return
         self.clock.advance(rng.uniform(2, 30))
         reasoning = text(rng, 80, 600)
         answer = text(rng, 100, 3000)
@@ -853,15 +997,43 @@ class CodexSession:
         self._emit(R.codex_event(self._ts(), "agent_message", message=answer))
         r = rng.randint(50, 2000)
         self._token_count(r + int(len(answer) / 3.6), r)
-        if self.opts.compact_at is not None and self.ctx > self.opts.compact_at:
-            self.clock.advance(rng.uniform(10, 40))
-            self._emit(R.codex_compacted(self._ts(), text(rng, 1500, 6000)))
-            self.ctx = rng.randint(12_000, 30_000)
-            self.cached = 0
-            self.truth.compactions += 1
-            self.traps["codex_compacted"] += 1
+        if index in o.compact_turns or (o.compact_at is not None and self.ctx > o.compact_at):
+            self._compact()
+        self.turn_marks.append((self.ordinal, dict(self.total)))
 
-    def _call(self) -> None:
+    def _compact(self) -> None:
+        rng = self.rng
+        self.clock.advance(rng.uniform(10, 40))
+        kind = self.opts.compaction_records
+        rid = f"resp_{blob(rng, 12).encode().hex()[:24]}" if kind else None
+        if kind:
+            # The compaction request itself: its prompt is the whole context.
+            prompt, out = self.ctx, rng.randint(800, 3000)
+            cached = (min(self.cached, prompt) // 256) * 256
+            usage = R.codex_usage(prompt, cached, out, 0)
+            if kind == "local":
+                # Local compactions also advance the cumulative counter by exactly this.
+                self._emit(R.codex_token_usage_record(self._ts(), response_id=rid, usage=usage))
+                step = (prompt, cached, 0, out, 0)
+                self.total = self._usage(tuple(a + b for a, b in zip(self._vec(self.total), step)))
+                self._emit(R.codex_token_count(self._ts(), total=self.total, last=self._usage(step), window=CODEX_WINDOW,
+                                               rate_limits=self._limits()))
+                self.truth.turns += 1
+                self.truth.context_used = prompt + out
+            else:
+                # Remote (v2) compactions are recorded only here: the counter does not move.
+                self._emit(R.codex_token_usage_record(self._ts(), response_id=rid, usage=usage))
+                self.remote = tuple(a + b for a, b in zip(self.remote, (prompt, cached, 0, out, 0)))
+            self.truth.cost += request_cost(self.model, input=prompt - cached, output=out, cache_read=cached, prompt=prompt,
+                                            speed=self.tier, day=self._ts()[:10])
+            self.traps[f"codex_compaction_records_{kind}"] += 1
+        self._emit(R.codex_compacted(self._ts(), text(rng, 1500, 6000), response_id=rid))
+        self.ctx = rng.randint(12_000, 30_000)
+        self.cached = 0
+        self.truth.compactions += 1
+        self.traps["codex_compacted"] += 1
+
+    def _call(self, write: bool = True) -> None:
         rng = self.rng
         self.clock.advance(rng.uniform(2, 25))
         reasoning = text(rng, 80, 800)
@@ -871,7 +1043,7 @@ class CodexSession:
         cmd = rng.choice(["rg -n 'def poll' src", "pytest -q tests/unit", "sed -n 1,200p src/tailer.py", "git diff --stat", "cargo test", "ls -la"])
         self._emit(R.codex_function_call(self._ts(), cid=cid, command=cmd, workdir=self.cwd))
         r = rng.randint(30, 1500)
-        self._token_count(r + rng.randint(20, 200), r)
+        self._token_count(r + rng.randint(20, 200), r, write=write)
         self.clock.advance(rng.uniform(0.1, 20))
         failed = rng.random() < self.opts.fail_rate
         output = text(rng, 200, sized(rng, 200, 40_000, 2_500))
@@ -892,6 +1064,9 @@ class CodexSession:
 
     def finalize(self) -> None:
         t = self.truth
-        t.input = (self.total["input_tokens"] - self.base["input_tokens"]) - (self.total["cached_input_tokens"] - self.base["cached_input_tokens"])
-        t.cache_read = self.total["cached_input_tokens"] - self.base["cached_input_tokens"]
-        t.output = self.total["output_tokens"] - self.base["output_tokens"]
+        d = [a - b for a, b in zip(self._vec(self.total), self._vec(self.base))]
+        d = [a + b for a, b in zip(d, self.remote)]
+        t.input = d[0] - d[1] - d[2]
+        t.cache_read = d[1]
+        t.cache_creation = d[2]
+        t.output = d[3]

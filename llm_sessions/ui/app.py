@@ -29,6 +29,8 @@ from textual.worker import Worker, WorkerState
 import llm_sessions
 from llm_sessions.core import actions
 from llm_sessions.core.alerts import Alert, AlertThrottle, detect_alerts, toasts
+from llm_sessions.core.drift import warning_line
+from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.summary import Summary, TokenRate, context_series, summarize
 from llm_sessions.ui.commands import SessionCommands
@@ -119,6 +121,7 @@ class LLMSessionApp(App[None]):
         # change-triggered polls at most every half refresh (and at least once a second)
         self._throttle = Throttle(min(1.0, settings.general_refresh_seconds / 2))
         self._change_timer: Timer | None = None
+        self._drift_warned = 0  # usage records of a newer format already warned about
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -183,12 +186,19 @@ class LLMSessionApp(App[None]):
             self.etas = message.etas
             self.summary = summarize(message.snapshot, self.clock(), self._rate.add(message.snapshot))
             self._raise_alerts(message.alerts)
+            self._warn_format_drift(message.snapshot.format_drift)
             self.seen_live.update(x.id for x in message.snapshot.sessions if x.state != "ended")
             self.snapshot = message.snapshot
         if message.watch != self._watching:
             self._watching = message.watch
             self._watch_files(message.watch)
         self._poll_finished()
+
+    def _warn_format_drift(self, count: int) -> None:
+        """One warning line when readers skip usage records of a newer format (again when it grows)."""
+        if count > self._drift_warned:
+            self._drift_warned = count
+            self.notify(warning_line(count), severity="warning", timeout=10, markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "poll" and event.state == WorkerState.ERROR:
@@ -234,6 +244,10 @@ class LLMSessionApp(App[None]):
     def _throttled_poll(self) -> None:
         self._change_timer = None
         self.request_poll()
+
+    def notify(self, message, *args, **kwargs) -> None:
+        """Every toast is made inert here: messages carry folder names, titles and tmux output."""
+        super().notify(inert(message, multiline=True) if isinstance(message, str) else message, *args, **kwargs)
 
     # ---- alerts ------------------------------------------------------------------------
 
@@ -291,7 +305,7 @@ class LLMSessionApp(App[None]):
         if session is None:
             self.bell()
             return
-        self._run_action(actions.jump_to_pane, self._pane(session), tmux_args=self.tmux_args)
+        self._run_action(actions.jump_to_pane, session.process, tmux_args=self.tmux_args)
 
     def ask_compact(self, session: Session | None) -> None:
         from llm_sessions.ui.screens.confirm import ConfirmScreen
@@ -306,7 +320,7 @@ class LLMSessionApp(App[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._run_action(actions.send_compact, pane, tmux_args=self.tmux_args)
+                self._run_action(actions.send_compact, session.process, tmux_args=self.tmux_args)
 
         self.push_screen(ConfirmScreen(f"Send /compact to {session.tool} {session.id[:8]} in pane {pane}?", "Send"), answered)
 
@@ -323,7 +337,7 @@ class LLMSessionApp(App[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._run_action(actions.terminate, proc.pid, started_at=proc.started_at)
+                self._run_action(actions.terminate, proc)
 
         self.push_screen(
             ConfirmScreen(f"Send SIGTERM to {session.tool} {session.id[:8]} (pid {proc.pid})?", "Terminate"),

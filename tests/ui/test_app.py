@@ -346,3 +346,20 @@ async def test_session_action_handlers_get_the_selected_session(tmp_path):
         await settle(pilot)
         await pilot.press("e")
         assert calls[-1] == ("export", B)
+
+
+async def test_usage_records_of_a_newer_format_warn_once_per_increase(tmp_path):
+    from dataclasses import replace
+
+    monitor = FakeMonitor()
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        toasts = record_notifications(app)
+        drifted = replace(snapshot(), format_drift=3)
+        await next_snapshot(pilot, monitor, drifted)
+        await next_snapshot(pilot, monitor, drifted)  # the same count again: no second toast
+        warned = [m for m, sev in toasts if "newer format" in m and sev == "warning"]
+        assert warned == ["3 usage records of a newer format were skipped: costs may be low (run `llm-session doctor`)"]
+        await next_snapshot(pilot, monitor, replace(snapshot(), format_drift=5))
+        assert len([m for m, _ in toasts if "newer format" in m]) == 2

@@ -227,7 +227,7 @@ async def test_restart_fresh_outside_tmux_confirmed(restart_world):
         await settle(pilot)
         assert scr.query_one("#pages", ContentSwitcher).current == "finished"
         command = str(scr.query_one("#command", Static).render())
-        assert 'claude "$(cat ' in command
+        assert 'claude -- "$(cat -- ' in command
         await click(pilot, "#copy-command")
         assert host.clipboard.startswith("cd ") and "claude" in host.clipboard
         await click(pilot, "#done")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 import signal
-from datetime import datetime
+from datetime import UTC, datetime
 
 import psutil
 import pytest
@@ -22,8 +22,15 @@ needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not i
 SID = "a1b2c3d4-0000-4000-8000-000000000001"
 
 
-def app_with_pane(tmp_path, pane: str, args) -> tuple:
-    monitor = FakeMonitor([snapshot([session(SID, pane=pane)])])
+def pane_process(run, pane: str) -> ProcessInfo:
+    """The pane's own process as discovery would report it: pid, start time, `%id`."""
+    pid = int(run("display", "-p", "-t", pane, "#{pane_pid}"))
+    started = datetime.fromtimestamp(psutil.Process(pid).create_time(), UTC)
+    return ProcessInfo(pid=pid, pids=(pid,), started_at=started, tmux_pane=pane, tool="claude")
+
+
+def app_with_pane(tmp_path, run, pane: str, args) -> tuple:
+    monitor = FakeMonitor([snapshot([session(SID).with_(process=pane_process(run, pane))])])
     return make_app(tmp_path, monitor, tmux_args=args), monitor
 
 
@@ -33,7 +40,7 @@ async def test_t_jumps_to_the_sessions_pane(tmp_path, tmux_server, monkeypatch):
     monkeypatch.delenv("TMUX", raising=False)
     pane = run("new-window", "-P", "-F", "#{pane_id}", "-t", "t:")
     run("select-window", "-t", "t:0")
-    app, _ = app_with_pane(tmp_path, pane, args)
+    app, _ = app_with_pane(tmp_path, run, pane, args)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         await pilot.press("t")
@@ -46,7 +53,7 @@ async def test_c_asks_first_and_sends_compact_only_on_yes(tmp_path, tmux_server,
     args, env, run = tmux_server
     out = tmp_path / "typed.txt"
     pane = run("new-window", "-P", "-F", "#{pane_id}", "-t", "t:", f"cat > {out}")
-    app, _ = app_with_pane(tmp_path, pane, args)
+    app, _ = app_with_pane(tmp_path, run, pane, args)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         await pilot.press("c")
@@ -96,7 +103,8 @@ async def test_k_asks_first_and_terminates_only_on_yes(tmp_path, sleeper):
 
 
 async def test_k_in_the_drilldown_acts_on_the_shown_session(tmp_path, sleeper):
-    s = session(SID).with_(process=ProcessInfo(pid=sleeper.pid, pids=(sleeper.pid,)))
+    started = datetime.fromtimestamp(psutil.Process(sleeper.pid).create_time())
+    s = session(SID).with_(process=ProcessInfo(pid=sleeper.pid, pids=(sleeper.pid,), started_at=started))
     app = make_app(tmp_path, FakeMonitor([snapshot([s])]))
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from llm_sessions.config import load_settings
 from llm_sessions.core.monitor import Monitor
 from llm_sessions.synth.corpus import build_corpus
-from tests.unit.test_truth import truth_env
+from tests.unit.test_truth import truth_env, truth_settings
 
 OPS = ("copy_lines", "fresh", "truncate", "delete", "clone", "garbage", "grow_copy")
 
@@ -75,8 +75,8 @@ def test_incremental_scans_equal_a_cold_scan(base, tmp_path_factory, ops, seed):
     work = tmp_path_factory.mktemp("run")
     root = work / "c"
     shutil.copytree(base, root)
-    _, env = truth_env(root)
-    cfg = load_settings(work / "none.toml", {})
+    truth, env = truth_env(root)
+    cfg = truth_settings(work, truth)
     cache = work / "cache"
     live = Monitor(cfg, env, cache_dir=cache)
     live.scan_files()
@@ -93,8 +93,8 @@ def test_incremental_scans_equal_a_cold_scan(base, tmp_path_factory, ops, seed):
 def test_changed_prices_rebuild_cached_sessions(base, tmp_path):
     root = tmp_path / "c"
     shutil.copytree(base, root)
-    _, env = truth_env(root)
-    cfg = load_settings(tmp_path / "none.toml", {})
+    truth, env = truth_env(root)
+    cfg = truth_settings(tmp_path, truth)
     cheap = {s.id: s.cost_usd for s in Monitor(cfg, env, cache_dir=tmp_path / "cache").scan_files().sessions}
     (tmp_path / "prices.toml").write_text('[pricing.models."claude-sonnet-4-5-20250929"]\ninput = 1.0\noutput = 1.0\n')
     dear = load_settings(tmp_path / "prices.toml", {})

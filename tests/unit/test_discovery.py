@@ -293,13 +293,15 @@ def test_tmux_pane_found_through_parents(fake_env, spawner, cwd, tmp_path, monke
             kids = [p for p in psutil.Process(server).children(recursive=True) if p.name() == "lt-claude"]
             pid = kids[0].pid if kids else None
             os.sched_yield()
+        pane_id = subprocess.run(["tmux", "-S", str(sock), "display", "-p", "#{pane_id}"], capture_output=True,
+                                 text=True, check=True, env=fake_env).stdout.strip()
         env = {**fake_env, "TMUX": f"{sock},0,0"}
         calls: list[list[str]] = []
         real_run = subprocess.run
         monkeypatch.setattr(disc.subprocess, "run", lambda argv, **kw: (calls.append(argv), real_run(argv, **kw))[1])
         d = Discovery(env, rules=rules)
         [info] = _mine(d.scan([]), [pid])
-        assert info.tmux_pane == "llmtest:0.0"
+        assert info.tmux_pane == pane_id and pane_id.startswith("%")  # the stable id, never a position
         assert info.tool == "claude"
         assert len(calls) == 1 and calls[0][1:3] == ["list-panes", "-a"]
         d.scan([])
@@ -411,3 +413,35 @@ def test_a_busy_cursor_app_does_not_make_every_composer_working():
     quiet = Session(id="c", tool="cursor", last_activity=now - timedelta(minutes=10))
     assert session_state(quiet, app, now, False) == "idle"
     assert session_state(quiet, app, now, True) == "working"
+
+
+def _start_ticks(pid: int) -> int:
+    raw = Path(f"/proc/{pid}/stat").read_bytes()
+    return int(raw[raw.rfind(b")") + 2:].split()[19])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="procStart is Linux's /proc start time")
+def test_session_file_is_trusted_only_when_proc_start_matches(fake_env, spawner, cwd):
+    proc = spawner.spawn("claude", cwd=cwd)
+    s = _claude_transcript(fake_env, cwd)
+    named = _claude_transcript(fake_env, cwd).with_(last_activity=_now() - timedelta(seconds=1))
+    sessions_dir = Path(fake_env["CLAUDE_CONFIG_DIR"]) / "sessions"
+    sessions_dir.mkdir()
+    path = sessions_dir / f"{proc.pid}.json"
+    ticks = _start_ticks(proc.pid)
+    # a file from an earlier process that had this pid: a newer startedAt, but procStart differs
+    path.write_text(json.dumps({"pid": proc.pid, "sessionId": named.id, "procStart": str(ticks - 7),
+                                "startedAt": int(_now().timestamp() * 1000), "status": "busy"}))
+    d = Discovery(fake_env, tmux=False)
+    result = d.scan([s, named])
+    assert named.id not in result.matches and result.matches[s.id].status is None
+    path.write_text(json.dumps({"pid": proc.pid, "sessionId": named.id, "procStart": str(ticks), "status": "busy",
+                                "statusUpdatedAt": int(_now().timestamp() * 1000), "kind": "interactive"}))
+    info = d.scan([s, named]).matches[named.id]
+    assert info.pid == proc.pid and info.match.startswith("session file") and info.status == "busy"
+    assert session_state(named, info, _now(), False) == "working"
+    path.write_text(json.dumps({"pid": proc.pid, "sessionId": named.id, "procStart": ticks, "status": "idle"}))
+    info = d.scan([s, named]).matches[named.id]
+    assert info.status == "idle"
+    assert session_state(named.with_(awaiting_user=True), info, _now(), True) == "waiting"
+    assert session_state(named, info, _now(), True) == "idle"  # its own word beats transcript growth

@@ -35,3 +35,21 @@ def test_list_path_imports_neither_textual_nor_sqlmodel(tmp_path):
     assert "llm_sessions.core.monitor" in mods  # the command really ran
     for heavy in ("textual", "sqlmodel", "sqlalchemy", "pydantic"):
         assert heavy not in mods, heavy
+
+
+def test_prices_and_doctor_import_neither_textual_nor_sqlmodel(tmp_path):
+    for command in ("prices", "doctor"):
+        code = (
+            "import os, sys, io, contextlib\n"
+            f"os.environ.update(HOME={str(tmp_path)!r}, LLM_SESSION_HOME={str(tmp_path / 'x')!r})\n"
+            "os.environ.pop('CLAUDE_CONFIG_DIR', None); os.environ.pop('CODEX_HOME', None)\n"
+            f"sys.argv = ['llm-session', {command!r}, '--json']\n"
+            "from llm_sessions.cli import app\n"
+            "try:\n"
+            "    with contextlib.redirect_stdout(io.StringIO()): app()\n"
+            "except SystemExit: pass\n"
+        )
+        mods = loaded_after(code)
+        assert "llm_sessions.core.monitor" in mods and "llm_sessions.cli_reports" in mods  # the command really ran
+        for heavy in ("textual", "sqlmodel", "sqlalchemy", "pydantic", "psutil"):
+            assert heavy not in mods, (command, heavy)

@@ -76,15 +76,18 @@ def test_gemini_jsonl_replay_last_copy_wins_set_and_rewind(fake_env):
     assert s.context.used == 1010 and s.context.window == 1_048_576 and s.context.exact
     assert s.last_activity == datetime(2026, 11, 24, 10, 5, tzinfo=UTC)
 
-    # Appending: only the new bytes are read; a rewind to m3 drops m3 and m4.
-    _jsonl(path, _gem(3, kind="user"), _gem(4), {"$rewindTo": "m3"}, mode="a")
+    # Appending: only the new bytes are read; a rewind to m3 drops m3 and m4 from the
+    # conversation, but m4's request was made and billed, so it stays in the usage.
+    _jsonl(path, _gem(3, kind="user"), _gem(4, {"input": 3000, "output": 10, "cached": 0, "thoughts": 0, "tool": 0, "total": 3010}),
+           {"$rewindTo": "m3"}, mode="a")
     _bump(path)
     [s] = p.scan().sessions
-    assert s.turns == 1 and s.usage.total == 1160
-    _jsonl(path, _gem(5, kind="user"), _gem(6), mode="a")
+    assert s.turns == 2 and s.usage.total == 1160 + 3010
+    assert s.context.used == 1010  # the conversation is back at m2
+    _jsonl(path, _gem(5, kind="user"), _gem(6), {"$set": {"messages": [_gem(5, kind="user"), _gem(6)]}}, mode="a")
     _bump(path)
     [s] = p.scan().sessions
-    assert s.turns == 2 and s.usage.total == 2320
+    assert s.turns == 3 and s.usage.total == 2 * 1160 + 3010  # a $set batch upserts, never doubles
 
 
 def test_gemini_unchanged_file_is_not_reparsed_and_legacy_json(fake_env):
@@ -339,3 +342,38 @@ def test_truncated_or_replaced_logs_are_read_from_the_start(fake_env, tmp_path):
     _bump(log)
     [only] = a.scan().sessions
     assert only.usage.total == 0 and only.started_at.day == 25
+
+
+def test_copilot_shutdowns_give_exact_usage_by_differences(fake_env):
+    from llm_sessions.core.pricing import PriceTable
+
+    path = Path(fake_env["COPILOT_HOME"]) / "session-state" / "c0ffee00-0000-4000-8000-000000000001" / "events.jsonl"
+    ev = lambda t, data, s: {"type": t, "data": data, "id": f"e{s}", "timestamp": f"2026-11-24T10:{s:02d}:00Z"}  # noqa: E731
+
+    def shutdown(s, **metrics):
+        return ev("session.shutdown", {"shutdownType": "routine", "modelMetrics": {
+            m: {"requests": {"count": 1}, "usage": dict(zip(("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens"), v))}
+            for m, v in metrics.items()}}, s)
+
+    _jsonl(path,
+           ev("session.start", {"sessionId": "cp", "selectedModel": "claude-sonnet-4.6", "context": {"cwd": "/w"}}, 0),
+           ev("user.message", {"content": "hi"}, 1), ev("assistant.turn_end", {}, 2),
+           ev("session.usage_checkpoint", {"totalNanoAiu": 1}, 3),
+           shutdown(4, **{"claude-sonnet-4.6": (10_000, 500, 6_000, 1_000)}),
+           ev("session.resume", {"sessionId": "cp"}, 5),
+           ev("user.message", {"content": "again"}, 6), ev("assistant.turn_end", {}, 7),
+           # cumulative across the resume: only the difference is new
+           shutdown(8, **{"claude-sonnet-4.6": (25_000, 900, 16_000, 2_000), "gpt-5.2": (1_000, 100, 0, 0)}))
+    p = CopilotProvider(fake_env, prices=PriceTable.load())
+    [s] = p.scan().sessions
+    assert s.usage.exact and s.context is None
+    # sonnet: input 25,000 - 16,000 read - 2,000 write = 7,000 fresh; gpt-5.2: 1,000 fresh
+    assert (s.usage.input, s.usage.output, s.usage.cache_read, s.usage.cache_creation) == (8_000, 1_000, 16_000, 2_000)
+    want = (7_000 * 3 + 900 * 15 + 16_000 * 0.3 + 2_000 * 3.75 + 1_000 * 1.75 + 100 * 14) / 1e6
+    assert s.cost_usd == pytest.approx(want)
+    assert set(s.models_used) == {"claude-sonnet-4.6", "gpt-5.2"}
+    # a later turn without a shutdown (a crash, /new): partial, estimated, cost of the exact part
+    _jsonl(path, ev("session.resume", {"sessionId": "cp"}, 9), ev("user.message", {"content": "x" * 400}, 10), mode="a")
+    _bump(path)
+    [s] = p.scan().sessions
+    assert not s.usage.exact and s.usage.input == 8_000 + 100 and s.cost_usd == pytest.approx(want)

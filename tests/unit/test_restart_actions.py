@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from llm_sessions.core import restart as restart_mod
+from llm_sessions.core import targets as targets_mod
 from llm_sessions.core.export import build_bundle
 from llm_sessions.core.models import ProcessInfo
 from llm_sessions.core.restart import (
@@ -22,14 +23,18 @@ from llm_sessions.core.restart import (
     plan_restart,
     terminate,
 )
+from llm_sessions.core.targets import TargetError
 from llm_sessions.core.transcript import read_digest
 from tests.tmux_helpers import fakes, make_fakes, tmux_server, wait_for  # noqa: F401  (fixtures)
 from tests.transcript_factory import claude_session_file, codex_session_file
 from tests.unit.test_export_bundle import make_session
 
 
-def proc_info(p: psutil.Process) -> ProcessInfo:
-    return ProcessInfo(pid=p.pid, name=p.name(), started_at=datetime.fromtimestamp(p.create_time(), tz=timezone.utc))
+def proc_info(p: psutil.Process, pane: str | None = None, pids: tuple[int, ...] = ()) -> ProcessInfo:
+    return ProcessInfo(
+        pid=p.pid, pids=pids or (p.pid,), name=p.name(), tool="claude", tmux_pane=pane,
+        started_at=datetime.fromtimestamp(p.create_time(), tz=timezone.utc),
+    )
 
 
 @pytest.fixture
@@ -46,11 +51,18 @@ def claude_bundle(tmp_path: Path, project: Path, **kw):
     return session, build_bundle(session, read_digest(path), sections={"goal", "todos", "answer"}, budget_tokens=8000, git_status=None)
 
 
+def server(tmux_server) -> Tmux:
+    return Tmux(tmux_server.socket_args, tmux_server.env)
+
+
+
+
 def test_compact_is_typed_into_the_pane(tmp_path, tmux_server, project):
     typed = tmp_path / "typed.txt"
-    pane = tmux_server.new_window(f"cat > {typed}", project)
-    session, bundle = claude_bundle(tmp_path, project)
-    plan = plan_restart(session, "compact", bundle, exports_dir=tmp_path / "exports", tmux=Tmux(pane, tmux_server.socket_args))
+    pane = tmux_server.new_window(f"exec cat > {typed}", project)
+    cat = psutil.Process(tmux_server.pane_pid(pane))
+    session, bundle = claude_bundle(tmp_path, project, process=proc_info(cat, pane))
+    plan = plan_restart(session, "compact", bundle, exports_dir=tmp_path / "exports", tmux=server(tmux_server))
     assert [s.key for s in plan.steps] == ["export", "compact"]
     assert plan.steps[1].destructive and "/compact" in plan.steps[1].description
     results = execute(plan)
@@ -66,8 +78,8 @@ def test_fresh_in_tmux_stops_the_assistant_and_seeds_a_new_one(tmp_path, tmux_se
     tmux_server.run("send-keys", "-t", pane, "-l", "sleep 301")
     tmux_server.run("send-keys", "-t", pane, "Enter")
     victim = tmux_server.child(pane, "sleep")
-    session, bundle = claude_bundle(tmp_path, project, process=proc_info(victim))
-    plan = plan_restart(session, "fresh", bundle, exports_dir=tmp_path / "exports", tmux=Tmux(pane, tmux_server.socket_args))
+    session, bundle = claude_bundle(tmp_path, project, process=proc_info(victim, pane))
+    plan = plan_restart(session, "fresh", bundle, exports_dir=tmp_path / "exports", tmux=server(tmux_server))
     assert [s.key for s in plan.steps] == ["export", "terminate", "launch"]
     assert f"pid {victim.pid}" in plan.steps[1].description
     results = execute(plan)
@@ -75,8 +87,10 @@ def test_fresh_in_tmux_stops_the_assistant_and_seeds_a_new_one(tmp_path, tmux_se
     assert not victim.is_running()
     cwd, args = wait_for(lambda: fakes.read("claude"), "the fresh claude to start")
     assert cwd == str(project)
-    assert args == [plan.brief_path.read_text().rstrip("\n")]
-    assert "Add a CSV export to the reports page" in args[0]
+    assert args == ["--", plan.brief_path.read_text().rstrip("\n")]
+    assert "Add a CSV export to the reports page" in args[1]
+    # the new claude runs in its own window; nothing was typed into the user's shell pane
+    assert "claude" not in tmux_server.run("capture-pane", "-p", "-t", pane)
 
 
 def test_resume_respawns_when_the_assistant_is_the_pane_process(tmp_path, tmux_server, fakes, project, monkeypatch):
@@ -86,9 +100,9 @@ def test_resume_respawns_when_the_assistant_is_the_pane_process(tmp_path, tmux_s
     victim = psutil.Process(tmux_server.pane_pid(pane))
     wait_for(lambda: victim.name() == "sleep", "the pane process to become sleep")
     path = codex_session_file(tmp_path / "home")
-    session = make_session(path, tool="codex", cwd=str(project), process=proc_info(victim))
+    session = make_session(path, tool="codex", cwd=str(project), process=proc_info(victim, pane))
     bundle = build_bundle(session, read_digest(path), sections={"goal"}, budget_tokens=8000, git_status=None)
-    plan = plan_restart(session, "resume", bundle, exports_dir=tmp_path / "exports", tmux=Tmux(pane, tmux_server.socket_args))
+    plan = plan_restart(session, "resume", bundle, exports_dir=tmp_path / "exports", tmux=server(tmux_server))
     assert [s.key for s in plan.steps] == ["export", "respawn"]
     results = execute(plan)
     assert all(r.ok for r in results), results
@@ -111,14 +125,14 @@ def test_outside_tmux_terminates_and_returns_the_exact_command(tmp_path, project
         assert not psutil.pid_exists(child.pid)
         assert results[1].message == f"sent SIGTERM to pid {child.pid}; it exited"
         quoted = "'" + str(project).replace("'", "'\"'\"'") + "'"
-        assert plan.continue_command == f'cd {quoted} && claude "$(cat {plan.brief_path})"'
+        assert plan.continue_command == f'cd -- {quoted} && claude -- "$(cat -- {plan.brief_path})"'
         assert results[-1].message == plan.continue_command
         # the printed command really works in a shell, quotes and all
         fake_env = fakes.env()
         shell = subprocess.Popen(["sh", "-c", plan.continue_command], env=fake_env, start_new_session=True)
         try:
             cwd, args = wait_for(lambda: fakes.read("claude"), "the printed command to start claude")
-            assert cwd == str(project) and args == [plan.brief_path.read_text().rstrip("\n")]
+            assert cwd == str(project) and args == ["--", plan.brief_path.read_text().rstrip("\n")]
         finally:
             os.killpg(shell.pid, 15)  # the group this test created: sh and the fake claude
             shell.wait()
@@ -132,8 +146,8 @@ def test_other_users_process_is_never_signalled(tmp_path, monkeypatch):
     child = subprocess.Popen(["sleep", "304"])
     try:
         someone_else = os.getuid() + 4242
-        monkeypatch.setattr(restart_mod.os, "getuid", lambda: someone_else)
-        with pytest.raises(RestartError, match="another user"):
+        monkeypatch.setattr(targets_mod.os, "getuid", lambda: someone_else)
+        with pytest.raises(TargetError, match="another user"):
             terminate(proc_info(psutil.Process(child.pid)))
         assert child.poll() is None
     finally:
@@ -146,7 +160,7 @@ def test_reused_pid_is_never_signalled(tmp_path):
     try:
         info = proc_info(psutil.Process(child.pid))
         stale = ProcessInfo(pid=info.pid, started_at=datetime(2020, 1, 1, tzinfo=timezone.utc))
-        with pytest.raises(RestartError, match="pid reused"):
+        with pytest.raises(TargetError, match="pid reused"):
             terminate(stale)
         assert child.poll() is None
     finally:
@@ -178,21 +192,22 @@ def test_refusals(tmp_path, project):
         plan_restart(session.with_(tool="aider"), "fresh", bundle, exports_dir=tmp_path)
     with pytest.raises(RestartError, match="unknown restart mode"):
         plan_restart(session, "reboot", bundle, exports_dir=tmp_path)  # type: ignore[arg-type]
-    with pytest.raises(RestartError, match="itself"):
-        terminate(ProcessInfo(pid=os.getpid()))
+    with pytest.raises(TargetError, match="itself"):
+        terminate(ProcessInfo(pid=os.getpid(), started_at=datetime.now(timezone.utc)))
 
 
 def test_continue_commands():
-    assert continue_command("claude", "/w", resume_id="abc") == "cd /w && claude --resume abc"
+    assert continue_command("claude", "/w", resume_id="abc") == "cd -- /w && claude --resume abc"
     assert continue_command("codex", None, resume_id="abc") == "codex resume abc"
-    assert continue_command("codex", "/a b", brief_path=Path("/x/b.md")) == "cd '/a b' && codex \"$(cat /x/b.md)\""
+    assert continue_command("codex", "/a b", brief_path=Path("/x/b.md")) == "cd -- '/a b' && codex -- \"$(cat -- /x/b.md)\""
 
 
 def test_restart_planner_builds_the_bundle_once_and_finds_the_pane(tmp_path, project, tmux_server):
     path = claude_session_file(tmp_path / "home")
     pane = tmux_server.new_window("sh", project)
     socket = tmux_server.run("display-message", "-p", "#{socket_path}")
-    session = make_session(path, cwd=str(project), process=ProcessInfo(pid=999999, tmux_pane=pane))
+    sleeper = subprocess.Popen(["sleep", "308"])
+    session = make_session(path, cwd=str(project), process=proc_info(psutil.Process(sleeper.pid), pane))
     planner = restart_mod.restart_planner(
         session, exports_dir=tmp_path / "exports", budget_tokens=4000, env={"TMUX": f"{socket},1,0"},
     )
@@ -203,7 +218,9 @@ def test_restart_planner_builds_the_bundle_once_and_finds_the_pane(tmp_path, pro
     assert compact.steps[0].run().startswith("wrote ")
     assert "Add a CSV export" in compact.brief_path.read_text()
     outside = restart_mod.restart_planner(session.with_(process=None), exports_dir=tmp_path / "x", budget_tokens=4000)
-    assert outside("resume").continue_command == f"cd {shlex.quote(str(project))} && claude --resume {session.id}"
+    assert outside("resume").continue_command == f"cd -- {shlex.quote(str(project))} && claude --resume {session.id}"
+    sleeper.kill()
+    sleeper.wait()
 
 
 def test_export_step_keeps_a_brief_the_wizard_just_wrote(tmp_path, project):

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from llm_sessions.config import load_settings
 from llm_sessions.core.monitor import Monitor
 from llm_sessions.synth.corpus import build_corpus
 from llm_sessions.synth.measure import measure
-from tests.unit.test_truth import compare, truth_env
+from tests.unit.test_truth import compare, truth_env, truth_settings
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +25,7 @@ def real_corpus(tmp_path_factory):
 
 def test_real_shape_sessions_match_the_truth(real_corpus, tmp_path):
     truth, env = truth_env(real_corpus)
-    snap = Monitor(load_settings(tmp_path / "none.toml", {}), env, cache_dir=tmp_path / "cache").scan_files()
+    snap = Monitor(truth_settings(tmp_path, truth), env, cache_dir=tmp_path / "cache").scan_files()
     assert compare(truth, snap) == []
     assert truth["traps"]["compaction_subagent_files"] >= 1
 
@@ -45,7 +44,7 @@ def test_real_shape_byte_mix_is_the_measured_one(real_corpus):
 
 def test_real_shape_is_reproducible(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
-    build_corpus(a, seed=3, claude_sessions=3, shape="real")
-    build_corpus(b, seed=3, claude_sessions=3, shape="real")
+    build_corpus(a, seed=3, claude_sessions=3, shape="real", aider=False)
+    build_corpus(b, seed=3, claude_sessions=3, shape="real", aider=False)
     files = sorted(p.relative_to(a) for p in a.rglob("*.jsonl"))
     assert files and all((a / f).read_bytes() == (b / f).read_bytes() for f in files)

@@ -1,10 +1,13 @@
 """Aider sessions, from the `.aider.chat.history.md` it keeps in each repository.
 
-Aider has no central folder, so the provider has to be told where to look: the `repos`
-listed in the config (`[aider] repos`, paths separated by the OS path separator) plus the
-cwd of every running Aider process, which the monitor hands over with `note_cwds()` from
-discovery. A cwd inside a repository finds the history at the repository root, where
-Aider writes it.
+Aider has no central folder, so the provider has to be told where to look:
+- the folders named in config (`[aider] paths`, globs allowed, e.g. `~/code/*`; the older
+  `[aider] repos` still works), separated by the OS path separator;
+- the cwd of every running Aider process (from discovery), and
+- every cwd any other assistant's transcripts mention: people who use Aider usually use
+  another assistant in the same repositories, so finished Aider runs are found without
+  any setup. The monitor hands both over with `note_cwds()`.
+A cwd inside a repository finds the history at the repository root, where Aider writes it.
 
 One history file holds every run in that repository; each run starts with
 `# aider chat started at <time>` and is one session. The counts come from lines like
@@ -20,9 +23,11 @@ message's prompt (`sent` + cache) when the model's window is known.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import re
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +39,8 @@ from llm_sessions.core.providers.base import ScanResult
 
 HISTORY = ".aider.chat.history.md"
 RECENT = 50
+#: Seconds a folder's answer "no history here" is trusted before looking again.
+RECHECK_SECONDS = 60.0
 
 _START = re.compile(r"^# aider chat started at (\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d)")
 _TOKENS = re.compile(r"^> Tokens: (.*?)(?:\.\s*Cost: (.*))?$")
@@ -92,20 +99,46 @@ class AiderProvider:
         self.env = dict(env)
         self.settings = settings
         self.context_window = context_window
-        configured = getattr(settings, "aider_repos", "") if settings is not None else ""
-        self._repos: set[str] = {p for p in str(configured).split(os.pathsep) if p.strip()}
-        self._repos.update(repos)
+        configured = [getattr(settings, f"aider_{k}", "") if settings is not None else "" for k in ("paths", "repos")]
+        self._patterns: list[str] = [p.strip() for c in configured for p in str(c).split(os.pathsep) if p.strip()]
+        self._repos: set[str] = set(repos)
+        self._noted: set[str] = set()  # cwds from discovery and other assistants' sessions
+        self._where: dict[str, tuple[float, Path | None]] = {}  # folder -> (checked at, history)
         self._files: dict[str, _File] = {}
         self.parses = 0
 
-    def note_cwds(self, cwds: Iterable[str | None]) -> None:
-        """Folders of running Aider processes (from discovery): look there from now on."""
-        for cwd in cwds:
-            if cwd:
-                self._repos.add(cwd)
+    def note_cwds(self, cwds: Iterable[str | None]) -> bool:
+        """Folders worth a look (running Aider processes, cwds of other assistants'
+        sessions); True when one of them is new."""
+        new = {c for c in cwds if c and c not in self._noted}
+        self._noted |= new
+        return bool(new)
+
+    def _folders(self) -> set[str]:
+        folders = set(self._repos) | self._noted
+        for pattern in self._patterns:
+            expanded = os.path.expanduser(pattern)
+            if glob.has_magic(expanded):
+                folders.update(p for p in glob.glob(expanded, recursive=True) if os.path.isdir(p))
+            else:
+                folders.add(expanded)
+        return folders
+
+    def _histories(self) -> list[Path]:
+        """The history files that exist for the folders to look at (misses re-checked once a minute)."""
+        now = time.monotonic()
+        found: set[Path] = set()
+        for folder in self._folders():
+            hit = self._where.get(folder)
+            if hit is None or (hit[1] is None and now - hit[0] > RECHECK_SECONDS):
+                path = self._history_of(Path(folder))
+                hit = self._where[folder] = (now, path if path.is_file() else None)
+            if hit[1] is not None:
+                found.add(hit[1])
+        return sorted(found)
 
     def roots(self) -> list[Path]:
-        return sorted({self._history_of(Path(r)).parent for r in self._repos})
+        return sorted({h.parent for h in self._histories()} | {Path(p) for p in self._repos})
 
     @staticmethod
     def _history_of(folder: Path) -> Path:
@@ -120,8 +153,8 @@ class AiderProvider:
 
     def scan(self) -> ScanResult:
         result = ScanResult()
-        histories = sorted({self._history_of(Path(r)) for r in self._repos})
-        result.searched = [str(h) for h in histories]
+        histories = self._histories()
+        result.searched = [str(h) for h in histories] or [f"{HISTORY} in {p}" for p in self._patterns]
         for path in histories:
             state = self._files.setdefault(str(path), _File())
             if refresh(path, state, self._read, result.problems):
@@ -132,6 +165,21 @@ class AiderProvider:
                 ]
             result.sessions.extend(state.sessions)
         return result
+
+    def usage_drift(self) -> int:
+        return 0  # a Tokens line Aider prints in a new way is counted as skipped, not as usage
+
+    def drift(self):
+        from llm_sessions.core.drift import Tally
+
+        t = Tally(self.tool, [str(h) for h in self._histories()] or self._patterns)
+        for path, st in self._files.items():
+            skipped = sum(r.skipped for r in st.runs)
+            t.file(path, lines=st.lines, versions={"history.md": len(st.runs)},
+                   unknown={"Tokens line not understood": skipped} if skipped else None)
+            if st.lines and not st.runs:
+                t.skip(path, "no '# aider chat started at' line")
+        return t.done()
 
     def _read(self, path: Path, state: _File, key: tuple[int, int, int]) -> None:
         self.parses += 1
@@ -222,6 +270,7 @@ class AiderProvider:
             usage=run.usage,
             context=context,
             cost_usd=run.cost,
+            models_used=(run.model,) if run.model and run.usage.total else (),
             api_errors=run.api_errors,
             recent=tuple(run.recent[-RECENT:]),
             malformed_lines=run.skipped,

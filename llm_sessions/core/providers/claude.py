@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from array import array
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,15 +26,16 @@ from llm_sessions.core import tailer
 from llm_sessions.core.crossfile import IndexData, ItemIndex
 from llm_sessions.core.health import compaction_point_for
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
+from llm_sessions.core.pricing import Bill
 from llm_sessions.core.providers.base import ScanResult
-from llm_sessions.core.providers.claude_parse import ClaudeFile, FileParser, key_hash
+from llm_sessions.core.providers.claude_parse import NCOLS, ClaudeFile, FileParser, key_hash
 from llm_sessions.core.roots import claude_roots
 from llm_sessions.core.timeparse import parse_ts
 
 WINDOW = 200_000
 WINDOW_1M = 1_000_000
 
-CostFn = Callable[[str, Usage, bool], "float | None"]
+Group = tuple[str, int, str, str, bool]  # model, prompt-size bucket, speed, day, advisor call
 
 
 def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[str, bool, str]]:
@@ -101,6 +102,8 @@ class Head(msgspec.Struct, array_like=True):
     nkeys: int
     nerrors: int
     malformed: int
+    usage_drift: int
+    convo: bool
     cursor: tailer.Cursor
 
 
@@ -115,8 +118,8 @@ class ClaudeState(msgspec.Struct):
     built_with: str = ""  # fingerprint of what `sessions` depend on besides files (prices, settings)
     keys: IndexData | None = None
     errors: IndexData | None = None
-    # Shared response key -> corrections to its holders' sessions: (session, model, tier, deltas).
-    corrections: dict[int, list[tuple[str, str, int, list[int]]]] = {}
+    # Shared response key -> corrections to its holders' sessions: (session, price group, deltas).
+    corrections: dict[int, list[tuple[str, Group, list[int]]]] = {}
     error_owners: dict[int, int] = {}  # shared error line -> the file id that counts it
     next_fid: int = 1
 
@@ -129,14 +132,14 @@ def error_item(uuid: str) -> int:
 class _Acc:
     """Per-session accumulator while merging files."""
 
-    sums: dict[tuple[str, int], list[int]] = field(default_factory=dict)
+    sums: dict[Group, list[int]] = field(default_factory=dict)
     main: ClaudeFile | None = None
     files: list[ClaudeFile] = field(default_factory=list)
     api_errors: int = 0
     tool_errors: int = 0
 
-    def add(self, model: str, tier: int, vals: Iterable[int]) -> None:
-        s = self.sums.setdefault((model, tier), [0, 0, 0, 0, 0])
+    def add(self, group: Group, vals: Iterable[int]) -> None:
+        s = self.sums.setdefault(group, [0] * (NCOLS + 1))
         for i, v in enumerate(vals):
             s[i] += v
 
@@ -152,13 +155,18 @@ def _order(h: Head) -> tuple[str, str, str]:
     return (h.first_ts or "~", h.last_ts, h.path)
 
 
+def _total(vals: list[int]) -> int:
+    """A key's size for "the largest copy wins": the 1-hour column is part of the writes."""
+    return sum(vals) - vals[3]
+
+
 class ClaudeProvider:
     tool = "claude"
 
-    def __init__(self, env: Mapping[str, str], settings=None, cost: CostFn | None = None, built_with: str = "") -> None:
+    def __init__(self, env: Mapping[str, str], settings=None, prices=None, built_with: str = "") -> None:
         self.env = env
         self.settings = settings
-        self.cost = cost
+        self.prices = prices
         self.built_with = built_with
         self.heads: dict[str, Head] = {}
         self.raw: dict[str, msgspec.Raw] = {}
@@ -168,7 +176,7 @@ class ClaudeProvider:
         self.by_fid: dict[int, str] = {}
         self.keys = ItemIndex()
         self.errors = ItemIndex()
-        self.corrections: dict[int, list[tuple[str, str, int, list[int]]]] = {}
+        self.corrections: dict[int, list[tuple[str, Group, list[int]]]] = {}
         self.error_owners: dict[int, int] = {}
         self.next_fid = 1
         self._shared_keys: dict[int, list[int]] = {}
@@ -268,6 +276,21 @@ class ClaudeProvider:
                 progress(st.st_size)
         return out
 
+    # -- format drift ------------------------------------------------------------------
+    def usage_drift(self) -> int:
+        return sum(h.usage_drift for h in self.heads.values())
+
+    def drift(self):
+        from llm_sessions.core.drift import Tally
+
+        t = Tally(self.tool, [str(r / "projects") for r in self.roots()])
+        for f in (self._file(path) for path in self.heads):  # the doctor's path: decodes every file
+            t.file(f.path, lines=f.lines, malformed=f.malformed, versions=f.versions, unknown=f.drift,
+                   usage_unknown=f.usage_drift)
+            if not f.convo and not f.subagent:
+                t.skip(f.path, "empty file" if not f.lines else "no conversation record (ghost stub or junk)")
+        return t.done()
+
     # -- merging -----------------------------------------------------------------------
     def _update(self, parsed: list[tuple[ClaudeFile, bytes | None]], gone: set[str]) -> set[str]:
         """Fold re-read and vanished files into the indexes; return the sessions to rebuild.
@@ -315,7 +338,7 @@ class ClaudeProvider:
                 self._leave(old, dirty)
             keys = array("Q", f.keys)
             head = Head(f.path, fid, f.generation, sid, f.subagent, f.first_ts, f.last_ts, len(keys), len(f.errors),
-                        f.malformed, f.cursor)
+                        f.malformed, f.usage_drift, f.convo, f.cursor)
             self.heads[f.path] = head
             self.by_fid[fid] = f.path
             self.members.setdefault(sid, set()).add(f.path)
@@ -371,7 +394,7 @@ class ClaudeProvider:
     def _settle_key(self, key: int, dirty: set[str]) -> None:
         """Count a key found in several files once: the first file owns it at its max usage.
 
-        The corrections (session, model, tier, deltas) take each copy out of its own
+        The corrections (session, price group, deltas) take each copy out of its own
         session and, when a later copy is larger, give the owner that larger figure.
         """
         for sid, *_ in self.corrections.pop(key, ()):
@@ -387,14 +410,13 @@ class ClaudeProvider:
                 arrays = self._arrays[h.path] = (array("Q", f.keys), array("q", f.cols), array("I", f.meta))
             keys, cols, metas = arrays
             pos = keys.index(key)
-            meta = metas[pos]
-            copies.append((h.session, f.models[meta >> 1], meta & 1, list(cols[pos * 4 : pos * 4 + 4])))
+            copies.append((h.session, tuple(f.groups[metas[pos]]), list(cols[pos * NCOLS : (pos + 1) * NCOLS])))
         owner = copies[0]
-        best = max(copies, key=lambda c: sum(c[3]))  # the first of the largest
-        out = [(sid, model, tier, [-v for v in vals] + [-1]) for sid, model, tier, vals in copies[1:]]
-        if sum(best[3]) > sum(owner[3]):
-            out.append((owner[0], owner[1], owner[2], [-v for v in owner[3]] + [0]))
-            out.append((owner[0], best[1], best[2], best[3] + [0]))
+        best = max(copies, key=lambda c: _total(c[2]))  # the first of the largest
+        out = [(sid, group, [-v for v in vals] + [-1]) for sid, group, vals in copies[1:]]
+        if _total(best[2]) > _total(owner[2]):
+            out.append((owner[0], owner[1], [-v for v in owner[2]] + [0]))
+            out.append((owner[0], best[1], best[2] + [0]))
         self.corrections[key] = out
         dirty.update(c[0] for c in out)
 
@@ -419,8 +441,9 @@ class ClaudeProvider:
         for sid in dirty:
             paths = self.members.get(sid)
             heads = sorted((self.heads[p] for p in paths), key=_order) if paths else []
-            # A file with no readable record (empty, or only garbage) is not a session yet.
-            if not any(h.first_ts for h in heads):
+            # A file with no conversation record (empty, only garbage, or a ghost stub holding
+            # only ai-title/agent-name lines that background sessions leave) is not a session.
+            if not any(h.convo and h.first_ts for h in heads):
                 self.sessions.pop(sid, None)
                 continue
             acc = _Acc()
@@ -430,8 +453,7 @@ class ClaudeProvider:
                 if not f.subagent and (acc.main is None or f.last_ts > acc.main.last_ts):
                     acc.main = f
                 for k, s in f.sums.items():
-                    mi, tier = k.split(":")
-                    acc.add(f.models[int(mi)], int(tier), s)
+                    acc.add(tuple(f.groups[k]), s)
                 counted: set[str] = set()
                 for uuid, api, tool in f.errors:
                     if uuid in counted:
@@ -441,26 +463,25 @@ class ClaudeProvider:
                     if owner is None or owner == h.fid:
                         acc.api_errors += api
                         acc.tool_errors += tool
-            for _, model, tier, deltas in by_sid.get(sid, ()):
-                acc.add(model, tier, deltas)
+            for _, group, deltas in by_sid.get(sid, ()):
+                acc.add(tuple(group), deltas)
             self.sessions[sid] = self._session(sid, acc)
 
     def _session(self, sid: str, acc: _Acc) -> Session:
         main = acc.main
         files = acc.files
         usage = Usage()
-        cost: float | None = 0.0
+        bill = Bill()
         responses = 0
-        for (model, tier), s in acc.sums.items():
-            part = Usage(s[0], s[1], s[2], s[3])
-            responses += s[4]
+        models: dict[str, None] = {}
+        for (model, bucket, speed, day, advisor), s in acc.sums.items():
+            part = Usage(s[0], s[1], s[2], s[4])
+            if not advisor:
+                responses += s[NCOLS]
             usage = usage + part
-            if part.total == 0:
-                continue
-            c = self.cost(model, part, bool(tier)) if self.cost else None
-            cost = None if c is None or cost is None else cost + c
-        if self.cost is None:
-            cost = None
+            if part.total:
+                models.setdefault(model)
+                bill.add(self.prices, model, part, bucket=bucket, cache_1h=s[3], speed=speed, day=day or None)
         first = min((f.first_ts for f in files if f.first_ts), default="")
         last = max((f.last_ts for f in files), default="")
         context = None
@@ -489,7 +510,9 @@ class ClaudeProvider:
             turns=responses,
             usage=usage,
             context=context,
-            cost_usd=round(cost, 6) if cost is not None else None,
+            cost_usd=bill.rounded,
+            models_used=tuple(models),
+            unpriced=tuple(sorted(bill.unpriced)),
             api_errors=acc.api_errors,
             tool_errors=acc.tool_errors,
             compactions=main.compactions if main else 0,

@@ -18,10 +18,20 @@ One file's partial result (`ClaudeFile`) is everything the merge step needs, in 
 can be persisted and extended by later appends:
 - usage per (message.id, requestId) key, deduplicated inside the file with the largest usage
   winning (one response is written as several lines whose output count grows),
-- running sums of that usage per (model, above-200k tier), so session totals and cost never
-  need a pass over the keys,
-- the latest context figures of the main chain, errors, timestamps and recent turn marks.
+- running sums of that usage per price group (model, prompt-size bucket, speed, day, and
+  whether it is an advisor call), so session totals and cost never need a pass over the
+  keys, and a price table loaded later can still price each group exactly,
+- the latest context figures of the main chain, errors, timestamps and recent turn marks,
+- what the format-drift doctor needs: lines per Claude Code version, record types,
+  subtypes and usage fields not understood (see `core/drift.py`).
 Duplicates across files (resumed sessions copy old lines) are settled by the merge step.
+
+Money fields (2026 builds): `usage.cache_creation.ephemeral_1h_input_tokens` is the part of
+the cache writes made with the 1-hour TTL (billed 2x input, 5-minute writes 1.25x; a line
+without the split counts as 5-minute); `usage.speed == "fast"` and `inference_geo == "us"`
+change the rate; `usage.iterations[]` entries of type `advisor_message` are separate model
+calls, priced under their own model and kept under their own key, so they are neither
+double counted nor lost when the response is streamed over several lines.
 """
 
 from __future__ import annotations
@@ -33,10 +43,28 @@ from typing import Any
 
 import msgspec
 
+from llm_sessions.core.pricing import size_bucket
 from llm_sessions.core.tailer import Cursor
 
 RECENT_KEEP = 32
 TIER_LIMIT = 200_000
+#: How many columns each key keeps: input, output, cache writes (all), 1-hour writes, reads.
+NCOLS = 5
+
+
+class _Split(msgspec.Struct):
+    ephemeral_5m_input_tokens: int | None = 0
+    ephemeral_1h_input_tokens: int | None = 0
+
+
+class _Iteration(msgspec.Struct):
+    type: str | None = None
+    model: str | None = None
+    input_tokens: int | None = 0
+    output_tokens: int | None = 0
+    cache_creation_input_tokens: int | None = 0
+    cache_read_input_tokens: int | None = 0
+    cache_creation: _Split | None = None
 
 
 class _Usage(msgspec.Struct):
@@ -44,6 +72,10 @@ class _Usage(msgspec.Struct):
     output_tokens: int | None = 0
     cache_creation_input_tokens: int | None = 0
     cache_read_input_tokens: int | None = 0
+    cache_creation: _Split | None = None
+    speed: str | None = None
+    inference_geo: str | None = None
+    iterations: list[_Iteration] | None = None
 
 
 class _Block(msgspec.Struct):
@@ -77,6 +109,7 @@ class _Compact(msgspec.Struct):
 
 class _Line(msgspec.Struct):
     type: str | None = None
+    version: str | None = None
     uuid: str | None = None
     timestamp: str | None = None
     sessionId: str | None = None
@@ -96,6 +129,7 @@ class _Line(msgspec.Struct):
 _decoder = msgspec.json.Decoder(_Line)
 _decode = _decoder.decode
 _decode_lines = _decoder.decode_lines
+_decode_any = msgspec.json.Decoder().decode
 _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
 _LIMIT = re.compile(r"usage limit reached\|(\d{9,11})")
 _LIMIT_TEXT = "usage limit reached|"
@@ -136,14 +170,21 @@ class ClaudeFile(msgspec.Struct, kw_only=True):
     # included: the merge counts each uuid once, so lines a resumed session copied do not
     # count twice.
     errors: list[tuple[str, int, int]] = msgspec.field(default_factory=list)
-    models: list[str] = msgspec.field(default_factory=list)
+    # Price groups: (model, prompt-size bucket, speed, day, advisor call).
+    groups: list[tuple[str, int, str, str, bool]] = msgspec.field(default_factory=list)
     # Parallel arrays, one entry per distinct key in this file (raw bytes of array()).
     keys: bytes = b""  # array('Q')
-    cols: bytes = b""  # array('q'), 4 per key: input, output, cache_creation, cache_read
-    meta: bytes = b""  # array('I'), model index << 1 | above-200k tier
-    # Sums over the keys above per "model index:tier": [input, output, cc, cr, responses].
-    sums: dict[str, list[int]] = msgspec.field(default_factory=dict)
-
+    cols: bytes = b""  # array('q'), NCOLS per key: input, output, cache writes, 1h writes, reads
+    meta: bytes = b""  # array('I'), index into `groups`
+    # Sums over the keys above per group index: [input, output, cc, cc 1h, cr, responses].
+    sums: dict[int, list[int]] = msgspec.field(default_factory=dict)
+    # Format drift: lines per version; "record:<type>", "subtype:<x>", "usage:<field>",
+    # "iteration:<type>" not understood -> count; usage-bearing records not understood.
+    versions: dict[str, int] = msgspec.field(default_factory=dict)
+    drift: dict[str, int] = msgspec.field(default_factory=dict)
+    usage_drift: int = 0
+    checked: list[str] = msgspec.field(default_factory=list)  # versions whose usage was sampled
+    convo: bool = False  # holds a user, assistant or system record (else a ghost stub)
     # Bumped by reset(): the merge step sees that the keys it indexed are gone.
     generation: int = 0
 
@@ -163,7 +204,7 @@ class FileParser:
     lines that stream one response.
     """
 
-    __slots__ = ("f", "keys", "cols", "meta", "index", "model_ix", "sum_keys", "legacy_agent", "last_ids", "last_key")
+    __slots__ = ("f", "keys", "cols", "meta", "index", "group_ix", "legacy_agent", "last_ids", "last_key")
 
     def __init__(self, f: ClaudeFile, legacy_agent: bool = False) -> None:
         self.f = f
@@ -171,8 +212,7 @@ class FileParser:
         self.cols = array("q", f.cols)
         self.meta = array("I", f.meta)
         self.index = dict(zip(self.keys, range(len(self.keys))))
-        self.model_ix = {m: i for i, m in enumerate(f.models)}
-        self.sum_keys: dict[int, str] = {}
+        self.group_ix = {tuple(g): i for i, g in enumerate(f.groups)}
         self.legacy_agent = legacy_agent
         self.last_ids: tuple = ()
         self.last_key = 0
@@ -197,7 +237,7 @@ class FileParser:
         except _DECODE_ERRORS:
             recs = None
         if recs is not None and len(recs) == lines:
-            self._fold(recs)
+            self._fold(recs, block)
             return
         raws = [raw for raw in bytes(block).split(b"\n") if raw]
         recs = []
@@ -206,31 +246,46 @@ class FileParser:
                 recs.append(_decode(raw))
             except _DECODE_ERRORS:
                 recs.append(None)
-        self._fold(recs)
+        self._fold(recs, raws)
 
-    def _model(self, name: str) -> int:
-        ix = self.model_ix.get(name)
+    def _group(self, group: tuple[str, int, str, str, bool]) -> int:
+        ix = self.group_ix.get(group)
         if ix is None:
-            ix = self.model_ix[name] = len(self.f.models)
-            self.f.models.append(name)
+            ix = self.group_ix[group] = len(self.f.groups)
+            self.f.groups.append(group)
         return ix
 
-    def _fold(self, recs: list) -> None:
-        """Fold decoded lines (None: malformed) into the file's partial result."""
+    def _drift(self, what: str, usage: bool = False) -> None:
+        d = self.f.drift
+        d[what] = d.get(what, 0) + 1
+        if usage:
+            self.f.usage_drift += 1
+
+    def _fold(self, recs: list, source) -> None:
+        """Fold decoded lines (None: malformed) into the file's partial result.
+
+        `source` is the block the records came from (or its lines): the rare checks that
+        need a line's bytes (a usage sample per version, an unknown record) split it.
+        """
         f = self.f
         first = f.first_ts or _NO_TS
         last, cwd, branch, path = f.last_ts, f.cwd, f.branch, f.path
         subagent, legacy = f.subagent, self.legacy_agent
-        recent, errors, sums = f.recent, f.errors, f.sums
+        recent, errors, sums, versions, checked = f.recent, f.errors, f.sums, f.versions, f.checked
         ctx_now, ctx_source, ctx_max, main_model, awaiting = f.ctx, f.ctx_source, f.ctx_max, f.model, f.awaiting
-        index, keys, cols, metas, model_ix, sum_keys = self.index, self.keys, self.cols, self.meta, self.model_ix, self.sum_keys
-        n = f.lines
+        index, keys, cols, metas, group_ix = self.index, self.keys, self.cols, self.meta, self.group_ix
+        convo = f.convo
+        start = n = f.lines
         malformed = unknown = 0
+        raws: list[bytes] | None = source if isinstance(source, list) else None
         for line in recs:
             n += 1
             if line is None:
                 malformed += 1
                 continue
+            v = line.version
+            if v:
+                versions[v] = versions.get(v, 0) + 1
             ts = line.timestamp
             if ts:
                 if ts > last:
@@ -239,12 +294,12 @@ class FileParser:
                     first = ts
             else:
                 ts = last
-            v = line.cwd
-            if v:
-                cwd = v
-            v = line.gitBranch
-            if v:
-                branch = v
+            c = line.cwd
+            if c:
+                cwd = c
+            c = line.gitBranch
+            if c:
+                branch = c
             if legacy and line.sessionId and f.session != line.sessionId:
                 f.session = line.sessionId
             kind = line.type
@@ -252,6 +307,7 @@ class FileParser:
                 continue  # most lines of a real history: nothing more to take from them
             side = subagent or line.isSidechain is True
             if kind == "assistant":
+                convo = True
                 msg = line.message
                 if line.isApiErrorMessage or (msg is not None and msg.model == "<synthetic>"):
                     errors.append((line.uuid or f"{path}:{n}", 1, 0))
@@ -269,8 +325,17 @@ class FileParser:
                 vo = u.output_tokens or 0
                 vc = u.cache_creation_input_tokens or 0
                 vr = u.cache_read_input_tokens or 0
+                split = u.cache_creation
+                vh = min(vc, split.ephemeral_1h_input_tokens or 0) if split is not None else 0
                 ctx = vi + vc + vr
                 model = msg.model or "unknown"
+                speed = "" if u.speed != "fast" and u.inference_geo != "us" else _speed(u)
+                day = ts[:10]
+                if v and v not in checked:
+                    checked.append(v)
+                    if raws is None:
+                        raws = [raw for raw in bytes(source).split(b"\n") if raw]
+                    self._check_usage(raws[n - start - 1])
                 if not side:
                     ctx_now = ctx
                     ctx_source = "last turn"
@@ -296,43 +361,48 @@ class FileParser:
                 else:
                     key = self.last_key = key_hash(*ids)
                     self.last_ids = ids
-                ix = model_ix.get(model)
-                meta = (ix if ix is not None else self._model(model)) << 1 | (ctx > TIER_LIMIT)
+                gk = (model, 0 if ctx <= TIER_LIMIT else size_bucket(ctx), speed, day, False)
+                group = group_ix.get(gk)
+                if group is None:
+                    group = self._group(gk)
+                # The common cases inline (this runs for every assistant line of a cold scan):
+                # a new key, or a larger copy of a known key in the same price group.
                 pos = index.get(key)
                 if pos is None:
                     index[key] = len(keys)
                     keys.append(key)
-                    cols.extend((vi, vo, vc, vr))
-                    metas.append(meta)
-                    sk = sum_keys.get(meta) or self._sum_key(meta)
-                    acc = sums.get(sk)
+                    cols.extend((vi, vo, vc, vh, vr))
+                    metas.append(group)
+                    acc = sums.get(group)
                     if acc is None:
-                        sums[sk] = [vi, vo, vc, vr, 1]
+                        sums[group] = [vi, vo, vc, vh, vr, 1]
                     else:
                         acc[0] += vi
                         acc[1] += vo
                         acc[2] += vc
-                        acc[3] += vr
-                        acc[4] += 1
+                        acc[3] += vh
+                        acc[4] += vr
+                        acc[5] += 1
                     if not side:
                         recent.append((ts, "assistant", False, False))
-                    continue
-                b = pos * 4
-                oi, oo, oc, orr = cols[b], cols[b + 1], cols[b + 2], cols[b + 3]
-                if vi + vo + vc + vr <= oi + oo + oc + orr:
-                    continue
-                old = metas[pos]
-                if old == meta:
-                    self._add(meta, vi - oi, vo - oo, vc - oc, vr - orr, 0)
+                elif metas[pos] == group:
+                    b = pos * NCOLS
+                    oi, oo, oc, oh, orr = cols[b], cols[b + 1], cols[b + 2], cols[b + 3], cols[b + 4]
+                    if vi + vo + vc + vr > oi + oo + oc + orr:
+                        acc = sums[group]
+                        acc[0] += vi - oi
+                        acc[1] += vo - oo
+                        acc[2] += vc - oc
+                        acc[3] += vh - oh
+                        acc[4] += vr - orr
+                        cols[b], cols[b + 1], cols[b + 2], cols[b + 3], cols[b + 4] = vi, vo, vc, vh, vr
                 else:
-                    self._add(old, -oi, -oo, -oc, -orr, -1)
-                    self._add(meta, vi, vo, vc, vr, 1)
-                    metas[pos] = meta
-                cols[b] = vi
-                cols[b + 1] = vo
-                cols[b + 2] = vc
-                cols[b + 3] = vr
+                    self._count(key, group, (vi, vo, vc, vh, vr))
+                its = u.iterations
+                if its:
+                    self._iterations(its, ids, speed, day)
             elif kind == "user":
+                convo = True
                 msg = line.message
                 content = msg.content if msg is not None else None
                 failed = 0
@@ -359,24 +429,97 @@ class FileParser:
                     if not failed and not results:
                         recent.append((ts, "user", False, False))
             elif kind == "system":
-                if line.subtype == "compact_boundary" and not side:
+                convo = True
+                sub = line.subtype
+                if sub == "compact_boundary" and not side:
                     f.compactions += 1
                     post = line.compactMetadata.postTokens if line.compactMetadata else None
                     if post is not None:
                         ctx_now, ctx_source = post, "compaction"
                     else:
                         ctx_now, ctx_source = -1, "compaction (size unknown)"
+                elif sub not in _SUBTYPES:
+                    self._drift(f"subtype:{sub}")
             elif kind == "summary":
                 if line.summary:
                     f.title = line.summary
             elif kind not in _KNOWN:
                 unknown += 1
+                if raws is None:
+                    raws = [raw for raw in bytes(source).split(b"\n") if raw]
+                self._drift(f"record:{kind}", usage=b'"usage"' in raws[n - start - 1])
         f.ctx, f.ctx_source, f.ctx_max, f.model, f.awaiting = ctx_now, ctx_source, ctx_max, main_model, awaiting
         f.first_ts = "" if first == _NO_TS else first
         f.last_ts, f.cwd, f.branch = last, cwd, branch
+        f.convo = convo
         f.lines = n
         f.malformed += malformed
         f.unknown += unknown
+
+    def _count(self, key: int, group: int, vals: tuple[int, int, int, int, int]) -> bool:
+        """Fold one line's usage for `key` into the file; True when the key is new.
+
+        A key seen before keeps its largest usage (a streamed response grows line by line);
+        its sums move to the new group if the larger copy changed it.
+        """
+        f = self.f
+        pos = self.index.get(key)
+        cols = self.cols
+        if pos is None:
+            self.index[key] = len(self.keys)
+            self.keys.append(key)
+            cols.extend(vals)
+            self.meta.append(group)
+            _add(f.sums, group, vals, 1)
+            return True
+        b = pos * NCOLS
+        old_vals = cols[b : b + NCOLS]
+        if sum(vals) - vals[3] <= sum(old_vals) - old_vals[3]:
+            return False
+        old = self.meta[pos]
+        if old == group:
+            _add(f.sums, group, [a - o for a, o in zip(vals, old_vals)], 0)
+        else:
+            _add(f.sums, old, [-o for o in old_vals], -1)
+            _add(f.sums, group, vals, 1)
+            self.meta[pos] = group
+        for i, v in enumerate(vals):
+            cols[b + i] = v
+        return False
+
+    def _iterations(self, its: list[_Iteration], ids: tuple, speed: str, day: str) -> None:
+        """Advisor calls inside one response: each under its own key, model and price."""
+        for i, it in enumerate(its):
+            kind = it.type
+            if kind == "advisor_message":
+                ci = it.input_tokens or 0
+                cc = it.cache_creation_input_tokens or 0
+                cr = it.cache_read_input_tokens or 0
+                ch = min(cc, it.cache_creation.ephemeral_1h_input_tokens or 0) if it.cache_creation is not None else 0
+                group = self._group((it.model or "unknown", size_bucket(ci + cc + cr), speed, day, True))
+                self._count(key_hash(f"{ids[0]}#advisor{i}", ids[1]), group, (ci, it.output_tokens or 0, cc, ch, cr))
+            elif kind not in _ITERATIONS:
+                self._drift(f"iteration:{kind}", usage=True)
+
+    def _check_usage(self, raw: bytes) -> None:
+        """Sample one usage line per (file, version) for fields we do not understand.
+
+        Decoding a whole line generically is slow, so it happens once per version per file;
+        a build that adds a usage field adds it to every line, so one sample finds it.
+        """
+        try:
+            usage = _decode_any(raw)["message"]["usage"]
+        except (msgspec.DecodeError, KeyError, TypeError):
+            return
+        if not isinstance(usage, dict):
+            return
+        for name, value in usage.items():
+            if name not in _USAGE_FIELDS:
+                self._drift(f"usage:{name}", usage=True)
+            elif name == "cache_creation" and isinstance(value, dict):
+                for sub in value:
+                    if sub not in _SPLIT_FIELDS:
+                        self._drift(f"usage:cache_creation.{sub}", usage=True)
 
     def _limit(self, text: str) -> bool:
         """`...usage limit reached|<epoch>` in a message's own text (a string content or a
@@ -387,22 +530,6 @@ class FileParser:
             return False
         self.f.limit_reset = max(self.f.limit_reset, int(m.group(1)))
         return True
-
-    def _sum_key(self, meta: int) -> str:
-        k = self.sum_keys[meta] = f"{meta >> 1}:{meta & 1}"
-        return k
-
-    def _add(self, meta: int, vi: int, vo: int, vc: int, vr: int, n: int) -> None:
-        k = self.sum_keys.get(meta) or self._sum_key(meta)
-        s = self.f.sums.get(k)
-        if s is None:
-            self.f.sums[k] = [vi, vo, vc, vr, n]
-        else:
-            s[0] += vi
-            s[1] += vo
-            s[2] += vc
-            s[3] += vr
-            s[4] += n
 
 
 _KNOWN = frozenset(
@@ -417,6 +544,45 @@ _KNOWN = frozenset(
         "last-prompt",
         "tag",
         "agent-name",
+        "ai-title",
         "summary",
     }
 )
+_SUBTYPES = frozenset(
+    {
+        "compact_boundary", "microcompact_boundary", "stop_hook_summary", "turn_duration", "local_command",
+        "informational", "api_error", "away_summary", "scheduled_task_fire", "bridge_status",
+    }
+)
+#: usage fields read (the money) or knowingly left aside (not billed per token here).
+_USAGE_FIELDS = frozenset(
+    {
+        "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
+        "cache_creation", "service_tier", "server_tool_use", "inference_geo", "speed", "iterations",
+        "output_tokens_details", "fallback_credit",
+    }
+)
+_SPLIT_FIELDS = frozenset({"ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"})
+# Iterations already included in the top-level usage ("message", "compaction") or, for
+# fallback calls, whose usage Claude Code reports at the top level as well.
+_ITERATIONS = frozenset({"message", "compaction", "fallback_message", "advisor_message"})
+
+
+def _speed(u: _Usage) -> str:
+    """The price modifiers one response ran with ("" standard, "fast", "us", "fast+us")."""
+    fast = u.speed == "fast"
+    us = u.inference_geo == "us"
+    if not (fast or us):
+        return ""
+    return "fast+us" if fast and us else "fast" if fast else "us"
+
+
+def _add(sums: dict[int, list[int]], group: int, vals, n: int) -> None:
+    k = group
+    s = sums.get(k)
+    if s is None:
+        sums[k] = [*vals, n]
+    else:
+        for i, v in enumerate(vals):
+            s[i] += v
+        s[NCOLS] += n

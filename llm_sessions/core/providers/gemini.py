@@ -5,9 +5,10 @@ object with `messages[]`) or `.jsonl` (append log). The append log is replayed t
 CLI itself reads it: the first line is the session metadata; a line with an `id` is a
 message, and a message re-appended after an update replaces the earlier copy in place
 (last copy wins, so a turn whose tool calls were updated three times counts once);
-`{"$set": {...}}` patches the metadata (and `$set.messages` replaces the list);
-`{"$rewindTo": id}` drops that message and everything after it (an unknown id clears the
-list). Anything else is skipped and counted in `malformed_lines`, never fatal.
+`{"$set": {...}}` patches the metadata (and `$set.messages` is a batch of messages, upserted
+by id like bare records); `{"$rewindTo": id}` drops that message and everything after it
+from the conversation (an unknown id clears it) but not from the usage: those requests
+were made and billed. Anything else is skipped and counted in `malformed_lines`, never fatal.
 
 Token mapping. A `gemini` message carries `tokens{input, output, cached, thoughts, tool,
 total}` where `input` is the whole prompt *including* the cached part and `tool` is the
@@ -19,6 +20,16 @@ tool-use prompt. So that `Usage.total` means the same for every assistant:
 
 which sums to Gemini's own `total`. Context fill is the prompt of the latest turn
 (`input + tool`, cached included) over the model's window when the window is known.
+Output, as reported here, *includes* thoughts; Gemini's own `output` excludes them.
+
+Subagents (2026): a recording's metadata says `kind: main|subagent`; a subagent's file sits
+in `chats/<parent sessionId>/`. Its usage and cost count toward the parent session, never
+its context, and it is not a session of its own. The project folder comes from the
+metadata's `directories`, else the `.project_root` file in `tmp/<project-id>/`, else
+`projects.json`.
+
+Cost is priced per message: its model, its prompt-size bucket (Gemini bills the whole
+request at the long-context rate above 200k prompt tokens) and the day it was written.
 """
 
 from __future__ import annotations
@@ -31,12 +42,15 @@ from pathlib import Path
 from typing import Any
 
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
+from llm_sessions.core.pricing import Bill, size_bucket
 from llm_sessions.core.providers._common import LineTail, WindowLookup, as_int, collect, loads, mtime, parse_time, stat_key
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.roots import gemini_dir
 
 log = logging.getLogger(__name__)
 RECENT = 50
+_TOKEN_FIELDS = frozenset({"input", "output", "cached", "thoughts", "tool", "total"})
+_MESSAGE_TYPES = frozenset({"user", "gemini", "error", "info", "warning"})
 
 
 @dataclass(slots=True)
@@ -45,7 +59,12 @@ class _File:
     tail: LineTail | None = None
     meta: dict = field(default_factory=dict)
     messages: dict[str, dict] = field(default_factory=dict)
+    rewound: dict[str, dict] = field(default_factory=dict)  # cut by $rewindTo: gone from the chat, not from the bill
     skipped: int = 0
+    lines: int = 0
+    unknown: dict[str, int] = field(default_factory=dict)  # record shapes not understood
+    drift: dict[str, int] = field(default_factory=dict)  # derived from the messages at build
+    usage_drift: int = 0
     session: Session | None = None
 
 
@@ -63,10 +82,12 @@ def gemini_usage(tokens: Mapping[str, Any]) -> Usage:
 class GeminiProvider:
     tool = "gemini"
 
-    def __init__(self, env: Mapping[str, str], settings=None, *, context_window: WindowLookup | None = None) -> None:
+    def __init__(self, env: Mapping[str, str], settings=None, *, context_window: WindowLookup | None = None,
+                 prices=None) -> None:
         self.env = dict(env)
         self.settings = settings
         self.context_window = context_window
+        self.prices = prices
         self.base = gemini_dir(self.env)
         self._files: dict[str, _File] = {}
         self._projects_key: tuple | None = None
@@ -103,14 +124,57 @@ class GeminiProvider:
             return result
         projects = self._project_roots()
         paths = [p for p in sorted(tmp.glob("*/chats/session-*.json*")) if p.suffix in (".json", ".jsonl")]
-        collect(paths, self._files, _File, self._read, lambda path, state: self._session(path, state, projects), result)
+        paths += sorted(tmp.glob("*/chats/*/*.jsonl"))  # subagents, in chats/<parent session id>/
+        found = ScanResult()
+        collect(paths, self._files, _File, self._read, lambda path, state: self._session(path, state, projects), found)
+        result.problems.extend(found.problems)
+        result.sessions = self._fold_subagents(found.sessions)
         return result
+
+    def usage_drift(self) -> int:
+        return sum(st.usage_drift for st in self._files.values())
+
+    def drift(self):
+        from llm_sessions.core.drift import Tally
+
+        t = Tally(self.tool, [str(r) for r in self.roots()])
+        for path, st in self._files.items():
+            t.file(path, lines=st.lines or int(bool(st.meta)), malformed=st.skipped - sum(st.unknown.values()),
+                   unknown=st.drift, usage_unknown=st.usage_drift,
+                   versions={"json (legacy)" if path.endswith(".json") else "jsonl": 1})
+            if st.session is None and st.key is not None:
+                t.skip(path, "no session metadata")
+        return t.done()
+
+    def _fold_subagents(self, sessions: list[Session]) -> list[Session]:
+        """Add each subagent file's usage and cost to its parent; parents stay sessions."""
+        main = [s for s in sessions if not self._is_subagent(s)]
+        by_id = {s.id: i for i, s in enumerate(main)}
+        for sub in (s for s in sessions if self._is_subagent(s)):
+            parent = self._files[sub.transcript].meta.get("parentSessionId") or Path(sub.transcript).parent.name
+            i = by_id.get(parent)
+            if i is None:
+                continue  # its parent's file is gone: nothing to add it to
+            p = main[i]
+            cost = None if p.cost_usd is None or sub.cost_usd is None else round(p.cost_usd + sub.cost_usd, 6)
+            main[i] = p.with_(
+                usage=p.usage + sub.usage, cost_usd=cost, turns=p.turns + sub.turns,
+                models_used=tuple(dict.fromkeys(p.models_used + sub.models_used)),
+                unpriced=tuple(sorted(set(p.unpriced) | set(sub.unpriced))),
+                subagent_files=p.subagent_files + 1, tool_errors=p.tool_errors + sub.tool_errors,
+                api_errors=p.api_errors + sub.api_errors, malformed_lines=p.malformed_lines + sub.malformed_lines,
+            )
+        return main
+
+    def _is_subagent(self, s: Session) -> bool:
+        state = self._files.get(s.transcript or "")
+        return state is not None and (state.meta.get("kind") == "subagent" or Path(s.transcript).parent.name != "chats")
 
     def _read(self, path: Path, state: _File, key: tuple[int, int, int]) -> None:
         self.parses += 1
         if path.suffix == ".json":
             data = loads(path.read_bytes())
-            state.meta, state.messages, state.skipped = {}, {}, 0
+            state.meta, state.messages, state.rewound, state.skipped, state.unknown = {}, {}, {}, 0, {}
             if not isinstance(data, dict):
                 state.skipped = 1
                 return
@@ -122,8 +186,9 @@ class GeminiProvider:
             state.tail = LineTail(path)
         lines, restarted = state.tail.read(key)
         if restarted:
-            state.meta, state.messages, state.skipped = {}, {}, 0
+            state.meta, state.messages, state.rewound, state.skipped, state.unknown = {}, {}, {}, 0, {}
         for line in lines:
+            state.lines += 1
             self._apply(state, loads(line))
 
     def _add(self, state: _File, msg: Any) -> None:
@@ -141,15 +206,14 @@ class GeminiProvider:
             target = record["$rewindTo"]
             cut = ids.index(target) if target in ids else 0
             for mid in ids[cut:]:
-                del state.messages[mid]
+                state.rewound[mid] = state.messages.pop(mid)
         elif isinstance(record.get("id"), str):
             self._add(state, record)
         elif isinstance(record.get("$set"), dict):
             patch = record["$set"]
             state.meta.update({k: v for k, v in patch.items() if k != "messages"})
             if isinstance(patch.get("messages"), list):
-                state.messages = {}
-                for msg in patch["messages"]:
+                for msg in patch["messages"]:  # a batch: upserted by id like bare records
                     self._add(state, msg)
         elif not state.meta and ("sessionId" in record or "startTime" in record):
             state.meta = {k: v for k, v in record.items() if k != "messages"}
@@ -157,30 +221,51 @@ class GeminiProvider:
                 self._add(state, msg)
         else:
             state.skipped += 1
+            shape = "record:" + ",".join(sorted(str(k) for k in record)[:4])
+            state.unknown[shape] = state.unknown.get(shape, 0) + 1
 
     def _session(self, path: Path, state: _File, projects: Mapping[str, str]) -> Session | None:
         meta = state.meta
         sid = meta.get("sessionId") if isinstance(meta.get("sessionId"), str) else path.stem
         usage = Usage()
+        bill = Bill()
+        models: dict[str, None] = {}
         turns = api_errors = tool_errors = 0
         model = None
         last_prompt = None
         recent: list[TurnMark] = []
+        drift: dict[str, int] = dict(state.unknown)
+        usage_drift = 0
         last_time = None
         last_kind = None
         last_has_tools = False
-        for msg in state.messages.values():
+        # Rewound messages first: they were billed (usage, cost, errors), but the current
+        # conversation (context, model, last turn) is what the messages still say.
+        rewound = [m for mid, m in state.rewound.items() if mid not in state.messages]
+        for msg in (*rewound, *state.messages.values()):
             kind = msg.get("type")
+            if kind not in _MESSAGE_TYPES:
+                drift[f"message:{kind}"] = drift.get(f"message:{kind}", 0) + 1
+                usage_drift += isinstance(msg.get("tokens"), dict)
             at = parse_time(msg.get("timestamp"))
             last_time = at or last_time
             if kind == "gemini":
                 turns += 1
                 tokens = msg.get("tokens") if isinstance(msg.get("tokens"), dict) else None
-                if tokens:
-                    usage = usage + gemini_usage(tokens)
-                    last_prompt = as_int(tokens.get("input")) + as_int(tokens.get("tool"))
                 if isinstance(msg.get("model"), str):
                     model = msg["model"]
+                for name in tokens or ():
+                    if name not in _TOKEN_FIELDS:
+                        drift[f"usage:{name}"] = drift.get(f"usage:{name}", 0) + 1
+                        usage_drift += 1
+                if tokens:
+                    part = gemini_usage(tokens)
+                    usage = usage + part
+                    last_prompt = as_int(tokens.get("input")) + as_int(tokens.get("tool"))
+                    if part.total:
+                        models.setdefault(model or "unknown")
+                        day = msg["timestamp"][:10] if isinstance(msg.get("timestamp"), str) else None
+                        bill.add(self.prices, model, part, bucket=size_bucket(last_prompt), day=day)
                 calls = msg.get("toolCalls") if isinstance(msg.get("toolCalls"), list) else []
                 failed = sum(1 for c in calls if isinstance(c, dict) and c.get("status") == "error")
                 tool_errors += failed
@@ -198,10 +283,13 @@ class GeminiProvider:
                 last_kind = kind
         cwd = None
         dirs = meta.get("directories")
+        project = path.parent.parent if path.parent.name == "chats" else path.parent.parent.parent
         if isinstance(dirs, list) and dirs and isinstance(dirs[0], str):
             cwd = dirs[0]
         else:
-            cwd = projects.get(path.parent.parent.name) or projects.get(str(meta.get("projectHash", "")))
+            cwd = (_project_root(project) or projects.get(project.name)
+                   or projects.get(str(meta.get("projectHash", ""))))
+        state.drift, state.usage_drift = drift, usage_drift
         context = None
         window = self.context_window(model) if (self.context_window and model) else None
         if last_prompt is not None and window:
@@ -218,9 +306,21 @@ class GeminiProvider:
             turns=turns,
             usage=usage,
             context=context,
+            cost_usd=bill.rounded,
+            models_used=tuple(models),
+            unpriced=tuple(sorted(bill.unpriced)),
             api_errors=api_errors,
             tool_errors=tool_errors,
             recent=tuple(recent[-RECENT:]),
             malformed_lines=state.skipped,
             awaiting_user=last_kind == "gemini" and not last_has_tools,
         )
+
+
+def _project_root(project: Path) -> str | None:
+    """The folder a project id stands for, from the `.project_root` file newer builds write."""
+    try:
+        text = (project / ".project_root").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text or None

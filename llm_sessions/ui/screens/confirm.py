@@ -1,4 +1,9 @@
-"""A yes/no question as a ModalScreen[bool]; the caller's callback does the side effect."""
+"""A yes/no question as a ModalScreen[bool]; the caller's callback does the side effect.
+
+The question names things read from outside (session ids, panes, titles), so it is shown as
+plain, inert text: never parsed as markup, control characters spelled out. `y` answers at
+once, so a confirmed action still takes one key.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from llm_sessions.core.inert import inert
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -23,7 +30,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(self.question, id="question")
+            yield Static(inert(self.question, multiline=True), id="question", markup=False)
             with Horizontal(id="buttons"):
                 yield Button(f"{self.yes_label} (y)", variant="warning", id="yes")
                 yield Button("No (n)", id="no")

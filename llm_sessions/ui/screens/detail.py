@@ -14,10 +14,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.markup import escape as esc
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
+from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.summary import context_series
 from llm_sessions.ui.format import human_cost, human_duration, human_tokens, uptime
@@ -36,6 +37,16 @@ def eta_text(eta: timedelta | None, *, compacts: bool, predicting: bool, has_his
     if eta <= timedelta(0):
         return "[$text-error]at the auto-compaction point now[/]"
     return f"auto-compaction in ~{human_duration(eta)} at the current rate"
+
+
+def literal(template: str, **values: object) -> Content:
+    """Our markup with outside values dropped in as plain text (Textual's own `$name`
+    substitution, which never parses them), control characters spelled out.
+
+    `textual.markup.escape` is not enough for arbitrary text: `\x1b[2J b [$x]` keeps an
+    unescaped `[` that swallows the markup after it.
+    """
+    return Content.from_markup(template, **{k: inert(str(v)) for k, v in values.items()})
 
 
 class DetailScreen(SessionKeys, Screen):
@@ -76,9 +87,9 @@ class DetailScreen(SessionKeys, Screen):
         session = snap.by_id().get(self.session_id) if snap else None
         if session is None:
             if self.session is None:
-                self.query_one("#title", Static).update(f"session {self.session_id} is no longer in the snapshot")
+                self.query_one("#title", Static).update(literal("session $sid is no longer in the snapshot", sid=self.session_id))
             else:
-                self.query_one("#title", Static).update(self._heading(self.session) + "  [$text-error](gone)[/]")
+                self.query_one("#title", Static).update(self._heading(self.session) + Content.from_markup("  [$text-error](gone)[/]"))
             return
         self.session = session
         self._show_session(session)
@@ -98,11 +109,14 @@ class DetailScreen(SessionKeys, Screen):
         self.query_one("#context-spark", Sparkline).data = [float(used) for _at, used in self.samples]
         self._render_eta()
         if extra is not None:
-            lines = []
+            lines, values = [], {}
             for heading, items in extra.items():
-                lines.append(f"[b]{esc(heading)}[/b]")
-                lines.extend(f"  {esc(str(item))}" for item in items or ["-"])
-            self.query_one("#transcript", Static).update("\n".join(lines))
+                values[f"h{len(values)}"] = heading
+                lines.append(f"[b]${list(values)[-1]}[/b]")
+                for item in items or ["-"]:
+                    values[f"i{len(values)}"] = item
+                    lines.append(f"  ${list(values)[-1]}")
+            self.query_one("#transcript", Static).update(literal("\n".join(lines), **values))
 
     def _render_eta(self) -> None:
         fill = self.session.context if self.session else None
@@ -114,11 +128,14 @@ class DetailScreen(SessionKeys, Screen):
         )
         self.query_one("#eta", Static).update(text)
 
-    def _heading(self, s: Session) -> str:
+    def _heading(self, s: Session) -> Content:
         status = s.health.status if s.health else "unknown"
         score = f" {s.health.score}" if s.health else ""
-        title = f" · {esc(s.title)}" if s.title else ""
-        return f"[b]{s.tool} {s.id}[/b]{title}\n{s.state} · health [{STATUS_VAR.get(status, '$foreground-darken-3')}]{status}{score}[/]"
+        title = " · $title" if s.title else ""
+        return literal(
+            f"[b]$tool $sid[/b]{title}\n$state · health [{STATUS_VAR.get(status, '$foreground-darken-3')}]$status[/]",
+            tool=s.tool, sid=s.id, title=s.title or "", state=s.state, status=f"{status}{score}",
+        )
 
     def _show_session(self, s: Session) -> None:
         self.query_one("#title", Static).update(self._heading(s))
@@ -163,7 +180,10 @@ class DetailScreen(SessionKeys, Screen):
         ]
         if s.api_errors or s.tool_errors:
             rows.append(("errors", f"{s.api_errors} API, {s.tool_errors} tool"))
-        self.query_one("#where", Static).update("\n".join(f"[$foreground-darken-3]{k:<11}[/]{esc(v)}" for k, v in rows))
+        self.query_one("#where", Static).update(
+            literal("\n".join(f"[$foreground-darken-3]{k:<11}[/]$v{i}" for i, (k, _v) in enumerate(rows)),
+                    **{f"v{i}": v for i, (_k, v) in enumerate(rows)})
+        )
 
     @property
     def current_session(self) -> Session | None:

@@ -35,6 +35,7 @@ from llm_sessions.core.export import (
     target_paths,
     write_bundle,
 )
+from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session
 from llm_sessions.core.transcript import Digest
 
@@ -147,7 +148,7 @@ class ExportWizard(ModalScreen[ExportResult | None]):
     def compose(self) -> ComposeResult:
         name = self.session.title or self.session.id
         with Vertical(id="wizard"):
-            yield Label(f"Export a resume brief: {name}", classes="title")
+            yield Label(inert(f"Export a resume brief: {name}"), classes="title", markup=False)
             with ContentSwitcher(initial=STEPS[0], id="steps"):
                 with Vertical(id="step-sections"):
                     yield Label("1/4  What should the brief include?", classes="hint")
@@ -175,7 +176,7 @@ class ExportWizard(ModalScreen[ExportResult | None]):
                     yield Static("", id="preview-info", markup=False)
                     with VerticalScroll(id="preview-scroll"):
                         yield Static("", id="preview", markup=False)
-                    yield Static("", id="write-error", classes="error")
+                    yield Static("", id="write-error", classes="error", markup=False)
                     with Horizontal(classes="buttons"):
                         yield Button("Back", id="back-format")
                         yield Button("Write", id="write", variant="primary")
@@ -233,7 +234,7 @@ class ExportWizard(ModalScreen[ExportResult | None]):
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         if message.error:
-            self.notify(message.error, severity="error")
+            self.notify(message.error, severity="error", markup=False)
         self.digest, self.git_status, self.reading = message.digest, message.git, False
         self.query_one("#next-format", Button).disabled = False
         self._refresh_estimate()
@@ -310,7 +311,7 @@ class ExportWizard(ModalScreen[ExportResult | None]):
             self.bundle = self._build()
             targets = self._targets()
         except BundleError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return
         b = self.bundle
         info = f"~{b.estimated_tokens:,} tokens (budget {b.budget_tokens:,}), {b.redactions} secret(s) redacted"
@@ -340,7 +341,7 @@ class ExportWizard(ModalScreen[ExportResult | None]):
                 record=self.record, folder=folder,
             )
         except BundleError as exc:
-            self.query_one("#write-error", Static).update(str(exc))
+            self.query_one("#write-error", Static).update(inert(str(exc)))
             return
         self.result = ExportResult(self.bundle, tuple(paths), fmt)
         self.query_one("#done-info", Static).update(

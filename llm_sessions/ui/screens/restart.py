@@ -21,8 +21,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, ContentSwitcher, Label, Static
 
 from llm_sessions.core.export import BundleError
+from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session
-from llm_sessions.core.restart import MODE_LABELS, MODES, Mode, RestartError, RestartPlan, StepResult, run_step
+from llm_sessions.core.restart import MODE_LABELS, MODES, Mode, RestartPlan, StepResult, run_step
+from llm_sessions.core.targets import TargetError
 
 MARKS = {"todo": "  ", "running": "▶ ", "ok": "✓ ", "failed": "✗ ", "skipped": "– ", "ask": "? "}
 
@@ -105,7 +107,10 @@ class RestartScreen(ModalScreen[RestartOutcome | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="restart"):
-            yield Label(f"Restart {self.session.tool} session {self.session.title or self.session.id}", classes="title")
+            yield Label(
+                inert(f"Restart {self.session.tool} session {self.session.title or self.session.id}"),
+                classes="title", markup=False,
+            )
             with ContentSwitcher(initial="choose", id="pages"):
                 with Vertical(id="choose"):
                     yield Label("A brief is exported first in every case. Then:")
@@ -145,7 +150,7 @@ class RestartScreen(ModalScreen[RestartOutcome | None]):
             lines.append(f"{mark}{i + 1}. {step.description}{danger}")
             if i < len(self.results):
                 lines.append(f"     {self.results[i].message}")
-        self.query_one("#steps", Static).update("\n".join(lines))
+        self.query_one("#steps", Static).update(inert("\n".join(lines), multiline=True))
 
     def _outcome(self) -> RestartOutcome | None:
         if self.plan is None or not self.results:
@@ -160,8 +165,8 @@ class RestartScreen(ModalScreen[RestartOutcome | None]):
         mode = event.button.id.removeprefix("mode-")
         try:
             self.plan = self.planner(mode)  # type: ignore[arg-type]
-        except (RestartError, BundleError) as exc:
-            self.query_one("#plan-error", Static).update(str(exc))
+        except (TargetError, BundleError) as exc:
+            self.query_one("#plan-error", Static).update(inert(str(exc)))
             return
         self.query_one("#pages", ContentSwitcher).current = "run"
         self._advance()
@@ -175,7 +180,7 @@ class RestartScreen(ModalScreen[RestartOutcome | None]):
         ask = self.query_one("#ask")
         if step.destructive:
             self.state[self.index] = "ask"
-            self.query_one("#question", Static).update(f"Run step {self.index + 1}: {step.description}?")
+            self.query_one("#question", Static).update(inert(f"Run step {self.index + 1}: {step.description}?"))
             ask.display = True
             self._render_steps()
             self.query_one("#confirm", Button).focus()
@@ -186,7 +191,7 @@ class RestartScreen(ModalScreen[RestartOutcome | None]):
         self.state[self.index] = "running"
         self.running = True
         self.query_one("#ask").display = False
-        self.query_one("#question", Static).update(f"Running: {step.description}")
+        self.query_one("#question", Static).update(inert(f"Running: {step.description}"))
         self._render_steps()
         self._run_in_thread(step)
 
@@ -227,9 +232,9 @@ class RestartScreen(ModalScreen[RestartOutcome | None]):
         done = outcome is not None and outcome.completed
         last = self.results[-1].message if self.results else ""
         summary = "Done." if done else f"Stopped: {last}"
-        self.query_one("#summary", Static).update(summary)
+        self.query_one("#summary", Static).update(inert(summary))
         cmd = self.plan.continue_command if self.plan.where == "terminal" else None
-        self.query_one("#command", Static).update(f"To continue, run:\n{cmd}" if cmd else "")
+        self.query_one("#command", Static).update(f"To continue, run:\n{inert(cmd)}" if cmd else "")
         self.query_one("#copy-command", Button).display = bool(cmd)
         self.query_one("#pages", ContentSwitcher).current = "finished"
         self.query_one("#done", Button).focus()

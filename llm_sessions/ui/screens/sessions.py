@@ -17,10 +17,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.widgets.data_table import RowDoesNotExist
 
+from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.ui.format import (
     clip,
@@ -270,19 +272,25 @@ class SessionsScreen(SessionKeys, Screen):
         if has_rows:
             return
         if snap.sessions and self.filter_text:
-            empty.update(f"No session matches [b]{self.filter_text}[/b]. Press escape to clear the filter.")
+            empty.update(Content.from_markup(
+                "No session matches [b]$needle[/b]. Press escape to clear the filter.", needle=inert(self.filter_text)
+            ))
             return
         if snap.sessions:
             empty.update("Only ended sessions were found. Press [b]a[/b] to show them.")
             return
-        where = "\n".join(f"  {p}" for p in snap.searched) or "  (no assistant folders exist)"
-        problems = "".join(f"\n[$text-warning]! {p}[/]" for p in snap.problems[:5])
-        empty.update(
+        # paths and problems come from outside: dropped in as $variables, never parsed as markup
+        found = {f"s{i}": inert(p) for i, p in enumerate(snap.searched)}
+        bad = {f"p{i}": inert(p) for i, p in enumerate(snap.problems[:5])}
+        where = "\n".join(f"  ${k}" for k in found) or "  (no assistant folders exist)"
+        problems = "".join(f"\n[$text-warning]! ${k}[/]" for k in bad)
+        empty.update(Content.from_markup(
             "[b]No AI coding session was found.[/b]\n\nLooked in:\n"
             f"{where}{problems}\n\n"
             "Start Claude Code, Codex CLI, Gemini CLI, Cursor, Aider or Copilot CLI, "
-            "or try [b]llm-session --demo[/b] to see simulated sessions."
-        )
+            "or try [b]llm-session --demo[/b] to see simulated sessions.",
+            **found, **bad,
+        ))
 
     def _update_summary(self) -> None:
         self.query_one("#summary", SummaryBar).show(

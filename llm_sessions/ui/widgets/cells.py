@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from rich.style import Style
 from rich.text import Text
 
+from llm_sessions.core.inert import inert
 from llm_sessions.core.models import ContextFill, HealthReport
 from llm_sessions.ui.format import bar
 
@@ -107,12 +108,13 @@ def state_cell(state: str, palette: Palette) -> Text:
 
 def id_cell(session_id: str, short: str, flagged: bool, palette: Palette) -> KeyedText:
     if flagged:
-        return KeyedText(f"!{short}", session_id, palette.warn + Style(bold=True, reverse=True))
-    return KeyedText(f" {short}", session_id)
+        return KeyedText(f"!{inert(short)}", session_id, palette.warn + Style(bold=True, reverse=True))
+    return KeyedText(f" {inert(short)}", session_id)
 
 
 def plain(value: str, palette: Palette | None = None, *, muted: bool = False, right: bool = False) -> Text:
-    text = Text(value, style=palette.muted if (muted and palette) else "", end="")
+    """A cell of text read from outside: a Text (never markup) with control characters spelled out."""
+    text = Text(inert(value), style=palette.muted if (muted and palette) else "", end="")
     if right:
         text.justify = "right"
     return text
