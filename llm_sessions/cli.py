@@ -111,11 +111,12 @@ class _Progress:
 
 def _monitor(paths, settings, *, discovery: bool):
     from llm_sessions.core.monitor import Monitor
+    from llm_sessions.core.statusline_state import path_in
 
     disc = None
     if discovery:
         disc = _discovery(settings)
-    return Monitor(settings, os.environ, cache_dir=paths.cache_dir, discovery=disc)
+    return Monitor(settings, os.environ, cache_dir=paths.cache_dir, discovery=disc, limits_state=path_in(paths.data_dir))
 
 
 def _discovery(settings):
@@ -126,9 +127,10 @@ def _discovery(settings):
     return Discovery(os.environ)
 
 
-def _snapshot(running_only: bool, progress: bool = True):
+def _snapshot(running_only: bool, progress: bool = True, learn_limits: bool = False):
     paths, settings = _context()
     mon = _monitor(paths, settings, discovery=running_only)
+    mon.learn_limits = learn_limits  # only `limits` shows used % of estimates; shares need no history
     meter = _Progress(progress)
     try:
         snap = mon.poll(progress=meter) if running_only else mon.scan_files(progress=meter)
@@ -264,7 +266,7 @@ def health(
     if as_json:
         out = [
             {"id": s.id, "tool": s.tool, "health": s.health.as_dict(reasons=True) if s.health else None}
-            | {k: v for k, v in session_dict(s).items() if k in ("state", "context", "last_activity", "started_at")}
+            | {k: v for k, v in session_dict(s).items() if k in ("state", "context", "last_activity", "started_at", "limit_shares")}
             for s in sessions
         ]
         _emit_json(out[0] if session_id is not None else out)
@@ -282,6 +284,82 @@ def health(
         for c in h.components:
             sys.stdout.write(f"  {c.name:<9} {c.score:>3}  (weight {c.weight:g})  {c.reason}\n")
         sys.stdout.write("\n")
+
+
+def _program() -> list[str]:
+    """How Claude Code should start us: this executable's absolute path when we run as
+    `llm-session`, else `llm-session` from PATH, else this Python with `-m llm_sessions`."""
+    import shutil
+
+    argv0 = os.path.abspath(sys.argv[0])
+    if os.path.basename(argv0) == "llm-session" and os.access(argv0, os.X_OK):
+        return [argv0]
+    found = shutil.which("llm-session")
+    return [found] if found else [sys.executable, "-m", "llm_sessions"]
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+def statusline(
+    install: Annotated[bool, typer.Option("--install", help="Add the status line to Claude Code's settings.json.")] = False,
+    uninstall: Annotated[bool, typer.Option("--uninstall", help="Take it out again (restores a chained command).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the change and stop.")] = False,
+    chain: Annotated[Optional[str], typer.Option("--chain", help="A status line command to run first (set by --install).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Claude Code's status line: reads its JSON on stdin and prints context, tokens, cost,
+    health and the 5-hour limit in one line. --install adds it to Claude Code."""
+    if not install and not uninstall:
+        from llm_sessions.cli_statusline import run
+
+        raise typer.Exit(run(["--chain", chain] if chain else []))
+    if install and uninstall:
+        raise UserError("choose one of --install and --uninstall", code=2)
+    from llm_sessions.core import statusline_install as si
+
+    path = si.settings_path(os.environ)
+    try:
+        plan = si.plan_install(path, _program()) if install else si.plan_uninstall(path)
+    except si.InstallError as exc:
+        raise UserError(str(exc), code=2) from None
+    out = {"settings": str(path), "change": plan.message, "before": plan.before, "after": plan.after,
+           "applied": False, "backup": None}
+    if not plan.changes or dry_run:
+        _emit_json(out) if as_json else sys.stdout.write(si.describe(plan) + "\n")
+        return
+    if not as_json:
+        sys.stdout.write(si.describe(plan) + "\n")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UserError("not applied: confirm with --yes (stdin is not a terminal to ask on)", code=2)
+        if not typer.confirm("Apply this change?", default=False):
+            raise UserError("not applied", code=1)
+    try:
+        backup = si.apply(plan)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc}", code=3) from None
+    out.update(applied=True, backup=str(backup) if backup else None)
+    if as_json:
+        _emit_json(out)
+        return
+    sys.stdout.write(f"wrote {path}" + (f" (backup: {backup})" if backup else "") + "\n")
+    if install:
+        sys.stdout.write("Claude Code shows it from its next status update.\n")
+
+
+@app.command()
+def limits(as_json: JsonOpt = False) -> None:
+    """Usage-limit windows: used %, reset, source, burn rate, time to 100% and who used them."""
+    from llm_sessions.core.limit_report import text_report, window_dict
+    from llm_sessions.ui.format import unique_prefixes
+
+    snap, _ = _snapshot(running_only=False, learn_limits=True)
+    if as_json:
+        _emit_json({"taken_at": snap.taken_at.isoformat().replace("+00:00", "Z"),
+                    "windows": [window_dict(w, snap.taken_at) for w in snap.limits]})
+        return
+    ids = unique_prefixes(list(dict.fromkeys(s.session_id for w in snap.limits for s in w.shares)))
+    sys.stdout.write(text_report(snap.limits, snap.taken_at, ids) + "\n")
 
 
 @app.command()

@@ -9,7 +9,6 @@ read the same object without locks.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,8 +53,14 @@ FIELDS: tuple[Field, ...] = (
     Field("alerts", "bell", False, "ring the terminal bell on an alert"),
     Field("alerts", "compaction_minutes", 10.0, "warn when auto-compaction is predicted within this many minutes"),
     Field("alerts", "repeat_seconds", 120.0, "seconds before the same alert for the same session toasts again"),
+    Field("alerts", "limit_minutes", 30.0, "warn when a usage-limit window is projected to run out within this many minutes"),
     Field("export", "budget_tokens", 8000, "token budget of an exported resume brief"),
     Field("pricing", "file", "", "a JSON price table merged over the bundled one"),
+    Field("limits", "plan", "", "Claude plan for estimated 5-hour windows: pro, max5, max20; empty = learn from history"),
+    Field("limits", "claude_five_hour_usd", 0.0, "Claude 5-hour limit in USD at API prices, for estimates; 0 = plan preset or learned"),
+    Field("limits", "claude_weekly_usd", 0.0, "Claude weekly limit in USD at API prices, for estimates; 0 = learned"),
+    Field("limits", "fresh_minutes", 10.0, "a status-line reading older than this, with activity since, gives way to an estimate"),
+    Field("limits", "auto_continue", False, "type `continue` into a session's tmux pane when its usage limit resets"),
     Field("aider", "repos", "", "repositories whose .aider.chat.history.md to read, separated by the OS path separator"),
     Field("aider", "paths", "", "folders (globs allowed) whose .aider.chat.history.md to read, separated by the OS path separator"),
 )
@@ -106,6 +111,8 @@ def read_toml(path: Path) -> dict:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
+    import tomllib  # here: the status line runs on every update and most users have no file
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -140,6 +147,8 @@ def _validate(s: Settings, path: Path) -> None:
         raise ConfigError(f"{path}: general.refresh_seconds must be > 0")
     if not 0 <= s.health_warning_min <= s.health_healthy_min <= 100:
         raise ConfigError(f"{path}: need 0 <= health.warning_min <= health.healthy_min <= 100")
+    if s.limits_plan.lower() not in ("", "pro", "max5", "max20"):
+        raise ConfigError(f"{path}: limits.plan must be one of pro, max5, max20 (or empty), got {s.limits_plan!r}")
     weights = [getattr(s, f"health_weight_{n}") for n in ("tokens", "duration", "activity", "errors")]
     if min(weights) < 0 or sum(weights) <= 0:
         raise ConfigError(f"{path}: health weights must be >= 0 and not all 0")

@@ -22,12 +22,15 @@ def build_monitor(paths: AppPaths, settings, env, store=None, *, demo=None, pids
     replaces the machine's process table as discovery's source (tests)."""
     from llm_sessions.core.discovery import Discovery
     from llm_sessions.core.monitor import Monitor
+    from llm_sessions.core.statusline_state import path_in
 
     if demo is not None:
         discovery = Discovery(env, tmux=False, pids=demo.process_tree)
     else:
         discovery = Discovery(env, pids=pids)
-    return Monitor(settings, env, cache_dir=paths.cache_dir, store=store, discovery=discovery)
+    return Monitor(
+        settings, env, cache_dir=paths.cache_dir, store=store, discovery=discovery, limits_state=path_in(paths.data_dir)
+    )
 
 
 def build_app(paths: AppPaths, settings, env, store=None, *, demo=None, pids=None):

@@ -27,6 +27,7 @@ SHOTS = [
     ("dashboard", (120, 36), (), None),
     ("dashboard-all", (120, 36), ("a",), None),
     ("dashboard-narrow", (40, 20), (), None),
+    ("dashboard-limits", (80, 12), (), None),
     ("detail", (120, 36), ("down", "enter"), None),
     ("detail-narrow", (40, 20), ("down", "enter"), None),
     ("confirm-compact", (120, 36), ("down", "c"), None),

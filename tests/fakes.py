@@ -15,10 +15,12 @@ from llm_sessions.core.models import (
     ContextFill,
     HealthComponent,
     HealthReport,
+    LimitWindow,
     ProcessInfo,
     Session,
     Snapshot,
     Usage,
+    WindowShare,
 )
 from llm_sessions.core.store import Sample
 
@@ -104,8 +106,37 @@ def fleet() -> tuple[Session, ...]:
     )
 
 
+def limits() -> tuple[LimitWindow, ...]:
+    """Usage-limit windows over the fleet: one per colour the header uses."""
+    a, b, c = (s.id for s in fleet()[:3])
+
+    def shares(key, *parts):
+        return tuple(WindowShare(key, sid, share, tokens) for sid, share, tokens in parts)
+
+    return (
+        LimitWindow("claude", "five_hour", 64.0, resets_at=NOW + timedelta(hours=2, minutes=51), source="statusline",
+                    observed_at=NOW - timedelta(minutes=1), exact=True, burn_per_hour=48.0, eta=NOW + timedelta(minutes=45),
+                    shares=shares("claude/five_hour", (c, 0.72, 1_800_000), (a, 0.28, 700_000))),
+        LimitWindow("claude", "seven_day", 41.0, resets_at=NOW + timedelta(days=3), source="statusline",
+                    observed_at=NOW - timedelta(minutes=1), exact=True, burn_per_hour=0.6,
+                    shares=shares("claude/seven_day", (c, 0.6, 9_000_000), (a, 0.4, 6_000_000))),
+        LimitWindow("codex", "five_hour", 12.0, resets_at=NOW + timedelta(hours=4), source="codex",
+                    observed_at=NOW - timedelta(minutes=3), exact=True, burn_per_hour=2.0,
+                    shares=shares("codex/five_hour", (b, 1.0, 400_000))),
+        LimitWindow("codex", "seven_day", 83.0, resets_at=NOW + timedelta(days=1, hours=2), source="codex",
+                    observed_at=NOW - timedelta(minutes=3), exact=True, burn_per_hour=0.4,
+                    shares=shares("codex/seven_day", (b, 1.0, 3_100_000))),
+    )
+
+
 def snapshot(sessions=None, *, at: datetime = NOW, searched=("/home/dev/.claude/projects", "/home/dev/.codex/sessions")) -> Snapshot:
-    return Snapshot(taken_at=at, sessions=tuple(fleet() if sessions is None else sessions), searched=tuple(searched))
+    windows = limits() if sessions is None else ()
+    mine: dict[str, list[WindowShare]] = {}
+    for w in windows:
+        for share in w.shares:
+            mine.setdefault(share.session_id, []).append(share)
+    chosen = tuple(s.with_(limit_shares=tuple(mine.get(s.id, ()))) for s in (fleet() if sessions is None else sessions))
+    return Snapshot(taken_at=at, sessions=chosen, searched=tuple(searched), limits=windows)
 
 
 class FakeMonitor:

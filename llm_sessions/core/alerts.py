@@ -15,7 +15,7 @@ from typing import Literal
 
 from llm_sessions.core.models import Session, Snapshot
 
-AlertKind = Literal["warning", "critical", "waiting", "compaction"]
+AlertKind = Literal["warning", "critical", "waiting", "compaction", "limit", "limit_critical"]
 
 _STATUS_RANK = {"healthy": 0, "warning": 1, "critical": 2}
 
@@ -29,7 +29,7 @@ class Alert:
     @property
     def severity(self) -> Literal["information", "warning", "error"]:
         """The toast severity: critical is an error, waiting is information, the rest warn."""
-        return {"critical": "error", "waiting": "information"}.get(self.kind, "warning")
+        return {"critical": "error", "limit_critical": "error", "waiting": "information"}.get(self.kind, "warning")
 
 
 def _label(s: Session) -> str:

@@ -105,6 +105,54 @@ class RateLimit:
 
 
 @dataclass(frozen=True, slots=True)
+class WindowShare:
+    """One session's part of one usage-limit window since the window began.
+
+    `share` is by tokens for an account-wide window, by price-weighted spend for a
+    model-scoped one (Opus or Sonnet weekly), whose scope is the only usage counted.
+    """
+
+    window: str  # "<assistant>/<kind>", e.g. "claude/five_hour"
+    session_id: str
+    share: float
+    tokens: int
+    cost_usd: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LimitWindow:
+    """A usage-limit window of one assistant (5-hour, weekly, per-model weekly ...).
+
+    `source` says where the figure comes from: `statusline` (Claude Code's own feed),
+    `codex` (the rollout's rate_limits), `api-error` (a refused turn) or `estimate`
+    (activity priced against a preset or learned limit; `exact` is False). `burn_per_hour`
+    is in percentage points per hour over the last 30 minutes; `eta` is when the window
+    reaches 100% at that rate, None when it is not growing or resets first.
+    """
+
+    assistant: str
+    kind: str
+    used_percent: float | None
+    resets_at: datetime | None = None
+    starts_at: datetime | None = None
+    source: str = "estimate"
+    observed_at: datetime | None = None
+    exact: bool = False
+    burn_per_hour: float | None = None
+    tokens_per_minute: float | None = None
+    eta: datetime | None = None
+    limit_hit: bool = False
+    spend_usd: float | None = None
+    limit_usd: float | None = None
+    basis: str = ""
+    shares: tuple[WindowShare, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.assistant}/{self.kind}"
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessInfo:
     """The live process behind a session, filled in by discovery.
 
@@ -188,6 +236,7 @@ class Session:
     process: ProcessInfo | None = None
     state: State = "unknown"
     health: HealthReport | None = None
+    limit_shares: tuple[WindowShare, ...] = ()
 
     def with_(self, **changes) -> Session:
         """A copy with some fields changed. A poll does this for every session (health,
@@ -221,6 +270,7 @@ class Snapshot:
     # Usage-bearing records (or usage fields) the readers met and did not understand: a
     # newer format, so costs may be low. `llm-session doctor` says which.
     format_drift: int = 0
+    limits: tuple[LimitWindow, ...] = ()
 
     def by_id(self) -> dict[str, Session]:
         return {s.id: s for s in self.sessions}

@@ -55,6 +55,7 @@ class Monitor:
         discovery=None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         prices=None,
+        limits_state: Path | None = None,
     ) -> None:
         self.settings = settings
         self.env = dict(os.environ if env is None else env)
@@ -80,6 +81,11 @@ class Monitor:
                 self.codex.restore(data.codex)
         self.parsed_bytes = 0
         self._seen_activity: dict[str, datetime | None] = {}
+        from llm_sessions.core.limit_tracker import LimitTracker
+
+        # usage-limit windows; `learn_limits = False` spares a one-shot CLI view the history pass
+        self.limits = LimitTracker(settings, limits_state, prices, cache_dir)
+        self.learn_limits = True
 
     def _other_providers(self, prices) -> list:
         """Gemini, Aider, Cursor and Copilot: smaller histories, re-read per changed file."""
@@ -172,10 +178,12 @@ class Monitor:
             problems.extend(more)
         elif live:
             sessions = [s.with_(state="ended") for s in sessions]
-        sessions = [s.with_(health=health_report(s, self.settings, now)) for s in sessions]
+        windows, shares = self._limits(now, problems)
+        sessions = [s.with_(health=health_report(s, self.settings, now), limit_shares=shares.get(s.id, ())) for s in sessions]
         sessions.sort(key=lambda s: s.last_activity or datetime.min.replace(tzinfo=UTC), reverse=True)
         snap = Snapshot(taken_at=now, sessions=tuple(sessions), problems=tuple(problems), searched=tuple(searched),
-                        format_drift=sum(p.usage_drift() for p in self.providers if hasattr(p, "usage_drift")))
+                        format_drift=sum(p.usage_drift() for p in self.providers if hasattr(p, "usage_drift")),
+                        limits=windows)
         if self.claude.changed or self.codex.changed or self.claude.rebuilt:
             self.save_cache()
         if self.store is not None:
@@ -184,6 +192,14 @@ class Monitor:
             except Exception as exc:  # the store is history, never a reason to fail a poll
                 log.warning("cannot record snapshot: %s", exc)
         return snap
+
+    def _limits(self, now: datetime, problems: list[str]) -> tuple[tuple, dict]:
+        try:
+            return self.limits.report(self.claude.file_views(), self.codex.files.values(), now, learn_limits=self.learn_limits)
+        except Exception as exc:  # limits are an extra view; a bug there must not stop the poll
+            log.exception("usage limits failed")
+            problems.append(f"usage limits: {exc}")
+            return (), {}
 
     def _attach_processes(self, sessions: list[Session], now: datetime) -> tuple[list[Session], list[str]]:
         """Give each session its live process (if any) and a state; add running assistants

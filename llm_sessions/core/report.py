@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from llm_sessions.core.limit_report import session_shares
 from llm_sessions.core.models import Session
 from llm_sessions.core.timeparse import iso
 
@@ -40,6 +41,7 @@ def session_dict(s: Session, now: datetime | None = None, reasons: bool = False)
             {"name": r.name, "used_percent": r.used_percent, "resets_at": iso(r.resets_at), "window_minutes": r.window_minutes}
             for r in s.rate_limits
         ],
+        "limit_shares": session_shares(s),
         "subagent_files": s.subagent_files,
         "malformed_lines": s.malformed_lines,
         "cpu_percent": p.cpu_percent if p else None,

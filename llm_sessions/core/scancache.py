@@ -27,7 +27,7 @@ from llm_sessions.core.providers.codex import CodexFile
 log = logging.getLogger(__name__)
 
 # Bump whenever the parsers change what they derive from a line: old caches are then ignored.
-FORMAT = 8  # 8: per-file heads, built sessions and the cross-file index (7: price groups, drift counts)
+FORMAT = 9  # 7: price groups, drift counts; 8: call stamps, limits; 9: per-file heads, built sessions, cross-file index
 
 
 class CacheData(msgspec.Struct):

@@ -117,11 +117,34 @@ def run_claude(home: Path, cwd: str, session_id: str, *, pace: float, seed: int,
             status("busy")
             session.turn(i, {i: events})
             status("idle")
+            _status_line(session_id, claude_transcript_path(home, cwd, session_id), cwd, record["startedAt"] / 1000)
 
         _loop(turn, turns, pace, rng)
     finally:
         sink.close()
         pid_file.unlink(missing_ok=True)
+
+
+def _status_line(session_id: str, transcript: Path, cwd: str, started: float) -> None:
+    """Feed llm-session's status line as Claude Code would after a turn, with made-up
+    account limits that fill at a steady pace, so the demo shows its limits too."""
+    from llm_sessions.cli_statusline import compute
+
+    now = time.time()
+    minutes = (now - started) / 60
+    block_end = int(started // 3600 * 3600 + 5 * 3600)
+    data = {
+        "session_id": session_id, "transcript_path": str(transcript), "cwd": cwd,
+        "model": {"id": "claude-sonnet-4-5-20250929", "display_name": "Sonnet 4.5"},
+        "rate_limits": {
+            "five_hour": {"used_percentage": round(min(100.0, 31 + 0.8 * minutes), 1), "resets_at": block_end},
+            "seven_day": {"used_percentage": round(min(100.0, 18 + 0.05 * minutes), 1), "resets_at": block_end + 4 * 86400},
+        },
+    }
+    try:
+        compute(json.dumps(data).encode(), os.environ, now, pid=(os.getpid(), None))
+    except Exception:  # the demo's status line is decoration; a turn must never fail for it
+        pass
 
 
 def run_codex(home: Path, cwd: str, session_id: str, *, pace: float, seed: int, turns: int) -> None:

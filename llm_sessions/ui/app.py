@@ -29,8 +29,10 @@ from textual.worker import Worker, WorkerState
 import llm_sessions
 from llm_sessions.core import actions
 from llm_sessions.core.alerts import Alert, AlertThrottle, detect_alerts, toasts
+from llm_sessions.core.auto_continue import AutoContinue, send_continue
 from llm_sessions.core.drift import warning_line
 from llm_sessions.core.inert import inert
+from llm_sessions.core.limit_alerts import detect_limit_alerts
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.summary import Summary, TokenRate, context_series, summarize
 from llm_sessions.ui.commands import SessionCommands
@@ -121,6 +123,7 @@ class LLMSessionApp(App[None]):
         # change-triggered polls at most every half refresh (and at least once a second)
         self._throttle = Throttle(min(1.0, settings.general_refresh_seconds / 2))
         self._change_timer: Timer | None = None
+        self._auto_continue = AutoContinue()  # limits.auto_continue: each reset acted on once
         self._drift_warned = 0  # usage records of a newer format already warned about
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -161,7 +164,7 @@ class LLMSessionApp(App[None]):
             previous_eta=self.etas,
             current_eta=etas,
             compaction_minutes=self.settings.alerts_compaction_minutes,
-        )
+        ) + detect_limit_alerts(self.snapshot, snap, limit_minutes=self.settings.alerts_limit_minutes)
         watch = tuple(self.monitor.watch_paths())
         self.post_message(SnapshotReady(snap, etas, tuple(alerts), (time.perf_counter() - started) * 1000, watch))
 
@@ -189,6 +192,9 @@ class LLMSessionApp(App[None]):
             self._warn_format_drift(message.snapshot.format_drift)
             self.seen_live.update(x.id for x in message.snapshot.sessions if x.state != "ended")
             self.snapshot = message.snapshot
+        if self.settings.limits_auto_continue:
+            for target in self._auto_continue.due(message.snapshot, self.clock()):
+                self._run_action(send_continue, target, tmux_args=self.tmux_args)
         if message.watch != self._watching:
             self._watching = message.watch
             self._watch_files(message.watch)

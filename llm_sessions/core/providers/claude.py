@@ -104,6 +104,7 @@ class Head(msgspec.Struct, array_like=True):
     malformed: int
     usage_drift: int
     convo: bool
+    limit_hits: list[tuple[int, int, str]]
     cursor: tailer.Cursor
 
 
@@ -122,6 +123,27 @@ class ClaudeState(msgspec.Struct):
     corrections: dict[int, list[tuple[str, Group, list[int]]]] = {}
     error_owners: dict[int, int] = {}  # shared error line -> the file id that counts it
     next_fid: int = 1
+
+
+class FileView:
+    """A file's head standing in for its ClaudeFile: a poll filters thousands of files by
+    their times without decoding one, and decodes only those it reads further."""
+
+    __slots__ = ("_provider", "_head")
+
+    def __init__(self, provider: ClaudeProvider, head: Head) -> None:
+        self._provider = provider
+        self._head = head
+
+    path = property(lambda self: self._head.path)
+    first_ts = property(lambda self: self._head.first_ts)
+    last_ts = property(lambda self: self._head.last_ts)
+    cursor = property(lambda self: self._head.cursor)
+    limit_hits = property(lambda self: self._head.limit_hits)
+    subagent = property(lambda self: self._head.subagent)
+
+    def __getattr__(self, name: str):
+        return getattr(self._provider._file(self._head.path), name)
 
 
 def error_item(uuid: str) -> int:
@@ -237,6 +259,14 @@ class ClaudeProvider:
                 result.problems.append(f"{h.path}: {h.malformed} malformed line(s) skipped")
         return result
 
+    def merge_files(self, files: Iterable[ClaudeFile]) -> list[Session]:
+        """The sessions of a set of already parsed files (the status line keeps its own
+        small set per transcript): the same merge as a scan. Call it on a new provider."""
+        if self.heads:
+            raise ValueError("merge_files needs a provider that has not scanned")
+        self._rebuild(self._update([(f, None) for f in files], set()))
+        return list(self.sessions.values())
+
     def _plan(self, listing, problems: list[str]) -> tuple[list[tuple[ClaudeFile, os.stat_result]], set[str]]:
         """Which files have bytes to read (stat against each file's cursor), and which are gone."""
         heads = self.heads
@@ -275,6 +305,11 @@ class ClaudeProvider:
             if progress:
                 progress(st.st_size)
         return out
+
+    def file_views(self) -> list[FileView]:
+        """Every file as the limit tracker reads it: what the heads hold (times, offsets,
+        limit hits) answers at once; anything else decodes that file's partial result."""
+        return [FileView(self, h) for h in self.heads.values()]
 
     # -- format drift ------------------------------------------------------------------
     def usage_drift(self) -> int:
@@ -338,7 +373,7 @@ class ClaudeProvider:
                 self._leave(old, dirty)
             keys = array("Q", f.keys)
             head = Head(f.path, fid, f.generation, sid, f.subagent, f.first_ts, f.last_ts, len(keys), len(f.errors),
-                        f.malformed, f.usage_drift, f.convo, f.cursor)
+                        f.malformed, f.usage_drift, f.convo, f.limit_hits, f.cursor)
             self.heads[f.path] = head
             self.by_fid[fid] = f.path
             self.members.setdefault(sid, set()).add(f.path)

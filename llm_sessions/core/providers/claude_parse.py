@@ -36,17 +36,19 @@ double counted nor lost when the response is streamed over several lines.
 
 from __future__ import annotations
 
-import re
 from array import array
 from hashlib import blake2b
 from typing import Any
 
 import msgspec
 
+from llm_sessions.core.limit_lines import limit_hit
 from llm_sessions.core.pricing import size_bucket
 from llm_sessions.core.tailer import Cursor
+from llm_sessions.core.timeparse import iso_ms
 
 RECENT_KEEP = 32
+LIMIT_HITS_KEEP = 16
 TIER_LIMIT = 200_000
 #: How many columns each key keeps: input, output, cache writes (all), 1-hour writes, reads.
 NCOLS = 5
@@ -131,8 +133,7 @@ _decode = _decoder.decode
 _decode_lines = _decoder.decode_lines
 _decode_any = msgspec.json.Decoder().decode
 _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
-_LIMIT = re.compile(r"usage limit reached\|(\d{9,11})")
-_LIMIT_TEXT = "usage limit reached|"
+_LIMIT_TEXT = "usage limit reached|"  # the old marker: only a user line whose own text holds it can be a limit
 _TURN_ENDS = frozenset({"end_turn", "stop_sequence", "max_tokens", "refusal"})
 _NO_TS = "\U0010ffff"  # sorts after every timestamp: "no first timestamp yet"
 
@@ -176,6 +177,9 @@ class ClaudeFile(msgspec.Struct, kw_only=True):
     keys: bytes = b""  # array('Q')
     cols: bytes = b""  # array('q'), NCOLS per key: input, output, cache writes, 1h writes, reads
     meta: bytes = b""  # array('I'), index into `groups`
+    stamps: bytes = b""  # array('q'), epoch ms of the line that holds the key's usage
+    # (epoch s of the refusal, epoch s of the reset or 0, window kind) of usage-limit lines
+    limit_hits: list[tuple[int, int, str]] = msgspec.field(default_factory=list)
     # Sums over the keys above per group index: [input, output, cc, cc 1h, cr, responses].
     sums: dict[int, list[int]] = msgspec.field(default_factory=dict)
     # Format drift: lines per version; "record:<type>", "subtype:<x>", "usage:<field>",
@@ -204,13 +208,15 @@ class FileParser:
     lines that stream one response.
     """
 
-    __slots__ = ("f", "keys", "cols", "meta", "index", "group_ix", "legacy_agent", "last_ids", "last_key")
+    __slots__ = ("f", "keys", "cols", "meta", "stamps", "index", "group_ix", "legacy_agent", "last_ids", "last_key", "ts")
 
     def __init__(self, f: ClaudeFile, legacy_agent: bool = False) -> None:
         self.f = f
         self.keys = array("Q", f.keys)
         self.cols = array("q", f.cols)
         self.meta = array("I", f.meta)
+        self.stamps = array("q", f.stamps)
+        self.ts = ""  # timestamp of the line being folded: stamped on the key it counts
         self.index = dict(zip(self.keys, range(len(self.keys))))
         self.group_ix = {tuple(g): i for i, g in enumerate(f.groups)}
         self.legacy_agent = legacy_agent
@@ -220,6 +226,7 @@ class FileParser:
     def finish(self) -> ClaudeFile:
         f = self.f
         f.keys, f.cols, f.meta = self.keys.tobytes(), self.cols.tobytes(), self.meta.tobytes()
+        f.stamps = self.stamps.tobytes()
         if len(f.recent) > RECENT_KEEP:
             del f.recent[:-RECENT_KEEP]
         return f
@@ -273,7 +280,7 @@ class FileParser:
         subagent, legacy = f.subagent, self.legacy_agent
         recent, errors, sums, versions, checked = f.recent, f.errors, f.sums, f.versions, f.checked
         ctx_now, ctx_source, ctx_max, main_model, awaiting = f.ctx, f.ctx_source, f.ctx_max, f.model, f.awaiting
-        index, keys, cols, metas, group_ix = self.index, self.keys, self.cols, self.meta, self.group_ix
+        index, keys, cols, metas, stamps, group_ix = self.index, self.keys, self.cols, self.meta, self.stamps, self.group_ix
         convo = f.convo
         start = n = f.lines
         malformed = unknown = 0
@@ -314,10 +321,9 @@ class FileParser:
                     if not side:
                         awaiting = True
                         recent.append((ts, "assistant", True, False))
-                    content = msg.content if msg is not None else None
-                    for text in (b.text for b in content if type(b) is _Block) if type(content) is list else (content,):
-                        if type(text) is str and _LIMIT_TEXT in text and self._limit(text):
-                            break
+                    if raws is None:
+                        raws = [raw for raw in bytes(source).split(b"\n") if raw]
+                    self._limit(raws[n - start - 1])  # rare lines: limit_lines decodes them whole
                     continue
                 if msg is None or (u := msg.usage) is None:
                     continue
@@ -355,6 +361,7 @@ class FileParser:
                                     break
                     else:
                         awaiting = stop in _TURN_ENDS
+                self.ts = ts
                 ids = (msg.id or f"{path}:{n}", line.requestId)
                 if ids == self.last_ids:
                     key = self.last_key
@@ -373,6 +380,7 @@ class FileParser:
                     keys.append(key)
                     cols.extend((vi, vo, vc, vh, vr))
                     metas.append(group)
+                    stamps.append(iso_ms(ts) if ts else 0)
                     acc = sums.get(group)
                     if acc is None:
                         sums[group] = [vi, vo, vc, vh, vr, 1]
@@ -396,6 +404,7 @@ class FileParser:
                         acc[3] += vh - oh
                         acc[4] += vr - orr
                         cols[b], cols[b + 1], cols[b + 2], cols[b + 3], cols[b + 4] = vi, vo, vc, vh, vr
+                        stamps[pos] = iso_ms(ts) if ts else 0
                 else:
                     self._count(key, group, (vi, vo, vc, vh, vr))
                 its = u.iterations
@@ -406,7 +415,7 @@ class FileParser:
                 msg = line.message
                 content = msg.content if msg is not None else None
                 failed = 0
-                results = False
+                results = limit = False
                 if type(content) is list:
                     for b in content:
                         if type(b) is _Block:
@@ -415,9 +424,13 @@ class FileParser:
                             if b.type == "tool_result":
                                 results = True
                             elif type(b.text) is str and _LIMIT_TEXT in b.text:
-                                self._limit(b.text)
+                                limit = True
                 elif type(content) is str and _LIMIT_TEXT in content:
-                    self._limit(content)
+                    limit = True
+                if limit:  # the marker in the line's own text (never a tool result's)
+                    if raws is None:
+                        raws = [raw for raw in bytes(source).split(b"\n") if raw]
+                    self._limit(raws[n - start - 1])
                 if failed:
                     errors.append((line.uuid or f"{path}:{n}", 0, failed))
                 if side:
@@ -470,6 +483,7 @@ class FileParser:
             self.keys.append(key)
             cols.extend(vals)
             self.meta.append(group)
+            self.stamps.append(iso_ms(self.ts) if self.ts else 0)
             _add(f.sums, group, vals, 1)
             return True
         b = pos * NCOLS
@@ -485,6 +499,7 @@ class FileParser:
             self.meta[pos] = group
         for i, v in enumerate(vals):
             cols[b + i] = v
+        self.stamps[pos] = iso_ms(self.ts) if self.ts else 0
         return False
 
     def _iterations(self, its: list[_Iteration], ids: tuple, speed: str, day: str) -> None:
@@ -521,15 +536,15 @@ class FileParser:
                     if sub not in _SPLIT_FIELDS:
                         self._drift(f"usage:cache_creation.{sub}", usage=True)
 
-    def _limit(self, text: str) -> bool:
-        """`...usage limit reached|<epoch>` in a message's own text (a string content or a
-        text block, never a tool result: a tool printing an old transcript is not hitting a
-        limit) gives the limit's reset time. True when the text held one."""
-        m = _LIMIT.search(text)
-        if m is None:
-            return False
-        self.f.limit_reset = max(self.f.limit_reset, int(m.group(1)))
-        return True
+    def _limit(self, raw: bytes) -> None:
+        hit = limit_hit(raw)
+        if hit is None:
+            return
+        f = self.f
+        f.limit_hits.append(tuple(hit))
+        del f.limit_hits[:-LIMIT_HITS_KEEP]
+        if hit.resets_at:
+            f.limit_reset = max(f.limit_reset, hit.resets_at)
 
 
 _KNOWN = frozenset(

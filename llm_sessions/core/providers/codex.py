@@ -41,22 +41,26 @@ from __future__ import annotations
 
 import os
 import re
+from array import array
 import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
 from llm_sessions.core import tailer
 from llm_sessions.core.health import compaction_point_for
+from llm_sessions.core.limit_lines import identifier
 from llm_sessions.core.models import ContextFill, RateLimit, Session, TurnMark, Usage
 from llm_sessions.core.pricing import Bill, size_bucket
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.roots import codex_home
-from llm_sessions.core.timeparse import parse_ts
+from llm_sessions.core.timeparse import iso_ms, parse_ts
 
 RECENT_KEEP = 50
+RATE_SAMPLES_KEEP = 48
 REPLAY_WINDOW = timedelta(seconds=1)
 
 
@@ -78,12 +82,18 @@ class _Info(msgspec.Struct):
 class _Rate(msgspec.Struct):
     used_percent: float | None = None
     resets_at: int | float | str | None = None
-    window_minutes: int | None = None
+    window_minutes: int | float | None = None
+    resets_in_seconds: int | float | None = None  # older builds: relative to the line
 
 
 class _Rates(msgspec.Struct):
     primary: _Rate | None = None
     secondary: _Rate | None = None
+    # Any: a field of an unexpected type must not turn the whole token_count into a
+    # malformed line; limits.py reads them defensively.
+    limit_id: Any = None
+    plan_type: Any = None
+    credits: Any = None
 
 
 class _Git(msgspec.Struct):
@@ -196,6 +206,17 @@ class CodexFile(msgspec.Struct, kw_only=True):
     window: int = 0
     turns: int = 0
     rates: list[tuple[str, float, str, int]] = msgspec.field(default_factory=list)
+    # Rate-limit readings, newest last: (epoch s, limit id, window minutes, used %, reset
+    # epoch s or 0); of a run of equal readings only the first and the newest are kept.
+    # Classified by window length in limits.py, never by slot.
+    rate_samples: list[tuple[int, str, int, float, int]] = msgspec.field(default_factory=list)
+    plan: str | None = None
+    credits: str | None = None
+    # array('q') of (epoch ms, input, cached input, cache writes, output) per counter step,
+    # input without its cached and written parts as in Usage: the activity the 5-hour and
+    # weekly estimates and the per-session window shares are built from. Raw bytes, so the
+    # scan cache loads it without building an int object per value.
+    activity: bytearray = msgspec.field(default_factory=bytearray)
     recent: list[tuple[str, str, bool, bool]] = msgspec.field(default_factory=list)
     awaiting: bool = False
     errors: int = 0
@@ -353,8 +374,9 @@ class CodexFile(msgspec.Struct, kw_only=True):
 
     def _tokens(self, p: _Payload, ts: str, replay: bool, raw: bytes) -> None:
         if p.rate_limits is not None and not replay:
+            self._rate_samples(p.rate_limits, ts)
             self.rates = [
-                (name, r.used_percent or 0.0, str(r.resets_at or ""), r.window_minutes or 0)
+                (name, r.used_percent or 0.0, str(r.resets_at or ""), int(r.window_minutes or 0))
                 for name, r in (("primary", p.rate_limits.primary), ("secondary", p.rate_limits.secondary))
                 if r is not None and r.used_percent is not None
             ]
@@ -386,9 +408,38 @@ class CodexFile(msgspec.Struct, kw_only=True):
             step = _delta(total, self.total)
             self._add(group, step, last, ts)
             self._account(step, total)
+            if ts and (step[0] > 0 or step[3] > 0):
+                self.activity += array("q", (iso_ms(ts), max(0, step[0] - step[1] - step[2]), step[1], step[2], step[3])).tobytes()
         self.turns += 1
         self._mark(ts, "assistant")
         self.total = total
+
+    def _rate_samples(self, rates: _Rates, ts: str) -> None:
+        at = parse_ts(ts)
+        limit_id = identifier(rates.limit_id) or ""
+        for r in (rates.primary, rates.secondary):
+            if r is None or r.used_percent is None:
+                continue
+            raw = r.resets_at
+            reset = parse_ts(int(raw) if isinstance(raw, float) or (isinstance(raw, str) and raw.isdigit()) else raw)
+            if reset is None and r.resets_in_seconds is not None and at is not None:
+                reset = at + timedelta(seconds=r.resets_in_seconds)
+            if at is None:
+                continue
+            sample = (int(at.timestamp()), limit_id, int(r.window_minutes or 0), float(r.used_percent),
+                      int(reset.timestamp()) if reset else 0)
+            rs = self.rate_samples
+            same = [i for i in range(len(rs) - 1, -1, -1) if rs[i][1:3] == sample[1:3]][:2]
+            if len(same) == 2 and rs[same[0]][3:] == sample[3:] == rs[same[1]][3:]:
+                rs[same[0]] = sample  # a run of equal readings keeps its first and its newest
+            else:
+                rs.append(sample)
+        del self.rate_samples[:-RATE_SAMPLES_KEEP]
+        if identifier(rates.plan_type):
+            self.plan = identifier(rates.plan_type)
+        c = rates.credits
+        if isinstance(c, dict):
+            self.credits = "unlimited" if c.get("unlimited") is True else identifier(str(c["balance"])) if c.get("balance") is not None else None
 
     def _add(self, group: str, step: tuple, last: tuple | None, ts: str) -> None:
         """Add one counter step. A step larger than its own request holds the usage of a

@@ -24,6 +24,7 @@ from llm_sessions.core.summary import context_series
 from llm_sessions.ui.format import human_cost, human_duration, human_tokens, uptime
 from llm_sessions.ui.screens.session_keys import SESSION_BINDINGS, SessionKeys
 from llm_sessions.ui.widgets.bars import STATUS_VAR, ContextBar, HealthBar
+from llm_sessions.ui.widgets.limits import SessionLimits
 
 
 def eta_text(eta: timedelta | None, *, compacts: bool, predicting: bool, has_history: bool) -> str:
@@ -73,6 +74,8 @@ class DetailScreen(SessionKeys, Screen):
             yield Static(id="eta")
             yield Static("Tokens and cost", classes="section")
             yield Static(id="tokens")
+            yield Static("Usage limits", classes="section")
+            yield SessionLimits(self.session_id, id="session-limits")
             yield Static("Where", classes="section")
             yield Static(id="where")
             if self.app.transcript_reader is not None:

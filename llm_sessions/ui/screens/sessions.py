@@ -46,6 +46,7 @@ from llm_sessions.ui.widgets.cells import (
     state_cell,
 )
 from llm_sessions.ui.widgets.summary import SummaryBar, summary_markup
+from llm_sessions.ui.widgets.limits import LimitsBar
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -143,6 +144,7 @@ class SessionsScreen(SessionKeys, Screen):
 
     def compose(self) -> ComposeResult:
         yield SummaryBar(id="summary")
+        yield LimitsBar(id="limits")
         yield Input(placeholder="filter: id, tool, folder, branch, model, state", id="filter")
         with Vertical(id="body"):
             yield DataTable(id="table", cursor_type="row", zebra_stripes=True)

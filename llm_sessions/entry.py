@@ -1,0 +1,27 @@
+"""The `llm-session` executable: a dispatcher that keeps the status line off Typer's path.
+
+Claude Code runs `llm-session statusline` on every status-bar update, so that one command
+skips the Typer app (and its import) entirely; everything else, `statusline --install`
+and `--uninstall` included, goes to `llm_sessions.cli`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+_CLI_ONLY = frozenset({"--install", "--uninstall", "--help", "-h", "--yes", "-y", "--dry-run"})
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    if argv[:1] == ["statusline"] and not _CLI_ONLY.intersection(argv[1:]):
+        from llm_sessions.cli_statusline import run
+
+        sys.exit(run(argv[1:]))
+    from llm_sessions.cli import main as cli_main
+
+    cli_main()
+
+
+if __name__ == "__main__":
+    main()
