@@ -111,6 +111,7 @@ def corpus_env(data: Path, cache_home: Path) -> dict:
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure as installed: with bytecode caches
     for k, v in truth["env"].items():
         env[k] = ",".join(str(data / p) for p in v.split(","))
+    env.update(truth.get("settings_env", {}))  # the corpus's Aider folders
     env["LLM_SESSION_HOME"] = str(cache_home)
     return env
 
@@ -122,9 +123,12 @@ def check_truth(data: Path, out_json: Path) -> tuple[int, int]:
     bad = 0
     for sid, t in truth.items():
         o = got.get(sid)
-        if o is None or {k: o["tokens"][k] for k in t["tokens"]} != t["tokens"] or (
-            t["context"] and o["context"]["used"] != t["context"]["used"]
-        ):
+        mine = {k: o["tokens"][k] for k in t["tokens"]} if o is not None else None
+        # An estimated session (a Copilot run with no shutdown yet) is exact up to its
+        # estimated tail: its tokens must reach the exact part, as tests/unit/test_truth.py has it.
+        tokens_ok = mine == t["tokens"] if t.get("exact", True) else mine is not None and all(
+            mine[k] >= t["tokens"][k] for k in mine)
+        if not tokens_ok or (t["context"] and o["context"]["used"] != t["context"]["used"]):
             bad += 1
     return len(truth), bad
 

@@ -129,11 +129,12 @@ class FileView:
     """A file's head standing in for its ClaudeFile: a poll filters thousands of files by
     their times without decoding one, and decodes only those it reads further."""
 
-    __slots__ = ("_provider", "_head")
+    __slots__ = ("_provider", "_head", "_file")
 
     def __init__(self, provider: ClaudeProvider, head: Head) -> None:
         self._provider = provider
         self._head = head
+        self._file: ClaudeFile | None = None
 
     path = property(lambda self: self._head.path)
     first_ts = property(lambda self: self._head.first_ts)
@@ -143,7 +144,13 @@ class FileView:
     subagent = property(lambda self: self._head.subagent)
 
     def __getattr__(self, name: str):
-        return getattr(self._provider._file(self._head.path), name)
+        f = self._file
+        if f is None:
+            # Decoded for this view only: the hourly pass over 8 weeks of files must not
+            # leave every partial result decoded in the provider.
+            p = self._provider
+            f = self._file = p.files.get(self._head.path) or _decode_file(p.raw[self._head.path])
+        return getattr(f, name)
 
 
 def error_item(uuid: str) -> int:

@@ -37,7 +37,9 @@ double counted nor lost when the response is streamed over several lines.
 from __future__ import annotations
 
 from array import array
+from collections import Counter
 from hashlib import blake2b
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -135,7 +137,39 @@ _decode_any = msgspec.json.Decoder().decode
 _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
 _LIMIT_TEXT = "usage limit reached|"  # the old marker: only a user line whose own text holds it can be a limit
 _TURN_ENDS = frozenset({"end_turn", "stop_sequence", "max_tokens", "refusal"})
-_NO_TS = "\U0010ffff"  # sorts after every timestamp: "no first timestamp yet"
+_TS = attrgetter("timestamp")
+_CWD = attrgetter("cwd")
+_BRANCH = attrgetter("gitBranch")
+_SESSION = attrgetter("sessionId")
+_VERSION = attrgetter("version")
+
+
+class _Lines:
+    """Line `i` of a block (a block in the fast path holds no blank line) or of a list of
+    lines, for the rare record whose bytes are needed: the line starts are found once per
+    block, as far as asked, so a block full of such records is never read quadratically.
+    A memoryview block must start at the start of its buffer, as `tailer.read_blocks` yields."""
+
+    __slots__ = ("source", "starts")
+
+    def __init__(self, source) -> None:
+        self.source = source
+        self.starts: list[int] | None = None
+
+    def __getitem__(self, i: int) -> bytes:
+        source = self.source
+        if isinstance(source, list):
+            return source[i]
+        end = len(source)
+        buf = source.obj if isinstance(source, memoryview) else source
+        starts = self.starts
+        if starts is None:
+            starts = self.starts = [0]
+        while len(starts) <= i:  # extended only as far as asked: usually a line near the top
+            starts.append(buf.find(b"\n", starts[-1], end) + 1)
+        start = starts[i]
+        stop = buf.find(b"\n", start, end)
+        return bytes(buf[start : stop if stop >= 0 else end])
 
 
 def key_hash(message_id: str, request_id: str | None) -> int:
@@ -208,7 +242,7 @@ class FileParser:
     lines that stream one response.
     """
 
-    __slots__ = ("f", "keys", "cols", "meta", "stamps", "index", "group_ix", "legacy_agent", "last_ids", "last_key", "ts")
+    __slots__ = ("f", "keys", "cols", "meta", "stamps", "stamping", "index", "group_ix", "legacy_agent", "last_ids", "last_key", "ts")
 
     def __init__(self, f: ClaudeFile, legacy_agent: bool = False) -> None:
         self.f = f
@@ -216,7 +250,9 @@ class FileParser:
         self.cols = array("q", f.cols)
         self.meta = array("I", f.meta)
         self.stamps = array("q", f.stamps)
-        self.ts = ""  # timestamp of the line being folded: stamped on the key it counts
+        # key position -> timestamp of the line now holding its usage, stamped in finish()
+        self.stamping: dict[int, str] = {}
+        self.ts = ""  # timestamp of the line being folded (for the helpers below)
         self.index = dict(zip(self.keys, range(len(self.keys))))
         self.group_ix = {tuple(g): i for i, g in enumerate(f.groups)}
         self.legacy_agent = legacy_agent
@@ -226,7 +262,11 @@ class FileParser:
     def finish(self) -> ClaudeFile:
         f = self.f
         f.keys, f.cols, f.meta = self.keys.tobytes(), self.cols.tobytes(), self.meta.tobytes()
-        f.stamps = self.stamps.tobytes()
+        stamps = self.stamps
+        for pos, ts in self.stamping.items():
+            stamps[pos] = iso_ms(ts) if ts else 0
+        self.stamping.clear()
+        f.stamps = stamps.tobytes()
         if len(f.recent) > RECENT_KEEP:
             del f.recent[:-RECENT_KEEP]
         return f
@@ -275,43 +315,55 @@ class FileParser:
         need a line's bytes (a usage sample per version, an unknown record) split it.
         """
         f = self.f
-        first = f.first_ts or _NO_TS
-        last, cwd, branch, path = f.last_ts, f.cwd, f.branch, f.path
-        subagent, legacy = f.subagent, self.legacy_agent
+        subagent, legacy, path = f.subagent, self.legacy_agent, f.path
         recent, errors, sums, versions, checked = f.recent, f.errors, f.sums, f.versions, f.checked
         ctx_now, ctx_source, ctx_max, main_model, awaiting = f.ctx, f.ctx_source, f.ctx_max, f.model, f.awaiting
         index, keys, cols, metas, stamps, group_ix = self.index, self.keys, self.cols, self.meta, self.stamps, self.group_ix
+        stamping, last_ids, last_key = self.stamping, self.last_ids, self.last_key
+        g_model = g_day = g_speed = None
+        g_bucket = g_group = -1
         convo = f.convo
-        start = n = f.lines
-        malformed = unknown = 0
-        raws: list[bytes] | None = source if isinstance(source, list) else None
-        for line in recs:
-            n += 1
-            if line is None:
-                malformed += 1
-                continue
-            v = line.version
+        start = f.lines
+        # What every line contributes (times, cwd, branch, version) is taken for the whole
+        # block at C speed (map, filter, min/max, Counter), so the loop below spends almost
+        # nothing on the lines that carry nothing else: most lines of a real history.
+        good = recs if isinstance(source, (bytes, bytearray, memoryview)) else [r for r in recs if r is not None]
+        malformed = len(recs) - len(good)
+        stamped = list(filter(None, map(_TS, good)))
+        seen_ts = f.last_ts  # the newest timestamp before the line being folded
+        upto = 0  # records[:upto] are in seen_ts
+        if stamped:
+            hi, lo = max(stamped), min(stamped)
+            last = hi if hi > f.last_ts else f.last_ts
+            first = lo if not f.first_ts or lo < f.first_ts else f.first_ts
+        else:
+            last, first = f.last_ts, f.first_ts
+        cwd = next(filter(None, map(_CWD, reversed(good))), None) or f.cwd
+        branch = next(filter(None, map(_BRANCH, reversed(good))), None) or f.branch
+        if legacy:
+            sid = next(filter(None, map(_SESSION, reversed(good))), None)
+            if sid and sid != f.session:
+                f.session = sid
+        for v, count in Counter(map(_VERSION, good)).items():
             if v:
-                versions[v] = versions.get(v, 0) + 1
-            ts = line.timestamp
-            if ts:
-                if ts > last:
-                    last = ts
-                if ts < first:
-                    first = ts
-            else:
-                ts = last
-            c = line.cwd
-            if c:
-                cwd = c
-            c = line.gitBranch
-            if c:
-                branch = c
-            if legacy and line.sessionId and f.session != line.sessionId:
-                f.session = line.sessionId
+                versions[v] = versions.get(v, 0) + count
+        unknown = 0
+        raw_lines = _Lines(source)
+        for i, line in enumerate(recs):
+            if line is None:
+                continue
             kind = line.type
             if kind == "progress" or kind == "file-history-snapshot":
                 continue  # most lines of a real history: nothing more to take from them
+            n = start + i + 1
+            ts = line.timestamp
+            if not ts:  # a line without a time takes the newest one seen before it
+                if upto < i:
+                    newer = max(filter(None, map(_TS, filter(None, recs[upto:i]))), default="")
+                    if newer > seen_ts:
+                        seen_ts = newer
+                    upto = i
+                ts = seen_ts
             side = subagent or line.isSidechain is True
             if kind == "assistant":
                 convo = True
@@ -321,9 +373,7 @@ class FileParser:
                     if not side:
                         awaiting = True
                         recent.append((ts, "assistant", True, False))
-                    if raws is None:
-                        raws = [raw for raw in bytes(source).split(b"\n") if raw]
-                    self._limit(raws[n - start - 1])  # rare lines: limit_lines decodes them whole
+                    self._limit(raw_lines[n - start - 1])  # rare lines: limit_lines decodes them whole
                     continue
                 if msg is None or (u := msg.usage) is None:
                     continue
@@ -332,16 +382,20 @@ class FileParser:
                 vc = u.cache_creation_input_tokens or 0
                 vr = u.cache_read_input_tokens or 0
                 split = u.cache_creation
-                vh = min(vc, split.ephemeral_1h_input_tokens or 0) if split is not None else 0
+                if split is None:
+                    vh = 0
+                else:
+                    vh = split.ephemeral_1h_input_tokens or 0
+                    if vh > vc:
+                        vh = vc
                 ctx = vi + vc + vr
                 model = msg.model or "unknown"
                 speed = "" if u.speed != "fast" and u.inference_geo != "us" else _speed(u)
                 day = ts[:10]
+                v = line.version
                 if v and v not in checked:
                     checked.append(v)
-                    if raws is None:
-                        raws = [raw for raw in bytes(source).split(b"\n") if raw]
-                    self._check_usage(raws[n - start - 1])
+                    self._check_usage(raw_lines[n - start - 1])
                 if not side:
                     ctx_now = ctx
                     ctx_source = "last turn"
@@ -361,17 +415,21 @@ class FileParser:
                                     break
                     else:
                         awaiting = stop in _TURN_ENDS
-                self.ts = ts
                 ids = (msg.id or f"{path}:{n}", line.requestId)
-                if ids == self.last_ids:
-                    key = self.last_key
-                else:
-                    key = self.last_key = key_hash(*ids)
-                    self.last_ids = ids
-                gk = (model, 0 if ctx <= TIER_LIMIT else size_bucket(ctx), speed, day, False)
-                group = group_ix.get(gk)
-                if group is None:
-                    group = self._group(gk)
+                if ids != last_ids:
+                    last_ids = ids
+                    last_key = key_hash(*ids)
+                key = last_key
+                bucket = 0 if ctx <= TIER_LIMIT else size_bucket(ctx)
+                # Consecutive lines nearly always share their price group: skip the lookup.
+                if model != g_model or day != g_day or bucket != g_bucket or speed != g_speed:
+                    g_model, g_day, g_bucket, g_speed = model, day, bucket, speed
+                    gk = (model, bucket, speed, day, False)
+                    group = group_ix.get(gk)
+                    if group is None:
+                        group = self._group(gk)
+                    g_group = group
+                group = g_group
                 # The common cases inline (this runs for every assistant line of a cold scan):
                 # a new key, or a larger copy of a known key in the same price group.
                 pos = index.get(key)
@@ -380,7 +438,8 @@ class FileParser:
                     keys.append(key)
                     cols.extend((vi, vo, vc, vh, vr))
                     metas.append(group)
-                    stamps.append(iso_ms(ts) if ts else 0)
+                    stamps.append(0)
+                    stamping[len(keys) - 1] = ts  # converted once per key, in finish()
                     acc = sums.get(group)
                     if acc is None:
                         sums[group] = [vi, vo, vc, vh, vr, 1]
@@ -404,11 +463,13 @@ class FileParser:
                         acc[3] += vh - oh
                         acc[4] += vr - orr
                         cols[b], cols[b + 1], cols[b + 2], cols[b + 3], cols[b + 4] = vi, vo, vc, vh, vr
-                        stamps[pos] = iso_ms(ts) if ts else 0
+                        stamping[pos] = ts
                 else:
+                    self.ts = ts
                     self._count(key, group, (vi, vo, vc, vh, vr))
                 its = u.iterations
                 if its:
+                    self.ts = ts
                     self._iterations(its, ids, speed, day)
             elif kind == "user":
                 convo = True
@@ -428,9 +489,7 @@ class FileParser:
                 elif type(content) is str and _LIMIT_TEXT in content:
                     limit = True
                 if limit:  # the marker in the line's own text (never a tool result's)
-                    if raws is None:
-                        raws = [raw for raw in bytes(source).split(b"\n") if raw]
-                    self._limit(raws[n - start - 1])
+                    self._limit(raw_lines[n - start - 1])
                 if failed:
                     errors.append((line.uuid or f"{path}:{n}", 0, failed))
                 if side:
@@ -458,14 +517,12 @@ class FileParser:
                     f.title = line.summary
             elif kind not in _KNOWN:
                 unknown += 1
-                if raws is None:
-                    raws = [raw for raw in bytes(source).split(b"\n") if raw]
-                self._drift(f"record:{kind}", usage=b'"usage"' in raws[n - start - 1])
+                self._drift(f"record:{kind}", usage=b'"usage"' in raw_lines[n - start - 1])
         f.ctx, f.ctx_source, f.ctx_max, f.model, f.awaiting = ctx_now, ctx_source, ctx_max, main_model, awaiting
-        f.first_ts = "" if first == _NO_TS else first
-        f.last_ts, f.cwd, f.branch = last, cwd, branch
+        self.last_ids, self.last_key = last_ids, last_key
+        f.first_ts, f.last_ts, f.cwd, f.branch = first, last, cwd, branch
         f.convo = convo
-        f.lines = n
+        f.lines = start + len(recs)
         f.malformed += malformed
         f.unknown += unknown
 
@@ -483,7 +540,8 @@ class FileParser:
             self.keys.append(key)
             cols.extend(vals)
             self.meta.append(group)
-            self.stamps.append(iso_ms(self.ts) if self.ts else 0)
+            self.stamps.append(0)
+            self.stamping[len(self.keys) - 1] = self.ts
             _add(f.sums, group, vals, 1)
             return True
         b = pos * NCOLS
@@ -499,7 +557,7 @@ class FileParser:
             self.meta[pos] = group
         for i, v in enumerate(vals):
             cols[b + i] = v
-        self.stamps[pos] = iso_ms(self.ts) if self.ts else 0
+        self.stamping[pos] = self.ts
         return False
 
     def _iterations(self, its: list[_Iteration], ids: tuple, speed: str, day: str) -> None:
