@@ -5,7 +5,14 @@ command imports the parts of the core it needs, and only the dashboard imports T
 only commands that keep history import SQLModel. Every failure the user can cause (a broken
 config, an unknown session id, an unreadable database) ends in one line on stderr and a
 non-zero exit code, never a traceback; unexpected errors are logged with their traceback to
-the log file, whose path the one-line message names.
+the log file, whose path the one-line message names. With `--json` the same failure is
+`{"ok": false, "error": ..., "exit_code": N}` on stdout (and the same exit code), usage
+errors included, so a script never has to parse stderr.
+
+`list`, `health` and the dashboard ask discovery which sessions run and score them with the
+same poll (core.monitor) and the same clock, so they show the same state, duration and
+health; `--no-processes` skips the process scan, and then every state is `unknown` and the
+JSON says so (`"running": null`, `state_note`).
 """
 
 from __future__ import annotations
@@ -31,13 +38,23 @@ config_app = typer.Typer(help="Show or create the configuration file.", no_args_
 app.add_typer(config_app, name="config")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-DbOpt = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL of the history store.")]
+NoProcOpt = Annotated[
+    bool, typer.Option("--no-processes", help="Do not scan processes (faster; every state is then unknown).")
+]
+DbOpt = Annotated[
+    Optional[str],
+    typer.Option("--db", help="Store URL (sqlite:///FILE or postgresql://USER@HOST/DB) for every command that uses the store; may also follow the command."),
+]
+# Global options, set by the root callback before any command runs (`--db` is one of them).
+_global: dict[str, Optional[str]] = {"db": None}
+
 
 from llm_sessions.cli_base import (  # noqa: E402,F401  (shared with the Typer-free fast path)
-    UserError,
     _context,
+    _cost,
     _discovery,
     _emit_json,
+    _fail,
     _k,
     _LazyFileHandler,
     _monitor,
@@ -46,18 +63,25 @@ from llm_sessions.cli_base import (  # noqa: E402,F401  (shared with the Typer-f
     _setup_logging,
     _short_path,
     _snapshot,
+    _span,
     _table,
+    json_error,
     list_sessions,
     log,
     run_guarded,
     start,
+    UserError,
 )
+
+
+# -- commands ------------------------------------------------------------------------------
 
 
 @app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
     demo: Annotated[bool, typer.Option("--demo", help="Open the dashboard on simulated sessions.")] = False,
+    team: Annotated[bool, typer.Option("--team", help="Open the dashboard over the shared store: every host's sessions.")] = False,
     db: DbOpt = None,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
@@ -65,54 +89,68 @@ def root(
     if version:
         sys.stdout.write(f"llm-session {__version__}\n")
         raise typer.Exit(0)
+    _global["db"] = db
     if ctx.invoked_subcommand is None:
-        _dashboard(demo=demo, db=db)
+        _dashboard(demo=demo, team=team)
 
 
 @app.command()
 def monitor(
     demo: Annotated[bool, typer.Option("--demo", help="Simulated sessions.")] = False,
-    db: DbOpt = None,
+    team: Annotated[bool, typer.Option("--team", help="Every host's sessions from the shared store.")] = False,
 ) -> None:
     """Open the live dashboard (the same as running llm-session with no command)."""
-    _dashboard(demo=demo, db=db)
+    _dashboard(demo=demo, team=team)
 
 
 @app.command()
-def demo(db: DbOpt = None) -> None:
+def demo() -> None:
     """Open the dashboard on simulated sessions that write real transcripts."""
-    _dashboard(demo=True, db=db)
+    _dashboard(demo=True)
 
 
-def _dashboard(demo: bool, db: str | None) -> None:
+def _dashboard(demo: bool, team: bool = False) -> None:
     from llm_sessions.dashboard import run_dashboard
 
-    gc.enable()
+    gc.enable()  # commands run with the collector off (cli_base.start); the dashboard runs for hours
     paths, settings = _context()
     if not sys.stdout.isatty():
-        raise UserError("the dashboard needs a terminal; for scripts use `llm-session list --json`", code=2)
-    run_dashboard(paths, settings, demo=demo, db_url=db, open_store=open_store)
+        hint = "llm-session team --json" if team else "llm-session list --json"
+        raise UserError(f"the dashboard needs a terminal; for scripts use `{hint}`", code=2)
+    if demo and team:
+        raise UserError("--demo and --team cannot be combined", code=2)
+    from llm_sessions.core.store.errors import StoreError
+
+    try:
+        run_dashboard(paths, settings, demo=demo, team=team, db_url=store_url(settings), open_store=open_store)
+    except StoreError as exc:
+        raise UserError(str(exc), code=3) from None
 
 
 @app.command("list")
 def list_(
     all_: Annotated[bool, typer.Option("--all", "-a", help="Every session in the transcripts, running or not.")] = False,
+    no_processes: NoProcOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Running sessions (with --all: every session found in the transcripts)."""
-    list_sessions(all_, as_json)
+    list_sessions(all_, no_processes, as_json)
 
 
 @app.command()
 def health(
     session_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="A session id or a unique prefix of one.")] = None,
     all_: Annotated[bool, typer.Option("--all", "-a", help="Every session, not only running ones.")] = False,
+    no_processes: NoProcOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The health score of a session (or of every running session), with each component's reason."""
+    from llm_sessions.core.ids import display_ids
     from llm_sessions.core.report import Ambiguous, NotFound, find_session, session_dict
 
-    snap, _ = _snapshot(running_only=session_id is None and not all_)
+    if no_processes and session_id is None and not all_:
+        raise UserError("--no-processes needs an ID or --all: without a process scan nothing is known to run", code=2)
+    snap, _ = _snapshot(processes=not no_processes)
     if session_id is not None:
         try:
             sessions = [find_session(snap.sessions, session_id)]
@@ -121,9 +159,10 @@ def health(
     else:
         sessions = [s for s in snap.sessions if all_ or s.process is not None]
     if as_json:
+        keep = ("state", "running", "state_note", "context", "last_activity", "started_at", "limit_shares")
         out = [
             {"id": s.id, "tool": s.tool, "health": s.health.as_dict(reasons=True) if s.health else None}
-            | {k: v for k, v in session_dict(s).items() if k in ("state", "context", "last_activity", "started_at", "limit_shares")}
+            | {k: v for k, v in session_dict(s).items() if k in keep}
             for s in sessions
         ]
         _emit_json(out[0] if session_id is not None else out)
@@ -131,15 +170,20 @@ def health(
     if not sessions:
         sys.stdout.write("No running session found (try --all, or give a session id).\n")
         return
+    from llm_sessions.cli_table import printable
+
+    labels = display_ids(sessions)
     for s in sessions:
         h = s.health
-        sys.stdout.write(f"{s.id}  {s.tool}  {_short_path(s.cwd, 40)}\n")
+        # a process-only session is named as the tables name it (`pid 17436`), its id beside
+        label = f"{labels[s.id]} ({s.id})" if labels[s.id].startswith("pid ") else s.id
+        sys.stdout.write(printable(f"{label}  {s.tool}  {s.state}  {_span(s, snap.taken_at)}  {_short_path(s.cwd)}") + "\n")
         if h is None:
             sys.stdout.write("  no health score\n\n")
             continue
         sys.stdout.write(f"  health {h.score}/100  {h.status}\n")
         for c in h.components:
-            sys.stdout.write(f"  {c.name:<9} {c.score:>3}  (weight {c.weight:g})  {c.reason}\n")
+            sys.stdout.write(printable(f"  {c.name:<9} {c.score:>3}  (weight {c.weight:g})  {c.reason}") + "\n")
         sys.stdout.write("\n")
 
 
@@ -207,10 +251,10 @@ def statusline(
 @app.command()
 def limits(as_json: JsonOpt = False) -> None:
     """Usage-limit windows: used %, reset, source, burn rate, time to 100% and who used them."""
+    from llm_sessions.core.ids import unique_prefixes
     from llm_sessions.core.limit_report import text_report, window_dict
-    from llm_sessions.ui.format import unique_prefixes
 
-    snap, _ = _snapshot(running_only=False, learn_limits=True)
+    snap, _ = _snapshot(processes=False, learn_limits=True)
     if as_json:
         _emit_json({"taken_at": snap.taken_at.isoformat().replace("+00:00", "Z"),
                     "windows": [window_dict(w, snap.taken_at) for w in snap.limits]})
@@ -268,12 +312,26 @@ def _scan_for_report():
     return snap, mon
 
 
-def open_store(paths, settings, db: str | None):
-    """The history store, or a one-line error (locked, unreachable, not a database)."""
-    from llm_sessions.core.store import Store, StoreBusy, StoreError
+def store_url(settings, db: str | None = None) -> str | None:
+    """The store's URL: `--db` (global), else `general.db_url`, else None (SQLite in the data dir)."""
+    return db or _global["db"] or settings.general_db_url or None
+
+
+def open_store(paths, settings, db: str | None = None, *, lazy: bool = False):
+    """The store for this machine's identity, or a one-line error (exit 3: locked, unreachable, ...)."""
+    from llm_sessions.core.store import Retention, Store, StoreBusy, StoreError, local_identity
 
     try:
-        store = Store.open(db or settings.general_db_url or None, paths.data_dir)
+        store = Store.open(
+            store_url(settings, db),
+            paths.data_dir,
+            identity=local_identity(settings),
+            connect_timeout_s=settings.store_connect_timeout_seconds,
+            statement_timeout_s=settings.store_statement_timeout_seconds,
+            share_cwd=settings.team_share_cwd,
+            policy=Retention(keep_days=settings.store_keep_days),
+            lazy=lazy,
+        )
     except StoreBusy as exc:
         raise UserError(f"{exc} (another llm-session may be writing; try again)", code=3) from None
     except StoreError as exc:
@@ -286,32 +344,37 @@ def open_store(paths, settings, db: str | None):
 @app.command()
 def history(
     session_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="Show the samples of one session.")] = None,
-    db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sessions and samples kept in the store (it is refreshed from the transcripts first)."""
+    """This machine's sessions and samples kept in the store (refreshed from the transcripts first)."""
     from llm_sessions.core.report import Ambiguous, NotFound, find_session
     from llm_sessions.core.store import StoreError
     from llm_sessions.core.timeparse import iso
 
     paths, settings = _context()
-    store = open_store(paths, settings, db)
+    store = open_store(paths, settings)
     try:
         from llm_sessions.core.monitor import Monitor
 
         mon = Monitor(settings, os.environ, cache_dir=paths.cache_dir, store=store)
         snap = mon.scan_files()
         if session_id is None:
-            rows = store.known_sessions()
+            rows = [_history_row(r) for r in store.known_sessions()]
             if as_json:
-                _emit_json([{k: iso(v) if hasattr(v, "isoformat") else v for k, v in r.items()} for r in rows])
+                _emit_json(rows)
                 return
-            sys.stdout.write(f"{'ID':<9} {'TOOL':<7} {'LAST ACTIVITY':<20} {'TOKENS':>8} {'COST':>9}  CWD\n")
-            for r in rows:
-                last = iso(r.get("last_activity")) or "-"
-                cost = f"${r['cost_usd']:,.2f}" if r.get("cost_usd") is not None else "-"
-                total = sum(r.get(k) or 0 for k in ("input_tokens", "output_tokens", "cache_creation_tokens", "cache_read_tokens"))
-                sys.stdout.write(f"{r['id'][:8]:<9} {r.get('tool') or '-':<7} {last[:19]:<20} {_k(total):>8} {cost:>9}  {_short_path(r.get('cwd'))}\n")
+            from llm_sessions.cli_table import Col, render
+            from llm_sessions.core.ids import unique_prefixes
+
+            ids = unique_prefixes([r["id"] for r in rows])
+            cols = [Col("ID"), Col("TOOL"), Col("LAST ACTIVITY"), Col("TOKENS", right=True), Col("COST", right=True),
+                    Col("CWD", limit=40, keep="end")]
+            table = [
+                [ids[r["id"]], r["tool"] or "-", (r["last_activity"] or "-")[:19].replace("T", " "),
+                 _k(r["tokens"]["total"]) + ("" if r["tokens"]["exact"] else "~"), _cost(r["cost_usd"]), _short_path(r["cwd"])]
+                for r in rows
+            ]
+            sys.stdout.write(render(cols, table) + "\n")
             return
         known = list(snap.sessions)
         try:
@@ -325,7 +388,8 @@ def history(
             raise UserError(str(exc), code=2) from None
         samples = store.samples(sid)
         if as_json:
-            _emit_json({"id": sid, "samples": [
+            row = next((r for r in store.known_sessions() if r["id"] == sid), None)
+            _emit_json({"id": sid, "session": _history_row(row) if row else None, "samples": [
                 {"at": iso(x.at), "context_used": x.context_used, "tokens_total": x.tokens_total, "cost_usd": x.cost_usd}
                 for x in samples]})
             return
@@ -337,6 +401,25 @@ def history(
         raise UserError(str(exc), code=3) from None
     finally:
         store.close()
+
+
+def _history_row(r: dict) -> dict:
+    """A stored session in the `list --json` shape: the same `tokens{}` and `context{}`."""
+    from llm_sessions.core.models import ContextFill, Usage
+    from llm_sessions.core.timeparse import iso
+
+    usage = Usage(r.get("input_tokens") or 0, r.get("output_tokens") or 0, r.get("cache_creation_tokens") or 0,
+                  r.get("cache_read_tokens") or 0, bool(r.get("tokens_exact", True)))
+    used, window = r.get("context_used"), r.get("context_window")
+    context = ContextFill(used, window).as_dict() if used is not None and window else None
+    health = {"score": r["health_score"], "status": r.get("status")} if r.get("health_score") is not None else None
+    return {
+        "id": r["id"], "tool": r.get("tool"), "state": r.get("state"), "cwd": r.get("cwd"), "transcript": r.get("transcript"),
+        "model": r.get("model"), "git_branch": r.get("git_branch"), "title": r.get("title"),
+        "started_at": iso(r.get("started_at")), "last_activity": iso(r.get("last_activity")),
+        "tokens": usage.as_dict(), "context": context, "cost_usd": r.get("cost_usd"), "health": health,
+        "updated_at": iso(r.get("updated_at")),
+    }
 
 
 @config_app.command("init")
@@ -396,22 +479,31 @@ def _export_deps():
 
     def find(prefix: str):
         if "snap" not in state:
-            state["snap"], _ = _snapshot(running_only=True, progress=False)
+            state["snap"], _ = _snapshot(processes=True, progress=False)
         return find_session(state["snap"].sessions, prefix)
 
     def record(session_id, path, fmt, redactions, tokens) -> None:
-        # History is a bonus: an export must not fail because the store is busy.
+        # History is a bonus: a finished export never fails because the store is busy or down.
+        from llm_sessions.core.store import StoreError
+
         try:
-            store = open_store(paths, settings, None)
+            store = open_store(paths, settings)
         except UserError as exc:
-            log.warning("export not recorded: %s", exc)
+            _not_recorded(path, exc)
             return
         try:
             store.record_export(session_id, path, fmt, redactions, tokens)
+        except StoreError as exc:
+            _not_recorded(path, exc)
         finally:
             store.close()
 
     return ExportDeps(find_session=find, exports_dir=paths.exports_dir, budget_tokens=settings.export_budget_tokens, record=record)
+
+
+def _not_recorded(path, exc) -> None:
+    log.warning("export %s not recorded in the store: %s", path, exc)
+    sys.stderr.write(f"llm-session: warning: {path} was written but not recorded in history: {exc}\n")
 
 
 def _register_export() -> None:
@@ -420,11 +512,82 @@ def _register_export() -> None:
     register(app, _export_deps)
 
 
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move `--db URL` / `--db=URL` given after the command to before it.
+
+    `--db` is a global option (the root callback reads it), so every command that touches
+    the store honours it, yet users type it after the command too: `history --db URL`.
+    Arguments after `--` are left alone.
+    """
+    head: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if arg == "--db" and i + 1 < len(argv):
+            head += argv[i : i + 2]
+            i += 2
+            continue
+        if arg.startswith("--db="):
+            head.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return head + rest
+
+
+def _command_name(argv: list[str]) -> str | None:
+    """The first word that is not an option or an option's value (after hoisting)."""
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--db":
+            i += 2
+            continue
+        if not argv[i].startswith("-"):
+            return argv[i]
+        if argv[i] in ("--help", "-h"):
+            return argv[i]
+        i += 1
+    return None
+
+
 def main() -> None:
-    """Entry point: run Typer, turning user errors into one line and an exit code."""
+    """Entry point: run Typer, turning every failure into one line (or one JSON object) and an exit code."""
     start()
-    if len(sys.argv) > 1 and sys.argv[1] in ("export", "import", "--help", "-h"):
+    sys.argv[1:] = hoist_global_options(sys.argv[1:])
+    if _command_name(sys.argv[1:]) in ("export", "import", "--help", "-h"):
         _register_export()  # only these pay for importing the export code
-    code = run_guarded(app)
-    if code:
-        sys.exit(code)
+    as_json = "--json" in sys.argv[1:]
+    try:
+        code = app(standalone_mode=False)
+    except UserError as exc:
+        _fail(str(exc), exc.code, as_json)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
+        _fail("interrupted", 130, as_json)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except Exception as exc:
+        if hasattr(exc, "format_message") and hasattr(exc, "show"):  # click's usage errors
+            code = getattr(exc, "exit_code", 2)
+            if as_json:
+                _fail(exc.format_message(), code, True)
+            exc.show()
+            sys.exit(code)
+        log.exception("unexpected error")  # last resort: keep the traceback in the log, not on screen
+        _fail(f"unexpected error: {exc} (details in the log file)", 1, as_json)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _register_team() -> None:
+    from llm_sessions.cli_team import register
+
+    register(app)
+
+
+_register_team()  # `agent` and `team`: their module imports only Typer at the top

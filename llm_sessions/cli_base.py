@@ -19,7 +19,6 @@ from pathlib import Path
 log = logging.getLogger("llm_sessions")
 
 
-
 class UserError(Exception):
     """A problem to report in one line with exit code `code`."""
 
@@ -108,13 +107,14 @@ def _discovery(settings):
     return Discovery(os.environ)
 
 
-def _snapshot(running_only: bool, progress: bool = True, learn_limits: bool = False):
+def _snapshot(processes: bool = True, progress: bool = True, learn_limits: bool = False):
+    """One poll, as the dashboard makes it: with discovery unless `processes` is False."""
     paths, settings = _context()
-    mon = _monitor(paths, settings, discovery=running_only)
+    mon = _monitor(paths, settings, discovery=processes)
     mon.learn_limits = learn_limits  # only `limits` shows used % of estimates; shares need no history
     meter = _Progress(progress)
     try:
-        snap = mon.poll(progress=meter) if running_only else mon.scan_files(progress=meter)
+        snap = mon.poll(progress=meter) if processes else mon.scan_files(progress=meter)
     finally:
         meter.close()
     for problem in snap.problems:
@@ -126,6 +126,13 @@ def _emit_json(data) -> None:
     import msgspec
 
     sys.stdout.write(msgspec.json.format(msgspec.json.encode(data), indent=2).decode() + "\n")
+
+
+def json_error(message: str, code: int) -> None:
+    """The one error shape of every `--json` command (cli_export's too): ok, error, exit_code."""
+    import json
+
+    sys.stdout.write(json.dumps({"ok": False, "error": message, "exit_code": code}, ensure_ascii=False) + "\n")
 
 
 # -- formatting for people -----------------------------------------------------------------
@@ -140,37 +147,61 @@ def _k(n: int | None) -> str:
     return str(n)
 
 
-def _short_path(p: str | None, width: int = 28) -> str:
+def _short_path(p: str | None) -> str:
     if not p:
         return "-"
     home = os.path.expanduser("~")
-    if p.startswith(home):
-        p = "~" + p[len(home) :]
-    return p if len(p) <= width else "…" + p[-(width - 1) :]
+    return "~" + p[len(home) :] if home != "/" and p.startswith(home) else p
 
 
-def _table(sessions) -> str:
-    header = f"{'ID':<9} {'TOOL':<7} {'STATE':<8} {'CONTEXT':>15} {'TOKENS':>8} {'COST':>9} {'HEALTH':>12} {'MODEL':<20} CWD"
-    rows = [header]
+def _cost(usd: float | None) -> str:
+    return f"${usd:,.2f}" if usd is not None else "-"
+
+
+def _span(s, now) -> str:
+    from llm_sessions.core.health import span
+
+    d = span(s, now)
+    if d is None:
+        return "-"
+    minutes = int(d.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours < 48 else f"{hours // 24}d{hours % 24}h"
+
+
+def _table(sessions, now=None) -> str:
+    """The `list` table: the ids the dashboard shows (unique prefixes, `pid N`), aligned."""
+    from llm_sessions.cli_table import Col, render
+    from llm_sessions.core.ids import display_ids
+
+    if now is None:
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC)
+    ids = display_ids(sessions)
+    cols = [
+        Col("ID"), Col("TOOL"), Col("STATE"), Col("CONTEXT", right=True), Col("TOKENS", right=True),
+        Col("COST", right=True), Col("HEALTH", right=True), Col("TIME", right=True),
+        Col("MODEL", limit=22), Col("CWD", limit=36, keep="end"),
+    ]
+    rows = []
     for s in sessions:
-        ctx = f"{_k(s.context.used)}/{_k(s.context.window)} {s.context.percent:>3.0f}%" if s.context else "-"
-        cost = f"${s.cost_usd:,.2f}" if s.cost_usd is not None else "-"
+        ctx = f"{_k(s.context.used)}/{_k(s.context.window)} {s.context.percent:.0f}%" if s.context else "-"
         health = f"{s.health.score} {s.health.status}" if s.health else "-"
         tokens = _k(s.usage.total) + ("" if s.usage.exact else "~")
-        rows.append(
-            f"{s.id[:8]:<9} {s.tool:<7} {s.state:<8} {ctx:>15} {tokens:>8} {cost:>9} {health:>12} {(s.model or '-')[:20]:<20} {_short_path(s.cwd)}"
-        )
-    return "\n".join(rows)
+        rows.append([ids[s.id], s.tool, s.state, ctx, tokens, _cost(s.cost_usd), health, _span(s, now), s.model or "-", _short_path(s.cwd)])
+    return render(cols, rows)
 
 
-# -- commands ------------------------------------------------------------------------------
-
-
-def list_sessions(all_: bool, as_json: bool) -> None:
-    """`llm-session list`: running sessions (with all_: every session in the transcripts)."""
+def list_sessions(all_: bool = False, no_processes: bool = False, as_json: bool = False) -> None:
+    """Running sessions (with --all: every session found in the transcripts)."""
     from llm_sessions.core.report import session_dict
 
-    snap, _ = _snapshot(running_only=not all_)
+    if no_processes and not all_:
+        raise UserError("--no-processes needs --all: without a process scan nothing is known to run", code=2)
+    snap, _ = _snapshot(processes=not no_processes)
     sessions = [s for s in snap.sessions if all_ or s.process is not None]
     if as_json:
         _emit_json([session_dict(s) for s in sessions])
@@ -180,20 +211,17 @@ def list_sessions(all_: bool, as_json: bool) -> None:
         hint = "" if all_ else " (try --all for sessions that are not running)"
         sys.stdout.write(f"No {'running ' if not all_ else ''}session found{hint}. Looked in: {where}\n")
         return
-    sys.stdout.write(_table(sessions) + "\n")
+    sys.stdout.write(_table(sessions, snap.taken_at) + "\n")
 
 
-LIST_FLAGS = {"--all": "all_", "-a": "all_", "--json": "as_json"}
+#: `list` flags the dispatcher handles itself; anything else (help, a typo) goes to Typer.
+LIST_FLAGS = {"--all": "all_", "-a": "all_", "--no-processes": "no_processes", "--json": "as_json"}
 
 
-def run_list(args: list[str]) -> int | None:
-    """`list` from the dispatcher, when every argument is one of LIST_FLAGS (else None:
-    the Typer app handles it, with its help and its errors)."""
-    if not set(args) <= LIST_FLAGS.keys():
-        return None
-    chosen = {LIST_FLAGS[a] for a in args}
-    start()
-    return run_guarded(lambda: list_sessions("all_" in chosen, "as_json" in chosen))
+def run_list(args: list[str]) -> None:
+    """`llm-session list` with plain flags, for the dispatcher (see `LIST_FLAGS`)."""
+    chosen = {LIST_FLAGS[a]: True for a in args}
+    run_guarded(lambda: list_sessions(**chosen), as_json="as_json" in chosen)
 
 
 def _private_and_inert() -> None:
@@ -209,6 +237,14 @@ def _private_and_inert() -> None:
         sys.stderr = InertStream(sys.stderr)  # type: ignore[assignment]
 
 
+def _fail(message: str, code: int, as_json: bool) -> None:
+    if as_json:
+        json_error(message, code)
+    else:
+        sys.stderr.write(f"llm-session: {message}\n")
+    sys.exit(code)
+
+
 def start() -> None:
     """What every command does first."""
     # A command runs for a second at most and builds many objects but no garbage cycles
@@ -220,23 +256,18 @@ def start() -> None:
     _private_and_inert()
 
 
-def run_guarded(command: Callable[[], object]) -> int:
-    """Run a command, turning user errors into one line and an exit code."""
+def run_guarded(command: Callable[[], object], as_json: bool) -> None:
+    """Run a command, turning every failure into one line (or one JSON object) and an exit code."""
     try:
         command()
     except UserError as exc:
-        sys.stderr.write(f"llm-session: {exc}\n")
-        return exc.code
+        _fail(str(exc), exc.code, as_json)
     except KeyboardInterrupt:
-        sys.stderr.write("llm-session: interrupted\n")
-        return 130
+        _fail("interrupted", 130, as_json)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except Exception as exc:  # last resort: keep the traceback in the log, not on screen
-        log.exception("unexpected error")
-        sys.stderr.write(f"llm-session: unexpected error: {exc} (details in the log file)\n")
-        return 1
-    return 0
+        sys.exit(1)
+    except Exception as exc:
+        log.exception("unexpected error")  # last resort: keep the traceback in the log, not on screen
+        _fail(f"unexpected error: {exc} (details in the log file)", 1, as_json)
+    sys.exit(0)

@@ -38,6 +38,7 @@ FIELDS: tuple[Field, ...] = (
     Field("general", "refresh_seconds", 2.0, "seconds between polls of processes and transcripts"),
     Field("general", "db_url", "", "SQLAlchemy URL of the store; empty = SQLite in the data dir"),
     Field("general", "workers", 0, "processes for a cold scan; 0 = one per core"),
+    Field("general", "host_name", "", "this machine's name in the store (team view); empty = the OS host name"),
     Field("health", "weight_tokens", 40.0, "weight of context fill in the health score"),
     Field("health", "weight_duration", 20.0, "weight of session age"),
     Field("health", "weight_activity", 20.0, "weight of recent activity and idle time"),
@@ -61,6 +62,10 @@ FIELDS: tuple[Field, ...] = (
     Field("limits", "claude_weekly_usd", 0.0, "Claude weekly limit in USD at API prices, for estimates; 0 = learned"),
     Field("limits", "fresh_minutes", 10.0, "a status-line reading older than this, with activity since, gives way to an estimate"),
     Field("limits", "auto_continue", False, "type `continue` into a session's tmux pane when its usage limit resets"),
+    Field("store", "keep_days", 30.0, "days of history the store keeps (older samples thinned, then dropped)"),
+    Field("store", "connect_timeout_seconds", 5.0, "how long to wait for a database server to answer a connection"),
+    Field("store", "statement_timeout_seconds", 15.0, "how long one database statement may take on a server"),
+    Field("team", "share_cwd", True, "store (and so publish) each session's folder; false hides folder names"),
     Field("aider", "repos", "", "repositories whose .aider.chat.history.md to read, separated by the OS path separator"),
     Field("aider", "paths", "", "folders (globs allowed) whose .aider.chat.history.md to read, separated by the OS path separator"),
 )
@@ -149,6 +154,9 @@ def _validate(s: Settings, path: Path) -> None:
         raise ConfigError(f"{path}: need 0 <= health.warning_min <= health.healthy_min <= 100")
     if s.limits_plan.lower() not in ("", "pro", "max5", "max20"):
         raise ConfigError(f"{path}: limits.plan must be one of pro, max5, max20 (or empty), got {s.limits_plan!r}")
+    for key in ("store_keep_days", "store_connect_timeout_seconds", "store_statement_timeout_seconds"):
+        if not getattr(s, key) > 0:
+            raise ConfigError(f"{path}: {key.replace('_', '.', 1)} must be > 0")
     weights = [getattr(s, f"health_weight_{n}") for n in ("tokens", "duration", "activity", "errors")]
     if min(weights) < 0 or sum(weights) <= 0:
         raise ConfigError(f"{path}: health weights must be >= 0 and not all 0")

@@ -54,8 +54,15 @@ def build_app(paths: AppPaths, settings, env, store=None, *, demo=None, pids=Non
     )
 
 
-def run_dashboard(paths: AppPaths, settings, *, demo: bool = False, db_url: str | None = None, open_store=None) -> None:
-    """Run the app until the user quits; stops demo children and closes the store on any exit."""
+def run_dashboard(
+    paths: AppPaths, settings, *, demo: bool = False, team: bool = False, db_url: str | None = None, open_store=None
+) -> None:
+    """Run the app until the user quits; stops demo children, flushes and closes the store on any exit.
+
+    The dashboard writes to its store through a `BackgroundWriter`: a busy file or a server
+    that went away delays history, never the UI. With a shared `--db` this is publishing.
+    `team=True` opens the same dashboard over the shared store instead (`TeamMonitor`).
+    """
 
     with ExitStack() as stack:
         env = dict(os.environ)
@@ -66,15 +73,86 @@ def run_dashboard(paths: AppPaths, settings, *, demo: bool = False, db_url: str 
             sim = stack.enter_context(Demo())
             env = sim.start()
             paths = app_paths(env)
-            db_url = None
-        store = open_store(paths, settings, db_url) if open_store else None
+            db_url = f"sqlite:///{paths.db_file}"  # never the user's store, even when one is configured
+        store, warnings = open_for_dashboard(open_store, paths, settings, db_url) if open_store else (None, [])
         if store is not None:
             stack.callback(store.close)
-        app = build_app(paths, settings, env, store, demo=sim)
-        for warning in getattr(store, "warnings", []):
-            app.call_later(app.notify, warning, severity="warning", timeout=10)
+        holder: dict = {}  # the writer's callback needs the app, which needs the writer
+        if team:
+            if store is None:
+                raise ValueError("the team dashboard needs a store")
+            app = build_team_app(paths, settings, store)
+        else:
+            writer = None
+            if store is not None:
+                from llm_sessions.core.store.writer import BackgroundWriter
+
+                writer = BackgroundWriter(
+                    store, on_problem=lambda problem: _toast_store(holder.get("app"), problem), check_first=True
+                )
+                stack.callback(writer.close)  # runs before store.close (last in, first out)
+            app = build_app(paths, settings, env, writer, demo=sim)
+        holder["app"] = app
+        for warning in warnings:
+            app.call_later(app.notify, warning, severity="warning", timeout=10, markup=False)
         app.run()
         app.monitor.save_cache()
+
+
+def open_for_dashboard(open_store, paths: AppPaths, settings, db_url: str | None):
+    """The store, opened so that an unreachable server does not stop the dashboard.
+
+    A server that does not answer gives a lazily connected store (each write retries, with
+    a back-off) and a warning; anything else wrong (driver missing, bad URL, a newer
+    schema) is raised as StoreError for the CLI to print in one line.
+    """
+    from llm_sessions.core.store import StoreUnavailable
+
+    store = open_store(paths, settings, db_url, lazy=True)
+    warnings = list(store.warnings)
+    try:
+        store.ensure_ready()
+    except StoreUnavailable as exc:
+        warnings.append(f"{exc}; the dashboard keeps running and retries")
+    warnings.extend(w for w in store.warnings if w not in warnings)
+    return store, warnings
+
+
+def _toast_store(app, problem: str | None) -> None:
+    """Say once when the store stops working and once when it works again (from the writer thread)."""
+    if app is None or not app.is_running:
+        return
+    if problem:
+        app.call_from_thread(app.notify, f"history not saved: {problem} (retrying)", severity="warning", timeout=8, markup=False)
+    else:
+        app.call_from_thread(app.notify, "the store works again", timeout=4)
+
+
+def build_team_app(paths: AppPaths, settings, store):
+    """The dashboard over a shared store: every host's sessions, grouped by host.
+
+    Actions that touch a session's process or pane are refused (the app checks `host`);
+    export builds a brief from the stored numbers only, never reading local files.
+    """
+    from llm_sessions.core.store.team import TeamMonitor
+    from llm_sessions.ui.app import LLMSessionApp
+
+    return LLMSessionApp(
+        TeamMonitor(store),
+        settings,
+        session_actions={"export": stored_numbers_export(paths.exports_dir, settings.export_budget_tokens)},
+        team=True,
+    )
+
+
+def stored_numbers_export(exports_dir, budget_tokens: int):
+    """The export wizard over a session's stored numbers: no transcript, no git status."""
+    from llm_sessions.ui.screens.export import ExportWizard
+
+    def export(app, session) -> None:
+        app.push_screen(ExportWizard(session.with_(transcript=None), None, exports_dir=exports_dir, budget_tokens=budget_tokens))
+
+    return export
 
 
 class TranscriptSections:
@@ -138,4 +216,4 @@ def session_actions(exports_dir, budget_tokens: int, record) -> dict:
     return {"export": export, "restart": lambda app, session: open_restart(app, session, None)}
 
 
-__all__ = ["run_dashboard", "build_monitor"]
+__all__ = ["build_monitor", "build_team_app", "open_for_dashboard", "run_dashboard"]

@@ -20,11 +20,10 @@ def main() -> None:
 
         sys.exit(run(argv[1:]))
     if argv[:1] == ["list"]:
-        from llm_sessions.cli_base import run_list
+        from llm_sessions.cli_base import LIST_FLAGS, run_list
 
-        code = run_list(argv[1:])
-        if code is not None:
-            sys.exit(code)
+        if set(argv[1:]) <= LIST_FLAGS.keys():
+            run_list(argv[1:])  # exits
     from llm_sessions.cli import main as cli_main
 
     cli_main()

@@ -32,3 +32,7 @@ def fake_home(tmp_path_factory, monkeypatch):
         if var.startswith("LLM_SESSION_") and var != "LLM_SESSION_HOME":
             monkeypatch.delenv(var, raising=False)
     return home
+
+
+# PostgreSQL and SQLite fixtures for the store tests (`db_url`, `pg_url`, `pg_server`)
+from tests.pg_fixture import db_url, pg_server, pg_url  # noqa: E402,F401

@@ -22,6 +22,9 @@ _STATUS_RANK = {"healthy": 0, "warning": 1, "critical": 2}
 
 @dataclass(frozen=True, slots=True)
 class Alert:
+    """One alert. The message leads with what happened and ends with which session, so a
+    40-column notice line cut with an ellipsis still says the part that matters."""
+
     session_id: str
     kind: AlertKind
     message: str
@@ -61,10 +64,13 @@ def detect_alerts(
 ) -> list[Alert]:
     """Alerts for sessions that crossed into warning/critical, started waiting, or will compact.
 
-    With no previous snapshot (the first poll) nothing fires: the table already shows every
-    session's state, and a burst of toasts at start-up would teach users to ignore them. A
-    session new since the previous snapshot counts as coming from "healthy and working", so a
-    session that appears already critical is reported. Ended sessions never alert.
+    Only a *change* alerts. The first poll establishes every session's state, and so does the
+    first sight of a session that appears later (a demo's children, an assistant started
+    while we watch): the table shows its state, and a burst of alerts at start-up would teach
+    users to ignore them. Likewise the first forecast of a session (one exists only once the
+    store holds two samples) is a baseline: `previous_eta` must hold the session's id, with a
+    later time or None ("not growing"), for entering the window to alert. Ended sessions
+    never alert.
     """
     if previous is None:
         return []
@@ -77,17 +83,19 @@ def detect_alerts(
         if s.state == "ended":
             continue
         old = before.get(s.id)
+        if old is None:
+            continue  # first sight: its state is the baseline
         label = _label(s)
-        if s.health is not None:
-            old_rank = _STATUS_RANK.get(old.health.status, 0) if old and old.health else 0
+        if s.health is not None and old.health is not None:
+            old_rank = _STATUS_RANK[old.health.status]
             new_rank = _STATUS_RANK[s.health.status]
             if new_rank > old_rank:
-                alerts.append(Alert(s.id, s.health.status, f"{label}: health {s.health.status} ({s.health.score})"))
-        if _waiting(s) and (old is None or not _waiting(old)):
-            alerts.append(Alert(s.id, "waiting", f"{label} is waiting for input"))
+                alerts.append(Alert(s.id, s.health.status, f"health {s.health.status} ({s.health.score}): {label}"))
+        if _waiting(s) and not _waiting(old):
+            alerts.append(Alert(s.id, "waiting", f"waiting for input: {label}"))
         eta = current_eta.get(s.id)
-        if _soon(eta, within) and not _soon(previous_eta.get(s.id), within):
-            alerts.append(Alert(s.id, "compaction", f"{label}: auto-compaction in {_minutes(eta)}"))
+        if _soon(eta, within) and s.id in previous_eta and not _soon(previous_eta[s.id], within):
+            alerts.append(Alert(s.id, "compaction", f"auto-compaction in {_minutes(eta)}: {label}"))
     return alerts
 
 

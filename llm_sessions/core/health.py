@@ -9,6 +9,21 @@ weighted mean (weights from settings):
 - activity: long idle time, or a session that ended badly;
 - errors: API errors and failed tool results among the recent turns.
 
+Two rules sit on top of the weighted mean, because a mean can hide the one thing that is
+about to interrupt the user (a fresh, error-free session at 95% of its compaction point
+would otherwise still average out "healthy"):
+
+- at or past 90% of the auto-compaction point a session is never healthy (its score is
+  capped just below `health_healthy_min`);
+- at or past the point itself it is critical (capped just below `health_warning_min`).
+
+Both apply only while the tokens component has a weight; the tokens reason says when a cap
+decided the status. The context bar uses the same fractions (`context_level`).
+
+A session that is not running (ended, or of unknown state because processes were not
+scanned) is judged as of its last activity: its duration is its own span, first to last
+activity, and its activity is how its last turn ended, never "idle for 290 days".
+
 Pure means no clock, file or settings lookups of its own: the caller passes `now`, so the
 same inputs always give the same report and tests need no frozen time. Stdlib only: this
 runs on the CLI's fast `health` path.
@@ -33,6 +48,15 @@ SAFE_FILL = 0.5
 IDLE_FLOOR = 20
 ENDED_SCORES = {"clean": 100, "mid-turn": 60, "error": 25}
 _AT = attrgetter("at")
+
+WARN_FILL = 0.7
+"""From this fraction of the compaction point the context bar turns to the warning colour."""
+NEVER_HEALTHY_FILL = 0.9
+"""From this fraction of the compaction point a session is never healthy (and the bar is red)."""
+CRITICAL_FILL = 1.0
+"""At the compaction point a session is critical."""
+LIVE_STATES = frozenset({"working", "waiting", "idle"})
+"""States of a session whose process runs; `ended` and `unknown` are judged as of last activity."""
 
 
 def compaction_point(window: int, reserved_output: int, buffer: int) -> int:
@@ -84,6 +108,28 @@ def _clamp(value: float) -> int:
     return int(max(0, min(100, round(value))))
 
 
+def is_live(session: Session) -> bool:
+    return session.state in LIVE_STATES
+
+
+def as_of(session: Session, now: datetime) -> datetime:
+    """The moment a session is judged at: now while it runs, else its last activity."""
+    if is_live(session):
+        return _utc(now)
+    last = _utc(session.last_activity) if session.last_activity is not None else _last_activity(session)
+    return last if last is not None else _utc(now)
+
+
+def span(session: Session, now: datetime) -> timedelta | None:
+    """How long the session has run (live) or ran (first to last activity); None if unknown.
+
+    The one duration every view shows: table, drilldown, `health` and the score itself.
+    """
+    if session.started_at is None:
+        return None
+    return max(timedelta(0), as_of(session, now) - _utc(session.started_at))
+
+
 def compact_limit(session: Session, settings: Any) -> int | None:
     """The token count where this session auto-compacts (or, failing that, its window)."""
     ctx = session.context
@@ -93,6 +139,22 @@ def compact_limit(session: Session, settings: Any) -> int | None:
         return ctx.compact_at
     point = compaction_point_for(ctx.window, settings)
     return point if point > 0 else ctx.window
+
+
+def context_fraction(session: Session, settings: Any) -> float | None:
+    """Context used as a fraction of the compaction point (None when unknown)."""
+    limit = compact_limit(session, settings)
+    if session.context is None or not limit:
+        return None
+    return session.context.used / limit
+
+
+def context_level(used: int, limit: int | None) -> Status:
+    """The colour of a context bar: healthy, warning from 70%, critical from 90% of `limit`."""
+    if not limit:
+        return "healthy"
+    fill = used / limit
+    return "critical" if fill >= NEVER_HEALTHY_FILL else "warning" if fill >= WARN_FILL else "healthy"
 
 
 def tokens_component(session: Session, settings: Any) -> HealthComponent:
@@ -116,8 +178,10 @@ def tokens_component(session: Session, settings: Any) -> HealthComponent:
     what = "auto-compact point" if ctx.compact_at or limit != ctx.window else "window"
     est = " (estimated)" if not ctx.exact else ""
     reason = f"context {_k(ctx.used)} of {_k(limit)} {what} ({round(100 * fill)}%){est}"
-    if fill >= 1:
-        reason += ": compaction due now"
+    if fill >= CRITICAL_FILL:
+        reason += ": compaction due now, so critical"
+    elif fill >= NEVER_HEALTHY_FILL:
+        reason += ": past 90%, so never healthy"
     return HealthComponent("tokens", score, weight, reason)
 
 
@@ -126,12 +190,9 @@ def duration_component(session: Session, settings: Any, now: datetime) -> Health
     weight = float(settings.health_weight_duration)
     grace = float(settings.health_duration_grace_hours)
     zero = max(float(settings.health_duration_zero_hours), grace)
-    if session.started_at is None:
+    age = span(session, now)
+    if age is None:
         return HealthComponent("duration", NEUTRAL, weight, "start time unknown (neutral score)")
-    end = now
-    if session.state == "ended" and session.last_activity is not None:
-        end = session.last_activity  # an ended session stops ageing
-    age = max(timedelta(0), _utc(end) - _utc(session.started_at))
     hours = age.total_seconds() / 3600
     if hours <= grace:
         score = 100
@@ -139,7 +200,7 @@ def duration_component(session: Session, settings: Any, now: datetime) -> Health
         score = 0
     else:
         score = _clamp(100 * (zero - hours) / (zero - grace))
-    verb = "ran for" if session.state == "ended" else "running for"
+    verb = "running for" if is_live(session) else "ran for"
     return HealthComponent(
         "duration", score, weight, f"{verb} {_span(age)} (full score until {_hours(grace)}, 0 at {_hours(zero)})"
     )
@@ -173,19 +234,21 @@ def activity_component(session: Session, settings: Any, now: datetime, marks: Se
     idle_limit = timedelta(minutes=float(settings.health_idle_minutes))
     marks = sorted_marks(session) if marks is None else marks
     last = _last_activity(session, marks)
-    if session.state == "ended":
+    if not is_live(session):
+        # "ended" when discovery saw no process; "stopped" when processes were not scanned
+        verb = "ended" if session.state == "ended" else "stopped"
         if not marks:
-            return HealthComponent("activity", NEUTRAL, weight, "ended; no recent turns recorded (neutral score)")
+            return HealthComponent("activity", NEUTRAL, weight, f"{verb}; no recent turns recorded (neutral score)")
         final = marks[-1]
         if final.api_error or final.tool_error:
             what = "an API error" if final.api_error else "a failed tool call"
-            return HealthComponent("activity", ENDED_SCORES["error"], weight, f"ended right after {what}")
+            return HealthComponent("activity", ENDED_SCORES["error"], weight, f"{verb} right after {what}")
         if final.kind != "assistant":
             return HealthComponent(
-                "activity", ENDED_SCORES["mid-turn"], weight, "ended mid-turn, before the assistant replied"
+                "activity", ENDED_SCORES["mid-turn"], weight, f"{verb} mid-turn, before the assistant replied"
             )
         return HealthComponent(
-            "activity", ENDED_SCORES["clean"], weight, f"ended normally after an assistant reply ({len(marks)} recent turns)"
+            "activity", ENDED_SCORES["clean"], weight, f"{verb} normally after an assistant reply ({len(marks)} recent turns)"
         )
     if last is None:
         return HealthComponent("activity", NEUTRAL, weight, "no activity recorded yet (neutral score)")
@@ -272,6 +335,12 @@ def health_report(session: Session, settings: Any, now: datetime) -> HealthRepor
         errors_component(session, settings, marks),
     )
     score = combine(components)
+    fill = context_fraction(session, settings)
+    if fill is not None and components[0].weight > 0:
+        if fill >= CRITICAL_FILL:
+            score = max(0, min(score, int(settings.health_warning_min) - 1))
+        elif fill >= NEVER_HEALTHY_FILL:
+            score = max(0, min(score, int(settings.health_healthy_min) - 1))
     return HealthReport(score=score, status=status_for(score, settings), components=components)
 
 
@@ -314,6 +383,14 @@ def predict_compaction(
 
 
 __all__ = [
+    "CRITICAL_FILL",
+    "NEVER_HEALTHY_FILL",
+    "WARN_FILL",
+    "as_of",
+    "context_fraction",
+    "context_level",
+    "is_live",
+    "span",
     "compaction_point",
     "compaction_point_for",
     "compact_limit",

@@ -237,6 +237,10 @@ class Session:
     state: State = "unknown"
     health: HealthReport | None = None
     limit_shares: tuple[WindowShare, ...] = ()
+    # Where the session lives when it is another machine's (the team view reads it from the
+    # shared store); None for this machine's own sessions, the only ones actions may touch.
+    host: str | None = None
+    os_user: str | None = None
 
     def with_(self, **changes) -> Session:
         """A copy with some fields changed. A poll does this for every session (health,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from llm_sessions.core import scancache
 from llm_sessions.core.health import health_report
+from llm_sessions.core.ids import pid_session_id
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.pool import ParsePool
 from llm_sessions.core.providers.base import ScanResult
@@ -176,8 +177,8 @@ class Monitor:
         if live and self.discovery is not None:
             sessions, more = self._attach_processes(sessions, now)
             problems.extend(more)
-        elif live:
-            sessions = [s.with_(state="ended") for s in sessions]
+        # Without discovery the state stays "unknown": whether a session runs was not asked,
+        # and calling it "ended" would be a guess the JSON could not tell from a fact.
         windows, shares = self._limits(now, problems)
         sessions = [s.with_(health=health_report(s, self.settings, now), limit_shares=shares.get(s.id, ())) for s in sessions]
         sessions.sort(key=lambda s: s.last_activity or datetime.min.replace(tzinfo=UTC), reverse=True)
@@ -220,7 +221,7 @@ class Monitor:
         for proc in result.unmatched:
             out.append(
                 Session(
-                    id=f"{proc.tool or 'unknown'}-pid{proc.pid}",
+                    id=pid_session_id(proc.tool or "unknown", proc.pid),
                     tool=proc.tool or "claude",
                     cwd=proc.cwd,
                     started_at=proc.started_at,

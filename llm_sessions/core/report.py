@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from llm_sessions.core.ids import pid_of, pid_query
 from llm_sessions.core.limit_report import session_shares
 from llm_sessions.core.models import Session
 from llm_sessions.core.timeparse import iso
+
+STATE_NOTES = {"unknown": "processes were not scanned, so whether it runs is unknown"}
 
 
 def session_dict(s: Session, now: datetime | None = None, reasons: bool = False) -> dict:
@@ -21,6 +24,9 @@ def session_dict(s: Session, now: datetime | None = None, reasons: bool = False)
         "pid": p.pid if p else None,
         "pids": list(p.pids) if p else [],
         "state": s.state,
+        # true/false when discovery looked at the processes; null (and a note) when it did not
+        "running": None if s.state == "unknown" else s.state != "ended",
+        "state_note": STATE_NOTES.get(s.state),
         "cwd": s.cwd,
         "transcript": s.transcript,
         "model": s.model,
@@ -63,13 +69,22 @@ class NotFound(LookupError):
 
 
 def find_session(sessions: tuple[Session, ...] | list[Session], prefix: str) -> Session:
-    """An exact id, else the one session whose id starts with `prefix`."""
+    """An exact id, else the one session whose id starts with `prefix`.
+
+    Every label a table shows works: `pid 17436` (or `pid17436`) names the session of that
+    process, and a bare number that is no id prefix is tried as a pid too.
+    """
     prefix = prefix.strip()
     if not prefix:
         raise NotFound(prefix)
     hits = [s for s in sessions if s.id == prefix]
-    if not hits:
+    pid = pid_query(prefix)
+    if not hits and pid is None:
         hits = [s for s in sessions if s.id.startswith(prefix)]
+        if not hits and prefix.isdigit():
+            pid = int(prefix)
+    if not hits and pid is not None:
+        hits = [s for s in sessions if pid_of(s.id) == pid or (s.process is not None and pid in (s.process.pid, *s.process.pids))]
     if len({s.id for s in hits}) > 1:
         raise Ambiguous(prefix, list({s.id for s in hits}))
     if not hits:

@@ -9,6 +9,12 @@ the next instead of stacking up; pausing simply does not re-arm. A watchfiles ba
 
 Everything the App needs (monitor, settings, clock) is injected, so tests build it over fake
 data and nothing happens at import time.
+
+Messages never cover the table. Every `notify` (alerts, action results, a key that cannot
+act, another feature's message) becomes the one-line notice in the status area (`ui.status`):
+the newest message with the count of unread alerts, plus the flag on the row. A toast is
+shown as well only when it fits beside the table, on a terminal wide enough to leave
+`TOAST_WIDTH` columns free to its right.
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from textual import work
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -31,13 +39,21 @@ from llm_sessions.core import actions
 from llm_sessions.core.alerts import Alert, AlertThrottle, detect_alerts, toasts
 from llm_sessions.core.auto_continue import AutoContinue, send_continue
 from llm_sessions.core.drift import warning_line
+from llm_sessions.core.ids import pid_of
 from llm_sessions.core.inert import inert
 from llm_sessions.core.limit_alerts import detect_limit_alerts
 from llm_sessions.core.models import Session, Snapshot
-from llm_sessions.core.summary import Summary, TokenRate, context_series, summarize
+from llm_sessions.core.series import RecentSeries
+from llm_sessions.core.summary import Summary, TokenRate, summarize
 from llm_sessions.ui.commands import SessionCommands
 from llm_sessions.ui.layout import NARROW_BELOW
 from llm_sessions.ui.messages import PollFailed, PollGate, SnapshotReady, Throttle
+from llm_sessions.ui.status import NOTICE, Notice, Notices, StatusBoard
+
+TOAST_WIDTH = 40
+"""Columns a toast needs (textual.css sets its width); toasts only appear where this is free."""
+TRANSIENT_SECONDS = 6.0
+"""How long a one-off message holds the notice line before the newest alert returns."""
 
 SessionHandler = Callable[["LLMSessionApp", Session], None]
 Predictor = Callable[[list[tuple[datetime, int]], int, datetime], timedelta | None]
@@ -74,14 +90,25 @@ class LLMSessionApp(App[None]):
     # every screen gets -narrow or -wide, so the stylesheet can adapt toasts and dialogs too
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
     BINDINGS = [
+        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
         Binding("p", "toggle_pause", "Pause"),
         Binding("a", "toggle_all", "All"),
+        Binding("n", "notices", "Alerts", show=False),
     ]
 
     snapshot: reactive[Snapshot | None] = reactive(None, always_update=True)
     paused: reactive[bool] = reactive(False)
     show_all: reactive[bool] = reactive(False)
+    status_version: reactive[int] = reactive(0)
+
+    class Said(Message):
+        """A message for the notice line, posted so `notify` works from any thread."""
+
+        def __init__(self, text: str, severity: str, alert: bool, session_id: str | None, toast: bool, timeout: float | None) -> None:
+            super().__init__()
+            self.text, self.severity, self.alert, self.session_id = text, severity, alert, session_id
+            self.toast, self.timeout = toast, timeout
 
     def __init__(
         self,
@@ -95,8 +122,10 @@ class LLMSessionApp(App[None]):
         tmux_args: Sequence[str] = (),
         watch_ignore: Sequence[Path] = (),
         session_actions: Mapping[str, SessionHandler] | None = None,
+        team: bool = False,
     ) -> None:
         super().__init__()
+        self.team = team  # the team view: sessions of every host from the shared store
         self._alert_throttle = AlertThrottle(timedelta(seconds=settings.alerts_repeat_seconds))
         self.monitor = monitor
         self.settings = settings
@@ -106,6 +135,7 @@ class LLMSessionApp(App[None]):
         self.transcript_reader = transcript_reader
         self.tmux_args = tuple(tmux_args)
         self.etas: dict[str, timedelta | None] = {}
+        self.series = RecentSeries(lambda sid, since: self.monitor.history(sid, since=since))
         self.flagged: set[str] = set()
         # Sessions seen running in this run: when they end, their rows stay (marked ended)
         # until dismissed with `x`, so a session that quits is noticed, not silently gone.
@@ -123,6 +153,16 @@ class LLMSessionApp(App[None]):
         # change-triggered polls at most every half refresh (and at least once a second)
         self._throttle = Throttle(min(1.0, settings.general_refresh_seconds / 2))
         self._change_timer: Timer | None = None
+        # the status lines (header and footer) every screen shows; see ui.status
+        self.status = StatusBoard()
+        self.status.subscribe(self._status_changed)
+        self.notices = Notices()
+        # per-turn context of transcripts, read incrementally for the drilldown's chart
+        from llm_sessions.core.context_history import ContextTrails
+
+        self.context_trails = ContextTrails()
+        self._transient: Notice | None = None
+        self._transient_timer: Timer | None = None
         self._auto_continue = AutoContinue()  # limits.auto_continue: each reset acted on once
         self._drift_warned = 0  # usage records of a newer format already warned about
 
@@ -173,13 +213,15 @@ class LLMSessionApp(App[None]):
             return {}
         now = snap.taken_at
         out: dict[str, timedelta | None] = {}
+        # The forecast looks at the last hour, kept in memory and appended per poll: the
+        # store is read once per session, so a poll costs the same after hours of uptime.
+        self.series.update(snap)
         for s in snap.sessions:
             if s.state == "ended" or s.context is None or not s.context.compact_at:
                 continue
-            # The forecast looks at the recent trend only: an hour is plenty, and it keeps the
-            # per-tick read small however long the session has run.
-            samples = context_series(self.monitor.history(s.id, since=snap.taken_at - timedelta(hours=1)))
-            out[s.id] = self.predictor(samples, s.context.compact_at, now) if len(samples) >= 2 else None
+            samples = self.series.points(s.id)
+            if len(samples) >= 2:  # no key at all: no forecast yet (alerts treat it as a baseline)
+                out[s.id] = self.predictor(samples, s.context.compact_at, now)
         return out
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
@@ -201,10 +243,18 @@ class LLMSessionApp(App[None]):
         self._poll_finished()
 
     def _warn_format_drift(self, count: int) -> None:
-        """One warning line when readers skip usage records of a newer format (again when it grows)."""
-        if count > self._drift_warned:
+        """A header status line while readers skip usage records of a newer format.
+
+        A state, not an event: it stays under the summary for as long as it is true (a toast
+        would be gone before anyone read it, or cover the table in a side pane).
+        """
+        if count != self._drift_warned:
             self._drift_warned = count
-            self.notify(warning_line(count), severity="warning", timeout=10, markup=False)
+            line = warning_line(count)
+            if line is None:
+                self.status.clear("drift")
+            else:
+                self.status.set("drift", line, "warning", place="header", order=30)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "poll" and event.state == WorkerState.ERROR:
@@ -251,19 +301,99 @@ class LLMSessionApp(App[None]):
         self._change_timer = None
         self.request_poll()
 
-    def notify(self, message, *args, **kwargs) -> None:
-        """Every toast is made inert here: messages carry folder names, titles and tmux output."""
-        super().notify(inert(message, multiline=True) if isinstance(message, str) else message, *args, **kwargs)
-
     # ---- alerts ------------------------------------------------------------------------
 
     def _raise_alerts(self, alerts: Sequence[Alert]) -> None:
         loud, _quiet = self._alert_throttle.filter(list(alerts), self.clock())
         self.flagged.update(a.session_id for a in alerts)
-        for message, severity in toasts(loud):
-            self.notify(message, severity=severity, timeout=6, markup=False)
+        for a in loud:
+            self._add_notice(a.message, a.severity, alert=True, session_id=a.session_id)
+        if self._toast_fits():
+            for message, severity in toasts(loud):
+                super().notify(inert(message, multiline=True), severity=severity, timeout=6, markup=False)
         if loud and self.settings.alerts_bell:
             self.bell()
+
+    # ---- the status area: one notice line for every message -----------------------------
+
+    def _status_changed(self) -> None:
+        self.status_version += 1
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None, markup: bool = True) -> None:
+        """Every message lands in the notice line; a toast too, only where it fits (thread-safe).
+
+        Both are made inert (`_add_notice`, `_said`): messages carry folder names, titles and
+        tmux output.
+        """
+        text = str(message)
+        if markup:
+            try:
+                text = Content.from_markup(text).plain
+            except Exception:  # not valid markup: show it as it is
+                pass
+        if title:
+            text = f"{title}: {text}"
+        self.post_message(self.Said(text, severity, False, None, True, timeout))
+
+    def say(self, text: str, severity: str = "information") -> None:
+        """A one-off message for the notice line (why a key cannot act, what an action did)."""
+        self.post_message(self.Said(text, severity, False, None, False, None))
+
+    @on(Said)
+    def _said(self, message: Said) -> None:
+        self._add_notice(message.text, message.severity, alert=message.alert, session_id=message.session_id)
+        if message.toast and self._toast_fits():
+            super().notify(inert(message.text, multiline=True), severity=message.severity, timeout=message.timeout, markup=False)
+
+    def _add_notice(self, text: str, severity: str, *, alert: bool, session_id: str | None = None) -> None:
+        # one line, every control character spelled out: the text may quote outside strings
+        notice = Notice(self.clock(), inert(" ".join(text.split())), severity, alert, session_id)  # type: ignore[arg-type]
+        self.notices.add(notice)
+        if self._transient_timer is not None:
+            self._transient_timer.stop()
+            self._transient_timer = None
+        self._transient = None
+        if not alert:
+            self._transient = notice
+            self._transient_timer = self.set_timer(TRANSIENT_SECONDS, self._transient_over)
+        self._show_notice()
+
+    def _transient_over(self) -> None:
+        self._transient = None
+        self._transient_timer = None
+        self._show_notice()
+
+    def _show_notice(self) -> None:
+        line = self.notices.line(self._transient)
+        if line is None:
+            self.status.clear(NOTICE)
+        else:
+            self.status.set(NOTICE, line[0], line[1], place="footer", order=90)  # type: ignore[arg-type]
+
+    def _toast_fits(self) -> bool:
+        """A toast may show only beside the table, never over it (and never over a dialog)."""
+        from llm_sessions.ui.screens.sessions import SessionsScreen
+
+        screen = self.screen
+        if not isinstance(screen, SessionsScreen) or not screen.is_mounted:
+            return False
+        used = screen.table.virtual_size.width if screen.table.display else 0
+        return self.size.width - used >= TOAST_WIDTH
+
+    def action_notices(self) -> None:
+        from llm_sessions.ui.screens.notices import NoticesScreen
+
+        self.push_screen(NoticesScreen(list(self.notices.log)))
+        self.notices.mark_read()
+        self._show_notice()
+
+    def action_help(self) -> None:
+        from llm_sessions.ui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen.for_screen(self.screen))
 
     def mark_seen(self, session_id: str) -> None:
         """A flagged row stays flagged until the user selects it."""
@@ -285,15 +415,15 @@ class LLMSessionApp(App[None]):
         if self.paused:
             self._cancel_timer()
             self._gate.owed = False  # a request made before pausing must not poll while paused
-            self.notify("updates paused (p resumes)", timeout=2)
+            self.say("updates paused (p resumes)")
         else:
-            self.notify("updates resumed", timeout=2)
+            self.say("updates resumed")
             self.request_poll()
         self.refresh_sessions()
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
-        self.notify("showing ended sessions" if self.show_all else "hiding ended sessions", timeout=2)
+        self.say("showing ended sessions (a hides them)" if self.show_all else "hiding ended sessions (a shows them)")
         self.refresh_sessions()
 
     def open_detail(self, session_id: str) -> None:
@@ -304,41 +434,81 @@ class LLMSessionApp(App[None]):
 
     # ---- session actions (side effects live in core.actions) ---------------------------
 
+    def _elsewhere(self, session: Session | None) -> bool:
+        """True (and says why) when the session comes from the shared store, not this machine.
+
+        The team view has no process or pane to verify, so nothing may act on its sessions;
+        export alone works, from the stored numbers.
+        """
+        if session is None or session.host is None:
+            return False
+        self.notify(
+            f"{session.id[:12]} is {session.os_user}@{session.host}'s: the team view only shows sessions;"
+            " act on them from that machine's own dashboard",
+            severity="warning",
+            markup=False,
+        )
+        return True
+
     def _pane(self, session: Session | None) -> str | None:
         return session.process.tmux_pane if session and session.process else None
 
+    def cannot(self, why: str) -> None:
+        """A key that cannot act on the selected row says why in the notice line.
+
+        Messages are `key: reason (which session)`, shortest first, so a 40-column pane
+        that cuts the line still shows the reason.
+        """
+        self.bell()
+        self.say(why, "warning")
+
     def jump(self, session: Session | None) -> None:
         if session is None:
-            self.bell()
+            self.cannot("t: no session is selected")
+            return
+        if self._pane(session) is None:
+            self.cannot(f"t: no tmux pane ({self.label(session)})")
+            return
+        if self._elsewhere(session):
             return
         self._run_action(actions.jump_to_pane, session.process, tmux_args=self.tmux_args)
+
+    def label(self, session: Session) -> str:
+        """How messages name a session: tool and the id the table shows."""
+        from llm_sessions.core.ids import display_ids
+
+        return f"{session.tool} {display_ids([session])[session.id]}"
 
     def ask_compact(self, session: Session | None) -> None:
         from llm_sessions.ui.screens.confirm import ConfirmScreen
 
         if session is None:
-            self.bell()
+            self.cannot("c: no session is selected")
+            return
+        if self._elsewhere(session):
             return
         pane = self._pane(session)
         if pane is None:
-            self.notify("/compact needs a tmux pane; this session has none", severity="warning")
+            self.cannot(f"c: no tmux pane to send /compact to ({self.label(session)})")
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._run_action(actions.send_compact, session.process, tmux_args=self.tmux_args)
 
-        self.push_screen(ConfirmScreen(f"Send /compact to {session.tool} {session.id[:8]} in pane {pane}?", "Send"), answered)
+        self.push_screen(ConfirmScreen(f"Send /compact to {self.label(session)} in pane {pane}?", "Send"), answered)
 
     def ask_terminate(self, session: Session | None) -> None:
         from llm_sessions.ui.screens.confirm import ConfirmScreen
 
         if session is None:
-            self.bell()
+            self.cannot("K: no session is selected")
+            return
+        if self._elsewhere(session):
             return
         proc = session.process
         if proc is None:
-            self.notify("this session has no live process", severity="warning")
+            self.cannot(f"K: no live process ({self.label(session)})")
             return
 
         def answered(yes: bool | None) -> None:
@@ -346,15 +516,21 @@ class LLMSessionApp(App[None]):
                 self._run_action(actions.terminate, proc)
 
         self.push_screen(
-            ConfirmScreen(f"Send SIGTERM to {session.tool} {session.id[:8]} (pid {proc.pid})?", "Terminate"),
+            # a pid-only row's label already is `pid N`: never say the number twice
+            ConfirmScreen(f"Send SIGTERM to {self.label(session)}{'' if pid_of(session.id) else f' (pid {proc.pid})'}?", "Terminate"),
             answered,
         )
 
     def run_session_action(self, name: str, session: Session | None) -> None:
         """Hand the session to the handler another feature registered under `name`."""
+        if name != "export" and self._elsewhere(session):
+            return
         handler = self.session_actions.get(name)
-        if session is None or handler is None:
-            self.bell()
+        if handler is None:
+            self.cannot(f"{name}: not available in this build")
+            return
+        if session is None:
+            self.cannot(f"{name}: no session is selected")
             return
         handler(self, session)
 

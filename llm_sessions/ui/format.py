@@ -8,28 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from llm_sessions.core.ids import unique_prefixes  # noqa: F401  (re-exported: one rule for CLI and UI)
+
 BAR_FULL = "█"
 BAR_EMPTY = "░"
 
 
 def short_id(session_id: str, width: int = 8) -> str:
     return session_id[:width]
-
-
-def unique_prefixes(ids: list[str], width: int = 8) -> dict[str, str]:
-    """The shortest prefix of each id, at least `width` long, that no other id shares.
-
-    Session ids are usually UUIDs whose first 8 characters differ, but two sessions forked
-    from one, or ids made by another tool, can share a prefix; the table must never show two
-    rows with the same id.
-    """
-    out: dict[str, str] = {}
-    for sid in ids:
-        n = min(width, len(sid))
-        while n < len(sid) and any(other != sid and other.startswith(sid[:n]) for other in ids):
-            n += 1
-        out[sid] = sid[:n]
-    return out
 
 
 def short_folder(path: str | None, width: int = 24) -> str:

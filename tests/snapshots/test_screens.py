@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes import FakeMonitor, fleet, ramp, snapshot
-from tests.ui.helpers import make_app, settle
+from tests.fakes import FakeMonitor, fleet, health, ramp, snapshot
+from tests.ui.helpers import make_app, next_snapshot, settle
 
 SIZES = [pytest.param((120, 36), id="wide"), pytest.param((40, 20), id="narrow")]
 B = fleet()[1].id
@@ -57,4 +57,27 @@ def test_detail(snap_compare, tmp_path, size):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_confirm_terminate(snap_compare, tmp_path, size):
-    assert snap_compare(_app(tmp_path), terminal_size=size, run_before=_press_then_settle("k"))
+    assert snap_compare(_app(tmp_path), terminal_size=size, run_before=_press_then_settle("K"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help_lists_every_key(snap_compare, tmp_path, size):
+    assert snap_compare(_app(tmp_path), terminal_size=size, run_before=_press_then_settle("question_mark"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_an_alert_goes_to_the_notice_line_not_over_the_table(snap_compare, tmp_path, size):
+    monitor = FakeMonitor(history={B: ramp(180_000)})
+    app = make_app(tmp_path, monitor)
+    worse = [s.with_(health=health(45)) if s.id == fleet()[0].id else s for s in fleet()]
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await next_snapshot(pilot, monitor, snapshot(worse))
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sorted_by_context_reversed(snap_compare, tmp_path, size):
+    assert snap_compare(_app(tmp_path), terminal_size=size, run_before=_press_then_settle("s", "S"))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
 from llm_sessions.ui.screens.detail import DetailScreen
+from llm_sessions.ui.widgets.chart import ContextChart
 from tests.fakes import NOW, FakeMonitor, fleet, health, ramp, session, snapshot
 from tests.ui.helpers import (
     cell_text,
@@ -15,7 +16,6 @@ from tests.ui.helpers import (
     next_snapshot,
     pause_until,
     quiet_settings,
-    record_notifications,
     row_keys,
     sessions_screen,
     settle,
@@ -56,18 +56,22 @@ async def test_p_pauses_and_resumes_updates(tmp_path):
         assert cell_text(app, A, "cost") == "$42.00"
 
 
-async def test_health_crossing_toasts_flags_the_row_and_rings_the_bell(tmp_path):
+async def test_health_crossing_goes_to_the_notice_line_flags_the_row_and_rings_the_bell(tmp_path):
     monitor = FakeMonitor()
     app = make_app(tmp_path, monitor, settings=quiet_settings(tmp_path, LLM_SESSION_ALERTS_BELL="true"))
     bells = []
     app.bell = lambda: bells.append(1)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        toasts = record_notifications(app)
         assert cursor_key(app) == C
         sessions = [s.with_(health=health(45)) if s.id == A else s for s in fleet()]
         await next_snapshot(pilot, monitor, snapshot(sessions))
-        assert any("health warning" in m and sev == "warning" for m, sev in toasts)
+        notice = app.status.get("notice")
+        assert notice is not None and notice.text == f"▲1 health warning (45): claude {A[:8]} (webshop)"
+        assert notice.severity == "warning"
+        footer = sessions_screen(app).query_one("#status-footer")
+        assert "health warning" in str(footer.render())
+        assert not app._notifications  # no toast: at 120 columns it would cover the table
         assert bells == [1]
         assert A in app.flagged
         assert cell_text(app, A, "id").startswith("!")
@@ -95,17 +99,39 @@ async def test_no_bell_unless_configured(tmp_path):
 
 async def test_compaction_prediction_alerts(tmp_path):
     near = session(A, used=160_000, window=200_000)  # compact_at 167k, climbing 2k/min -> 3.5 min
+    far = session(A, used=160_000, window=300_000)  # compact_at 267k: 53 min away
     unknown_fill = session(A, window=0)  # no context fill yet, so nothing to predict
-    monitor = FakeMonitor([snapshot([unknown_fill]), snapshot([near])], history={A: ramp(160_000)})
+    monitor = FakeMonitor([snapshot([unknown_fill]), snapshot([far]), snapshot([near])], history={A: ramp(160_000)})
     app = make_app(tmp_path, monitor)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        toasts = record_notifications(app)
+        app.request_poll()
+        await settle(pilot)
+        assert app.status.get("notice") is None  # the first forecast is a baseline, not news
         app.request_poll()
         await settle(pilot)
         assert app.etas[A] is not None and app.etas[A].total_seconds() == 210
-        assert any("auto-compaction in ~4 min" in m for m, _ in toasts)
+        assert "auto-compaction in ~4 min" in app.status.get("notice").text
         assert A in app.flagged
+
+
+async def test_toasts_only_where_they_fit_beside_the_table(tmp_path):
+    monitor = FakeMonitor()
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(200, 40)) as pilot:  # the widest table leaves 70 columns free
+        await settle(pilot)
+        sessions = [s.with_(health=health(45)) if s.id == A else s for s in fleet()]
+        await next_snapshot(pilot, monitor, snapshot(sessions))
+        assert [n.message for n in app._notifications] == [f"health warning (45): claude {A[:8]} (webshop)"]
+        assert "health warning" in app.status.get("notice").text  # and the notice line, as always
+    narrow = FakeMonitor()
+    app = make_app(tmp_path, narrow)
+    async with app.run_test(size=(40, 20)) as pilot:
+        await settle(pilot)
+        sessions = [s.with_(health=health(45)) if s.id == A else s for s in fleet()]
+        await next_snapshot(pilot, narrow, snapshot(sessions))
+        assert not app._notifications
+        assert "health warning" in app.status.get("notice").text
 
 
 async def test_poll_error_keeps_the_last_snapshot_and_recovers(tmp_path):
@@ -122,11 +148,11 @@ async def test_poll_error_keeps_the_last_snapshot_and_recovers(tmp_path):
     app = make_app(tmp_path, monitor)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        toasts = record_notifications(app)
         monitor.fail = True
         app.request_poll()
         await settle(pilot)
-        assert any("disk on fire" in m and sev == "error" for m, sev in toasts)
+        notice = app.status.get("notice")
+        assert "disk on fire" in notice.text and notice.severity == "error"
         assert row_keys(app) == [C, B, D, A]
         await next_snapshot(pilot, monitor, snapshot([session(A)]))
         assert row_keys(app) == [A]
@@ -207,8 +233,9 @@ async def test_drilldown_shows_components_history_eta_and_transcript_section(tmp
         for name, reason in reasons:
             assert name in health_text and reason in health_text
         assert "w 40" in health_text
-        spark = screen.query_one("#context-spark", Sparkline)
-        assert list(spark.data) == [float(s.context_used) for s in ramp(180_000)]
+        chart = screen.query_one("#context-chart", ContextChart)
+        assert [p.used for p in chart.history.points] == [s.context_used for s in ramp(180_000)]  # live samples
+        assert chart.history.sampled == len(ramp(180_000))  # (the fake transcript does not exist)
         assert "auto-compaction in ~29m" in str(screen.query_one("#eta", Static).render())
         where = str(screen.query_one("#where", Static).render())
         assert "%7" in where and "5151, 5152" in where and "/home/dev/src/api-gateway" in where
@@ -306,8 +333,8 @@ async def test_samples_without_context_fill_are_skipped(tmp_path):
         assert app.etas[A] is not None
         await pilot.press("enter")
         await settle(pilot)
-        spark = app.screen.query_one("#context-spark", Sparkline)
-        assert len(spark.data) == len(history) - 1
+        chart = app.screen.query_one("#context-chart", ContextChart)
+        assert len(chart.history.points) == len(history) - 1
 
 
 async def test_export_and_restart_keys_exist_only_with_a_handler(tmp_path):
@@ -355,11 +382,14 @@ async def test_usage_records_of_a_newer_format_warn_once_per_increase(tmp_path):
     app = make_app(tmp_path, monitor)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        toasts = record_notifications(app)
         drifted = replace(snapshot(), format_drift=3)
         await next_snapshot(pilot, monitor, drifted)
-        await next_snapshot(pilot, monitor, drifted)  # the same count again: no second toast
-        warned = [m for m, sev in toasts if "newer format" in m and sev == "warning"]
-        assert warned == ["3 usage records of a newer format were skipped: costs may be low (run `llm-session doctor`)"]
+        await next_snapshot(pilot, monitor, drifted)
+        line = app.status.get("drift")
+        assert line.text == "3 usage records of a newer format were skipped: costs may be low (run `llm-session doctor`)"
+        assert line.place == "header" and line.severity == "warning"  # under the summary, never over the table
+        assert "newer format" in str(sessions_screen(app).query_one("#status-header").render())
         await next_snapshot(pilot, monitor, replace(snapshot(), format_drift=5))
-        assert len([m for m, _ in toasts if "newer format" in m]) == 2
+        assert app.status.get("drift").text.startswith("5 usage records")
+        await next_snapshot(pilot, monitor, replace(snapshot(), format_drift=0))
+        assert app.status.get("drift") is None

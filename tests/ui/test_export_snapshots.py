@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widgets import Input
+
 from llm_sessions.core.export import build_bundle
 from llm_sessions.core.restart import plan_restart
 from llm_sessions.core.transcript import read_digest
@@ -37,6 +39,21 @@ def test_wizard_format_step(snap_compare, tmp_path):
         await click(pilot, "#next-format")
 
     assert snap_compare(wizard_host(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+def test_wizard_preview_step_in_a_side_pane(snap_compare, tmp_path):
+    """40x20: the body scrolls, the Back and Write buttons stay on screen."""
+
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        # a file name of its own: the default one carries the time of the export
+        pilot.app.screen.query_one("#dest", Input).value = "/nonexistent/brief.md"
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(wizard_host(tmp_path), terminal_size=(40, 20), run_before=run_before)
 
 
 def test_restart_choose(snap_compare, tmp_path):

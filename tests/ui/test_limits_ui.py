@@ -74,19 +74,17 @@ async def test_drilldown_says_when_a_hit_limit_resets(tmp_path):
         assert "(in 1h 10m)" in plain(app.screen.query_one(SessionLimits))
 
 
-async def test_crossing_95_percent_toasts_once(tmp_path):
+async def test_crossing_95_percent_alerts_once(tmp_path):
     monitor = FakeMonitor([snapshot()])
     app = make_app(tmp_path, monitor)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        seen = record_notifications(app)
         ws = limits()
         fuller = replace(snapshot(), limits=(ws[0], ws[1], ws[2], replace(ws[3], used_percent=96.0)))
         await next_snapshot(pilot, monitor, fuller)
         await next_snapshot(pilot, monitor, fuller)
-        hits = [m for m, _ in seen if "codex weekly limit passed 95%" in m]
-        assert len(hits) == 1
-        assert ("error" in {sev for m, sev in seen if "passed 95%" in m})
+        hits = [n for n in app.notices.log if "codex weekly limit passed 95%" in n.text]  # the notice line's log
+        assert len(hits) == 1 and hits[0].alert and hits[0].severity == "error"
 
 
 def _refused_session():

@@ -16,7 +16,7 @@ from llm_sessions.core.models import ProcessInfo
 from llm_sessions.ui.screens.confirm import ConfirmScreen
 from tests.actions_support import wait_for
 from tests.fakes import FakeMonitor, session, snapshot
-from tests.ui.helpers import make_app, record_notifications, settle
+from tests.ui.helpers import make_app, settle
 
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
 SID = "a1b2c3d4-0000-4000-8000-000000000001"
@@ -75,34 +75,46 @@ async def test_c_without_a_pane_explains_instead_of_asking(tmp_path):
     app = make_app(tmp_path, monitor)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        toasts = record_notifications(app)
         await pilot.press("c")
-        await pilot.pause()
+        await settle(pilot)
         assert not isinstance(app.screen, ConfirmScreen)
-        assert any("tmux pane" in m and sev == "warning" for m, sev in toasts)
+        notice = app.status.get("notice")
+        assert notice is not None and notice.text.startswith("c: no tmux pane") and notice.severity == "warning"
+        assert notice.place == "footer"  # the bottom line, never a toast over the table
 
 
-async def test_k_asks_first_and_terminates_only_on_yes(tmp_path, sleeper):
+async def test_k_is_a_cursor_key_not_a_kill(tmp_path, sleeper):
+    s = session(SID).with_(process=ProcessInfo(pid=sleeper.pid, pids=(sleeper.pid,)))
+    app = make_app(tmp_path, FakeMonitor([snapshot([s])]))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert sleeper.poll() is None
+
+
+async def test_shift_k_asks_first_and_terminates_only_on_yes(tmp_path, sleeper):
     started = datetime.fromtimestamp(psutil.Process(sleeper.pid).create_time())
     s = session(SID).with_(process=ProcessInfo(pid=sleeper.pid, pids=(sleeper.pid,), started_at=started))
     app = make_app(tmp_path, FakeMonitor([snapshot([s])]))
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        await pilot.press("k")
+        await pilot.press("K")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         assert str(sleeper.pid) in app.screen.question
         await pilot.press("escape")
         await settle(pilot)
         assert sleeper.poll() is None
-        await pilot.press("k")
+        await pilot.press("K")
         await pilot.pause()
         await pilot.press("y")
         await settle(pilot)
     assert sleeper.wait(timeout=10) == -signal.SIGTERM
 
 
-async def test_k_in_the_drilldown_acts_on_the_shown_session(tmp_path, sleeper):
+async def test_shift_k_in_the_drilldown_acts_on_the_shown_session(tmp_path, sleeper):
     started = datetime.fromtimestamp(psutil.Process(sleeper.pid).create_time())
     s = session(SID).with_(process=ProcessInfo(pid=sleeper.pid, pids=(sleeper.pid,), started_at=started))
     app = make_app(tmp_path, FakeMonitor([snapshot([s])]))
@@ -110,7 +122,7 @@ async def test_k_in_the_drilldown_acts_on_the_shown_session(tmp_path, sleeper):
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        await pilot.press("k")
+        await pilot.press("K")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")

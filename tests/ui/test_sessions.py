@@ -92,12 +92,34 @@ async def test_s_cycles_through_every_sort(tmp_path):
             seen.append((screen.sort_name, row_keys(app)))
             assert f"by {screen.sort_name}" in str(screen.query_one("#summary").render())
             await pilot.press("s")
-        assert [name for name, _ in seen] == [name for name, _ in SORTS]
+        assert [name for name, _ in seen] == [sort[0] for sort in SORTS]
         assert screen.sort_name == SORTS[0][0]
         orders = dict(seen)
         assert orders["context"] == [C, B, A, D]  # 80%, 66%, 21%, 2%
         assert orders["cost"] == [C, B, A, D]  # D has no price: last
-        assert orders["uptime"][0] == C  # the 400-minute session
+        assert orders["time"][0] == C  # the 400-minute session
+
+
+async def test_sort_marks_its_column_and_shift_s_reverses_it(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = sessions_screen(app)
+        labels = lambda: {k.value: c.label.plain for k, c in screen.table.columns.items()}  # noqa: E731
+        assert labels()["health"] == "Health▲" and labels()["context"] == "Context "  # worst (lowest) first
+        widths = [c.get_render_width(screen.table) for c in screen.table.ordered_columns]
+        await pilot.press("s")
+        await settle(pilot)
+        assert labels()["health"] == "Health " and labels()["context"] == "Context▼"
+        assert row_keys(app) == [C, B, A, D]
+        await pilot.press("S")
+        await settle(pilot)
+        assert labels()["context"] == "Context▲" and row_keys(app) == [D, A, B, C]
+        assert "by context ▲" in str(screen.query_one("#summary").render())
+        assert [c.get_render_width(screen.table) for c in screen.table.ordered_columns] == widths  # no column moved
+        await pilot.press("s")  # the next sort starts in its own default direction
+        await settle(pilot)
+        assert labels()["cost"] == "Cost▼" and row_keys(app)[0] == C
 
 
 async def test_slash_filters_and_escape_clears(tmp_path):

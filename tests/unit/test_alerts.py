@@ -33,11 +33,13 @@ def test_healthy_straight_to_critical_is_one_critical_alert():
     assert kinds(detect_alerts(snapshot([session(SID, score=90)]), snapshot([session(SID, score=10)]))) == [(SID, "critical")]
 
 
-def test_new_session_that_is_already_bad_alerts():
+def test_first_sight_of_a_session_is_its_baseline_and_later_changes_alert():
     other = "ffff0000-0000-4000-8000-00000000000f"
     before = snapshot([session(SID)])
     after = snapshot([session(SID), session(other, score=45, state="waiting")])
-    assert kinds(detect_alerts(before, after)) == [(other, "waiting"), (other, "warning")]
+    assert detect_alerts(before, after) == []  # a demo's children appearing is not a burst
+    worse = snapshot([session(SID), session(other, score=20, state="waiting")])
+    assert kinds(detect_alerts(after, worse)) == [(other, "critical")]
 
 
 def test_waiting_fires_when_it_starts():
@@ -64,12 +66,16 @@ def test_compaction_alert_on_entering_the_window():
     assert detect_alerts(s, s, previous_eta=near, current_eta=near, compaction_minutes=10) == []
     assert detect_alerts(s, s, previous_eta=far, current_eta={SID: None}, compaction_minutes=10) == []
     assert detect_alerts(s, s, previous_eta={}, current_eta={SID: timedelta(minutes=11)}, compaction_minutes=10) == []
+    # the first forecast (two samples in the store) is a baseline, not a crossing
+    assert detect_alerts(s, s, previous_eta={}, current_eta=near, compaction_minutes=10) == []
+    assert kinds(detect_alerts(s, s, previous_eta={SID: None}, current_eta=near, compaction_minutes=10)) == [(SID, "compaction")]
 
 
-def test_health_none_is_ignored():
+def test_health_none_is_ignored_and_the_first_score_is_a_baseline():
     s = session(SID).with_(health=None)
-    assert detect_alerts(snapshot([s]), snapshot([s.with_(health=health(10))])) != []
+    assert detect_alerts(snapshot([s]), snapshot([s.with_(health=health(10))])) == []
     assert detect_alerts(snapshot([s]), snapshot([s])) == []
+    assert detect_alerts(snapshot([s.with_(health=health(10))]), snapshot([s])) == []
 
 
 def test_throttle_rations_repeats_per_session_and_kind():

@@ -34,11 +34,13 @@ def corpus(tmp_path, fake_home):
 
 def test_list_all_json_has_the_documented_fields(corpus):
     truth, env = corpus
-    out = json.loads(run(["list", "--all", "--json"], env, check=True).stdout)
+    # --no-processes: this machine's own processes must not add rows to the comparison
+    out = json.loads(run(["list", "--all", "--no-processes", "--json"], env, check=True).stdout)
     assert {o["id"] for o in out} == set(truth["sessions"])
     for o in out:
         t = truth["sessions"][o["id"]]
         assert o["tool"] == t["tool"] and o["pid"] is None
+        assert o["state"] == "unknown" and o["running"] is None and "not scanned" in o["state_note"]
         for key in ("cwd", "transcript", "model", "started_at", "last_activity", "cost_usd"):
             assert key in o
         tok = o["tokens"]
@@ -57,8 +59,8 @@ def test_list_all_json_has_the_documented_fields(corpus):
 
 def test_second_run_reads_only_new_bytes_and_agrees(corpus):
     _, env = corpus
-    first = run(["list", "--all", "--json"], env, check=True).stdout
-    second = run(["list", "--all", "--json"], env, check=True).stdout
+    first = run(["list", "--all", "--no-processes", "--json"], env, check=True).stdout
+    second = run(["list", "--all", "--no-processes", "--json"], env, check=True).stdout
     strip = lambda s: [{k: v for k, v in o.items() if k != "health"} for o in json.loads(s)]  # noqa: E731
     assert strip(first) == strip(second)
 
@@ -117,17 +119,17 @@ def test_config_init_show_and_env_override(fake_home):
 
 
 def test_empty_machine_says_where_it_looked(fake_home):
-    res = run(["list", "--all"], dict(os.environ), check=True)
+    res = run(["list", "--all", "--no-processes"], dict(os.environ), check=True)
     assert "No session found" in res.stdout and ".claude" in res.stdout
-    assert json.loads(run(["list", "--all", "--json"], dict(os.environ), check=True).stdout) == []
+    assert json.loads(run(["list", "--all", "--no-processes", "--json"], dict(os.environ), check=True).stdout) == []
 
 
 def test_corrupt_scan_cache_is_ignored(corpus, fake_home):
     truth, env = corpus
-    run(["list", "--all", "--json"], env, check=True)
+    run(["list", "--all", "--no-processes", "--json"], env, check=True)
     for f in (fake_home / ".llm-session" / "cache").glob("scan-*"):
         f.write_bytes(b"\x00garbage")
-    out = json.loads(run(["list", "--all", "--json"], env, check=True).stdout)
+    out = json.loads(run(["list", "--all", "--no-processes", "--json"], env, check=True).stdout)
     assert {o["id"] for o in out} == set(truth["sessions"])
 
 
@@ -210,6 +212,73 @@ def test_every_command_accepts_json(fake_home):
     assert json.loads(run(["config", "init", "--json"], env, check=True).stdout)["wrote"].endswith("config.toml")
     for args in (["list", "--json"], ["list", "--all", "--json"], ["health", "--json"], ["history", "--json"]):
         assert isinstance(json.loads(run(args, env, check=True).stdout), list), args
+
+
+def test_list_all_asks_the_processes_so_what_does_not_run_is_ended(corpus):
+    """`list --all` once said `unknown` for every session, running or not."""
+    truth, env = corpus
+    out = {o["id"]: o for o in json.loads(run(["list", "--all", "--json"], env, check=True).stdout)}
+    for sid in truth["sessions"]:  # (rows of this machine's own processes are left alone)
+        assert out[sid]["state"] == "ended" and out[sid]["running"] is False and out[sid]["state_note"] is None
+    health = json.loads(run(["health", sorted(truth["sessions"])[0], "--json"], env, check=True).stdout)
+    assert health["state"] == "ended" and health["health"]["duration"]["reason"].startswith("ran for")
+    assert "idle for" not in health["health"]["activity"]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["health", "zzzz-no-such"], 2, "no session id starts with"),
+        (["health"], 2, "needs an ID or --all"),
+        (["list", "--bogus"], 2, "--bogus"),
+        (["history", "zzzz-no-such"], 2, "no session id starts with"),
+        (["config", "init", "--force", "--bogus"], 2, "--bogus"),
+        (["export", "zzzz-no-such"], 2, "zzzz-no-such"),
+    ],
+)
+def test_every_json_command_fails_in_json_with_the_exit_code(corpus, args, code, words):
+    _, env = corpus
+    extra = ["--no-processes"] if args == ["health"] else []
+    res = run([*args, *extra, "--json"], env)
+    assert res.returncode == code, res.stderr
+    out = json.loads(res.stdout)
+    assert out["ok"] is False and out["exit_code"] == code and words in out["error"]
+    assert "Traceback" not in res.stderr
+
+
+def test_a_broken_config_is_json_too(fake_home):
+    cfg = fake_home / ".llm-session" / "config" / "config.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text("[general]\nrefresh_seconds = = 3\n")
+    res = run(["list", "--json"], dict(os.environ))
+    assert res.returncode == 2 and json.loads(res.stdout)["error"].startswith(str(cfg))
+
+
+def test_history_json_uses_the_list_json_shape(corpus):
+    truth, env = corpus
+    listed = {o["id"]: o for o in json.loads(run(["list", "--all", "--no-processes", "--json"], env, check=True).stdout)}
+    history = json.loads(run(["history", "--json"], env, check=True).stdout)
+    assert {r["id"] for r in history} == set(truth["sessions"])
+    for row in history:
+        assert row["tokens"] == listed[row["id"]]["tokens"]
+        assert (row["context"] or {}).get("used") == (listed[row["id"]]["context"] or {}).get("used")
+        assert set(row["health"]) == {"score", "status"} and row["last_activity"].endswith("Z")
+    one = json.loads(run(["history", history[0]["id"][:12], "--json"], env, check=True).stdout)
+    assert one["session"]["tokens"] == history[0]["tokens"]
+
+
+def test_list_shows_unique_prefixes_aligned(fake_home):
+    from tests.unit.claude_lines import assistant, write
+
+    proj = fake_home / ".claude" / "projects" / "-w"
+    for sid in ("abcdef12-1111", "abcdef12-2222", "0f0f0f0f-0000-4000-8000-日本語のフォルダ"):
+        write(proj / f"{sid}.jsonl", [assistant("m" + sid, "r", "2026-11-20T10:00:00.000Z", sid=sid, cwd="/w/" + "x" * 60, cr=1000)])
+    lines = run(["list", "--all", "--no-processes"], dict(os.environ), check=True).stdout.splitlines()
+    ids = [line.split()[0] for line in lines[1:]]
+    assert sorted(ids) == ["0f0f0f0f", "abcdef12-1", "abcdef12-2"]
+    starts = {line.index("claude") for line in lines[1:]}
+    assert len(starts) == 1 and lines[0].index("TOOL") == starts.pop()
+    assert all(line.rstrip().endswith("x" * 10) and "…" in line for line in lines[1:])  # the path's tail, cut at its start
 
 
 def test_prices_lists_the_table_and_what_the_transcripts_use(corpus, tmp_path):

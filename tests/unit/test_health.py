@@ -191,13 +191,64 @@ def test_report_reaches_exact_boundary_scores():
 
 
 def test_weights_are_respected():
-    s = session(context=ContextFill(used=167_000, window=200_000))  # tokens 0, everything else 100
-    assert health_report(s, S, NOW).score == 60
-    assert health_report(s, _weights_only(1, 1, 1, 1), NOW).score == 75
+    s = session(context=ContextFill(used=142_000, window=200_000))  # 85% of 167k: tokens 51, the rest 100
+    assert health_report(s, S, NOW).component("tokens").score == 51
+    assert health_report(s, S, NOW).score == 80  # (51*40 + 100*60) / 100
+    assert health_report(s, _weights_only(1, 1, 1, 1), NOW).score == 88
     assert health_report(s, _weights_only(0, 1, 1, 1), NOW).score == 100
-    assert health_report(s, _weights_only(9, 1, 0, 0), NOW).score == 10
+    assert health_report(s, _weights_only(9, 1, 0, 0), NOW).score == 56
     r = health_report(s, _weights_only(9, 1, 0, 0), NOW)
     assert r.component("tokens").weight == 9.0
+
+
+@pytest.mark.parametrize(
+    ("used", "status", "words"),
+    [
+        (149_000, "healthy", None),  # 89%: the weighted mean (85) decides
+        (150_300, "warning", "past 90%, so never healthy"),  # 90% of 167k: the mean (74) is capped to 69
+        (160_000, "warning", "past 90%, so never healthy"),  # the mean (66) is below the cap anyway
+        (167_000, "critical", "compaction due now, so critical"),  # at the point
+        (190_000, "critical", "compaction due now, so critical"),
+    ],
+)
+def test_near_the_compaction_point_a_session_is_never_healthy_and_at_it_critical(used, status, words):
+    """The documented rule: everything else perfect, the context alone caps the status."""
+    r = health_report(session(context=ContextFill(used=used, window=200_000)), S, NOW)
+    assert r.status == status
+    if words:
+        assert words in r.component("tokens").reason
+    if used == 150_300:
+        assert r.score == S.health_healthy_min - 1
+
+
+def test_caps_follow_the_configured_boundaries_and_a_zero_weight():
+    s = session(context=ContextFill(used=150_300, window=200_000))
+    custom = replace(S, health_healthy_min=60, health_warning_min=10)
+    assert health_report(s, custom, NOW).score == 59 and health_report(s, custom, NOW).status == "warning"
+    assert health_report(s, _weights_only(0, 1, 1, 1), NOW).status == "healthy"  # context ignored by choice
+
+
+def test_a_session_that_is_not_running_is_judged_as_of_its_last_activity():
+    """`health` and the drilldown once disagreed: `running for 290d, waiting for your reply`."""
+    last = NOW - timedelta(days=290)
+    s = session(state="ended", started_at=last - timedelta(hours=1, minutes=12), last_activity=last,
+                awaiting_user=True, recent=(TurnMark(last, "assistant"),))
+    r = health_report(s, S, NOW)
+    assert r.component("duration").reason.startswith("ran for 1h 12m")
+    assert r.component("activity").reason.startswith("ended normally")
+    assert "waiting" not in r.component("activity").reason and "290" not in r.component("activity").reason
+    unknown = health_report(s.with_(state="unknown"), S, NOW)  # processes not scanned: same judgement
+    assert unknown.score == r.score and unknown.component("activity").reason.startswith("stopped normally")
+    assert health_report(s, S, NOW + timedelta(days=30)) == r  # nothing about it changes with the clock
+
+
+def test_span_is_the_one_duration_every_view_shows():
+    from llm_sessions.core.health import span
+
+    live = session(started_at=NOW - timedelta(hours=2), last_activity=NOW - timedelta(hours=1))
+    assert span(live, NOW) == timedelta(hours=2)
+    assert span(live.with_(state="ended"), NOW) == timedelta(hours=1)
+    assert span(live.with_(started_at=None), NOW) is None
 
 
 def test_combine_with_all_zero_weights_is_the_plain_mean():

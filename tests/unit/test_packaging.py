@@ -31,5 +31,8 @@ def test_wheel_ships_the_stylesheet(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "llm_sessions/textual.css" in names
     assert "llm_sessions/core/data/prices.json" in names
+    # the store's migrations run on open from the installed package
+    assert {"llm_sessions/core/store/migrations/env.py", "llm_sessions/core/store/migrations/script.py.mako",
+            "llm_sessions/core/store/migrations/versions/0001_baseline.py"} <= set(names)
     css = zipfile.ZipFile(wheel).read("llm_sessions/textual.css").decode()
     assert css.strip() and not re.search(r"#[0-9a-fA-F]{3,8}\b", css), "theme variables only, no hex colours"

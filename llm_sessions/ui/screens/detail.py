@@ -1,9 +1,11 @@
 """The drilldown for one session: why its health is what it is, and where it is heading.
 
-Shows the four health components with weights and reasons, context fill over time (from
-`Monitor.history`, fetched in a thread worker) with the projected time to auto-compaction,
-tokens by kind, cost, and where the session lives (cwd, branch, transcript, pids, tmux pane).
-A separate "Transcript" section appears only when the app was given a transcript reader.
+Shows the four health components with weights and reasons, context fill per turn (read
+from the transcript for any session, live or ended, and extended by the store's live
+samples; the compaction point and every compaction marked) with the projected time to
+auto-compaction, tokens by kind, cost, and where the session lives (cwd, branch,
+transcript, pids, tmux pane). A separate "Transcript" section appears only when the app
+was given a transcript reader. j/k scroll, g/G jump to the top or bottom, escape goes back.
 """
 
 from __future__ import annotations
@@ -16,19 +18,26 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Sparkline, Static
+from textual.widget import Widget
+from textual.widgets import Footer, Static
 
+from llm_sessions.core.health import is_live, span
 from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.summary import context_series
-from llm_sessions.ui.format import human_cost, human_duration, human_tokens, uptime
+from llm_sessions.ui.focus import FocusRules
+from llm_sessions.ui.format import human_cost, human_duration, human_tokens
 from llm_sessions.ui.screens.session_keys import SESSION_BINDINGS, SessionKeys
+from llm_sessions.ui.status import StatusArea
 from llm_sessions.ui.widgets.bars import STATUS_VAR, ContextBar, HealthBar
+from llm_sessions.ui.widgets.chart import ContextChart
 from llm_sessions.ui.widgets.limits import SessionLimits
 
 
-def eta_text(eta: timedelta | None, *, compacts: bool, predicting: bool, has_history: bool) -> str:
+def eta_text(eta: timedelta | None, *, compacts: bool, predicting: bool, has_history: bool, live: bool = True) -> str:
     """One line about auto-compaction, honest about why there is no number."""
+    if not live:
+        return "not running: nothing to forecast"
     if not compacts:
         return "no auto-compaction point is known for this session"
     if not predicting:
@@ -50,9 +59,13 @@ def literal(template: str, **values: object) -> Content:
     return Content.from_markup(template, **{k: inert(str(v)) for k, v in values.items()})
 
 
-class DetailScreen(SessionKeys, Screen):
+class DetailScreen(FocusRules, SessionKeys, Screen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
+        Binding("j", "scroll('down')", "Scroll down", show=False),
+        Binding("k", "scroll('up')", "Scroll up", show=False),
+        Binding("g", "scroll('top')", "Top", show=False),
+        Binding("G", "scroll('bottom')", "Bottom", show=False),
         *SESSION_BINDINGS,
     ]
 
@@ -70,7 +83,7 @@ class DetailScreen(SessionKeys, Screen):
                 pass
             yield Static("Context", classes="section")
             yield ContextBar(id="context-bar")
-            yield Sparkline([], id="context-spark")
+            yield ContextChart(id="context-chart")
             yield Static(id="eta")
             yield Static("Tokens and cost", classes="section")
             yield Static(id="tokens")
@@ -81,10 +94,19 @@ class DetailScreen(SessionKeys, Screen):
             if self.app.transcript_reader is not None:
                 yield Static("Transcript", classes="section")
                 yield Static(id="transcript")
+        yield StatusArea("footer", id="status-footer")
         yield Footer()
 
+    def first_focus(self) -> Widget | None:
+        return self.query_one("#detail-body")
+
     def on_mount(self) -> None:
+        self.query_one("#detail-body").focus()
         self.watch(self.app, "snapshot", self._on_snapshot, init=True)
+
+    def action_scroll(self, where: str) -> None:
+        body = self.query_one("#detail-body", VerticalScroll)
+        {"down": body.scroll_down, "up": body.scroll_up, "top": body.scroll_home, "bottom": body.scroll_end}[where](animate=False)
 
     def _on_snapshot(self, snap: Snapshot | None) -> None:
         session = snap.by_id().get(self.session_id) if snap else None
@@ -102,14 +124,23 @@ class DetailScreen(SessionKeys, Screen):
     def _fetch(self, session: Session) -> None:
         """History and transcript may read files, so they never run on the UI thread."""
         samples = self.app.monitor.history(session.id)
+        turns = self.app.context_trails.read(session.transcript, session.tool)
         extra = self.app.transcript_reader(session) if self.app.transcript_reader is not None else None
-        self.app.call_from_thread(self._show_fetched, session.id, samples, extra)
+        self.app.call_from_thread(self._show_fetched, session.id, samples, turns, extra)
 
-    def _show_fetched(self, session_id: str, samples: list, extra) -> None:
+    def _show_fetched(self, session_id: str, samples: list, turns, extra) -> None:
         if session_id != self.session_id or not self.is_mounted:
             return
         self.samples = context_series(samples)
-        self.query_one("#context-spark", Sparkline).data = [float(used) for _at, used in self.samples]
+        fill = self.session.context if self.session else None
+        # live samples extend a running session's chart; an ended one's transcript is complete
+        history = turns.with_samples(self.samples) if self.session and is_live(self.session) else turns
+        if not history.points and self.samples:
+            history = turns.with_samples(self.samples)  # no transcript figures: samples are all there is
+        note = "no per-turn context in this session's files yet" if fill is None else "no per-turn context recorded yet"
+        self.query_one("#context-chart", ContextChart).show(
+            history, fill.compact_at if fill else None, fill.window if fill else None, note
+        )
         self._render_eta()
         if extra is not None:
             lines, values = [], {}
@@ -128,6 +159,7 @@ class DetailScreen(SessionKeys, Screen):
             compacts=bool(fill and fill.compact_at),
             predicting=self.app.predictor is not None,
             has_history=len(self.samples) >= 2,
+            live=self.session is None or is_live(self.session),
         )
         self.query_one("#eta", Static).update(text)
 
@@ -179,7 +211,8 @@ class DetailScreen(SessionKeys, Screen):
             ("transcript", s.transcript or "-"),
             ("pids", pids),
             ("tmux pane", (p.tmux_pane if p and p.tmux_pane else "-")),
-            ("uptime", human_duration(uptime(s.started_at, self.app.clock()))),
+            # the same span the table's Time column and the duration score use
+            ("running for" if is_live(s) else "ran for", human_duration(span(s, self.app.clock()))),
         ]
         if s.api_errors or s.tool_errors:
             rows.append(("errors", f"{s.api_errors} API, {s.tool_errors} tool"))

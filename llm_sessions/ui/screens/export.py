@@ -8,6 +8,13 @@ leaves the disk untouched. The brief itself is built by the pure core
 After writing, the done step offers: copy the brief to the clipboard (OSC 52 through
 `App.copy_to_clipboard`, which works over SSH), open the folder, or restart the session with
 the brief (the screen dismisses with `restart=True` and the host pushes the restart dialog).
+
+By keys alone: each step focuses its first control, Tab moves between controls, space
+toggles a checkbox or picks a format, and Enter goes on with what is chosen (on a button,
+Enter presses that button); so Enter, Enter, Enter writes a brief with the defaults, and
+Escape leaves at any step. The step's body scrolls between the docked title and buttons,
+so every button stays visible in a 40x20 pane. Messages show in the dialog, never as
+toasts behind or over it.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, ContentSwitcher, Input, Label, RadioButton, RadioSet, Static
 
 from llm_sessions.core.export import (
@@ -38,9 +46,24 @@ from llm_sessions.core.export import (
 from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session
 from llm_sessions.core.transcript import Digest
+from llm_sessions.ui.focus import FocusRules
 
 STEPS = ("step-sections", "step-format", "step-preview", "step-done")
 UNBOUNDED = 10**9
+# per step: the control that gets focus, and the button Enter presses when focus is elsewhere
+FIRST = {"step-sections": f"#sec-{SECTIONS[0]}", "step-format": "#format", "step-preview": "#preview-scroll", "step-done": "#close"}
+PRIMARY = {"step-sections": "#next-format", "step-format": "#next-preview", "step-preview": "#write", "step-done": "#close"}
+HINTS = {
+    "step-sections": "space toggles · enter next · esc cancel",
+    "step-format": "space picks · tab field · enter preview",
+    "step-preview": "↑↓ scroll · enter writes · esc cancel",
+    "step-done": "tab chooses · enter presses",
+}
+
+
+def _buttons(step: str) -> str:
+    """The id of a step's button row (ids are unique per screen, so not the step's own)."""
+    return "buttons-" + step.removeprefix("step-")
 
 
 @dataclass(frozen=True)
@@ -54,40 +77,39 @@ class ExportResult:
     restart: bool = False
 
 
-class ExportWizard(ModalScreen[ExportResult | None]):
+class ExportWizard(FocusRules, ModalScreen[ExportResult | None]):
     """Step-by-step export of one session's resume brief."""
 
     DEFAULT_CSS = """
-    ExportWizard {
-        align: center middle;
-    }
-    ExportWizard > Vertical#wizard {
+    ExportWizard > #dialog {
         width: 90;
-        max-width: 95%;
-        height: auto;
-        max-height: 90%;
-        border: round $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    ExportWizard .title {
-        text-style: bold;
-        color: $text;
-        margin-bottom: 1;
     }
     ExportWizard .hint {
         color: $text-muted;
     }
     ExportWizard #estimate {
-        height: 2;
+        height: auto;
         margin-top: 1;
         color: $text-muted;
     }
     ExportWizard #estimate.over {
         color: $warning;
     }
-    ExportWizard .error {
-        color: $error;
+    ExportWizard .error, ExportWizard #wizard-message {
+        color: $text-error;
+    }
+    ExportWizard #wizard-foot {
+        dock: bottom;
+        height: auto;
+    }
+    ExportWizard #wizard-hint {
+        color: $text-muted;
+    }
+    ExportWizard #wizard-message {
+        height: auto;
+    }
+    ExportWizard #wizard-message.-empty {
+        display: none;
     }
     ExportWizard ContentSwitcher {
         height: auto;
@@ -95,26 +117,56 @@ class ExportWizard(ModalScreen[ExportResult | None]):
     ExportWizard ContentSwitcher > Vertical {
         height: auto;
     }
-    ExportWizard #step-sections Checkbox {
+    ExportWizard Checkbox, ExportWizard Checkbox:focus, ExportWizard RadioSet, ExportWizard RadioSet:focus {
         border: none;
-        height: 1;
         padding: 0 1;
     }
+    ExportWizard Checkbox:focus, ExportWizard RadioSet:focus {
+        background: $boost;
+    }
+    ExportWizard Checkbox {
+        height: 1;
+    }
     ExportWizard #preview-scroll {
-        height: 20;
-        border: tall $panel;
+        height: auto;
+        max-height: 16;
+        border: tall $panel-lighten-1;
+    }
+    ExportWizard #wizard-buttons {
+        height: auto;
     }
     ExportWizard .buttons {
         height: auto;
-        margin-top: 1;
         align-horizontal: right;
     }
     ExportWizard .buttons Button {
         margin-left: 1;
     }
+    /* a 40-column pane: one-line buttons, two to a row */
+    ExportWizard.-narrow .buttons {
+        layout: grid;
+        grid-size: 2;
+        grid-gutter: 0 1;
+        grid-rows: 1;
+        height: auto;
+    }
+    ExportWizard.-narrow .buttons Button {
+        height: 1;
+        border: none;
+        min-width: 0;
+        width: 100%;
+        margin: 0;
+    }
+    ExportWizard.-narrow #preview-scroll {
+        border: none;
+    }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", show=True)]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", show=True),
+        # priority: Enter goes on from a checkbox, the format list or the path field too
+        Binding("enter", "default", "Next / write", show=False, priority=True),
+    ]
 
     def __init__(
         self,
@@ -130,7 +182,7 @@ class ExportWizard(ModalScreen[ExportResult | None]):
     ) -> None:
         """`loader`, when given, reads the digest and git status in a thread on mount
         (the transcript can be large); otherwise `digest` and `git_status` are used as is."""
-        super().__init__()
+        super().__init__(classes="dialog")
         self.session = session
         self.digest = digest
         self.exports_dir = exports_dir
@@ -147,17 +199,32 @@ class ExportWizard(ModalScreen[ExportResult | None]):
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
         name = self.session.title or self.session.id
-        with Vertical(id="wizard"):
-            yield Label(inert(f"Export a resume brief: {name}"), classes="title", markup=False)
-            with ContentSwitcher(initial=STEPS[0], id="steps"):
+        with Vertical(id="dialog"):
+            yield Label(inert(f"Export a resume brief: {name}"), id="dialog-title", classes="title", markup=False)
+            with Vertical(id="wizard-foot"):
+                yield Static("", id="wizard-message", classes="-empty", markup=False)
+                with ContentSwitcher(initial=_buttons(STEPS[0]), id="wizard-buttons"):
+                    with Horizontal(classes="buttons", id="buttons-sections"):
+                        yield Button("Cancel", id="cancel")
+                        yield Button("Next", id="next-format", variant="primary")
+                    with Horizontal(classes="buttons", id="buttons-format"):
+                        yield Button("Back", id="back-sections")
+                        yield Button("Next", id="next-preview", variant="primary")
+                    with Horizontal(classes="buttons", id="buttons-preview"):
+                        yield Button("Back", id="back-format")
+                        yield Button("Write", id="write", variant="primary")
+                    with Horizontal(classes="buttons", id="buttons-done"):
+                        yield Button("Copy brief", id="copy")
+                        yield Button("Open folder", id="open")
+                        yield Button("Restart with it", id="restart", variant="warning")
+                        yield Button("Close", id="close", variant="primary")
+                yield Static(HINTS[STEPS[0]], id="wizard-hint")
+            with VerticalScroll(id="dialog-body"), ContentSwitcher(initial=STEPS[0], id="steps"):
                 with Vertical(id="step-sections"):
                     yield Label("1/4  What should the brief include?", classes="hint")
                     for section in SECTIONS:
                         yield Checkbox(SECTION_TITLES[section], True, id=f"sec-{section}")
                     yield Static("", id="estimate")
-                    with Horizontal(classes="buttons"):
-                        yield Button("Cancel", id="cancel")
-                        yield Button("Next", id="next-format", variant="primary")
                 with Vertical(id="step-format"):
                     yield Label("2/4  Format and destination", classes="hint")
                     with RadioSet(id="format"):
@@ -168,26 +235,15 @@ class ExportWizard(ModalScreen[ExportResult | None]):
                     yield Input(str(self.exports_dir), id="dest")
                     yield Checkbox("Redact secrets (recommended)", True, id="redact")
                     yield Checkbox("Overwrite existing files", False, id="force")
-                    with Horizontal(classes="buttons"):
-                        yield Button("Back", id="back-sections")
-                        yield Button("Next", id="next-preview", variant="primary")
                 with Vertical(id="step-preview"):
                     yield Label("3/4  Preview", classes="hint")
                     yield Static("", id="preview-info", markup=False)
                     with VerticalScroll(id="preview-scroll"):
                         yield Static("", id="preview", markup=False)
                     yield Static("", id="write-error", classes="error", markup=False)
-                    with Horizontal(classes="buttons"):
-                        yield Button("Back", id="back-format")
-                        yield Button("Write", id="write", variant="primary")
                 with Vertical(id="step-done"):
                     yield Label("4/4  Done", classes="hint")
                     yield Static("", id="done-info", markup=False)
-                    with Horizontal(classes="buttons"):
-                        yield Button("Copy brief", id="copy")
-                        yield Button("Open folder", id="open")
-                        yield Button("Restart session with it", id="restart", variant="warning")
-                        yield Button("Close", id="close", variant="primary")
 
     @classmethod
     def for_session(
@@ -211,6 +267,7 @@ class ExportWizard(ModalScreen[ExportResult | None]):
             self._load()
         else:
             self._refresh_estimate()
+        self._focus_step()
 
     class Loaded(Message):
         """The transcript digest and git status, read in a thread, delivered to the screen."""
@@ -234,7 +291,7 @@ class ExportWizard(ModalScreen[ExportResult | None]):
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         if message.error:
-            self.notify(message.error, severity="error", markup=False)
+            self.say(message.error)
         self.digest, self.git_status, self.reading = message.digest, message.git, False
         self.query_one("#next-format", Button).disabled = False
         self._refresh_estimate()
@@ -246,6 +303,37 @@ class ExportWizard(ModalScreen[ExportResult | None]):
 
     def _go(self, step: str) -> None:
         self.query_one("#steps", ContentSwitcher).current = step
+        self.query_one("#wizard-buttons", ContentSwitcher).current = _buttons(step)
+        self.query_one("#wizard-hint", Static).update(HINTS[step])
+        self.say("")
+        self.query_one("#dialog-body", VerticalScroll).scroll_home(animate=False)
+        self._focus_step()
+
+    # ---------------------------------------------------------------- keys and focus
+    def first_focus(self) -> Widget | None:
+        return self.query_one(FIRST[self.step])
+
+    def _focus_step(self) -> None:
+        """The new step's first control takes focus: never a button of a step now hidden."""
+        self.set_focus(self.query_one(FIRST[self.step]))  # at once, before the next key is read
+
+    def action_default(self) -> None:
+        """Enter: press the focused button, or else this step's primary button."""
+        focused = self.focused
+        button = focused if isinstance(focused, Button) else self.query_one(PRIMARY[self.step], Button)
+        if button.disabled:
+            self.say("Still reading the transcript…" if self.reading else "Not available now")
+            return
+        button.press()
+
+    def say(self, text: str) -> None:
+        """A message inside the dialog (a toast would hide behind it, or cover it)."""
+        box = self.query_one("#wizard-message", Static)
+        box.update(inert(text))  # may quote a path or an error from outside
+        box.set_class(not text, "-empty")
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout=None, markup: bool = True) -> None:
+        self.say(f"{title}: {message}" if title else str(message))
 
     def selected_sections(self) -> set[str]:
         return {s for s in SECTIONS if self.query_one(f"#sec-{s}", Checkbox).value}
@@ -296,7 +384,7 @@ class ExportWizard(ModalScreen[ExportResult | None]):
     @on(Button.Pressed, "#next-format")
     def _to_format(self) -> None:
         if not self.selected_sections():
-            self.notify("Choose at least one section", severity="warning")
+            self.say("Choose at least one section (space toggles the one in focus)")
             return
         self._go("step-format")
 
@@ -311,7 +399,7 @@ class ExportWizard(ModalScreen[ExportResult | None]):
             self.bundle = self._build()
             targets = self._targets()
         except BundleError as exc:
-            self.notify(str(exc), severity="error", markup=False)
+            self.say(str(exc))
             return
         b = self.bundle
         info = f"~{b.estimated_tokens:,} tokens (budget {b.budget_tokens:,}), {b.redactions} secret(s) redacted"
@@ -348,14 +436,13 @@ class ExportWizard(ModalScreen[ExportResult | None]):
             "Wrote:\n" + "\n".join(f"  {p}" for p in paths) + f"\n~{self.bundle.estimated_tokens:,} tokens"
         )
         self._go("step-done")
-        self.query_one("#close", Button).focus()
 
     @on(Button.Pressed, "#copy")
     def _copy(self) -> None:
         assert self.result is not None
         self.app.copy_to_clipboard(self.result.bundle.markdown)
         self.result = ExportResult(self.result.bundle, self.result.paths, self.result.fmt, copied=True)
-        self.notify("Brief copied to the clipboard")
+        self.say("Brief copied to the clipboard")
 
     @on(Button.Pressed, "#open")
     def _open(self) -> None:

@@ -1,6 +1,6 @@
 """Keys that act on one session, shared by the table (row under the cursor) and the drilldown.
 
-t / c / k always exist. Export and restart belong to other features: the App is given
+t / c / K always exist. Export and restart belong to other features: the App is given
 handlers for them (`session_actions={"export": ..., "restart": ...}`), and `check_action`
 hides a key whose handler was not given, so no key is ever shown that does nothing.
 """
@@ -14,7 +14,7 @@ from llm_sessions.core.models import Session
 SESSION_BINDINGS = [
     Binding("t", "jump", "tmux"),
     Binding("c", "compact", "/compact"),
-    Binding("k", "terminate", "Kill"),
+    Binding("K", "terminate", "Kill"),  # not k: k moves up (vim), and a kill must be deliberate
     Binding("e", "session_action('export')", "Export"),
     Binding("r", "session_action('restart')", "Restart"),
 ]

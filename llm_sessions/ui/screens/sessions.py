@@ -4,7 +4,12 @@ Rows are keyed by session id. Applying a snapshot removes rows that are gone, up
 the cells whose rendered value changed, adds new rows, then sorts; the table is never
 cleared per tick, so the cursor stays on the same *session* while rows move around it.
 The columns follow the terminal width (`LAYOUTS`): all of them from 120 columns, fewer
-below, and under 80 only id / state / context / health, so it works in a tmux side pane.
+below, and under 80 only id / tool / state / context / health, so it works in a tmux side
+pane. The tool is never dropped: a Claude and a Codex row must not look alike.
+
+Keys: the table owns focus whenever it is shown (`FocusRules`); arrows or j/k move, g/G go
+to the top or bottom, Enter opens the highlighted row, s cycles the sort (its column
+header carries ▼ or ▲) and S reverses it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,8 +28,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.widgets.data_table import RowDoesNotExist
 
+from llm_sessions.core.health import span
+from llm_sessions.core.ids import display_ids
 from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session, Snapshot
+from llm_sessions.ui.focus import FocusRules
 from llm_sessions.ui.format import (
     clip,
     human_cost,
@@ -31,11 +40,10 @@ from llm_sessions.ui.format import (
     human_tokens,
     short_folder,
     short_model,
-    unique_prefixes,
-    uptime,
 )
 from llm_sessions.ui.layout import NARROW_BELOW
 from llm_sessions.ui.screens.session_keys import SESSION_BINDINGS, SessionKeys
+from llm_sessions.ui.status import StatusArea
 from llm_sessions.ui.widgets.cells import (
     KeyedText,
     Palette,
@@ -56,6 +64,7 @@ class Row:
     now: datetime
     flagged: bool
     short: str
+    wide: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,56 +84,82 @@ COLUMNS: dict[str, Column] = {
         Column("id", "ID", lambda s, r: id_cell(s.id, r.short, r.flagged, r.palette)),
         Column("tool", "Tool", lambda s, r: plain(s.tool)),
         Column("folder", "Folder", lambda s, r: plain(short_folder(s.cwd, 15))),
+        Column("dir", "Folder", lambda s, r: plain(short_folder(s.cwd, 12))),
         Column("branch", "Branch", lambda s, r: plain(clip(s.git_branch or "-", 11), r.palette, muted=not s.git_branch)),
         Column("model", "Model", lambda s, r: plain(clip(short_model(s.model, s.tool), 14), r.palette, muted=not s.model)),
         Column("state", "State", lambda s, r: state_cell(s.state, r.palette)),
+        Column("st", "State", lambda s, r: state_cell(s.state, r.palette, short=True)),
         Column("context", "Context", _ctx(5)),
         Column("tokens", "Tokens", lambda s, r: plain(human_tokens(s.usage.total) + ("" if s.usage.exact else "~"), right=True)),
         Column("cost", "Cost", lambda s, r: plain(human_cost(s.cost_usd), r.palette, muted=s.cost_usd is None, right=True)),
         Column("health", "Health", lambda s, r: health_cell(s.health, r.palette)),
-        Column("uptime", "Up", lambda s, r: plain(human_duration(uptime(s.started_at, r.now)), right=True)),
+        # how long it has run (live) or ran, first to last activity (ended): core.health.span
+        Column("uptime", "Time", lambda s, r: plain(human_duration(span(s, r.now)), right=True)),
         Column("ctx", "Ctx", _ctx(0)),
         Column("hp", "HP", lambda s, r: health_cell(s.health, r.palette)),
+        # the team view (`--team`): sessions of many machines, grouped by host
+        Column("host", "Host", lambda s, r: plain(clip(s.host or "-", 12 if r.wide else 8), r.palette, muted=not s.host)),
     )
 }
 WIDE = ("id", "tool", "folder", "branch", "model", "state", "context", "tokens", "cost", "health", "uptime")
 MEDIUM = ("id", "tool", "folder", "state", "context", "tokens", "cost", "health", "uptime")
-COMPACT = ("id", "folder", "state", "context", "tokens", "cost", "health")
-NARROW = ("id", "state", "ctx", "hp")
+COMPACT = ("id", "tool", "dir", "state", "context", "tokens", "cost", "hp")
+NARROW = ("id", "tool", "st", "ctx", "hp")
 # (minimum terminal width, columns): the widest set that fits without scrolling sideways
 LAYOUTS = ((120, WIDE), (100, MEDIUM), (NARROW_BELOW, COMPACT), (0, NARROW))
 
 
-def columns_for(width: int) -> tuple[str, ...]:
-    return next(cols for min_width, cols in LAYOUTS if width >= min_width)
+# The team view (`--team`) gives the host the room of columns that matter less there
+TEAM_LAYOUTS = (
+    (120, ("host", "id", "tool", "folder", "model", "state", "context", "tokens", "cost", "health")),
+    (100, ("host", "id", "folder", "state", "context", "tokens", "cost", "health")),
+    (NARROW_BELOW, ("host", "id", "state", "context", "tokens", "cost", "health")),
+    (0, ("host", "id", "ctx", "hp")),  # the id cell carries the sort key: every layout has it
+)
+
+
+def columns_for(width: int, team: bool = False) -> tuple[str, ...]:
+    """The widest column set that fits (for the team view: with the host first)."""
+    return next(cols for min_width, cols in (TEAM_LAYOUTS if team else LAYOUTS) if width >= min_width)
 
 def _ts(value: datetime | None) -> float:
     return value.timestamp() if value else 0.0
 
 
-# Each sort is "most in need of attention first"; ties fall back to the id so order is stable.
-SORTS: tuple[tuple[str, Callable[[Session], tuple]], ...] = (
-    ("health", lambda s: (s.health.score if s.health else 101,)),
-    ("context", lambda s: (-(s.context.percent if s.context else -1),)),
-    ("cost", lambda s: (-(s.cost_usd if s.cost_usd is not None else -1),)),
-    ("uptime", lambda s: (_ts(s.started_at) or float("inf"),)),
-    ("activity", lambda s: (-_ts(s.last_activity),)),
+# Each sort is "most in need of attention first" (S reverses it); ties fall back to the id so
+# the order is stable. The third field names the columns that carry the sort marker.
+SORTS: tuple[tuple[str, Callable[[Session], tuple], tuple[str, ...]], ...] = (
+    ("health", lambda s: (s.health.score if s.health else 101,), ("health", "hp")),
+    ("context", lambda s: (-(s.context.percent if s.context else -1),), ("context", "ctx")),
+    ("cost", lambda s: (-(s.cost_usd if s.cost_usd is not None else -1),), ("cost",)),
+    ("tokens", lambda s: (-s.usage.total,), ("tokens",)),
+    ("time", lambda s: (_ts(s.started_at) or float("inf"),), ("uptime",)),
+    ("activity", lambda s: (-_ts(s.last_activity),), ()),
 )
+# The marker points the way the values run down the column: the default sorts put the worst
+# health (lowest score) first, so ▲ (ascending); the others put the largest (or longest) first.
+_ASCENDING = {"health"}
+SORTABLE = frozenset(key for _name, _fn, keys in SORTS for key in keys)
 
 
 def matches(session: Session, needle: str) -> bool:
     """Case-insensitive substring over the fields a user would type: id, tool, folder, branch, model, state."""
     if not needle:
         return True
-    hay = " ".join(filter(None, (session.id, session.tool, session.cwd, session.git_branch, session.model, session.state, session.title)))
+    hay = " ".join(filter(None, (session.id, session.tool, session.cwd, session.git_branch, session.model, session.state, session.title, session.host)))
     return needle.lower() in hay.lower()
 
 
-class SessionsScreen(SessionKeys, Screen):
+class SessionsScreen(FocusRules, SessionKeys, Screen):
     AUTO_FOCUS = "#table"
     BINDINGS = [
         Binding("enter", "open_detail", "Details"),
+        Binding("j", "cursor('down')", "Cursor down", show=False),
+        Binding("k", "cursor('up')", "Cursor up", show=False),
+        Binding("g", "cursor('top')", "Top", show=False),
+        Binding("G", "cursor('bottom')", "Bottom", show=False),
         Binding("s", "cycle_sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("x", "dismiss", "Dismiss ended", show=False),
         *SESSION_BINDINGS,
@@ -134,6 +169,7 @@ class SessionsScreen(SessionKeys, Screen):
     def __init__(self) -> None:
         super().__init__(id="sessions")
         self.sort_index = 0
+        self.sort_reverse = False
         self.filter_text = ""
         self.columns: tuple[str, ...] = ()
         self._cells: dict[str, dict[str, object]] = {}
@@ -145,16 +181,22 @@ class SessionsScreen(SessionKeys, Screen):
     def compose(self) -> ComposeResult:
         yield SummaryBar(id="summary")
         yield LimitsBar(id="limits")
+        yield StatusArea("header", id="status-header")
         yield Input(placeholder="filter: id, tool, folder, branch, model, state", id="filter")
         with Vertical(id="body"):
             yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
             yield Static(id="empty")
+        yield StatusArea("footer", id="status-footer")
         yield Footer()
+
+    def first_focus(self):
+        """The table whenever it is shown; the filter box only while it is open and typed in."""
+        return self.table if self.table.display else None
 
     def on_mount(self) -> None:
         self.watch(self.app, "snapshot", self._on_snapshot, init=False)
         self.watch(self.app, "theme", self._on_theme, init=False)
-        self._set_layout(columns_for(self.app.size.width))
+        self._set_layout(columns_for(self.app.size.width, self.app.team))
 
     # ---- data --------------------------------------------------------------------------
 
@@ -170,10 +212,12 @@ class SessionsScreen(SessionKeys, Screen):
 
     @property
     def current_session(self) -> Session | None:
+        """The session of the highlighted row: what Enter and every session key act on."""
         snap = self.app.snapshot
-        if snap is None or self._cursor_key is None:
+        key = self._key_at_cursor() if self.table.display else None
+        if snap is None or key is None:
             return None
-        return snap.by_id().get(self._cursor_key)
+        return snap.by_id().get(key)
 
     def visible_sessions(self, snap: Snapshot) -> list[Session]:
         app = self.app
@@ -189,8 +233,11 @@ class SessionsScreen(SessionKeys, Screen):
     def action_dismiss(self) -> None:
         """Hide the ended session under the cursor (it stays under `a`, all sessions)."""
         session = self.current_session
-        if session is None or session.state != "ended":
-            self.app.bell()
+        if session is None:
+            self.app.cannot("x: no session is selected")
+            return
+        if session.state != "ended":
+            self.app.cannot(f"x: only ended rows can be dismissed ({session.state})")
             return
         self.app.dismissed.add(session.id)
         self.refresh_rows()
@@ -217,11 +264,13 @@ class SessionsScreen(SessionKeys, Screen):
         sort_fn = SORTS[self.sort_index][1]
         desired: dict[str, dict[str, object]] = {}
         self._sort_keys = {}
-        shorts = unique_prefixes([s.id for s in sessions])
+        shorts = display_ids(sessions)
+        wide = self.app.size.width >= NARROW_BELOW
         for s in sessions:
-            row = Row(palette, now, s.id in flagged, shorts[s.id])
+            row = Row(palette, now, s.id in flagged, shorts[s.id], wide)
             desired[s.id] = {key: COLUMNS[key].render(s, row) for key in columns}
-            self._sort_keys[s.id] = (*sort_fn(s), s.id)
+            group = (s.host or "", s.os_user or "")  # the team view: grouped by host, then sorted
+            self._sort_keys[s.id] = (*group, *sort_fn(s), s.id)
 
         keep = self._cursor_key
         for gone in self._cells.keys() - desired.keys():
@@ -236,10 +285,10 @@ class SessionsScreen(SessionKeys, Screen):
                         # update_width: "59s" -> "1h 05m" must widen the column, not be cut
                         table.update_cell(sid, key, value, update_width=True)
         self._cells = desired
-        order = sorted(desired, key=self._sort_keys.__getitem__)
+        order = sorted(desired, key=self._sort_keys.__getitem__, reverse=self.sort_reverse)
         if order != self._order:
             # sort() repaints the whole table, so only when the order really changed
-            table.sort("id", key=self._sort_key)
+            table.sort("id", key=self._sort_key, reverse=self.sort_reverse)
             self._order = order
         self._restore_cursor(keep)
         self._show_empty(snap, bool(desired))
@@ -272,6 +321,9 @@ class SessionsScreen(SessionKeys, Screen):
         self.table.display = has_rows
         empty.display = not has_rows
         if has_rows:
+            # the first rows after the empty state: the table takes focus now, before the
+            # frame that shows them, so the very next key already moves the cursor
+            self.ensure_focus()
             return
         if snap.sessions and self.filter_text:
             empty.update(Content.from_markup(
@@ -297,14 +349,15 @@ class SessionsScreen(SessionKeys, Screen):
     def _update_summary(self) -> None:
         self.query_one("#summary", SummaryBar).show(
             summary_markup(
-                self.app.summary, paused=self.app.paused, demo=self.app.demo, narrow=self.columns == NARROW, sort=self.sort_name
+                self.app.summary, paused=self.app.paused, demo=self.app.demo, narrow=self.columns == NARROW,
+                sort=f"{self.sort_name} {self.sort_arrow}",
             )
         )
 
     # ---- layout ------------------------------------------------------------------------
 
     def on_resize(self) -> None:
-        self._set_layout(columns_for(self.app.size.width))
+        self._set_layout(columns_for(self.app.size.width, self.app.team))
 
     def _set_layout(self, columns: tuple[str, ...]) -> None:
         if columns == self.columns:
@@ -317,7 +370,8 @@ class SessionsScreen(SessionKeys, Screen):
         table = self.table
         table.clear(columns=True)
         for key in self.columns:
-            table.add_column(COLUMNS[key].label, key=key)
+            table.add_column(COLUMNS[key].label + (" " if key in SORTABLE else ""), key=key)
+        self._mark_sort()
         self._cells = {}
         self._order = []
         self.refresh_rows()
@@ -347,28 +401,67 @@ class SessionsScreen(SessionKeys, Screen):
     def action_open_detail(self) -> None:
         session = self.current_session
         if session is None:
-            self.app.bell()
+            self.app.cannot("enter: no session is shown")
             return
         self.app.open_detail(session.id)
 
+    def action_cursor(self, where: str) -> None:
+        """j/k/g/G: the same moves as the arrows, Home and End, on the table."""
+        table = self.table
+        if not table.display or not table.row_count:
+            self.app.cannot("no rows to move through")
+            return
+        self.set_focus(table)
+        if where == "down":
+            table.action_cursor_down()
+        elif where == "up":
+            table.action_cursor_up()
+        else:
+            table.move_cursor(row=0 if where == "top" else table.row_count - 1, animate=False)
+
     def action_cycle_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self.sort_reverse = False
+        self._sort_changed()
+
+    def action_reverse_sort(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self._sort_changed()
+
+    def _sort_changed(self) -> None:
+        """Move the marker to the sorted column's header and re-sort (a key press, never a tick)."""
+        self._mark_sort()
+        self._order = []  # sort even if the order happens to be the same: it repaints the header
         self.refresh_rows()
+
+    def _mark_sort(self) -> None:
+        marked = SORTS[self.sort_index][2]
+        for key, column in self.table.columns.items():
+            name = key.value or ""
+            if name in SORTABLE:
+                # every sortable header keeps one cell for the marker, so moving it never
+                # changes a column's width
+                column.label = Text(COLUMNS[name].label + (self.sort_arrow if name in marked else " "))
 
     @property
     def sort_name(self) -> str:
         return SORTS[self.sort_index][0]
 
+    @property
+    def sort_arrow(self) -> str:
+        ascending = (self.sort_name in _ASCENDING) != self.sort_reverse
+        return "▲" if ascending else "▼"
+
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        self.set_focus(box)  # at once: "/pid" typed fast must land in the box, not on `p`
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.value = ""
         box.display = False
-        self.table.focus()
+        self.set_focus(self.table)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -379,7 +472,7 @@ class SessionsScreen(SessionKeys, Screen):
     def _filter_done(self, event: Input.Submitted) -> None:
         box = self.query_one("#filter", Input)
         box.display = bool(box.value)
-        self.table.focus()
+        self.set_focus(self.table)
 
 
 __all__ = ["COLUMNS", "COMPACT", "LAYOUTS", "MEDIUM", "NARROW", "SORTS", "SessionsScreen", "WIDE", "columns_for", "matches"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from rich.style import Style
 from rich.text import Text
 
+from llm_sessions.core.health import context_level
 from llm_sessions.core.inert import inert
 from llm_sessions.core.models import ContextFill, HealthReport
 from llm_sessions.ui.format import bar
@@ -68,13 +69,10 @@ def fill_level(fill: ContextFill) -> str:
     """healthy / warning / critical for a context fill, relative to where compaction fires.
 
     Measured against `compact_at` when known, since that is the point the user loses context,
-    not 100% of the window.
+    not 100% of the window. The fractions live in core.health, next to the rule that makes a
+    session at 90% of that point never healthy, so the bar and the score tell one story.
     """
-    limit = fill.compact_at or fill.window
-    if not limit:
-        return "healthy"
-    ratio = fill.used / limit
-    return "critical" if ratio >= 0.9 else "warning" if ratio >= 0.7 else "healthy"
+    return context_level(fill.used, fill.compact_at or fill.window)
 
 
 def context_cell(fill: ContextFill | None, palette: Palette, width: int = 8) -> Text:
@@ -96,14 +94,17 @@ def health_cell(report: HealthReport | None, palette: Palette) -> Text:
     return Text(f"{report.score:>3}", style=palette.for_status(report.status) + Style(bold=report.status != "healthy"), end="")
 
 
-def state_cell(state: str, palette: Palette) -> Text:
+SHORT_STATES = {"working": "work", "waiting": "wait", "idle": "idle", "ended": "end", "unknown": "?"}
+
+
+def state_cell(state: str, palette: Palette, short: bool = False) -> Text:
     style = {
         "working": palette.good,
         "waiting": palette.warn + Style(bold=True),
         "idle": palette.accent,
         "ended": palette.muted,
     }.get(state, palette.muted)
-    return Text(state, style=style, end="")
+    return Text(SHORT_STATES.get(state, state) if short else state, style=style, end="")
 
 
 def id_cell(session_id: str, short: str, flagged: bool, palette: Palette) -> KeyedText:
@@ -120,4 +121,4 @@ def plain(value: str, palette: Palette | None = None, *, muted: bool = False, ri
     return text
 
 
-__all__ = ["KeyedText", "Palette", "context_cell", "fill_level", "health_cell", "id_cell", "plain", "state_cell"]
+__all__ = ["SHORT_STATES", "KeyedText", "Palette", "context_cell", "fill_level", "health_cell", "id_cell", "plain", "state_cell"]

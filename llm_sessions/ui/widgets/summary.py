@@ -6,8 +6,7 @@ from textual.widgets import Static
 
 from llm_sessions.core.summary import Summary
 from llm_sessions.ui.format import human_cost, human_tokens
-
-_SHORT = {"working": "work", "waiting": "wait", "idle": "idle", "ended": "end", "unknown": "?"}
+from llm_sessions.ui.widgets.cells import SHORT_STATES as _SHORT
 _STATE_VAR = {"working": "$text-success", "waiting": "$text-warning", "idle": "$text-primary"}
 
 
@@ -22,9 +21,11 @@ def summary_markup(summary: Summary | None, *, paused: bool, demo: bool, narrow:
         ) or "no sessions"
         rate = "-" if summary.tokens_per_minute is None else human_tokens(round(summary.tokens_per_minute))
         cost_label = "" if narrow else " today"
-        body = f"{states} · {human_cost(summary.cost_today)}{cost_label} · {rate} tok/min"
+        # most important first: one line, cut with an ellipsis in a narrow pane
+        body = f"{states} · {human_cost(summary.cost_today)}{cost_label}"
         if sort:
             body += f" · [$foreground-darken-3]by {sort}[/]"
+        body += f" · {rate} tok/min"
     flags = ("[reverse $warning] PAUSED [/] " if paused else "") + ("[reverse $primary] DEMO [/] " if demo else "")
     return flags + body
 
@@ -34,10 +35,11 @@ class SummaryBar(Static):
 
     DEFAULT_CSS = """
     SummaryBar {
-        height: auto;
-        max-height: 2;
+        height: 1;
         padding: 0 1;
         background: $panel;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 
