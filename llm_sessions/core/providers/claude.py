@@ -14,6 +14,8 @@ appended since the last scan, and merges the files into sessions:
 from __future__ import annotations
 
 import os
+import threading
+import time
 from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ import msgspec
 
 from llm_sessions.core import tailer
 from llm_sessions.core.crossfile import IndexData, ItemIndex
+from llm_sessions.core.dirtree import DirTree
 from llm_sessions.core.health import compaction_point_for
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
 from llm_sessions.core.pricing import Bill
@@ -34,50 +37,51 @@ from llm_sessions.core.timeparse import parse_ts
 
 WINDOW = 200_000
 WINDOW_1M = 1_000_000
+FULL_EVERY_S = 600  # a light-scanning dashboard still lists everything this often
+HOT_S = 3600  # a file changed within this is stat-ed on every light scan
+COLD_SHARE = 30  # the other files and folders: one share per light scan
+MIN_SHARE_FILES = 32  # ... but at least this many files
+MIN_SHARE_DIRS = 16  # ... and folders
 
 Group = tuple[str, int, str, str, bool]  # model, prompt-size bucket, speed, day, advisor call
 
 
-def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[str, bool, str]]:
-    """(path, is_subagent, session id guess) for every .jsonl under each root's projects/.
+def classify(path: str) -> tuple[bool, str]:
+    """(is a subagent file, session id guess) from where a transcript sits: nested
+    `<sessionId>/subagents/agent-*.jsonl`, legacy flat `agent-*.jsonl` (named inside), or
+    `<sessionId>.jsonl`."""
+    folder, name = os.path.split(path)
+    stem = name[:-6]
+    if os.path.basename(folder) == "subagents":
+        return True, os.path.basename(os.path.dirname(folder))
+    if stem.startswith("agent-"):
+        return True, ""
+    return False, stem
 
-    os.scandir instead of Path.rglob: a gigabyte of history is thousands of files, and the
-    warm path is dominated by listing and stat-ing them.
-    """
-    out: list[tuple[str, bool, str]] = []
-    seen_roots: set[str] = set()
+
+def project_dirs(roots: Iterable[Path]) -> list[str]:
+    """Each root's projects/ folder that exists, once per real folder (two configured roots
+    that are one folder are scanned once)."""
+    out: list[str] = []
+    seen: set[str] = set()
     for root in roots:
         projects = os.path.join(root, "projects")
         real = os.path.realpath(projects)
-        if real in seen_roots or not os.path.isdir(projects):
-            continue  # two configured roots that are one folder are scanned once
-        seen_roots.add(real)
-        stack = [projects]
-        while stack:
-            folder = stack.pop()
-            try:
-                entries = list(os.scandir(folder))
-            except OSError as exc:
-                problems.append(f"cannot list {folder}: {exc.strerror or exc}")
-                continue
-            for e in entries:
-                try:
-                    if e.is_dir(follow_symlinks=False):
-                        stack.append(e.path)
-                        continue
-                except OSError:
-                    continue
-                if not e.name.endswith(".jsonl"):
-                    continue
-                stem = e.name[:-6]
-                parent = os.path.basename(folder)
-                if parent == "subagents":
-                    out.append((e.path, True, os.path.basename(os.path.dirname(folder))))
-                elif stem.startswith("agent-"):
-                    out.append((e.path, True, ""))
-                else:
-                    out.append((e.path, False, stem))
+        if real not in seen and os.path.isdir(projects):
+            seen.add(real)
+            out.append(projects)
     return out
+
+
+def _is_transcript(name: str) -> bool:
+    return name.endswith(".jsonl")
+
+
+def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[str, bool, str]]:
+    """(path, is_subagent, session id guess) for every .jsonl under each root's projects/."""
+    tree = DirTree(_is_transcript)
+    tree.full(project_dirs(roots), problems)
+    return [(path, *classify(path)) for path in tree.files()]
 
 
 def parse_file(f: ClaudeFile, st: os.stat_result) -> ClaudeFile:
@@ -214,6 +218,17 @@ class ClaudeProvider:
         self.parsed_bytes = 0
         self.changed = False
         self.rebuilt = 0  # sessions rebuilt by the last scan
+        # Light scans (see _light_listing): the folder tree, files changed lately, sessions
+        # with a live process (set by the monitor), watcher hints, the rotation through the rest.
+        self.tree = DirTree(_is_transcript)
+        self._full_at = 0.0
+        self._hot: set[str] = set()
+        self.live_sessions: set[str] = set()
+        self._hints: set[str] = set()
+        self._hints_lock = threading.Lock()
+        self._cold: list[str] = []
+        self._cold_pos = 0
+        self._dir_pos = 0
 
     def roots(self) -> list[Path]:
         return claude_roots(self.env)
@@ -249,10 +264,25 @@ class ClaudeProvider:
         return f
 
     # -- scanning ----------------------------------------------------------------------
-    def scan(self, pool=None, progress=None, meanwhile=None) -> ScanResult:
-        """`meanwhile()` runs while pool workers parse (a big cold scan), if they do."""
+    def scan(self, pool=None, progress=None, meanwhile=None, light: bool = False) -> ScanResult:
+        """`meanwhile()` runs while pool workers parse (a big cold scan), if they do.
+
+        `light` (a dashboard poll): look only where a change is likely, see `_light_listing`;
+        a full listing still runs every FULL_EVERY_S. A one-shot command lists everything.
+        """
         result = ScanResult(searched=[str(r / "projects") for r in self.roots()])
-        todo, gone = self._plan(list_transcripts(self.roots(), result.problems), result.problems)
+        now = time.monotonic()
+        if light and self.tree.dirs and now - self._full_at < FULL_EVERY_S:
+            listing, gone = self._light_listing(result.problems)
+        else:
+            self.tree.full(project_dirs(self.roots()), result.problems)
+            self._full_at = now
+            listing = list(self.tree.files())
+            gone = set(self.heads).difference(listing)
+            self._cold = listing[:]
+            self._cold_pos = 0
+        todo = self._plan(listing, result.problems, gone)
+        gone = {p for p in gone if p in self.heads}  # only files that were read can leave
         self.parsed_bytes = sum(st.st_size - f.cursor.offset for f, st in todo)
         self.changed = bool(todo or gone)
         parsed = self._parse_all(todo, pool, progress, result.problems, meanwhile) if todo else []
@@ -261,10 +291,64 @@ class ClaudeProvider:
             dirty = set(self.members)  # nothing built yet, or built with other prices
         self._rebuild(dirty)
         result.sessions = list(self.sessions.values())
-        for h in self.heads.values():
-            if h.malformed:
-                result.problems.append(f"{h.path}: {h.malformed} malformed line(s) skipped")
+        result.problems.extend(self._malformed_problems())
         return result
+
+    def note_changes(self, paths: Iterable[str]) -> None:
+        """Paths a file watcher saw change (any thread): the next light scan looks at them first."""
+        with self._hints_lock:
+            self._hints.update(paths)
+
+    def _light_listing(self, problems: list[str]) -> tuple[list[str], set[str]]:
+        """The files a dashboard poll stats, and the files known to be gone.
+
+        Folders: each projects/ folder and its project folders (a new session appears
+        there), the folders of hot files, and a rotating share of all other folders; only
+        those whose mtime moved are listed again (DirTree). Files: hot ones (changed in the
+        last HOT_S, of a session with a live process, or named by the file watcher), new
+        ones, and a rotating share of the rest, so every file is still looked at once every
+        COLD_SHARE polls. A poll's work follows what is active, not the size of the history.
+        """
+        tree = self.tree
+        with self._hints_lock:
+            hints, self._hints = self._hints, set()
+        hot = self._hot
+        hot.update(p for p in hints if p in self.heads)
+        for sid in self.live_sessions:
+            hot.update(self.members.get(sid, ()))
+        folders = set(tree.tops)
+        for top in tree.tops:
+            d = tree.dirs.get(top)
+            if d is not None:
+                folders.update(d.subdirs)
+        for path in hot:
+            folder = os.path.dirname(path)
+            folders.add(folder)
+            base = path[:-6]  # <sessionId>/ and <sessionId>/subagents/ of a main file
+            folders.add(base)
+            folders.add(os.path.join(base, "subagents"))
+        folders.update(os.path.dirname(p) for p in hints)
+        names = list(tree.dirs)
+        share = max(MIN_SHARE_DIRS, len(names) // COLD_SHARE)
+        start = self._dir_pos % max(len(names), 1)
+        folders.update(names[start : start + share])
+        self._dir_pos = start + share
+        added, removed = tree.refresh(folders, problems)
+        cold = self._cold
+        share = max(MIN_SHARE_FILES, len(cold) // COLD_SHARE)
+        start = self._cold_pos
+        if start >= len(cold):
+            # a new round: forget files that went quiet, re-read the list of all files
+            horizon = time.time_ns() - int(HOT_S * 1e9)
+            self._hot = hot = {p for p in hot if p in self.heads and self.heads[p].cursor.mtime_ns > horizon}
+            self._cold = cold = list(self.heads)
+            start = 0
+        self._cold_pos = start + share
+        listing = list(hot.union(added, cold[start : start + share]).difference(removed))
+        return listing, removed
+
+    def _malformed_problems(self) -> list[str]:
+        return [f"{h.path}: {h.malformed} malformed line(s) skipped" for h in self.heads.values() if h.malformed]
 
     def merge_files(self, files: Iterable[ClaudeFile]) -> list[Session]:
         """The sessions of a set of already parsed files (the status line keeps its own
@@ -274,29 +358,32 @@ class ClaudeProvider:
         self._rebuild(self._update([(f, None) for f in files], set()))
         return list(self.sessions.values())
 
-    def _plan(self, listing, problems: list[str]) -> tuple[list[tuple[ClaudeFile, os.stat_result]], set[str]]:
-        """Which files have bytes to read (stat against each file's cursor), and which are gone."""
+    def _plan(self, listing: Iterable[str], problems: list[str], gone: set[str]) -> list[tuple[ClaudeFile, os.stat_result]]:
+        """Which of `listing`'s files have bytes to read (a stat against each file's cursor).
+        A file that vanished since it was listed joins `gone` (a light scan lists from memory)."""
         heads = self.heads
         todo = []
-        listed = set()
-        for path, sub, sid in listing:
-            listed.add(path)
+        for path in listing:
             try:
                 st = os.stat(path)
+            except FileNotFoundError:
+                gone.add(path)
+                continue
             except OSError as exc:
                 problems.append(f"cannot stat {path}: {exc.strerror or exc}")
                 continue
             head = heads.get(path)
             if head is None:
-                todo.append((ClaudeFile(path=path, subagent=sub, session=sid), st))
+                todo.append((ClaudeFile(path=path, subagent=(c := classify(path))[0], session=c[1]), st))
                 continue
             if tailer.unchanged(head.cursor, st):
                 continue
+            self._hot.add(path)
             f = self._file(path)
             if tailer.needs_reset(f.cursor, st):
                 f.reset()
             todo.append((f, st))
-        return todo, set(heads) - listed
+        return todo
 
     def _parse_all(self, todo, pool, progress, problems: list[str], meanwhile=None) -> list[tuple[ClaudeFile, bytes | None]]:
         """(parsed file, its encoding when a worker made one) for each file of `todo`."""
@@ -313,10 +400,13 @@ class ClaudeProvider:
                 progress(st.st_size)
         return out
 
-    def file_views(self) -> list[FileView]:
-        """Every file as the limit tracker reads it: what the heads hold (times, offsets,
-        limit hits) answers at once; anything else decodes that file's partial result."""
-        return [FileView(self, h) for h in self.heads.values()]
+    def file_views(self, since_ms: int = 0) -> list[FileView]:
+        """The files active since `since_ms` (all by default) as the limit tracker reads
+        them: what the heads hold (times, offsets, limit hits) answers at once; anything
+        else decodes that file's partial result."""
+        from llm_sessions.core.activity import active_since
+
+        return [FileView(self, h) for h in self.heads.values() if active_since(h.last_ts, since_ms)]
 
     # -- format drift ------------------------------------------------------------------
     def usage_drift(self) -> int:
