@@ -112,6 +112,13 @@ def is_live(session: Session) -> bool:
     return session.state in LIVE_STATES
 
 
+def depends_on_now(session: Session) -> bool:
+    """Whether the session's health changes with the clock alone: only while it runs (or
+    when it has no last activity to be judged at). A dashboard re-scores the others only
+    when they change."""
+    return is_live(session) or session.last_activity is None
+
+
 def as_of(session: Session, now: datetime) -> datetime:
     """The moment a session is judged at: now while it runs, else its last activity."""
     if is_live(session):
@@ -389,6 +396,7 @@ __all__ = [
     "as_of",
     "context_fraction",
     "context_level",
+    "depends_on_now",
     "is_live",
     "span",
     "compaction_point",

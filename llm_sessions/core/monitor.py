@@ -12,11 +12,11 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from llm_sessions.core import scancache
-from llm_sessions.core.health import health_report
+from llm_sessions.core.health import depends_on_now, health_report
 from llm_sessions.core.ids import pid_session_id
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.pool import ParsePool
@@ -27,6 +27,7 @@ from llm_sessions.core.providers.codex import CodexProvider
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes to do)
+CACHE_EVERY = timedelta(seconds=60)
 
 
 def _fingerprint(settings, prices) -> str:
@@ -81,6 +82,10 @@ class Monitor:
                 self.claude.restore(data.claude)
                 self.codex.restore(data.codex)
         self.parsed_bytes = 0
+        self._unsaved = False
+        self._saved_at = self.clock()
+        self._attached: dict[str, tuple] = {}
+        self._scored_memo: dict[str, tuple] = {}
         self._seen_activity: dict[str, datetime | None] = {}
         from llm_sessions.core.limit_tracker import LimitTracker
 
@@ -158,7 +163,9 @@ class Monitor:
             others.extend(scan(p) for p in self.providers if p is not self.claude)
 
         try:
-            first = self.claude.scan(pool=pool, progress=tick if progress else None, meanwhile=meanwhile)
+            # A dashboard poll looks only where changes are likely (hot files, watcher hints,
+            # live sessions, a rotating share of the rest); a one-shot command lists everything.
+            first = self.claude.scan(pool=pool, progress=tick if progress else None, meanwhile=meanwhile, light=live)
         except Exception as exc:
             log.exception("claude provider failed")
             first = ScanResult(problems=[f"claude: scan failed: {exc}"])
@@ -180,12 +187,18 @@ class Monitor:
         # Without discovery the state stays "unknown": whether a session runs was not asked,
         # and calling it "ended" would be a guess the JSON could not tell from a fact.
         windows, shares = self._limits(now, problems)
-        sessions = [s.with_(health=health_report(s, self.settings, now), limit_shares=shares.get(s.id, ())) for s in sessions]
+        sessions = self._scored(sessions, shares, now)
         sessions.sort(key=lambda s: s.last_activity or datetime.min.replace(tzinfo=UTC), reverse=True)
         snap = Snapshot(taken_at=now, sessions=tuple(sessions), problems=tuple(problems), searched=tuple(searched),
                         format_drift=sum(p.usage_drift() for p in self.providers if hasattr(p, "usage_drift")),
                         limits=windows)
+        if live:
+            self.claude.live_sessions = {s.id for s in sessions if s.tool == "claude" and s.process is not None}
         if self.claude.changed or self.codex.changed or self.claude.rebuilt:
+            self._unsaved = True
+        # A dashboard rewrites the cache at most once a minute (and when it closes): a crash
+        # then costs re-reading what was appended since, never a wrong figure.
+        if self._unsaved and (not live or self.clock() - self._saved_at >= CACHE_EVERY):
             self.save_cache()
         if self.store is not None:
             try:
@@ -196,11 +209,34 @@ class Monitor:
 
     def _limits(self, now: datetime, problems: list[str]) -> tuple[tuple, dict]:
         try:
-            return self.limits.report(self.claude.file_views(), self.codex.files.values(), now, learn_limits=self.learn_limits)
+            from llm_sessions.core.limit_tracker import LEARN_DAYS
+
+            # The tracker looks back LEARN_DAYS at most: older files would only be filtered out.
+            since = int(now.timestamp() * 1000) - (LEARN_DAYS + 1) * 86_400_000
+            return self.limits.report(self.claude.file_views(since), self.codex.files.values(), now, learn_limits=self.learn_limits)
         except Exception as exc:  # limits are an extra view; a bug there must not stop the poll
             log.exception("usage limits failed")
             problems.append(f"usage limits: {exc}")
             return (), {}
+
+    def _scored(self, sessions: list[Session], shares: dict, now: datetime) -> list[Session]:
+        """Each session with its health and limit shares. A session that is the same object
+        as last poll, with the same shares, and whose health does not move with the clock
+        (it is not running) keeps last poll's result: a poll over a long history scores only
+        what is live or changed."""
+        out = []
+        scored: dict[str, tuple] = {}
+        for s in sessions:
+            mine = shares.get(s.id, ())
+            memo = self._scored_memo.get(s.id)
+            if memo is not None and memo[0] is s and memo[1] == mine and not depends_on_now(s):
+                made = memo[2]
+            else:
+                made = s.with_(health=health_report(s, self.settings, now), limit_shares=mine)
+            scored[s.id] = (s, mine, made)
+            out.append(made)
+        self._scored_memo = scored
+        return out
 
     def _attach_processes(self, sessions: list[Session], now: datetime) -> tuple[list[Session], list[str]]:
         """Give each session its live process (if any) and a state; add running assistants
@@ -212,12 +248,23 @@ class Monitor:
         if cwds:
             self.aider.note_cwds(cwds)
         out = []
+        attached: dict[str, tuple] = {}
         for s in sessions:
             proc = result.matches.get(s.id)
             prev = self._seen_activity.get(s.id)
             grew = prev is not None and s.last_activity is not None and s.last_activity != prev
             self._seen_activity[s.id] = s.last_activity
-            out.append(s.with_(process=proc, state=session_state(s, proc, now, grew)))
+            state = session_state(s, proc, now, grew)
+            # The same session with the same process and state as last poll: the same object,
+            # so the steps after this (health, the store, the UI) can see it did not change.
+            memo = self._attached.get(s.id)
+            if memo is not None and memo[0] is s and memo[1] == state and memo[2] == proc:
+                made = memo[3]
+            else:
+                made = s.with_(process=proc, state=state)
+            attached[s.id] = (s, state, proc, made)
+            out.append(made)
+        self._attached = attached
         for proc in result.unmatched:
             out.append(
                 Session(
@@ -243,7 +290,15 @@ class Monitor:
                 tools.append(Tally(prov.tool, [str(r) for r in prov.roots()]).done())
         return DriftReport(tuple(tools))
 
+    def note_changes(self, paths) -> None:
+        """Paths a file watcher saw change (thread-safe): the next poll looks at them first."""
+        self.claude.note_changes(paths)
+
     def save_cache(self) -> None:
+        self._unsaved = False
+        self._saved_at = self.clock()
+        self._attached: dict[str, tuple] = {}
+        self._scored_memo: dict[str, tuple] = {}
         if self._cache_path is None:
             return
         scancache.save(
