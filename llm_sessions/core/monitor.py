@@ -83,7 +83,7 @@ class Monitor:
                 self.codex.restore(data.codex)
         self.parsed_bytes = 0
         self._unsaved = False
-        self._saved_at = self.clock()
+        self._saved_at: datetime | None = None  # when this monitor last wrote the cache
         self._attached: dict[str, tuple] = {}
         self._scored_memo: dict[str, tuple] = {}
         self._seen_activity: dict[str, datetime | None] = {}
@@ -196,9 +196,10 @@ class Monitor:
             self.claude.live_sessions = {s.id for s in sessions if s.tool == "claude" and s.process is not None}
         if self.claude.changed or self.codex.changed or self.claude.rebuilt:
             self._unsaved = True
-        # A dashboard rewrites the cache at most once a minute (and when it closes): a crash
-        # then costs re-reading what was appended since, never a wrong figure.
-        if self._unsaved and (not live or self.clock() - self._saved_at >= CACHE_EVERY):
+        # The first poll saves (a one-shot command has only that one); after it a dashboard
+        # rewrites the cache at most once a minute (and when it closes): a crash then costs
+        # re-reading what was appended since, never a wrong figure.
+        if self._unsaved and (not live or self._saved_at is None or self.clock() - self._saved_at >= CACHE_EVERY):
             self.save_cache()
         if self.store is not None:
             try:
@@ -297,8 +298,6 @@ class Monitor:
     def save_cache(self) -> None:
         self._unsaved = False
         self._saved_at = self.clock()
-        self._attached: dict[str, tuple] = {}
-        self._scored_memo: dict[str, tuple] = {}
         if self._cache_path is None:
             return
         scancache.save(

@@ -176,3 +176,23 @@ def test_store_skips_sessions_it_already_holds_whole(tmp_path, monkeypatch):
     assert made == ["b"]  # the unchanged object is not compared again
     assert len(store.samples("a")) == 1 and len(store.samples("b")) == 2
     store.close()
+
+
+def test_a_one_shot_poll_saves_the_cache_and_a_dashboard_throttles_it(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from llm_sessions.config import load_settings
+
+    env, projects = _home(tmp_path, 3)
+    now = [datetime(2026, 3, 1, tzinfo=UTC)]
+    mon = Monitor(load_settings(tmp_path / "none.toml", {}), env, cache_dir=tmp_path / "cache", clock=lambda: now[0])
+    mon.poll()
+    cache = mon._cache_path
+    assert cache.exists()  # `list` polls once: its cache must be written by that poll
+    written = cache.stat().st_mtime_ns
+    _writer(_session_id(50)).write(projects / "-proj-0")
+    mon.poll()
+    assert cache.stat().st_mtime_ns == written  # a dashboard's next polls wait a minute
+    now[0] += timedelta(seconds=61)
+    mon.poll()
+    assert cache.stat().st_mtime_ns != written
