@@ -54,6 +54,8 @@ from llm_sessions.cli_base import (  # noqa: E402,F401  (shared with the Typer-f
     _cost,
     _discovery,
     _emit_json,
+    _emit_listing,
+    _tell_problems,
     _fail,
     _k,
     _LazyFileHandler,
@@ -150,11 +152,12 @@ def health(
 
     if no_processes and session_id is None and not all_:
         raise UserError("--no-processes needs an ID or --all: without a process scan nothing is known to run", code=2)
-    snap, _ = _snapshot(processes=not no_processes)
+    snap, _ = _snapshot(processes=not no_processes, only_running=session_id is None and not all_)
     if session_id is not None:
         try:
             sessions = [find_session(snap.sessions, session_id)]
         except (Ambiguous, NotFound) as exc:
+            _tell_problems(snap.problems)  # the session may be in what could not be read
             raise UserError(str(exc), code=2) from None
     else:
         sessions = [s for s in snap.sessions if all_ or s.process is not None]
@@ -165,8 +168,12 @@ def health(
             | {k: v for k, v in session_dict(s).items() if k in keep}
             for s in sessions
         ]
-        _emit_json(out[0] if session_id is not None else out)
+        if session_id is not None:
+            _emit_json(out[0])
+        else:
+            _emit_listing("sessions", out, snap.problems)
         return
+    _tell_problems(snap.problems)
     if not sessions:
         sys.stdout.write("No running session found (try --all, or give a session id).\n")
         return
@@ -320,7 +327,12 @@ def store_url(settings, db: str | None = None) -> str | None:
 def open_store(paths, settings, db: str | None = None, *, lazy: bool = False):
     """The store for this machine's identity, or a one-line error (exit 3: locked, unreachable, ...)."""
     from llm_sessions.core.store import Retention, Store, StoreBusy, StoreError, local_identity
+    from llm_sessions.config import check_db_url
 
+    given = db or _global["db"]
+    bad = check_db_url(given) if given else None
+    if bad:
+        raise UserError(f"--db: {bad}", code=2)
     try:
         store = Store.open(
             store_url(settings, db),
@@ -336,6 +348,8 @@ def open_store(paths, settings, db: str | None = None, *, lazy: bool = False):
         raise UserError(f"{exc} (another llm-session may be writing; try again)", code=3) from None
     except StoreError as exc:
         raise UserError(str(exc), code=3) from None
+    except OSError as exc:  # the data folder cannot be created (read-only or full disk)
+        raise UserError(f"cannot open the store in {exc.filename or paths.data_dir}: {exc.strerror or exc}", code=3) from None
     for warning in store.warnings:
         sys.stderr.write(f"llm-session: warning: {warning}\n")
     return store
@@ -358,6 +372,8 @@ def history(
 
         mon = Monitor(settings, os.environ, cache_dir=paths.cache_dir, store=store)
         snap = mon.scan_files()
+        if not as_json:
+            _tell_problems(snap.problems)
         if session_id is None:
             rows = [_history_row(r) for r in store.known_sessions()]
             if as_json:
@@ -428,11 +444,15 @@ def config_init(
     as_json: JsonOpt = False,
 ) -> None:
     """Write config.toml with every default, commented."""
-    from llm_sessions.config import write_default_config
+    from llm_sessions.config import ConfigError, write_default_config
     from llm_sessions.paths import app_paths
 
     path = app_paths().config_file
-    if write_default_config(path, force=force):
+    try:
+        wrote = write_default_config(path, force=force)
+    except ConfigError as exc:  # a read-only or full disk
+        raise UserError(str(exc), code=1) from None
+    if wrote:
         if as_json:
             _emit_json({"wrote": str(path)})
         else:
@@ -569,10 +589,18 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, typer.Abort):
         _fail("interrupted", 130, as_json)
+    except SystemExit as exc:
+        if getattr(exc, "signum", None):  # core.pool.Terminated: SIGTERM/SIGHUP during a scan
+            _fail("interrupted", exc.code, as_json)
+        raise
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
     except Exception as exc:
+        from llm_sessions.config import ConfigError
+
+        if isinstance(exc, ConfigError):  # e.g. a price table found bad while building the monitor
+            _fail(str(exc), 2, as_json)
         if hasattr(exc, "format_message") and hasattr(exc, "show"):  # click's usage errors
             code = getattr(exc, "exit_code", 2)
             if as_json:

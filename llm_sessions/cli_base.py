@@ -31,11 +31,33 @@ class UserError(Exception):
 
 
 class _LazyFileHandler(logging.FileHandler):
-    """Creates the log folder on the first record, so read-only runs leave nothing behind."""
+    """Creates the log folder on the first record, so read-only runs leave nothing behind.
+
+    A log that cannot be written (disk full, read-only folder) is said once, in one line,
+    and logging stops: logging's default is a traceback on stderr for every record.
+    """
+
+    broken = False
 
     def _open(self):
         Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
         return super()._open()
+
+    def emit(self, record):
+        if self.broken:
+            return
+        try:
+            super().emit(record)  # opening the file happens here, outside logging's own guard
+        except Exception:  # noqa: BLE001
+            self.handleError(record)
+
+    def handleError(self, record):
+        if self.broken:
+            return
+        self.broken = True
+        exc = sys.exc_info()[1]
+        reason = getattr(exc, "strerror", None) or exc
+        sys.stderr.write(f"llm-session: warning: cannot write the log {self.baseFilename}: {reason}; logging is off\n")
 
 
 def _setup_logging(paths) -> Path:
@@ -59,6 +81,8 @@ def _context():
         settings = load_settings(paths.config_file)
     except ConfigError as exc:
         raise UserError(str(exc), code=2) from None
+    for warning in settings.warnings:
+        sys.stderr.write(f"llm-session: warning: {warning}\n")
     return paths, settings
 
 
@@ -107,14 +131,16 @@ def _discovery(settings):
     return Discovery(os.environ)
 
 
-def _snapshot(processes: bool = True, progress: bool = True, learn_limits: bool = False):
-    """One poll, as the dashboard makes it: with discovery unless `processes` is False."""
+def _snapshot(processes: bool = True, progress: bool = True, learn_limits: bool = False, only_running: bool = False):
+    """One poll, as the dashboard makes it: with discovery unless `processes` is False.
+    `only_running`: the answer shows running sessions only, so transcripts that cannot be
+    running are not read (see core.scope)."""
     paths, settings = _context()
     mon = _monitor(paths, settings, discovery=processes)
     mon.learn_limits = learn_limits  # only `limits` shows used % of estimates; shares need no history
     meter = _Progress(progress)
     try:
-        snap = mon.poll(progress=meter) if processes else mon.scan_files(progress=meter)
+        snap = mon.poll(progress=meter, only_running=only_running) if processes else mon.scan_files(progress=meter)
     finally:
         meter.close()
     for problem in snap.problems:
@@ -125,7 +151,44 @@ def _snapshot(processes: bool = True, progress: bool = True, learn_limits: bool 
 def _emit_json(data) -> None:
     import msgspec
 
-    sys.stdout.write(msgspec.json.format(msgspec.json.encode(data), indent=2).decode() + "\n")
+    try:
+        raw = msgspec.json.encode(data)
+    except UnicodeEncodeError:  # a file name that is not UTF-8: show its bytes as \xNN
+        from llm_sessions.core.safeio import printable_tree
+
+        raw = msgspec.json.encode(printable_tree(data))
+    # A listing of 100,000 sessions is 140 MB of text: drop each copy once the next exists
+    text = msgspec.json.format(raw, indent=2)
+    del raw
+    out = text.decode()
+    del text
+    sys.stdout.write(out)
+    sys.stdout.write("\n")
+
+
+def _emit_listing(key: str, items: list, problems) -> None:
+    """A collection answer: `{"ok": true, <key>: [...], "problems": [...]}`.
+
+    `problems` lists what could not be read while answering (folders, files, malformed
+    lines), so a script can tell "no session" from "could not look".
+    """
+    from llm_sessions.core.problems import problem_dicts
+
+    _emit_json({"ok": True, key: items, "problems": problem_dicts(problems)})
+
+
+def _tell_problems(problems) -> None:
+    """Say on stderr what could not be read, and where the details are."""
+    from llm_sessions.core.problems import summary_lines
+
+    lines = summary_lines(problems)
+    if not lines:
+        return
+    for line in lines:
+        sys.stderr.write(f"llm-session: {line}\n")
+    logfile = next((h.baseFilename for h in log.handlers if isinstance(h, _LazyFileHandler) and not h.broken), None)
+    where = f"; log: {logfile}" if logfile else ""
+    sys.stderr.write(f"llm-session: details: --json (\"problems\"){where}\n")
 
 
 def json_error(message: str, code: int) -> None:
@@ -201,17 +264,18 @@ def list_sessions(all_: bool = False, no_processes: bool = False, as_json: bool 
 
     if no_processes and not all_:
         raise UserError("--no-processes needs --all: without a process scan nothing is known to run", code=2)
-    snap, _ = _snapshot(processes=not no_processes)
+    snap, _ = _snapshot(processes=not no_processes, only_running=not all_)
     sessions = [s for s in snap.sessions if all_ or s.process is not None]
     if as_json:
-        _emit_json([session_dict(s) for s in sessions])
+        _emit_listing("sessions", [session_dict(s) for s in sessions], snap.problems)
         return
     if not sessions:
         where = ", ".join(snap.searched) or "nowhere"
         hint = "" if all_ else " (try --all for sessions that are not running)"
         sys.stdout.write(f"No {'running ' if not all_ else ''}session found{hint}. Looked in: {where}\n")
-        return
-    sys.stdout.write(_table(sessions, snap.taken_at) + "\n")
+    else:
+        sys.stdout.write(_table(sessions, snap.taken_at) + "\n")
+    _tell_problems(snap.problems)
 
 
 #: `list` flags the dispatcher handles itself; anything else (help, a typo) goes to Typer.
@@ -253,6 +317,10 @@ def start() -> None:
     import gc
 
     gc.disable()
+    for stream in (sys.stdout, sys.stderr):
+        # Names that are not UTF-8 reach us as lone surrogates: print them escaped, never fail.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     _private_and_inert()
 
 
@@ -264,10 +332,18 @@ def run_guarded(command: Callable[[], object], as_json: bool) -> None:
         _fail(str(exc), exc.code, as_json)
     except KeyboardInterrupt:
         _fail("interrupted", 130, as_json)
+    except SystemExit as exc:
+        if getattr(exc, "signum", None):  # core.pool.Terminated: SIGTERM/SIGHUP during a scan
+            _fail("interrupted", exc.code, as_json)
+        raise
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
     except Exception as exc:
+        from llm_sessions.config import ConfigError
+
+        if isinstance(exc, ConfigError):  # e.g. a price table found bad while building the monitor
+            _fail(str(exc), 2, as_json)
         log.exception("unexpected error")  # last resort: keep the traceback in the log, not on screen
         _fail(f"unexpected error: {exc} (details in the log file)", 1, as_json)
     sys.exit(0)

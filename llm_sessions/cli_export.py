@@ -110,7 +110,10 @@ def do_export(
         session = deps.find_session(session_id)
     except LookupError as exc:
         raise _Fail(str(exc.args[0]) if exc.args else f"no session matches {session_id!r}", EXIT_USAGE) from None
-    digest = deps.load_digest(session)
+    try:
+        digest = deps.load_digest(session)
+    except exp.BundleError as exc:
+        raise _Fail(str(exc), EXIT_FAILED) from None
     bundle = exp.build_bundle(
         session,
         digest,

@@ -75,6 +75,7 @@ def run_dashboard(
             paths = app_paths(env)
             db_url = f"sqlite:///{paths.db_file}"  # never the user's store, even when one is configured
         store, warnings = open_for_dashboard(open_store, paths, settings, db_url) if open_store else (None, [])
+        warnings = [*getattr(settings, "warnings", ()), *warnings]
         if store is not None:
             stack.callback(store.close)
         holder: dict = {}  # the writer's callback needs the app, which needs the writer

@@ -118,3 +118,30 @@ def secure_app_dirs(paths: AppPaths) -> None:
             os.chmod(paths.config_file, 0o600)
     except OSError:
         pass
+
+
+def clean_debris(folder: Path, prefix: str, min_age_seconds: float = 600.0) -> int:
+    """Remove temp files named `prefix*` in `folder` that a crash left behind.
+
+    Atomic writes go through a temp file renamed into place; kill -9 or a power cut between
+    the two leaves the temp file forever. Only files older than `min_age_seconds` go, so a
+    write in progress in another process is never touched. Returns how many were removed.
+    """
+    import time
+
+    removed = 0
+    cutoff = time.time() - min_age_seconds
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            pass
+    return removed

@@ -18,6 +18,8 @@ import os
 import time
 from collections.abc import Callable, Iterable
 
+from llm_sessions.core.problems import unreadable_folder
+
 RACY_NS = 2_000_000_000
 
 
@@ -71,7 +73,7 @@ class DirTree:
             try:
                 subdirs, files = self._entries(folder)
             except OSError as exc:
-                problems.append(f"cannot list {folder}: {exc.strerror or exc}")
+                problems.append(unreadable_folder(folder, exc))
                 continue
             old_files, old_subdirs = set(d.files), set(d.subdirs)
             added.update(f for f in files if f not in old_files)
@@ -119,7 +121,7 @@ class DirTree:
                 mtime = os.stat(folder).st_mtime_ns
                 subdirs, files = self._entries(folder)
             except OSError as exc:
-                problems.append(f"cannot list {folder}: {exc.strerror or exc}")
+                problems.append(unreadable_folder(folder, exc))
                 continue
             self.dirs[folder] = _Dir(mtime, listed, subdirs, files)
             out.extend(files)

@@ -29,7 +29,6 @@ them apart, both are flagged `ambiguous` instead of silently guessing.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -57,6 +56,8 @@ from llm_sessions.core.recognise import (
     session_id_from_cmdline,
 )
 from llm_sessions.core.roots import claude_project_dirs, claude_roots
+from llm_sessions.core.safeio import read_regular
+from llm_sessions.core.sanity import MAX_SIDE_FILE_BYTES, decode_record
 
 log = logging.getLogger(__name__)
 
@@ -465,7 +466,8 @@ class Discovery:
             if cached is None or cached[0] != key:
                 sid = status = None
                 try:
-                    data = json.loads(Path(path).read_text(encoding="utf-8"))
+                    # a FIFO named <pid>.json must not hang discovery; see core.safeio
+                    data = decode_record(read_regular(path, MAX_SIDE_FILE_BYTES))
                     if isinstance(data, dict) and isinstance(data.get("sessionId"), str) and data.get("pid") in (None, pid):
                         if self._same_process(data, proc):
                             sid = data["sessionId"]
@@ -511,6 +513,23 @@ class Discovery:
         if scwd == cwd:
             return True
         return bool(rule and rule.cwd_match == "ancestor" and cwd.startswith(scwd.rstrip("/") + "/"))
+
+    def named_sessions(self, procs: Sequence[ProcessInfo]) -> set[str]:
+        """Session ids that running assistants name outright: on a command line, or in
+        Claude's `sessions/<pid>.json`. The monitor reads those transcripts even when they
+        are old (a resumed session that has not written yet), see core.scope."""
+        out: set[str] = set()
+        for p in procs:
+            sid = session_id_from_cmdline(p.cmdline)
+            if sid:
+                out.add(sid)
+            if p.tool == "claude":
+                for pid in p.pids or (p.pid,):
+                    proc = self._procs.get(pid)
+                    hit = self._claude_session_file(proc) if proc is not None else None
+                    if hit:
+                        out.add(hit[0])
+        return out
 
     # ------------------------------------------------------------------ the pass
     def scan(self, sessions: Sequence[Session]) -> DiscoveryResult:

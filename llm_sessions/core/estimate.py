@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llm_sessions.core.models import ContextFill, Usage
+from llm_sessions.core.safeio import open_binary, read_regular
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class _Ignore:
 
 def _read_gitignore(path: Path, base: str) -> list[_Ignore]:
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = read_regular(path, 4 * 1024 * 1024).decode("utf-8", "replace").splitlines()
     except OSError:
         return []
     rules = []
@@ -199,7 +200,7 @@ class Estimator:
         tokens = 0
         if st.st_size <= self.max_file_bytes:
             try:
-                with open(path, "rb") as fh:
+                with open_binary(path) as fh:  # a FIFO or device (behind a symlink) is refused
                     self.reads += 1
                     data = fh.read(self.max_file_bytes + 1)
                 if b"\0" not in data[:BINARY_SNIFF]:

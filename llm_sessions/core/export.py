@@ -240,8 +240,15 @@ def git_status(cwd: str | None, timeout: float = 5.0) -> str | None:
     return done.stdout
 
 
+class TranscriptUnreadable(BundleError, OSError):
+    """The session's transcript exists in the scan but cannot be read now."""
+
+
 def digest_for(session: Session) -> Digest | None:
     """The transcript digest of a Claude or Codex session; None when there is nothing to read.
+
+    Raises TranscriptUnreadable (a BundleError and an OSError) when the transcript cannot be
+    read: an export must not silently leave out everything the transcript would give.
 
     Reads the whole transcript: call it off the UI thread.
     """
@@ -252,8 +259,11 @@ def digest_for(session: Session) -> Digest | None:
     try:
         return read_digest(session.transcript, session.tool)  # type: ignore[arg-type]
     except OSError as exc:
+        # A brief written without its transcript would look complete and be empty: fail.
+        from llm_sessions.core.safeio import printable
+
         log.info("cannot read transcript %s: %s", session.transcript, exc)
-        return None
+        raise TranscriptUnreadable(f"cannot read the transcript {printable(session.transcript)}: {exc.strerror or exc}") from None
 
 
 def gather(session: Session) -> tuple[Digest | None, str | None]:
@@ -607,7 +617,9 @@ def default_name(bundle: Bundle) -> str:
     return f"{bundle.tool or 'session'}-{safe_id}-{when.strftime('%Y%m%d-%H%M%S')}"
 
 
-def target_paths(bundle: Bundle, dest: Path | str, fmt: Format, folder: bool | None = None) -> list[tuple[str, Path]]:
+def target_paths(
+    bundle: Bundle, dest: Path | str, fmt: Format, folder: bool | None = None, unique: bool = False
+) -> list[tuple[str, Path]]:
     """Where `write_bundle` will write: (fmt, path) pairs, md first.
 
     `dest` is a folder -> default names inside; otherwise a file path whose suffix is replaced
@@ -622,7 +634,12 @@ def target_paths(bundle: Bundle, dest: Path | str, fmt: Format, folder: bool | N
     if folder is None:
         folder = dest.is_dir() or text.endswith(os.sep) or text.endswith("/")
     if folder:
-        base = dest / default_name(bundle)
+        name = default_name(bundle)
+        base = dest / name
+        # `unique`: a second export within the same second gets "-2", never an error
+        n = 2
+        while unique and any(base.with_name(base.name + "." + k).exists() for k in kinds):
+            base, n = dest / f"{name}-{n}", n + 1
         return [(k, base.with_name(base.name + "." + k)) for k in kinds]
     if fmt != "both" and dest.suffix == "." + fmt:
         return [(fmt, dest)]
@@ -723,7 +740,7 @@ def write_bundle(
     called once per file written (the integrator wires it to the store). `folder=True`
     says `dest` is a folder even when it does not exist yet (see `target_paths`).
     """
-    targets = target_paths(bundle, dest, fmt, folder)
+    targets = target_paths(bundle, dest, fmt, folder, unique=not force)
     if not force:
         for _kind, path in targets:
             if path.exists():
@@ -761,19 +778,19 @@ def write_bundle(
 
 def read_bundle(path: Path | str, max_bytes: int = MAX_BUNDLE_BYTES) -> Bundle:
     """Read and validate a JSON bundle; every problem is a BundleError with one clear line."""
+    from llm_sessions.core.safeio import FileTooLarge, read_regular
+
     path = Path(path).expanduser()
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise BundleError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise BundleError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if path.is_dir():
         raise BundleError(f"{path} is a folder, not a bundle file")
-    if size > max_bytes:
-        raise BundleError(f"{path} is {size} bytes; bundles are at most {max_bytes} bytes")
     try:
-        raw = path.read_bytes()[: max_bytes + 1]
+        # Only a regular file, and never more than max_bytes of it: a FIFO or /dev/zero
+        # passed as a bundle used to hang the command or fill the memory.
+        raw = read_regular(path, max_bytes)
+    except FileNotFoundError:
+        raise BundleError(f"{path}: no such file") from None
+    except FileTooLarge as exc:
+        raise BundleError(f"{path} is {exc.size} bytes; bundles are at most {max_bytes} bytes") from None
     except OSError as exc:
         raise BundleError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:

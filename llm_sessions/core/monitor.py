@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from llm_sessions.core.health import depends_on_now, health_report
 from llm_sessions.core.ids import pid_session_id
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.pool import ParsePool
+from llm_sessions.core.problems import malformed_lines, scan_failed
+from llm_sessions.core.safeio import printable
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.providers.claude import ClaudeProvider
 from llm_sessions.core.providers.codex import CodexProvider
@@ -42,6 +45,17 @@ def _fingerprint(settings, prices) -> str:
     table = [getattr(prices, n, None) for n in getattr(type(prices), "__slots__", ())] or vars(prices)
     raw = msgspec.msgpack.encode([settings, table], enc_hook=repr)
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def _storable(snap: Snapshot) -> Snapshot:
+    """`snap` with transcript paths the store can hold as text.
+
+    A file name that is not UTF-8 keeps its raw form in `Session.transcript` (it must still
+    open), but a database text column cannot take it: the store gets it escaped (`\\xNN`).
+    """
+    if all(s.transcript is None or s.transcript.isascii() or printable(s.transcript) == s.transcript for s in snap.sessions):
+        return snap
+    return replace(snap, sessions=tuple(s.with_(transcript=printable(s.transcript)) if s.transcript else s for s in snap.sessions))
 
 
 class Monitor:
@@ -77,10 +91,7 @@ class Monitor:
         self._roots = [str(p) for prov in (self.claude, self.codex) for p in prov.roots()]
         if cache_dir is not None:
             self._cache_path = scancache.cache_file(cache_dir, self._roots)
-            data = scancache.load(self._cache_path, self._roots)
-            if data is not None:
-                self.claude.restore(data.claude)
-                self.codex.restore(data.codex)
+        self._cache_loaded = self._cache_path is None
         self.parsed_bytes = 0
         self._unsaved = False
         self._saved_at: datetime | None = None  # when this monitor last wrote the cache
@@ -129,17 +140,47 @@ class Monitor:
         with self._lock:
             return self._poll(progress, workers, live=False)
 
-    def poll(self, progress: Progress | None = None, workers: int | None = None) -> Snapshot:
+    def poll(self, progress: Progress | None = None, workers: int | None = None, *, only_running: bool = False) -> Snapshot:
+        """Every session with its process and state. `only_running`: the caller shows only
+        running sessions (`list`), so only transcripts that can be theirs are read (see
+        core.scope); when nothing runs, nothing is read."""
         with self._lock:
-            return self._poll(progress, workers, live=True)
+            return self._poll(progress, workers, live=True, only_running=only_running)
 
-    def _poll(self, progress: Progress | None, workers: int | None, live: bool) -> Snapshot:
+    def _load_cache(self) -> None:
+        """The scan cache, read on the first scan that needs it (not when nothing runs)."""
+        if self._cache_loaded:
+            return
+        self._cache_loaded = True
+        data = scancache.load(self._cache_path, self._roots)
+        if data is not None:
+            claude, codex = scancache.restore(data)
+            self.claude.restore(claude)
+            self.codex.restore(codex)
+
+    def _live_scope(self):
+        """(scope, skip): the LiveScope of the running assistants; skip when none runs."""
+        from llm_sessions.core.scope import LiveScope
+
+        running = self.discovery.scan(())  # no sessions yet: every assistant is unmatched
+        procs = [*running.matches.values(), *running.unmatched]
+        if not procs:
+            return None, True
+        named = getattr(self.discovery, "named_sessions", None)
+        return LiveScope.of(procs, named(procs) if named else set(), now=self.clock().timestamp()), False
+
+    def _poll(self, progress: Progress | None, workers: int | None, live: bool, only_running: bool = False) -> Snapshot:
         pool = ParsePool(self.settings.general_workers if workers is None else workers)
         now = self.clock()
         sessions: list[Session] = []
         problems: list[str] = []
         searched: list[str] = []
         done = [0]
+        scope, skip = self._live_scope() if (live and only_running and self.discovery is not None) else (None, False)
+        if not skip:
+            self._load_cache()
+            if scope is None:  # every state is needed: decode them in one pass, off the collector
+                scancache.decode_all(self.claude.files, self.codex.files)
 
         def tick(n: int) -> None:
             done[0] += n
@@ -147,13 +188,16 @@ class Monitor:
                 progress(done[0], 0)
 
         def scan(prov):
+            if skip:
+                return ScanResult(searched=[str(r) for r in prov.roots()])
             try:
                 if prov is self.codex:
+                    # Codex pages, resumes and forks tie files across days together: read all
                     return prov.scan(progress=tick if progress else None)
                 return prov.scan()
             except Exception as exc:  # one broken provider must not hide the others
                 log.exception("%s provider failed", prov.tool)
-                return ScanResult(problems=[f"{prov.tool}: scan failed: {exc}"])
+                return ScanResult(problems=[scan_failed(prov.tool, exc)])
 
         # A big Claude scan runs in worker processes; the other providers are scanned here
         # meanwhile (after the workers are forked, so no thread is running at fork time).
@@ -163,12 +207,16 @@ class Monitor:
             others.extend(scan(p) for p in self.providers if p is not self.claude)
 
         try:
-            # A dashboard poll looks only where changes are likely (hot files, watcher hints,
-            # live sessions, a rotating share of the rest); a one-shot command lists everything.
-            first = self.claude.scan(pool=pool, progress=tick if progress else None, meanwhile=meanwhile, light=live)
+            if skip:
+                first = ScanResult(searched=[str(r / "projects") for r in self.claude.roots()])
+            else:
+                # A dashboard poll looks only where changes are likely (hot files, watcher hints,
+                # live sessions, a rotating share of the rest); a one-shot command lists everything.
+                first = self.claude.scan(pool=pool, progress=tick if progress else None, meanwhile=meanwhile,
+                                         light=live and scope is None, scope=scope)
         except Exception as exc:
             log.exception("claude provider failed")
-            first = ScanResult(problems=[f"claude: scan failed: {exc}"])
+            first = ScanResult(problems=[scan_failed("claude", exc)])
         if not others:
             meanwhile()
         for res in (first, *others):
@@ -180,30 +228,35 @@ class Monitor:
             again = scan(self.aider)
             sessions = [s for s in sessions if s.tool != "aider"] + again.sessions
             problems.extend(again.problems)
+        problems.extend(malformed_lines(s.transcript or s.id, s.malformed_lines) for s in sessions if s.malformed_lines)
         self.parsed_bytes = sum(getattr(prov, "parsed_bytes", 0) for prov in self.providers)
         if live and self.discovery is not None:
             sessions, more = self._attach_processes(sessions, now)
             problems.extend(more)
         # Without discovery the state stays "unknown": whether a session runs was not asked,
         # and calling it "ended" would be a guess the JSON could not tell from a fact.
-        windows, shares = self._limits(now, problems)
+        windows, shares = self._limits(now, problems) if not skip else ((), {})
         sessions = self._scored(sessions, shares, now)
         sessions.sort(key=lambda s: s.last_activity or datetime.min.replace(tzinfo=UTC), reverse=True)
+        # drift is counted over every file's state: only a full scan has them all decoded
+        drift = sum(p.usage_drift() for p in self.providers if hasattr(p, "usage_drift")) if scope is None and not skip else 0
         snap = Snapshot(taken_at=now, sessions=tuple(sessions), problems=tuple(problems), searched=tuple(searched),
-                        format_drift=sum(p.usage_drift() for p in self.providers if hasattr(p, "usage_drift")),
-                        limits=windows)
+                        format_drift=drift, limits=windows)
         if live:
             self.claude.live_sessions = {s.id for s in sessions if s.tool == "claude" and s.process is not None}
-        if self.claude.changed or self.codex.changed or self.claude.rebuilt:
+        if not skip and (self.claude.changed or self.codex.changed or self.claude.rebuilt):
             self._unsaved = True
         # The first poll saves (a one-shot command has only that one); after it a dashboard
         # rewrites the cache at most once a minute (and when it closes): a crash then costs
-        # re-reading what was appended since, never a wrong figure.
-        if self._unsaved and (not live or self._saved_at is None or self.clock() - self._saved_at >= CACHE_EVERY):
+        # re-reading what was appended since, never a wrong figure. After a scan limited to
+        # live transcripts, only when worth it (see _worth_saving).
+        if self._unsaved and (scope is None or self._worth_saving()) and (
+            not live or self._saved_at is None or self.clock() - self._saved_at >= CACHE_EVERY
+        ):
             self.save_cache()
         if self.store is not None:
             try:
-                self.store.record_snapshot(snap)
+                self.store.record_snapshot(_storable(snap))
             except Exception as exc:  # the store is history, never a reason to fail a poll
                 log.warning("cannot record snapshot: %s", exc)
         return snap
@@ -214,7 +267,9 @@ class Monitor:
 
             # The tracker looks back LEARN_DAYS at most: older files would only be filtered out.
             since = int(now.timestamp() * 1000) - (LEARN_DAYS + 1) * 86_400_000
-            return self.limits.report(self.claude.file_views(since), self.codex.files.values(), now, learn_limits=self.learn_limits)
+            # after a live-only scan, only what the windows need
+            claude = self.claude.file_views(since, self.claude.limit_paths)
+            return self.limits.report(claude, self.codex.files.values(), now, learn_limits=self.learn_limits)
         except Exception as exc:  # limits are an extra view; a bug there must not stop the poll
             log.exception("usage limits failed")
             problems.append(f"usage limits: {exc}")
@@ -295,13 +350,26 @@ class Monitor:
         """Paths a file watcher saw change (thread-safe): the next poll looks at them first."""
         self.claude.note_changes(paths)
 
+    def _worth_saving(self) -> bool:
+        """After a scan limited to live transcripts: rewriting the whole cache costs in
+        proportion to the history, re-reading what was appended costs what was appended, so
+        save only when the re-read would cost more than a quarter of the rewrite."""
+        if self._cache_path is None:
+            return False
+        try:
+            size = self._cache_path.stat().st_size
+        except OSError:
+            return True
+        return self.parsed_bytes * 4 >= size
+
     def save_cache(self) -> None:
+        if self._cache_path is None or not self._cache_loaded:
+            return
         self._unsaved = False
         self._saved_at = self.clock()
-        if self._cache_path is None:
-            return
         scancache.save(
-            self._cache_path, scancache.CacheData(scancache.FORMAT, self._roots, self.claude.state(), self.codex.state())
+            self._cache_path,
+            scancache.CacheData(scancache.FORMAT, self._roots, self.claude.state(), scancache.as_entries(self.codex.files)),
         )
 
     def history(self, session_id: str, since: datetime | None = None) -> list:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -71,3 +72,17 @@ def cursor_user_dir(env: Mapping[str, str]) -> Path:
         return _home(env) / "Library" / "Application Support" / "Cursor" / "User"
     xdg = env.get("XDG_CONFIG_HOME") or str(_home(env) / ".config")
     return Path(xdg) / "Cursor" / "User"
+
+
+def existing_dir(path: str | os.PathLike, problems: list) -> bool:
+    """True for a folder to scan. A missing one is simply absent, but one that exists and
+    cannot be looked at (permissions) is reported in `problems`, never silently skipped."""
+    from llm_sessions.core.problems import unreadable_folder
+
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        problems.append(unreadable_folder(path, exc))
+        return False

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from collections import deque
 from dataclasses import dataclass, replace
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from llm_sessions.core.redact import cut
+from llm_sessions.core.sanity import decode_record
 
 log = logging.getLogger(__name__)
 
@@ -204,21 +206,17 @@ def _text_of(content: Any) -> str:
 def detect_tool(path: Path) -> TranscriptTool:
     """Claude or Codex, from the first parseable line (Codex lines wrap a `payload`)."""
     try:
-        with path.open("rb") as fh:
-            for i, raw in enumerate(fh):
-                if i > 50:
-                    break
-                try:
-                    rec = json.loads(raw)
-                except ValueError:
-                    continue
-                if isinstance(rec, dict):
-                    if "payload" in rec and rec.get("type") in (
-                        "session_meta", "turn_context", "response_item", "event_msg", "compacted"
-                    ):
-                        return "codex"
-                    if "sessionId" in rec or rec.get("type") in ("user", "assistant", "summary", "system"):
-                        return "claude"
+        for i, raw in enumerate(_lines(path)):
+            if i > 50:
+                break
+            rec = decode_record(raw)
+            if isinstance(rec, dict):
+                if "payload" in rec and rec.get("type") in (
+                    "session_meta", "turn_context", "response_item", "event_msg", "compacted"
+                ):
+                    return "codex"
+                if "sessionId" in rec or rec.get("type") in ("user", "assistant", "summary", "system"):
+                    return "claude"
     except OSError:
         pass
     return "codex" if path.name.startswith("rollout-") else "claude"
@@ -611,21 +609,24 @@ def _codex_record(b: _Builder, rec: dict, prompts_from_events: bool) -> None:
             b.command_finished(call_id, code != 0, code, out, at)
 
 
+def _lines(path: Path):
+    """The complete lines of a transcript, through the tailer: a regular file only, and a
+    line over the size limit arrives as `OVERSIZED` instead of filling the memory."""
+    from llm_sessions.core.tailer import Cursor, read_lines
+
+    return read_lines(str(path), Cursor(), os.stat(path))
+
+
 def _iter_records(path: Path, b: _Builder):
-    with path.open("rb") as fh:
-        for raw in fh:
-            if not raw.strip():
-                continue
-            try:
-                rec = json.loads(raw)
-            except ValueError:
-                b.malformed += 1
-                continue
-            if not isinstance(rec, dict):
-                b.malformed += 1
-                continue
-            b.records += 1
-            yield rec
+    for raw in _lines(path):
+        if not raw.strip():
+            continue
+        rec = decode_record(raw)  # None: not JSON, or fails the shared sanity checks
+        if not isinstance(rec, dict):
+            b.malformed += 1
+            continue
+        b.records += 1
+        yield rec
 
 
 def read_digest(path: str | Path, tool: TranscriptTool | None = None) -> Digest:
@@ -644,7 +645,7 @@ def read_digest(path: str | Path, tool: TranscriptTool | None = None) -> Digest:
         for rec in _iter_records(path, b):
             try:
                 _claude_record(side if rec.get("isSidechain") else b, rec)
-            except (TypeError, AttributeError, ValueError) as exc:  # shape we did not foresee
+            except Exception as exc:  # noqa: BLE001 - a shape we did not foresee costs one line
                 b.malformed += 1
                 log.debug("skipped claude record in %s: %s", path, exc)
         if not b.said_anything and side.said_anything:
@@ -657,7 +658,7 @@ def read_digest(path: str | Path, tool: TranscriptTool | None = None) -> Digest:
         for rec in _iter_records(path, b):
             try:
                 _codex_record(b, rec, events)
-            except (TypeError, AttributeError, ValueError) as exc:
+            except Exception as exc:  # noqa: BLE001
                 b.malformed += 1
                 log.debug("skipped codex record in %s: %s", path, exc)
     return b.freeze()
@@ -665,8 +666,7 @@ def read_digest(path: str | Path, tool: TranscriptTool | None = None) -> Digest:
 
 def _codex_has_user_events(path: Path) -> bool:
     needle = b'"user_message"'
-    with path.open("rb") as fh:
-        return any(needle in line for line in fh)
+    return any(needle in line for line in _lines(path))
 
 
 def last_turns(path: str | Path, n: int = 10, tool: TranscriptTool | None = None) -> list[TurnSummary]:

@@ -145,6 +145,7 @@ class LLMSessionApp(App[None]):
         self.dismissed: set[str] = set()
         self.summary: Summary | None = None
         self.last_error: str | None = None
+        self._problem_lines: list[str] = []
         self._gate = PollGate()
         self._timer: Timer | None = None
         self._rate = TokenRate()
@@ -238,6 +239,7 @@ class LLMSessionApp(App[None]):
             gc.freeze()
             self._gc_frozen = True
         self.last_error = None
+        self._tell_problems(message.snapshot)
         with self.batch_update():
             self.etas = message.etas
             self.summary = summarize(message.snapshot, self.clock(), self._rate.add(message.snapshot))
@@ -252,6 +254,17 @@ class LLMSessionApp(App[None]):
             self._watching = message.watch
             self._watch_files(message.watch)
         self._poll_finished()
+
+    def _tell_problems(self, snap: Snapshot) -> None:
+        """What could not be read ("3 folders could not be read: ..."), once per change."""
+        from llm_sessions.core.problems import summary_lines
+
+        lines = summary_lines(snap.problems, malformed=False)
+        if lines != self._problem_lines:
+            self._problem_lines = lines
+            if lines:
+                where = "details: llm-session list --all --json (\"problems\") and the log"
+                self.notify("\n".join([*lines, where]), severity="warning", timeout=12, markup=False)
 
     def _warn_format_drift(self, count: int) -> None:
         """A header status line while readers skip usage records of a newer format.

@@ -92,8 +92,7 @@ def test_api_errors_limit_lines_tool_errors_and_garbage(tmp_path):
     assert s.api_errors == 1 and s.tool_errors == 1
     assert s.usage.total == 20  # the API error line has zero usage and is no response
     assert s.limit_resets_at is not None and int(s.limit_resets_at.timestamp()) == 1790000000
-    assert s.malformed_lines == 3
-    assert any("malformed" in p for p in res.problems)
+    assert s.malformed_lines == 3  # the monitor turns it into a problem (test_hostile_files)
     f = next(iter(prov.files.values()))
     assert f.unknown == 1
 

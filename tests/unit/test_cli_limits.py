@@ -64,7 +64,7 @@ def test_limits_text(env):
 
 
 def test_list_and_health_json_carry_the_shares(env):
-    listed = {s["id"]: s for s in json.loads(run(["list", "--all", "--json"], env).stdout)}
+    listed = {s["id"]: s for s in json.loads(run(["list", "--all", "--json"], env).stdout)["sessions"]}
     windows = {x["window"] for x in listed[A]["limit_shares"]}
     assert windows == {"claude/five_hour", "claude/seven_day"}
     assert {x["window"] for x in listed[CX]["limit_shares"]} == {"codex/five_hour", "codex/seven_day"}

@@ -196,3 +196,22 @@ def test_a_one_shot_poll_saves_the_cache_and_a_dashboard_throttles_it(tmp_path):
     now[0] += timedelta(seconds=61)
     mon.poll()
     assert cache.stat().st_mtime_ns != written
+
+
+def test_block_reader_skips_an_oversized_line_and_checks_content(tmp_path):
+    import os
+
+    from llm_sessions.core import tailer
+
+    p = tmp_path / "t.jsonl"
+    p.write_bytes(b'{"a":1}\n' + b"x" * 5000 + b'\n{"b":2}\n')
+    cur = tailer.Cursor()
+    got = [(bytes(b), n) for b, n in tailer.read_blocks(str(p), cur, os.stat(p), size=64, max_line=1000)]
+    lines = [line for b, _ in got for line in b.split(b"\n") if line]
+    assert lines == [b'{"a":1}', tailer.OVERSIZED, b'{"b":2}']
+    assert cur.offset == p.stat().st_size and cur.check != 0
+    with p.open("ab") as fh:  # an oversized line with no end yet: the cursor waits at its start
+        fh.write(b"y" * 3000)
+    before = cur.offset
+    assert list(tailer.read_blocks(str(p), cur, os.stat(p), size=64, max_line=1000)) == []
+    assert cur.offset == before

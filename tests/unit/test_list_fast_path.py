@@ -37,9 +37,9 @@ def test_plain_list_skips_typer_and_equals_the_typer_command(tmp_path):
         env,
     )
     assert typer_run.returncode == 0
-    ids = lambda out: [s["id"] for s in json.loads(out)]  # noqa: E731
+    ids = lambda out: [s["id"] for s in json.loads(out)["sessions"]]  # noqa: E731
     assert ids(fast.stdout) == ids(typer_run.stdout) and len(ids(fast.stdout)) > 10
-    strip = lambda out: [{k: v for k, v in s.items() if k != "health"} for s in json.loads(out)]  # noqa: E731
+    strip = lambda out: [{k: v for k, v in s.items() if k != "health"} for s in json.loads(out)["sessions"]]  # noqa: E731
     assert strip(fast.stdout) == strip(typer_run.stdout)
 
 

@@ -64,7 +64,7 @@ def test_json_output_stays_exact_and_valid(tmp_path):
 
     env = hostile_home(tmp_path)
     done = run_cli(env, "list", "--all", "--no-processes", "--json")  # (this machine's processes aside)
-    [row] = json.loads(done.stdout)
+    [row] = json.loads(done.stdout)["sessions"]
     assert row["cwd"] == f"/home/dev/proj{OSC_TITLE}"  # data is data: escaped by JSON, not altered
     assert "\x1b" not in done.stdout
 

@@ -66,7 +66,7 @@ def test_two_machines_publish_concurrently_and_team_lists_both(db_url, tmp_path)
         mine = {s["id"]: s for s in team["sessions"] if s["host"] == host}
         assert set(mine) == set(truth["sessions"]), host  # nothing lost, nothing mixed
         # what the machine itself shows from the same files (published without a process scan too)
-        local = {s["id"]: s for s in json.loads(run(["list", "--all", "--no-processes", "--json"], host_env, check=True).stdout)}
+        local = {s["id"]: s for s in json.loads(run(["list", "--all", "--no-processes", "--json"], host_env, check=True).stdout)["sessions"]}
         for sid, here in local.items():  # the numbers the machine itself shows, exactly
             there = mine[sid]
             assert there["tokens"] == here["tokens"]

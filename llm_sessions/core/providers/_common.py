@@ -7,26 +7,32 @@ for the next poll) and starts over when the file shrank or was replaced.
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from llm_sessions.core.problems import cannot_parse, not_a_file, unreadable_file
+from llm_sessions.core.safeio import is_regular
+from llm_sessions.core.sanity import decode_record
 from llm_sessions.core.tailer import Cursor, needs_reset, read_lines
 from llm_sessions.core.timeparse import parse_ts
+
+log = logging.getLogger(__name__)
 
 #: Looks up a model's context window; the monitor passes the pricing table's lookup.
 WindowLookup = Callable[[str | None], int | None]
 
 def stat_key(path: Path | str) -> tuple[int, int, int] | None:
-    """(inode, size, mtime_ns): what must change for a file to need another look."""
+    """(inode, size, mtime_ns): what must change for a file to need another look; None for
+    a file that is missing or not a regular file (a FIFO would hang whoever opens it)."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
+    return (st.st_ino, st.st_size, st.st_mtime_ns) if is_regular(st) else None
 
 
 class LineTail:
@@ -42,7 +48,7 @@ class LineTail:
         """(new complete lines, restarted). `restarted` means the file was truncated or
         replaced and the caller must drop what it built from earlier lines."""
         st = os.stat(self.path)
-        restarted = self.cursor is not None and needs_reset(self.cursor, st)
+        restarted = self.cursor is not None and needs_reset(self.cursor, st, self.path)
         if self.cursor is None or restarted:
             self.cursor = Cursor()
         return [line for line in read_lines(str(self.path), self.cursor, st) if line.strip()], restarted
@@ -54,13 +60,20 @@ def refresh(path: Path, state: Any, read: Callable[[Path, Any, tuple[int, int, i
     True when `state` was updated (the caller rebuilds its Session); a file that cannot be
     read is one line in `problems`, and is tried again next poll.
     """
-    key = stat_key(path)
-    if key is None or key == state.key:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False  # gone since it was listed
+    key = (st.st_ino, st.st_size, st.st_mtime_ns)
+    if key == state.key:
+        return False
+    if not is_regular(st):
+        problems.append(not_a_file(path, st))
         return False
     try:
         read(path, state, key)
     except OSError as exc:
-        problems.append(f"{path}: cannot read: {exc}")
+        problems.append(unreadable_file(path, exc))
         return False
     state.key = key
     return True
@@ -74,8 +87,14 @@ def collect(paths, states: dict, make: Callable[[], Any], read, build, result) -
         name = str(path)
         seen.add(name)
         state = states.setdefault(name, make())
-        if refresh(path, state, read, result.problems):
-            state.session = build(path, state)
+        try:
+            if refresh(path, state, read, result.problems):
+                state.session = build(path, state)
+        except Exception as exc:  # noqa: BLE001 - one file's surprise must not hide the others
+            log.exception("cannot parse %s", name)
+            result.problems.append(cannot_parse(path, exc))
+            states[name] = make()
+            continue
         if state.session is not None:
             result.sessions.append(state.session)
     for gone in states.keys() - seen:
@@ -83,11 +102,9 @@ def collect(paths, states: dict, make: Callable[[], Any], read, build, result) -
 
 
 def loads(line: bytes | str) -> Any:
-    """json.loads that answers None instead of raising: callers count and skip."""
-    try:
-        return json.loads(line)
-    except (ValueError, UnicodeDecodeError):
-        return None
+    """A decoded record, or None for a line that is not JSON or fails the shared sanity
+    checks (depth, integer range, token counts; see core.sanity): callers count and skip."""
+    return decode_record(line)
 
 
 parse_time = parse_ts

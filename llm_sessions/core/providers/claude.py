@@ -13,6 +13,7 @@ appended since the last scan, and merges the files into sessions:
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -30,10 +31,14 @@ from llm_sessions.core.dirtree import DirTree
 from llm_sessions.core.health import compaction_point_for
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
 from llm_sessions.core.pricing import Bill
+from llm_sessions.core.problems import cannot_parse, not_a_file, unreadable_file
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.providers.claude_parse import NCOLS, ClaudeFile, FileParser, key_hash
-from llm_sessions.core.roots import claude_roots
+from llm_sessions.core.roots import claude_roots, existing_dir
+from llm_sessions.core.safeio import is_regular, printable
 from llm_sessions.core.timeparse import parse_ts
+
+log = logging.getLogger(__name__)
 
 WINDOW = 200_000
 WINDOW_1M = 1_000_000
@@ -52,14 +57,16 @@ def classify(path: str) -> tuple[bool, str]:
     `<sessionId>.jsonl`."""
     folder, name = os.path.split(path)
     stem = name[:-6]
+    # A session id comes from a file name, which may not be UTF-8: ids are shown, stored
+    # and printed as JSON, so they hold the name escaped; the path stays raw.
     if os.path.basename(folder) == "subagents":
-        return True, os.path.basename(os.path.dirname(folder))
+        return True, printable(os.path.basename(os.path.dirname(folder)))
     if stem.startswith("agent-"):
         return True, ""
-    return False, stem
+    return False, printable(stem)
 
 
-def project_dirs(roots: Iterable[Path]) -> list[str]:
+def project_dirs(roots: Iterable[Path], problems: list) -> list[str]:
     """Each root's projects/ folder that exists, once per real folder (two configured roots
     that are one folder are scanned once)."""
     out: list[str] = []
@@ -67,7 +74,7 @@ def project_dirs(roots: Iterable[Path]) -> list[str]:
     for root in roots:
         projects = os.path.join(root, "projects")
         real = os.path.realpath(projects)
-        if real not in seen and os.path.isdir(projects):
+        if real not in seen and existing_dir(projects, problems):
             seen.add(real)
             out.append(projects)
     return out
@@ -80,17 +87,76 @@ def _is_transcript(name: str) -> bool:
 def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[str, bool, str]]:
     """(path, is_subagent, session id guess) for every .jsonl under each root's projects/."""
     tree = DirTree(_is_transcript)
-    tree.full(project_dirs(roots), problems)
+    tree.full(project_dirs(roots, problems), problems)
     return [(path, *classify(path)) for path in tree.files()]
 
 
 def parse_file(f: ClaudeFile, st: os.stat_result) -> ClaudeFile:
     """Read what was appended to one file since its cursor and fold it into `f`."""
     parser = FileParser(f, legacy_agent=f.subagent and os.path.basename(f.path).startswith("agent-") and os.path.basename(os.path.dirname(f.path)) != "subagents")
-    feed = parser.feed_block
+    failed = 0
     for block, lines in tailer.read_blocks(f.path, f.cursor, st):
-        feed(block, lines)
+        try:
+            parser.feed_block(block, lines)
+        except Exception:  # noqa: BLE001 - a bug in one line must cost that line only
+            failed += _feed_lines(parser, bytes(block))
+    f.malformed += failed
     return parser.finish()
+
+
+def _feed_lines(parser: FileParser, block: bytes) -> int:
+    """A block the block parser raised on, line by line: how many lines raised too."""
+    failed = 0
+    for line in block.split(b"\n"):
+        if line:
+            try:
+                parser.feed(line)
+            except Exception:  # noqa: BLE001
+                failed += 1
+    return failed
+
+
+def parse_one(f: ClaudeFile, st: os.stat_result, problems: list) -> ClaudeFile:
+    """`parse_file` isolated per file: a file that cannot be read or parsed is one problem.
+
+    A parse that fails outright (a bug, since lines are isolated) forgets what the file gave
+    and is not retried until the file changes, so the others and later polls go on.
+    """
+    try:
+        return parse_file(f, st)
+    except OSError as exc:
+        problems.append(unreadable_file(f.path, exc))
+    except Exception as exc:  # noqa: BLE001
+        log.exception("cannot parse %s", f.path)
+        problems.append(cannot_parse(f.path, exc))
+        f.reset()
+        f.cursor = tailer.Cursor(dev=st.st_dev, ino=st.st_ino, size=st.st_size, mtime_ns=st.st_mtime_ns)
+    return f
+
+
+def _in_scope(found: list[str], roots: Iterable[Path], scope) -> tuple[list[str], list[str]]:
+    """(files of the project folders that may hold a running session, files active within
+    the usage-limit windows): see core.scope."""
+    tops = [os.path.join(r, "projects") + os.sep for r in roots]
+    folders: dict[str, list[str]] = {}
+    for path in found:
+        top = next((t for t in tops if path.startswith(t)), "")
+        folder = path[: len(top)] + path[len(top) :].split(os.sep, 1)[0]
+        folders.setdefault(folder, []).append(path)
+    live, recent = [], []
+    for folder, items in folders.items():
+        hot = scope.wants_claude_dir(os.path.basename(folder))
+        for path in items:
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            if scope.for_limits(st):
+                recent.append(path)
+            hot = hot or scope.wants_file(os.path.basename(path), st)
+        if hot:
+            live.extend(items)
+    return live, recent
 
 
 class Head(msgspec.Struct, array_like=True):
@@ -229,14 +295,24 @@ class ClaudeProvider:
         self._cold: list[str] = []
         self._cold_pos = 0
         self._dir_pos = 0
+        # after a scan limited to live sessions: the files the usage limits need (else None)
+        self.limit_paths: list[str] | None = None
 
     def roots(self) -> list[Path]:
         return claude_roots(self.env)
 
     # -- persistence (the scan cache keeps this state between runs) ---------------------
     def state(self) -> ClaudeState:
-        heads = list(self.heads.values())
-        files = [self.raw.get(h.path) or msgspec.Raw(_encode(self.files[h.path])) for h in heads]
+        heads, files = [], []
+        for h in self.heads.values():
+            raw = self.raw.get(h.path)
+            if raw is None:
+                try:
+                    raw = msgspec.Raw(_encode(self.files[h.path]))
+                except (UnicodeEncodeError, OverflowError, TypeError, ValueError, msgspec.EncodeError):
+                    continue  # a name that is not UTF-8: not cached, read again next run
+            heads.append(h)
+            files.append(raw)
         return ClaudeState(heads, files, list(self.sessions.values()), self.built_with, self.keys.data(),
                            self.errors.data(), self.corrections, self.error_owners, self.next_fid)
 
@@ -264,23 +340,34 @@ class ClaudeProvider:
         return f
 
     # -- scanning ----------------------------------------------------------------------
-    def scan(self, pool=None, progress=None, meanwhile=None, light: bool = False) -> ScanResult:
+    def scan(self, pool=None, progress=None, meanwhile=None, light: bool = False, scope=None) -> ScanResult:
         """`meanwhile()` runs while pool workers parse (a big cold scan), if they do.
 
         `light` (a dashboard poll): look only where a change is likely, see `_light_listing`;
         a full listing still runs every FULL_EVERY_S. A one-shot command lists everything.
+        With `scope` (a core.scope.LiveScope) only the project folders that may hold a
+        running session are read and answered for (plus the files the usage limits need);
+        what is known of the others is kept.
         """
         result = ScanResult(searched=[str(r / "projects") for r in self.roots()])
+        self.limit_paths = None
+        wanted: list[str] | None = None
         now = time.monotonic()
-        if light and self.tree.dirs and now - self._full_at < FULL_EVERY_S:
+        if scope is None and light and self.tree.dirs and now - self._full_at < FULL_EVERY_S:
             listing, gone = self._light_listing(result.problems)
         else:
-            self.tree.full(project_dirs(self.roots()), result.problems)
-            self._full_at = now
+            self.tree.full(project_dirs(self.roots(), result.problems), result.problems)
             listing = list(self.tree.files())
             gone = set(self.heads).difference(listing)
-            self._cold = listing[:]
-            self._cold_pos = 0
+            if scope is None:
+                self._full_at = now
+                self._cold = listing[:]
+                self._cold_pos = 0
+            else:
+                wanted, recent = _in_scope(listing, self.roots(), scope)
+                self.limit_paths = recent
+                chosen = set(wanted)
+                listing = wanted + [p for p in recent if p not in chosen]
         todo = self._plan(listing, result.problems, gone)
         gone = {p for p in gone if p in self.heads}  # only files that were read can leave
         self.parsed_bytes = sum(st.st_size - f.cursor.offset for f, st in todo)
@@ -290,8 +377,11 @@ class ClaudeProvider:
         if not self.sessions and self.heads:
             dirty = set(self.members)  # nothing built yet, or built with other prices
         self._rebuild(dirty)
-        result.sessions = list(self.sessions.values())
-        result.problems.extend(self._malformed_problems())
+        if wanted is None:
+            result.sessions = list(self.sessions.values())
+        else:
+            sids = {self.heads[p].session for p in wanted if p in self.heads}
+            result.sessions = [self.sessions[sid] for sid in sids if sid in self.sessions]
         return result
 
     def note_changes(self, paths: Iterable[str]) -> None:
@@ -347,9 +437,6 @@ class ClaudeProvider:
         listing = list(hot.union(added, cold[start : start + share]).difference(removed))
         return listing, removed
 
-    def _malformed_problems(self) -> list[str]:
-        return [f"{h.path}: {h.malformed} malformed line(s) skipped" for h in self.heads.values() if h.malformed]
-
     def merge_files(self, files: Iterable[ClaudeFile]) -> list[Session]:
         """The sessions of a set of already parsed files (the status line keeps its own
         small set per transcript): the same merge as a scan. Call it on a new provider."""
@@ -366,21 +453,29 @@ class ClaudeProvider:
         for path in listing:
             try:
                 st = os.stat(path)
-            except FileNotFoundError:
-                gone.add(path)
+            except FileNotFoundError as exc:
+                if os.path.lexists(path):  # a dangling link: there, but unreadable
+                    problems.append(unreadable_file(path, exc))
+                else:
+                    gone.add(path)
                 continue
             except OSError as exc:
-                problems.append(f"cannot stat {path}: {exc.strerror or exc}")
+                problems.append(unreadable_file(path, exc))
                 continue
             head = heads.get(path)
+            if head is not None and tailer.unchanged(head.cursor, st):
+                continue
+            if not is_regular(st):
+                # A FIFO or a symlink to /dev/zero would hang the read or never end.
+                problems.append(not_a_file(path, st))
+                gone.add(path)
+                continue
             if head is None:
                 todo.append((ClaudeFile(path=path, subagent=(c := classify(path))[0], session=c[1]), st))
                 continue
-            if tailer.unchanged(head.cursor, st):
-                continue
             self._hot.add(path)
             f = self._file(path)
-            if tailer.needs_reset(f.cursor, st):
+            if tailer.needs_reset(f.cursor, st, path):
                 f.reset()
             todo.append((f, st))
         return todo
@@ -388,25 +483,24 @@ class ClaudeProvider:
     def _parse_all(self, todo, pool, progress, problems: list[str], meanwhile=None) -> list[tuple[ClaudeFile, bytes | None]]:
         """(parsed file, its encoding when a worker made one) for each file of `todo`."""
         if pool is not None and len(todo) > 1 and pool.wanted(self.parsed_bytes):
-            return pool.parse(todo, progress, problems, meanwhile)
+            parsed = pool.parse(todo, progress, problems, meanwhile)
+            if parsed is not None:
+                return parsed
         out: list[tuple[ClaudeFile, bytes | None]] = []
         for f, st in todo:
-            try:
-                out.append((parse_file(f, st), None))
-            except OSError as exc:
-                problems.append(f"cannot read {f.path}: {exc.strerror or exc}")
-                out.append((f, None))
+            out.append((parse_one(f, st, problems), None))
             if progress:
                 progress(st.st_size)
         return out
 
-    def file_views(self, since_ms: int = 0) -> list[FileView]:
-        """The files active since `since_ms` (all by default) as the limit tracker reads
-        them: what the heads hold (times, offsets, limit hits) answers at once; anything
-        else decodes that file's partial result."""
+    def file_views(self, since_ms: int = 0, paths: Iterable[str] | None = None) -> list[FileView]:
+        """The files active since `since_ms` (all by default), or of `paths` only, as the
+        limit tracker reads them: what the heads hold (times, offsets, limit hits) answers
+        at once; anything else decodes that file's partial result."""
         from llm_sessions.core.activity import active_since
 
-        return [FileView(self, h) for h in self.heads.values() if active_since(h.last_ts, since_ms)]
+        heads = self.heads.values() if paths is None else [self.heads[p] for p in paths if p in self.heads]
+        return [FileView(self, h) for h in heads if active_since(h.last_ts, since_ms)]
 
     # -- format drift ------------------------------------------------------------------
     def usage_drift(self) -> int:

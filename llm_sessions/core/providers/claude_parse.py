@@ -46,6 +46,7 @@ import msgspec
 
 from llm_sessions.core.limit_lines import limit_hit
 from llm_sessions.core.pricing import size_bucket
+from llm_sessions.core.sanity import DECODE_ERRORS, CallTokens
 from llm_sessions.core.tailer import Cursor
 from llm_sessions.core.timeparse import iso_ms
 
@@ -57,25 +58,25 @@ NCOLS = 5
 
 
 class _Split(msgspec.Struct):
-    ephemeral_5m_input_tokens: int | None = 0
-    ephemeral_1h_input_tokens: int | None = 0
+    ephemeral_5m_input_tokens: CallTokens | None = 0
+    ephemeral_1h_input_tokens: CallTokens | None = 0
 
 
 class _Iteration(msgspec.Struct):
     type: str | None = None
     model: str | None = None
-    input_tokens: int | None = 0
-    output_tokens: int | None = 0
-    cache_creation_input_tokens: int | None = 0
-    cache_read_input_tokens: int | None = 0
+    input_tokens: CallTokens | None = 0
+    output_tokens: CallTokens | None = 0
+    cache_creation_input_tokens: CallTokens | None = 0
+    cache_read_input_tokens: CallTokens | None = 0
     cache_creation: _Split | None = None
 
 
 class _Usage(msgspec.Struct):
-    input_tokens: int | None = 0
-    output_tokens: int | None = 0
-    cache_creation_input_tokens: int | None = 0
-    cache_read_input_tokens: int | None = 0
+    input_tokens: CallTokens | None = 0
+    output_tokens: CallTokens | None = 0
+    cache_creation_input_tokens: CallTokens | None = 0
+    cache_read_input_tokens: CallTokens | None = 0
     cache_creation: _Split | None = None
     speed: str | None = None
     inference_geo: str | None = None
@@ -107,8 +108,8 @@ class _Message(msgspec.Struct):
 
 class _Compact(msgspec.Struct):
     trigger: str | None = None
-    preTokens: int | None = None
-    postTokens: int | None = None
+    preTokens: CallTokens | None = None
+    postTokens: CallTokens | None = None
 
 
 class _Line(msgspec.Struct):
@@ -134,7 +135,7 @@ _decoder = msgspec.json.Decoder(_Line)
 _decode = _decoder.decode
 _decode_lines = _decoder.decode_lines
 _decode_any = msgspec.json.Decoder().decode
-_DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
+_DECODE_ERRORS = DECODE_ERRORS  # not JSON, too deep, or a count outside core.sanity bounds
 _LIMIT_TEXT = "usage limit reached|"  # the old marker: only a user line whose own text holds it can be a limit
 _TURN_ENDS = frozenset({"end_turn", "stop_sequence", "max_tokens", "refusal"})
 _TS = attrgetter("timestamp")

@@ -56,7 +56,10 @@ from llm_sessions.core.limit_lines import identifier
 from llm_sessions.core.models import ContextFill, RateLimit, Session, TurnMark, Usage
 from llm_sessions.core.pricing import Bill, size_bucket
 from llm_sessions.core.providers.base import ScanResult
-from llm_sessions.core.roots import codex_home
+from llm_sessions.core.problems import unreadable_file, unreadable_folder
+from llm_sessions.core.roots import codex_home, existing_dir
+from llm_sessions.core.safeio import printable, read_regular
+from llm_sessions.core.sanity import DECODE_ERRORS, MAX_SIDE_FILE_BYTES, TotalTokens
 from llm_sessions.core.timeparse import iso_ms, parse_ts
 
 RECENT_KEEP = 50
@@ -65,18 +68,18 @@ REPLAY_WINDOW = timedelta(seconds=1)
 
 
 class _Tok(msgspec.Struct):
-    input_tokens: int | None = 0
-    cached_input_tokens: int | None = 0
-    cache_write_input_tokens: int | None = 0
-    output_tokens: int | None = 0
-    reasoning_output_tokens: int | None = 0
-    total_tokens: int | None = 0
+    input_tokens: TotalTokens | None = 0
+    cached_input_tokens: TotalTokens | None = 0
+    cache_write_input_tokens: TotalTokens | None = 0
+    output_tokens: TotalTokens | None = 0
+    reasoning_output_tokens: TotalTokens | None = 0
+    total_tokens: TotalTokens | None = 0
 
 
 class _Info(msgspec.Struct):
     total_token_usage: _Tok | None = None
     last_token_usage: _Tok | None = None
-    model_context_window: int | None = None
+    model_context_window: TotalTokens | None = None
 
 
 class _Rate(msgspec.Struct):
@@ -237,7 +240,7 @@ class CodexFile(msgspec.Struct, kw_only=True):
         self.ordinal += 1
         try:
             line = _decode(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except DECODE_ERRORS:  # not JSON, too deep, or a count outside core.sanity's bounds
             self.malformed += 1
             return
         p = line.payload
@@ -475,9 +478,9 @@ def list_rollouts(home: Path, problems: list[str]) -> list[tuple[str, bool]]:
     out = []
     for sub, archived in (("sessions", False), ("archived_sessions", True)):
         top = home / sub
-        if not top.is_dir():
+        if not existing_dir(top, problems):
             continue
-        for folder, dirs, names in os.walk(top, onerror=lambda e: problems.append(f"cannot list {e.filename}: {e.strerror}")):
+        for folder, dirs, names in os.walk(top, onerror=lambda e: problems.append(unreadable_folder(e.filename, e))):
             for n in names:
                 if n.endswith(".jsonl"):
                     out.append((os.path.join(folder, n), archived))
@@ -503,15 +506,16 @@ class CodexProvider:
         return list(self.files.values())
 
     def restore(self, files) -> None:
-        self.files = {f.path: f for f in files}
+        """Per-file states from the scan cache: a path -> state mapping (decoded lazily, see
+        scancache.LazyStates) or a list of states."""
+        self.files = files if isinstance(files, dict) else {f.path: f for f in files}
         self._built = None
 
     def default_tier(self) -> str:
         """The service tier Codex applies when a rollout records none: config.toml's."""
-        try:
-            with open(codex_home(self.env) / "config.toml", "rb") as fh:
-                tier = tomllib.load(fh).get("service_tier")
-        except (OSError, tomllib.TOMLDecodeError):
+        try:  # a regular file of sane size only: a FIFO there must not hang the scan
+            tier = tomllib.loads(read_regular(codex_home(self.env) / "config.toml", MAX_SIDE_FILE_BYTES).decode()).get("service_tier")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             return ""
         return _TIERS.get(tier, "") if isinstance(tier, str) else ""
 
@@ -531,12 +535,11 @@ class CodexProvider:
             return result
         tier = self.default_tier() if todo else ""
         for f, st in todo:
-            path = f.path
             try:
-                for raw in tailer.read_lines(path, f.cursor, st):
-                    f.feed(raw, tier)
+                failed = tailer.fold(f.path, f.cursor, st, lambda raw, f=f: f.feed(raw, tier))  # feed counts what it rejects
+                f.malformed += failed
             except OSError as exc:
-                result.problems.append(f"cannot read {path}: {exc.strerror or exc}")
+                result.problems.append(unreadable_file(f.path, exc))
             if progress:
                 progress(st.st_size)
             if len(f.recent) > RECENT_KEEP:
@@ -551,11 +554,9 @@ class CodexProvider:
             other = copies.get(name)
             if other is None or (other.archived, other.last_ts) > (f.archived, f.last_ts):
                 copies[name] = f
-            if f.malformed:
-                result.problems.append(f"{f.path}: {f.malformed} malformed line(s) skipped")
         by_id: dict[str, list[CodexFile]] = {}
         for f in copies.values():
-            by_id.setdefault(f.id or Path(f.path).stem, []).append(f)
+            by_id.setdefault(f.id or printable(Path(f.path).stem), []).append(f)
         result.sessions = [self._session(sid, sorted(fs, key=lambda f: (f.first_ts, f.path)), by_id, result.problems)
                            for sid, fs in by_id.items()]
         self._built = (list(result.sessions), result.problems[start:])

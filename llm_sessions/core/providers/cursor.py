@@ -35,6 +35,8 @@ from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
 from llm_sessions.core.providers._common import WindowLookup, as_int, parse_time, stat_key
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.roots import cursor_user_dir
+from llm_sessions.core.safeio import read_regular
+from llm_sessions.core.sanity import MAX_SIDE_FILE_BYTES
 
 RECENT = 50
 USER, ASSISTANT = 1, 2
@@ -111,7 +113,10 @@ class CursorProvider:
             cached = self._workspaces.get(name)
             if cached is None or cached[0] != key:
                 folder = None
-                meta = _json((db.parent / "workspace.json").read_text(encoding="utf-8", errors="replace")) if (db.parent / "workspace.json").is_file() else None
+                try:
+                    meta = _json(read_regular(db.parent / "workspace.json", MAX_SIDE_FILE_BYTES))
+                except OSError:
+                    meta = None
                 if isinstance(meta, dict) and isinstance(meta.get("folder"), str):
                     uri = urlparse(meta["folder"])
                     folder = unquote(uri.path) if uri.scheme == "file" else meta["folder"]

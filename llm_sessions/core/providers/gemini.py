@@ -46,6 +46,8 @@ from llm_sessions.core.pricing import Bill, size_bucket
 from llm_sessions.core.providers._common import LineTail, WindowLookup, as_int, collect, loads, mtime, parse_time, stat_key
 from llm_sessions.core.providers.base import ScanResult
 from llm_sessions.core.roots import gemini_dir
+from llm_sessions.core.safeio import read_regular
+from llm_sessions.core.sanity import MAX_DOCUMENT_BYTES, MAX_SIDE_FILE_BYTES
 
 log = logging.getLogger(__name__)
 RECENT = 50
@@ -106,7 +108,10 @@ class GeminiProvider:
         if key == self._projects_key:
             return self._projects
         self._projects_key, self._projects = key, {}
-        data = loads(path.read_bytes()) if key else None
+        try:
+            data = loads(read_regular(path, MAX_SIDE_FILE_BYTES)) if key else None
+        except OSError:
+            data = None
         table = data.get("projects", data) if isinstance(data, dict) else None
         if isinstance(table, dict):
             for folder, slug in table.items():
@@ -173,7 +178,7 @@ class GeminiProvider:
     def _read(self, path: Path, state: _File, key: tuple[int, int, int]) -> None:
         self.parses += 1
         if path.suffix == ".json":
-            data = loads(path.read_bytes())
+            data = loads(read_regular(path, MAX_DOCUMENT_BYTES))
             state.meta, state.messages, state.rewound, state.skipped, state.unknown = {}, {}, {}, 0, {}
             if not isinstance(data, dict):
                 state.skipped = 1
@@ -320,7 +325,7 @@ class GeminiProvider:
 def _project_root(project: Path) -> str | None:
     """The folder a project id stands for, from the `.project_root` file newer builds write."""
     try:
-        text = (project / ".project_root").read_text(encoding="utf-8").strip()
+        text = read_regular(project / ".project_root", MAX_SIDE_FILE_BYTES).decode("utf-8").strip()
     except (OSError, UnicodeDecodeError):
         return None
     return text or None

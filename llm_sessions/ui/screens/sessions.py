@@ -32,6 +32,7 @@ from llm_sessions.core.health import depends_on_now, span
 from llm_sessions.core.ids import display_ids
 from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session, Snapshot
+from llm_sessions.core.problems import summary_lines
 from llm_sessions.ui.focus import FocusRules
 from llm_sessions.ui.format import (
     clip,
@@ -352,7 +353,7 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
             return
         # paths and problems come from outside: dropped in as $variables, never parsed as markup
         found = {f"s{i}": inert(p) for i, p in enumerate(snap.searched)}
-        bad = {f"p{i}": inert(p) for i, p in enumerate(snap.problems[:5])}
+        bad = {f"p{i}": inert(p) for i, p in enumerate(summary_lines(snap.problems))}
         where = "\n".join(f"  ${k}" for k in found) or "  (no assistant folders exist)"
         problems = "".join(f"\n[$text-warning]! ${k}[/]" for k in bad)
         empty.update(Content.from_markup(
