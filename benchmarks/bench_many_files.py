@@ -169,7 +169,8 @@ def run_all(args, data: Path) -> None:
     text = out.read_text()
     answer = json.loads(text)
     sessions = answer["sessions"] if isinstance(answer, dict) else answer
-    history = [s for s in sessions if not s["id"].startswith("live")]
+    # process-only sessions (other assistants running on a shared machine) have no transcript
+    history = [s for s in sessions if not s["id"].startswith("live") and s.get("transcript")]
     assert len(history) == args.files, (len(history), args.files)
     assert all(s["tokens"]["total"] == 4330 + int(s["id"][:8]) % 7 for s in history)
 

@@ -56,7 +56,7 @@ def our_blocks(corpus: Path, truth: dict):
     mon = Monitor(settings, env)
     t0 = time.perf_counter()
     mon.scan_files()
-    calls = claude_calls(mon.claude.files.values())
+    calls = claude_calls(mon.claude.file_views())
     blocks = five_hour_blocks(calls)
     secs = time.perf_counter() - t0
     return [(b, spend(b.calls, mon.prices)) for b in blocks], secs, mon.claude.roots()

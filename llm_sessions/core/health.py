@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
+from operator import attrgetter
 from typing import Any
 
 from llm_sessions.core.models import HealthComponent, HealthReport, Session, Status
@@ -46,6 +47,7 @@ SAFE_FILL = 0.5
 """Below half of the compaction point the tokens score is full; above it falls ever faster."""
 IDLE_FLOOR = 20
 ENDED_SCORES = {"clean": 100, "mid-turn": 60, "error": 25}
+_AT = attrgetter("at")
 
 WARN_FILL = 0.7
 """From this fraction of the compaction point the context bar turns to the warning colour."""
@@ -108,6 +110,13 @@ def _clamp(value: float) -> int:
 
 def is_live(session: Session) -> bool:
     return session.state in LIVE_STATES
+
+
+def depends_on_now(session: Session) -> bool:
+    """Whether the session's health changes with the clock alone: only while it runs (or
+    when it has no last activity to be judged at). A dashboard re-scores the others only
+    when they change."""
+    return is_live(session) or session.last_activity is None
 
 
 def as_of(session: Session, now: datetime) -> datetime:
@@ -204,19 +213,34 @@ def duration_component(session: Session, settings: Any, now: datetime) -> Health
     )
 
 
-def _last_activity(session: Session) -> datetime | None:
-    times = [m.at for m in session.recent]
-    if session.last_activity is not None:
-        times.append(session.last_activity)
-    return max((_utc(t) for t in times), default=None)
+def _mark_time(m) -> datetime:
+    return _utc(m.at)
 
 
-def activity_component(session: Session, settings: Any, now: datetime) -> HealthComponent:
+def sorted_marks(session: Session) -> list:
+    """The session's recent marks, oldest first (one sort shared by the components: a poll
+    scores every session, so this runs thousands of times)."""
+    try:
+        return sorted(session.recent, key=_AT)  # all aware, or all naive: same order
+    except TypeError:
+        return sorted(session.recent, key=_mark_time)  # a mix: naive ones are UTC
+
+
+def _last_activity(session: Session, marks: Sequence | None = None) -> datetime | None:
+    marks = sorted_marks(session) if marks is None else marks
+    last = session.last_activity
+    if not marks:
+        return None if last is None else _utc(last)
+    newest = _utc(marks[-1].at)
+    return newest if last is None else max(newest, _utc(last))
+
+
+def activity_component(session: Session, settings: Any, now: datetime, marks: Sequence | None = None) -> HealthComponent:
     """Idle time and recent turns for a live session; how it ended for an ended one."""
     weight = float(settings.health_weight_activity)
     idle_limit = timedelta(minutes=float(settings.health_idle_minutes))
-    last = _last_activity(session)
-    marks = sorted(session.recent, key=lambda m: _utc(m.at))
+    marks = sorted_marks(session) if marks is None else marks
+    last = _last_activity(session, marks)
     if not is_live(session):
         # "ended" when discovery saw no process; "stopped" when processes were not scanned
         verb = "ended" if session.state == "ended" else "stopped"
@@ -237,7 +261,11 @@ def activity_component(session: Session, settings: Any, now: datetime) -> Health
         return HealthComponent("activity", NEUTRAL, weight, "no activity recorded yet (neutral score)")
     idle = max(timedelta(0), _utc(now) - last)
     window_start = _utc(now) - idle_limit
-    recent = sum(1 for m in marks if _utc(m.at) >= window_start)
+    recent = 0  # marks are oldest first: count the suffix inside the window
+    for m in reversed(marks):
+        if _utc(m.at) < window_start:
+            break
+        recent += 1
     turns = f"{recent} turn{'s' if recent != 1 else ''} in the last {_span(idle_limit)}"
     if idle <= idle_limit:
         score = 100
@@ -252,14 +280,18 @@ def activity_component(session: Session, settings: Any, now: datetime) -> Health
     return HealthComponent("activity", score, weight, f"{state}; {turns}")
 
 
-def errors_component(session: Session, settings: Any) -> HealthComponent:
+def errors_component(session: Session, settings: Any, marks: Sequence | None = None) -> HealthComponent:
     """API errors and failed tool results among the last `health_recent_turns` marks."""
     weight = float(settings.health_weight_errors)
     n = max(1, int(settings.health_recent_turns))
-    marks = sorted(session.recent, key=lambda m: _utc(m.at))[-n:]
+    marks = (sorted_marks(session) if marks is None else marks)[-n:]
     if marks:
-        api = sum(1 for m in marks if m.api_error)
-        tool = sum(1 for m in marks if m.tool_error and not m.api_error)
+        api = tool = 0
+        for m in marks:
+            if m.api_error:
+                api += 1
+            elif m.tool_error:
+                tool += 1
         scope = f"in the last {len(marks)} turns"
     else:
         # No per-turn marks from this provider: the session totals are all we have.
@@ -289,19 +321,25 @@ def status_for(score: int, settings: Any) -> Status:
 
 def combine(components: Sequence[HealthComponent]) -> int:
     """Weighted mean of the component scores; equal weights if every weight is 0."""
-    total = sum(c.weight for c in components)
+    total = weighted = 0.0
+    plain = 0
+    for c in components:
+        total += c.weight
+        weighted += c.score * c.weight
+        plain += c.score
     if total <= 0:
-        return _clamp(sum(c.score for c in components) / max(1, len(components)))
-    return _clamp(sum(c.score * c.weight for c in components) / total)
+        return _clamp(plain / max(1, len(components)))
+    return _clamp(weighted / total)
 
 
 def health_report(session: Session, settings: Any, now: datetime) -> HealthReport:
     """The session's health as of `now`: score, status and the four reasons behind it."""
+    marks = sorted_marks(session)
     components = (
         tokens_component(session, settings),
         duration_component(session, settings, now),
-        activity_component(session, settings, now),
-        errors_component(session, settings),
+        activity_component(session, settings, now, marks),
+        errors_component(session, settings, marks),
     )
     score = combine(components)
     fill = context_fraction(session, settings)
@@ -358,6 +396,7 @@ __all__ = [
     "as_of",
     "context_fraction",
     "context_level",
+    "depends_on_now",
     "is_live",
     "span",
     "compaction_point",

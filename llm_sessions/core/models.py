@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from operator import attrgetter
 from typing import Literal
 
 Tool = Literal["claude", "codex", "gemini", "cursor", "aider", "copilot"]
@@ -242,11 +243,24 @@ class Session:
     os_user: str | None = None
 
     def with_(self, **changes) -> Session:
-        return replace(self, **changes)
+        """A copy with some fields changed. A poll does this for every session (health,
+        state, process), so it copies the slots directly: `dataclasses.replace` re-runs
+        __init__ through its signature and cost ten times as much."""
+        if not changes.keys() <= _SESSION_FIELDS:
+            return replace(self, **changes)  # raises the usual TypeError
+        new = object.__new__(Session)
+        for (name, put), value in zip(_SESSION_SLOTS, _session_values(self)):
+            put(new, changes[name] if name in changes else value)
+        return new
 
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
+
+
+_SESSION_FIELDS = frozenset(Session.__slots__)
+_SESSION_SLOTS = tuple((name, getattr(Session, name).__set__) for name in Session.__slots__)
+_session_values = attrgetter(*Session.__slots__)
 
 
 @dataclass(frozen=True, slots=True)

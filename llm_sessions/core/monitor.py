@@ -13,11 +13,11 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from llm_sessions.core import scancache
-from llm_sessions.core.health import health_report
+from llm_sessions.core.health import depends_on_now, health_report
 from llm_sessions.core.ids import pid_session_id
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.pool import ParsePool
@@ -30,6 +30,21 @@ from llm_sessions.core.providers.codex import CodexProvider
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes to do)
+CACHE_EVERY = timedelta(seconds=60)
+
+
+def _fingerprint(settings, prices) -> str:
+    """What built sessions depend on besides the transcripts: the settings and the prices.
+
+    Cached sessions built under another fingerprint are rebuilt from the cached partials.
+    """
+    import hashlib
+
+    import msgspec
+
+    table = [getattr(prices, n, None) for n in getattr(type(prices), "__slots__", ())] or vars(prices)
+    raw = msgspec.msgpack.encode([settings, table], enc_hook=repr)
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 def _storable(snap: Snapshot) -> Snapshot:
@@ -69,7 +84,7 @@ class Monitor:
 
             prices = PriceTable.load(settings.price_overrides, settings.pricing_file or None)
         self.prices = prices
-        self.claude = ClaudeProvider(self.env, settings, prices)
+        self.claude = ClaudeProvider(self.env, settings, prices, built_with=_fingerprint(settings, prices))
         self.codex = CodexProvider(self.env, settings, prices)
         self.providers = [self.claude, self.codex, *self._other_providers(prices)]
         self._cache_path: Path | None = None
@@ -78,8 +93,11 @@ class Monitor:
             self._cache_path = scancache.cache_file(cache_dir, self._roots)
         self._cache_loaded = self._cache_path is None
         self.parsed_bytes = 0
+        self._unsaved = False
+        self._saved_at: datetime | None = None  # when this monitor last wrote the cache
+        self._attached: dict[str, tuple] = {}
+        self._scored_memo: dict[str, tuple] = {}
         self._seen_activity: dict[str, datetime | None] = {}
-        self._saved_settled = self.claude.settled
         from llm_sessions.core.limit_tracker import LimitTracker
 
         # usage-limit windows; `learn_limits = False` spares a one-shot CLI view the history pass
@@ -136,9 +154,9 @@ class Monitor:
         self._cache_loaded = True
         data = scancache.load(self._cache_path, self._roots)
         if data is not None:
-            self.claude.files, self.codex.files = scancache.restore(data)
-            self.claude.settled = data.settled
-        self._saved_settled = self.claude.settled
+            claude, codex = scancache.restore(data)
+            self.claude.restore(claude)
+            self.codex.restore(codex)
 
     def _live_scope(self):
         """(scope, skip): the LiveScope of the running assistants; skip when none runs."""
@@ -192,7 +210,10 @@ class Monitor:
             if skip:
                 first = ScanResult(searched=[str(r / "projects") for r in self.claude.roots()])
             else:
-                first = self.claude.scan(pool=pool, progress=tick if progress else None, meanwhile=meanwhile, scope=scope)
+                # A dashboard poll looks only where changes are likely (hot files, watcher hints,
+                # live sessions, a rotating share of the rest); a one-shot command lists everything.
+                first = self.claude.scan(pool=pool, progress=tick if progress else None, meanwhile=meanwhile,
+                                         light=live and scope is None, scope=scope)
         except Exception as exc:
             log.exception("claude provider failed")
             first = ScanResult(problems=[scan_failed("claude", exc)])
@@ -215,15 +236,24 @@ class Monitor:
         # Without discovery the state stays "unknown": whether a session runs was not asked,
         # and calling it "ended" would be a guess the JSON could not tell from a fact.
         windows, shares = self._limits(now, problems) if not skip else ((), {})
-        sessions = [s.with_(health=health_report(s, self.settings, now), limit_shares=shares.get(s.id, ())) for s in sessions]
+        sessions = self._scored(sessions, shares, now)
         sessions.sort(key=lambda s: s.last_activity or datetime.min.replace(tzinfo=UTC), reverse=True)
         # drift is counted over every file's state: only a full scan has them all decoded
         drift = sum(p.usage_drift() for p in self.providers if hasattr(p, "usage_drift")) if scope is None and not skip else 0
         snap = Snapshot(taken_at=now, sessions=tuple(sessions), problems=tuple(problems), searched=tuple(searched),
                         format_drift=drift, limits=windows)
-        if not skip and (self.claude.changed or self.codex.changed or self.claude.settled is not self._saved_settled):
-            if scope is None or self._worth_saving():
-                self.save_cache()
+        if live:
+            self.claude.live_sessions = {s.id for s in sessions if s.tool == "claude" and s.process is not None}
+        if not skip and (self.claude.changed or self.codex.changed or self.claude.rebuilt):
+            self._unsaved = True
+        # The first poll saves (a one-shot command has only that one); after it a dashboard
+        # rewrites the cache at most once a minute (and when it closes): a crash then costs
+        # re-reading what was appended since, never a wrong figure. After a scan limited to
+        # live transcripts, only when worth it (see _worth_saving).
+        if self._unsaved and (scope is None or self._worth_saving()) and (
+            not live or self._saved_at is None or self.clock() - self._saved_at >= CACHE_EVERY
+        ):
+            self.save_cache()
         if self.store is not None:
             try:
                 self.store.record_snapshot(_storable(snap))
@@ -233,15 +263,36 @@ class Monitor:
 
     def _limits(self, now: datetime, problems: list[str]) -> tuple[tuple, dict]:
         try:
-            if self.claude.limit_paths is not None:  # a live-only scan: only what the windows need
-                claude = [self.claude.files[p] for p in self.claude.limit_paths if p in self.claude.files]
-            else:
-                claude = self.claude.files.values()
+            from llm_sessions.core.limit_tracker import LEARN_DAYS
+
+            # The tracker looks back LEARN_DAYS at most: older files would only be filtered out.
+            since = int(now.timestamp() * 1000) - (LEARN_DAYS + 1) * 86_400_000
+            # after a live-only scan, only what the windows need
+            claude = self.claude.file_views(since, self.claude.limit_paths)
             return self.limits.report(claude, self.codex.files.values(), now, learn_limits=self.learn_limits)
         except Exception as exc:  # limits are an extra view; a bug there must not stop the poll
             log.exception("usage limits failed")
             problems.append(f"usage limits: {exc}")
             return (), {}
+
+    def _scored(self, sessions: list[Session], shares: dict, now: datetime) -> list[Session]:
+        """Each session with its health and limit shares. A session that is the same object
+        as last poll, with the same shares, and whose health does not move with the clock
+        (it is not running) keeps last poll's result: a poll over a long history scores only
+        what is live or changed."""
+        out = []
+        scored: dict[str, tuple] = {}
+        for s in sessions:
+            mine = shares.get(s.id, ())
+            memo = self._scored_memo.get(s.id)
+            if memo is not None and memo[0] is s and memo[1] == mine and not depends_on_now(s):
+                made = memo[2]
+            else:
+                made = s.with_(health=health_report(s, self.settings, now), limit_shares=mine)
+            scored[s.id] = (s, mine, made)
+            out.append(made)
+        self._scored_memo = scored
+        return out
 
     def _attach_processes(self, sessions: list[Session], now: datetime) -> tuple[list[Session], list[str]]:
         """Give each session its live process (if any) and a state; add running assistants
@@ -253,12 +304,23 @@ class Monitor:
         if cwds:
             self.aider.note_cwds(cwds)
         out = []
+        attached: dict[str, tuple] = {}
         for s in sessions:
             proc = result.matches.get(s.id)
             prev = self._seen_activity.get(s.id)
             grew = prev is not None and s.last_activity is not None and s.last_activity != prev
             self._seen_activity[s.id] = s.last_activity
-            out.append(s.with_(process=proc, state=session_state(s, proc, now, grew)))
+            state = session_state(s, proc, now, grew)
+            # The same session with the same process and state as last poll: the same object,
+            # so the steps after this (health, the store, the UI) can see it did not change.
+            memo = self._attached.get(s.id)
+            if memo is not None and memo[0] is s and memo[1] == state and memo[2] == proc:
+                made = memo[3]
+            else:
+                made = s.with_(process=proc, state=state)
+            attached[s.id] = (s, state, proc, made)
+            out.append(made)
+        self._attached = attached
         for proc in result.unmatched:
             out.append(
                 Session(
@@ -284,6 +346,10 @@ class Monitor:
                 tools.append(Tally(prov.tool, [str(r) for r in prov.roots()]).done())
         return DriftReport(tuple(tools))
 
+    def note_changes(self, paths) -> None:
+        """Paths a file watcher saw change (thread-safe): the next poll looks at them first."""
+        self.claude.note_changes(paths)
+
     def _worth_saving(self) -> bool:
         """After a scan limited to live transcripts: rewriting the whole cache costs in
         proportion to the history, re-reading what was appended costs what was appended, so
@@ -299,13 +365,11 @@ class Monitor:
     def save_cache(self) -> None:
         if self._cache_path is None or not self._cache_loaded:
             return
-        self._saved_settled = self.claude.settled
+        self._unsaved = False
+        self._saved_at = self.clock()
         scancache.save(
             self._cache_path,
-            scancache.CacheData(
-                scancache.FORMAT, self._roots, scancache.as_entries(self.claude.files),
-                scancache.as_entries(self.codex.files), self.claude.settled,
-            ),
+            scancache.CacheData(scancache.FORMAT, self._roots, self.claude.state(), scancache.as_entries(self.codex.files)),
         )
 
     def history(self, session_id: str, since: datetime | None = None) -> list:

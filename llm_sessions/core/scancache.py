@@ -30,14 +30,14 @@ from pathlib import Path
 
 import msgspec
 
-from llm_sessions.core.providers.claude_parse import ClaudeFile
+from llm_sessions.core.providers.claude import ClaudeState
 from llm_sessions.core.providers.codex import CodexFile
 from llm_sessions.core.safeio import read_regular
 
 log = logging.getLogger(__name__)
 
 # Bump whenever the parsers change what they derive from a line: old caches are then ignored.
-FORMAT = 10  # 7: price groups, format drift; 8: call stamps, limits; 9-10: checksum, lazy states
+FORMAT = 11  # 7: price groups, drift; 8: call stamps, limits; 9-10: checksum, lazy states; 11: heads, built sessions, cross-file index
 MAGIC = b"llm-session scan cache\n"
 MAX_CACHE_BYTES = 4 * 1024**3
 _TMP_PREFIX = ".scan-"
@@ -46,11 +46,11 @@ _TMP_PREFIX = ".scan-"
 class CacheData(msgspec.Struct):
     format: int
     roots: list[str]
-    # path -> that file's state (ClaudeFile / CodexFile), kept encoded until it is used
-    claude: dict[str, msgspec.Raw] = {}
+    # Claude: per file a head and its partial result (decoded only for files that change),
+    # per session the built Session, across files the index of shared responses and errors.
+    claude: ClaudeState = msgspec.field(default_factory=ClaudeState)
+    # Codex: path -> that file's state, kept encoded until it is used
     codex: dict[str, msgspec.Raw] = {}
-    # Cross-file duplicate corrections and the fingerprint of the files they were made for.
-    settled: tuple[str, list[tuple[str, tuple[str, int, str, str, bool], list[int]]]] | None = None
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -104,9 +104,10 @@ class LazyStates(dict):
         return dict(dict.items(self))
 
 
-def restore(data: CacheData) -> tuple[LazyStates, LazyStates]:
-    """The Claude and Codex per-file states of a loaded cache, decoded lazily."""
-    return LazyStates(data.claude, ClaudeFile), LazyStates(data.codex, CodexFile)
+def restore(data: CacheData) -> tuple[ClaudeState, LazyStates]:
+    """The Claude state (its files decoded lazily by the provider) and the Codex per-file
+    states of a loaded cache, decoded lazily."""
+    return data.claude, LazyStates(data.codex, CodexFile)
 
 
 def decode_all(*states) -> None:
@@ -196,11 +197,19 @@ def _encode(data: CacheData) -> bytes:
             log.info("not caching %r: cannot be encoded", path)
             return False
 
+    claude = data.claude
+    keep = [i for i, h in enumerate(claude.heads) if encodable(h.path, h)]
+    # A file left out is read again next run as a new file (a new id in the indexes); its
+    # session is left out too and rebuilt then.
     kept = msgspec.structs.replace(
         data,
-        claude={p: f for p, f in data.claude.items() if encodable(p, f)},
+        claude=msgspec.structs.replace(
+            claude,
+            heads=[claude.heads[i] for i in keep],
+            files=[claude.files[i] for i in keep],
+            sessions=[s for s in claude.sessions if encodable(s.id, s)],
+        ),
         codex={p: f for p, f in data.codex.items() if encodable(p, f)},
-        settled=None,  # computed over every file; recomputed next run
     )
     return _encoder.encode(kept)
 

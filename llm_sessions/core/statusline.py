@@ -185,10 +185,8 @@ def read_session(transcript: str, session_id: str | None, cache_dir: Path | None
             continue
     if cache is not None and (todo or gone):
         _save(cache, list(files.values()))
-    provider = ClaudeProvider(env, settings, None)
-    provider.restore(files.values())
     # The provider's merge of a set of files into sessions; here the set is one session's.
-    sessions = provider._merge()
+    sessions = ClaudeProvider(env, settings, None).merge_files(files.values())
     return next((s for s in sessions if not session_id or s.id == session_id), sessions[0] if sessions else None)
 
 

@@ -164,6 +164,90 @@ def fold(path: str, cursor: Cursor, st: os.stat_result, feed: Callable[[bytes], 
     return failed
 
 
+BLOCK = 1024 * 1024
+
+
+def _newlines(buf: bytearray, end: int) -> int:
+    """Newlines in buf[:end]. A find per line (memchr) beats bytes.count, which compares
+    byte by byte: four times faster on transcripts, whose lines run to kilobytes."""
+    n = 0
+    find = buf.find
+    pos = find(b"\n", 0, end)
+    while pos >= 0:
+        n += 1
+        pos = find(b"\n", pos + 1, end)
+    return n
+
+
+def read_blocks(
+    path: str, cursor: Cursor, st: os.stat_result, size: int = BLOCK, max_line: int = MAX_LINE_BYTES
+) -> Iterator[tuple[memoryview, int]]:
+    """Yield (block, lines) for the complete lines after `cursor.offset`, a block at a time.
+
+    The hot path of a cold scan: the caller decodes a whole block of lines in one call
+    (`msgspec`'s `decode_lines`) instead of splitting it into line objects. `block` is a
+    view of one reused buffer ending just after a newline, valid only until the next
+    iteration; `lines` is how many newlines it holds (empty lines included). The cursor
+    moves past a block when the caller asks for the next one, so a caller that stops early
+    leaves it at the first block it did not finish. A half-written last line stays for the
+    next read; a line longer than `size` grows the buffer, up to `max_line`: a longer line
+    is skipped without being held and yielded as the one line `OVERSIZED` (if it has no end
+    yet, the cursor stays at its start). Only a regular file is read (see `read_lines`).
+    """
+    fh = open_binary(path, st)  # the open file is checked again with fstat: never a FIFO
+    cursor.dev, cursor.ino = st.st_dev, st.st_ino
+    cursor.size, cursor.mtime_ns = st.st_size, st.st_mtime_ns
+    buf = bytearray(size)
+    view = memoryview(buf)
+    have = 0  # bytes of a line carried over from the previous read, at the front of buf
+    skipping = 0  # > 0: bytes of an oversized line seen so far, not kept
+    try:
+        fh.seek(cursor.offset)
+        while True:
+            if have == len(buf):
+                if have >= max_line:  # the line is too long to hold: skip to its end
+                    skipping += have
+                    have = 0
+                else:  # one line fills the buffer: make room for the rest of it (a new
+                    # buffer: the caller may still hold a view of the old one)
+                    grown = bytearray(len(buf) + min(len(buf), max_line + 1 - len(buf)))
+                    grown[:have] = buf
+                    buf, view = grown, memoryview(grown)
+            got = fh.readinto(view[have:])
+            if not got:
+                break
+            filled = have + got
+            search = have
+            if skipping:
+                nl = buf.find(b"\n", 0, filled)
+                if nl < 0:
+                    skipping += filled
+                    have = 0
+                    continue
+                yield memoryview(OVERSIZED + b"\n"), 1
+                cursor.offset += skipping + nl + 1
+                skipping = 0
+                filled -= nl + 1
+                buf[:filled] = view[nl + 1 : nl + 1 + filled]
+                search = 0
+            end = buf.rfind(b"\n", search, filled) + 1
+            if end == 0:
+                have = filled
+                continue
+            yield view[:end], _newlines(buf, end)
+            cursor.offset += end
+            have = filled - end
+            buf[:have] = view[end:filled]
+        # A file that grew while we read it: keep the real size so the next stat re-reads.
+        cursor.size = max(cursor.size, cursor.offset)
+    finally:
+        try:
+            cursor.check = _content_check(fh.fileno(), cursor.offset)
+        except OSError:
+            cursor.check = 0
+        fh.close()
+
+
 class Tailed(Protocol):
     """A per-file parse state: its cursor, and a way to forget what the old bytes gave."""
 

@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--claude-sessions", type=int, default=2, help="random Claude sessions after the trap scenarios")
     p.add_argument("--codex-sessions", type=int, default=1, help="random Codex sessions after the trap scenarios")
+    p.add_argument("--shape", choices=("default", "real"), default="default",
+                   help="byte mix of the random sessions: 'real' follows public real Claude Code transcripts (Claude only)")
     args = p.parse_args(argv)
     if args.out.exists() and any(args.out.iterdir()):
         p.error(f"{args.out} is not empty; the corpus appends to files, so start from an empty folder")
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.flush()
 
     truth = build_corpus(args.out, seed=args.seed, claude_sessions=args.claude_sessions, codex_sessions=args.codex_sessions,
-                         target_bytes=args.size, progress=progress)
+                         target_bytes=args.size, progress=progress, shape=args.shape)
     secs = time.monotonic() - t0
     sys.stderr.write(
         f"\rwrote {truth.bytes:,} bytes, {truth.lines:,} lines, {truth.files:,} files, {len(truth.sessions):,} sessions "

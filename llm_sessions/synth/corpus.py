@@ -248,12 +248,12 @@ class _Builder:
     # -- Claude
 
     def claude(self, opts: ClaudeOptions, *, cwd: str, root: str = CLAUDE_HOME, resume_from: ClaudeSession | None = None,
-               copy_turns: int = 0, start: datetime | None = None) -> ClaudeSession:
+               copy_turns: int = 0, start: datetime | None = None, kind: Callable[..., ClaudeSession] = ClaudeSession) -> ClaudeSession:
         rng = random.Random(self.rng.getrandbits(64))
         sid = R.new_uuid(rng)
         clock = SimClock(start or self._next_start())
         sink = FileSink(self.root / root)
-        s = ClaudeSession(rng, session_id=sid, cwd=cwd, project_dir=claude_project_dir(cwd), clock=clock, sink=sink,
+        s = kind(rng, session_id=sid, cwd=cwd, project_dir=claude_project_dir(cwd), clock=clock, sink=sink,
                           traps=self.traps, opts=opts, git_branch=rng.choice(["main", "main", "feature/ctx", "fix/tailer"]))
         if resume_from is not None:
             s.copy_from(resume_from, copy_turns)
@@ -593,6 +593,7 @@ def build_corpus(
     progress: Progress | None = None,
     extra_claude_root: bool = True,
     aider: bool = True,
+    shape: str = "default",
 ) -> Truth:
     """Write a corpus under `root` and `root/truth.json`; return the truth.
 
@@ -603,17 +604,23 @@ def build_corpus(
     `extra_claude_root=False` leaves out the session that only CLAUDE_CONFIG_DIR can see;
     `aider=False` leaves out the Aider repositories, the only files whose bytes depend on
     where the corpus is written (Aider has no home folder: its histories sit in real paths).
+    `shape="real"` makes the random sessions Claude Code history whose byte mix follows
+    public real transcripts (see `shape.py`); the trap scenarios stay the same.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     b = _Builder(root, seed, progress, target_bytes, extra_claude_root, aider)
     b.scenarios()
-    for _ in range(claude_sessions):
-        b.random_claude()
-    for _ in range(codex_sessions):
-        b.random_codex()
-    if target_bytes is not None:
-        while b.bytes < target_bytes:
+    if shape != "default":
+        from llm_sessions.synth.shape import SHAPES
+
+        SHAPES[shape](b, claude_sessions, target_bytes)
+    else:
+        for _ in range(claude_sessions):
+            b.random_claude()
+        for _ in range(codex_sessions):
+            b.random_codex()
+        while target_bytes is not None and b.bytes < target_bytes:
             if b.rng.random() < 0.8:
                 b.random_claude()
             else:

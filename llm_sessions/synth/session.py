@@ -321,9 +321,9 @@ class ClaudeSession:
         self.clock.advance(rng.uniform(1.5, 25))
         blocks: list[dict] = []
         if thinking if thinking is not None else rng.random() < 0.35:
-            blocks.append(R.thinking_block(text(rng, 200, 3000), blob(rng, rng.randint(150, 400))))
+            blocks.append(R.thinking_block(self.reply_text(200, 3000), blob(rng, rng.randint(150, 400))))
         if text_block or tool is None:
-            blocks.append(R.text_block(text(rng, 100, 3000)))
+            blocks.append(R.text_block(self.reply_text(100, 3000)))
         tool_block = None
         if tool is not None:
             tool_block = R.tool_use_block(R.tool_use_id(rng), tool, self._tool_input(tool))
@@ -437,6 +437,14 @@ class ClaudeSession:
         if is_error:
             self.truth.tool_errors += 1
             self.traps["tool_error_results"] += 1
+
+    def reply_text(self, lo: int, hi: int) -> str:
+        """The text of a text or thinking block (a corpus shape may change its length)."""
+        return text(self.rng, lo, hi)
+
+    def tool_calls(self) -> int:
+        """How many tool round trips one user turn makes (a corpus shape may change it)."""
+        return self.rng.randint(1, 6)
 
     def _pick_tool(self) -> str:
         if self.opts.tools:
@@ -623,7 +631,7 @@ class ClaudeSession:
         if "unknown" in events:
             self.unknown_record()
         agents = [e.split(":", 1)[1] for e in events if e.startswith("agent:")]
-        for _ in range(rng.randint(1, 6)):
+        for _ in range(self.tool_calls()):
             block = self.respond(self.main, tool=self._pick_tool())
             self.tool_result(self.main, block)
         for kind in agents:

@@ -97,7 +97,9 @@ class LLMSessionApp(App[None]):
         Binding("n", "notices", "Alerts", show=False),
     ]
 
-    snapshot: reactive[Snapshot | None] = reactive(None, always_update=True)
+    # No repaint of the whole app per snapshot: every view watches `snapshot` and redraws
+    # what it shows when that changed (an idle poll then redraws nothing).
+    snapshot: reactive[Snapshot | None] = reactive(None, always_update=True, repaint=False)
     paused: reactive[bool] = reactive(False)
     show_all: reactive[bool] = reactive(False)
     status_version: reactive[int] = reactive(0)
@@ -148,6 +150,7 @@ class LLMSessionApp(App[None]):
         self._timer: Timer | None = None
         self._rate = TokenRate()
         self._watching: tuple[Path, ...] = ()
+        self._gc_frozen = False
         self.watch_ignore = tuple(watch_ignore)
         # handlers for keys other features own ("export", "restart"); absent = key hidden
         self.session_actions: dict[str, SessionHandler] = dict(session_actions or {})
@@ -227,6 +230,14 @@ class LLMSessionApp(App[None]):
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         self.log.debug(f"poll {message.elapsed_ms:.1f} ms, {len(message.snapshot.sessions)} sessions")
+        if not self._gc_frozen:
+            # The first poll loaded the whole history (partial results, sessions, indexes):
+            # long-lived objects that every later collection would walk again. Frozen, they
+            # are left out of collections; what later polls allocate is collected as usual.
+            import gc
+
+            gc.freeze()
+            self._gc_frozen = True
         self.last_error = None
         self._tell_problems(message.snapshot)
         with self.batch_update():
@@ -297,7 +308,10 @@ class LLMSessionApp(App[None]):
         """
         from llm_sessions.core.watch import changes
 
-        async for _batch in changes(paths, ignore=self.watch_ignore):
+        note = getattr(self.monitor, "note_changes", None)
+        async for batch in changes(paths, ignore=self.watch_ignore):
+            if note is not None:
+                note(batch)  # the poll looks at these files first instead of re-listing the history
             self._files_changed()
 
     def _files_changed(self) -> None:

@@ -128,10 +128,11 @@ class AiderProvider:
         """The history files that exist for the folders to look at (misses re-checked once a minute)."""
         now = time.monotonic()
         found: set[Path] = set()
+        walked: dict[str, str | None] = {}  # parents shared by many folders are looked at once
         for folder in self._folders():
             hit = self._where.get(folder)
             if hit is None or (hit[1] is None and now - hit[0] > RECHECK_SECONDS):
-                path = self._history_of(Path(folder))
+                path = self._history_of(Path(folder), walked)
                 hit = self._where[folder] = (now, path if path.is_file() else None)
             if hit[1] is not None:
                 found.add(hit[1])
@@ -141,15 +142,33 @@ class AiderProvider:
         return sorted({h.parent for h in self._histories()} | {Path(p) for p in self._repos})
 
     @staticmethod
-    def _history_of(folder: Path) -> Path:
-        """The history file for a folder: in it, or at the root of its git repository."""
+    def _history_of(folder: Path, walked: dict[str, str | None] | None = None) -> Path:
+        """The history file for a folder: in it, or at the root of its git repository.
+
+        `walked` remembers, per directory, where a walk up from it ends (a history file or a
+        git root, None past the top): a poll looks at the cwd of every session, and those
+        share most of their parents. String paths: this runs for hundreds of folders.
+        """
         folder = folder.expanduser()
-        for candidate in (folder, *folder.parents):
-            if (candidate / HISTORY).is_file():
-                return candidate / HISTORY
-            if (candidate / ".git").exists():
-                return candidate / HISTORY
-        return folder / HISTORY
+        walked = {} if walked is None else walked
+        seen: list[str] = []
+        candidate = str(folder)
+        while True:
+            if candidate in walked:
+                end = walked[candidate]
+                break
+            seen.append(candidate)
+            if os.path.isfile(os.path.join(candidate, HISTORY)) or os.path.exists(os.path.join(candidate, ".git")):
+                end = candidate
+                break
+            parent = os.path.dirname(candidate)
+            if parent == candidate:
+                end = None
+                break
+            candidate = parent
+        for d in seen:
+            walked[d] = end
+        return Path(end) / HISTORY if end is not None else folder / HISTORY
 
     def scan(self) -> ScanResult:
         result = ScanResult()

@@ -1,8 +1,18 @@
 """Claude Code transcript lines -> per-file partial results.
 
-This is the hot loop of a cold scan (a gigabyte of JSONL), so it decodes each line into a
-small msgspec Struct that names only the fields we use: msgspec skips everything else
-(message contents, tool results) without building Python objects for it.
+This is the hot loop of a cold scan (a gigabyte of JSONL). Lines are decoded a block at a
+time (`decode_lines`: one C call per megabyte instead of a split and a call per line) into
+a small msgspec Struct that names only the fields we use: msgspec skips everything else
+(tool output, thinking, file snapshots, progress payloads) without building Python objects
+for it. The fold over the decoded records keeps its state in local variables and spends a
+few bytecodes on the lines that cannot change an answer beyond their timestamp, cwd and
+branch (progress rows, snapshots: most lines of a real history). A block holding a line
+that is not valid JSON, or a blank line, is decoded line by line instead, so every bad
+line is counted as malformed and costs only itself.
+
+Tool errors, tool results and tool calls are read from the decoded content blocks, not by
+searching the raw bytes: one pass over each line instead of three. Measured before and
+after on the benchmark corpora and on public real transcripts, the figures are identical.
 
 One file's partial result (`ClaudeFile`) is everything the merge step needs, in a form that
 can be persisted and extended by later appends:
@@ -27,11 +37,14 @@ double counted nor lost when the response is streamed over several lines.
 from __future__ import annotations
 
 from array import array
+from collections import Counter
 from hashlib import blake2b
+from operator import attrgetter
+from typing import Any
 
 import msgspec
 
-from llm_sessions.core.limit_lines import OLD_MARKER, limit_hit
+from llm_sessions.core.limit_lines import limit_hit
 from llm_sessions.core.pricing import size_bucket
 from llm_sessions.core.sanity import DECODE_ERRORS, CallTokens
 from llm_sessions.core.tailer import Cursor
@@ -70,11 +83,27 @@ class _Usage(msgspec.Struct):
     iterations: list[_Iteration] | None = None
 
 
+class _Block(msgspec.Struct):
+    """A content block: only what says "tool call", "tool result", "failed" or "limit".
+
+    Lenient types (Any): a block of an unexpected shape is ignored, never a malformed line.
+    """
+
+    type: Any = None
+    is_error: Any = None
+    text: Any = None
+
+
+# Content as the API writes it (a string or a list of blocks), and any other JSON value.
+_Content = str | list[_Block | str | int | float | bool | list | None] | dict | int | float | bool | None
+
+
 class _Message(msgspec.Struct):
     id: str | None = None
     model: str | None = None
     stop_reason: str | None = None
     usage: _Usage | None = None
+    content: _Content = None
 
 
 class _Compact(msgspec.Struct):
@@ -102,10 +131,46 @@ class _Line(msgspec.Struct):
     message: _Message | None = None
 
 
-_decode = msgspec.json.Decoder(_Line).decode
+_decoder = msgspec.json.Decoder(_Line)
+_decode = _decoder.decode
+_decode_lines = _decoder.decode_lines
 _decode_any = msgspec.json.Decoder().decode
-_TOOL_ERROR = b'"is_error":true'
+_DECODE_ERRORS = DECODE_ERRORS  # not JSON, too deep, or a count outside core.sanity bounds
+_LIMIT_TEXT = "usage limit reached|"  # the old marker: only a user line whose own text holds it can be a limit
 _TURN_ENDS = frozenset({"end_turn", "stop_sequence", "max_tokens", "refusal"})
+_TS = attrgetter("timestamp")
+_CWD = attrgetter("cwd")
+_BRANCH = attrgetter("gitBranch")
+_SESSION = attrgetter("sessionId")
+_VERSION = attrgetter("version")
+
+
+class _Lines:
+    """Line `i` of a block (a block in the fast path holds no blank line) or of a list of
+    lines, for the rare record whose bytes are needed: the line starts are found once per
+    block, as far as asked, so a block full of such records is never read quadratically.
+    A memoryview block must start at the start of its buffer, as `tailer.read_blocks` yields."""
+
+    __slots__ = ("source", "starts")
+
+    def __init__(self, source) -> None:
+        self.source = source
+        self.starts: list[int] | None = None
+
+    def __getitem__(self, i: int) -> bytes:
+        source = self.source
+        if isinstance(source, list):
+            return source[i]
+        end = len(source)
+        buf = source.obj if isinstance(source, memoryview) else source
+        starts = self.starts
+        if starts is None:
+            starts = self.starts = [0]
+        while len(starts) <= i:  # extended only as far as asked: usually a line near the top
+            starts.append(buf.find(b"\n", starts[-1], end) + 1)
+        start = starts[i]
+        stop = buf.find(b"\n", start, end)
+        return bytes(buf[start : stop if stop >= 0 else end])
 
 
 def key_hash(message_id: str, request_id: str | None) -> int:
@@ -159,23 +224,26 @@ class ClaudeFile(msgspec.Struct, kw_only=True):
     usage_drift: int = 0
     checked: list[str] = msgspec.field(default_factory=list)  # versions whose usage was sampled
     convo: bool = False  # holds a user, assistant or system record (else a ghost stub)
+    # Bumped by reset(): the merge step sees that the keys it indexed are gone.
+    generation: int = 0
 
     def reset(self) -> None:
         """Forget everything derived from the file's old contents (it shrank or was replaced)."""
-        fresh = ClaudeFile(path=self.path, session=self.session, subagent=self.subagent)
+        fresh = ClaudeFile(path=self.path, session=self.session, subagent=self.subagent, generation=self.generation + 1)
         for name in self.__struct_fields__:
             setattr(self, name, getattr(fresh, name))
 
 
 class FileParser:
-    """Feeds lines of one file into its ClaudeFile, keeping the key index while it runs.
+    """Folds the lines of one file into its ClaudeFile, keeping the key index while it runs.
 
-    `feed` runs once per line of a cold scan, so it is written for speed: one function,
-    locals instead of attribute lookups, and the (message.id, requestId) hash reused for
-    the run of lines that stream one response.
+    `feed_block` runs once per megabyte of a cold scan and `_fold` once per line inside it,
+    so `_fold` is written for speed: one loop, locals instead of attribute lookups, the
+    common kinds of line first, and the (message.id, requestId) hash reused for the run of
+    lines that stream one response.
     """
 
-    __slots__ = ("f", "keys", "cols", "meta", "stamps", "index", "group_ix", "legacy_agent", "last_ids", "last_key", "ts")
+    __slots__ = ("f", "keys", "cols", "meta", "stamps", "stamping", "index", "group_ix", "legacy_agent", "last_ids", "last_key", "ts")
 
     def __init__(self, f: ClaudeFile, legacy_agent: bool = False) -> None:
         self.f = f
@@ -183,7 +251,9 @@ class FileParser:
         self.cols = array("q", f.cols)
         self.meta = array("I", f.meta)
         self.stamps = array("q", f.stamps)
-        self.ts = ""  # timestamp of the line being fed: stamped on the key it counts
+        # key position -> timestamp of the line now holding its usage, stamped in finish()
+        self.stamping: dict[int, str] = {}
+        self.ts = ""  # timestamp of the line being folded (for the helpers below)
         self.index = dict(zip(self.keys, range(len(self.keys))))
         self.group_ix = {tuple(g): i for i, g in enumerate(f.groups)}
         self.legacy_agent = legacy_agent
@@ -193,10 +263,38 @@ class FileParser:
     def finish(self) -> ClaudeFile:
         f = self.f
         f.keys, f.cols, f.meta = self.keys.tobytes(), self.cols.tobytes(), self.meta.tobytes()
-        f.stamps = self.stamps.tobytes()
+        stamps = self.stamps
+        for pos, ts in self.stamping.items():
+            stamps[pos] = iso_ms(ts) if ts else 0
+        self.stamping.clear()
+        f.stamps = stamps.tobytes()
         if len(f.recent) > RECENT_KEEP:
             del f.recent[:-RECENT_KEEP]
         return f
+
+    def feed(self, raw: bytes) -> None:
+        """One line (without its newline)."""
+        self.feed_block(raw + b"\n", 1)
+
+    def feed_block(self, block, lines: int) -> None:
+        """Complete lines: `block` (bytes or a buffer view) ends with a newline and holds
+        `lines` newlines. Decoded in one call when every line is valid JSON and none is
+        blank; otherwise line by line, counting each bad line as malformed."""
+        try:
+            recs = _decode_lines(block)
+        except _DECODE_ERRORS:
+            recs = None
+        if recs is not None and len(recs) == lines:
+            self._fold(recs, block)
+            return
+        raws = [raw for raw in bytes(block).split(b"\n") if raw]
+        recs = []
+        for raw in raws:
+            try:
+                recs.append(_decode(raw))
+            except _DECODE_ERRORS:
+                recs.append(None)
+        self._fold(recs, raws)
 
     def _group(self, group: tuple[str, int, str, str, bool]) -> int:
         ix = self.group_ix.get(group)
@@ -211,151 +309,223 @@ class FileParser:
         if usage:
             self.f.usage_drift += 1
 
-    def feed(self, raw: bytes) -> None:
+    def _fold(self, recs: list, source) -> None:
+        """Fold decoded lines (None: malformed) into the file's partial result.
+
+        `source` is the block the records came from (or its lines): the rare checks that
+        need a line's bytes (a usage sample per version, an unknown record) split it.
+        """
         f = self.f
-        f.lines += 1
-        try:
-            line = _decode(raw)
-        except DECODE_ERRORS:  # not JSON, too deep, or a count outside core.sanity's bounds
-            f.malformed += 1
-            return
-        v = line.version
-        if v:
-            vs = f.versions
-            vs[v] = vs.get(v, 0) + 1
-        ts = line.timestamp
-        if ts:
-            if ts > f.last_ts:
-                f.last_ts = ts
-            if ts < f.first_ts or not f.first_ts:
-                f.first_ts = ts
+        subagent, legacy, path = f.subagent, self.legacy_agent, f.path
+        recent, errors, sums, versions, checked = f.recent, f.errors, f.sums, f.versions, f.checked
+        ctx_now, ctx_source, ctx_max, main_model, awaiting = f.ctx, f.ctx_source, f.ctx_max, f.model, f.awaiting
+        index, keys, cols, metas, stamps, group_ix = self.index, self.keys, self.cols, self.meta, self.stamps, self.group_ix
+        stamping, last_ids, last_key = self.stamping, self.last_ids, self.last_key
+        g_model = g_day = g_speed = None
+        g_bucket = g_group = -1
+        convo = f.convo
+        start = f.lines
+        # What every line contributes (times, cwd, branch, version) is taken for the whole
+        # block at C speed (map, filter, min/max, Counter), so the loop below spends almost
+        # nothing on the lines that carry nothing else: most lines of a real history.
+        good = recs if isinstance(source, (bytes, bytearray, memoryview)) else [r for r in recs if r is not None]
+        malformed = len(recs) - len(good)
+        stamped = list(filter(None, map(_TS, good)))
+        seen_ts = f.last_ts  # the newest timestamp before the line being folded
+        upto = 0  # records[:upto] are in seen_ts
+        if stamped:
+            hi, lo = max(stamped), min(stamped)
+            last = hi if hi > f.last_ts else f.last_ts
+            first = lo if not f.first_ts or lo < f.first_ts else f.first_ts
         else:
-            ts = f.last_ts
-        if line.cwd:
-            f.cwd = line.cwd
-        if line.gitBranch:
-            f.branch = line.gitBranch
-        if self.legacy_agent and line.sessionId and f.session != line.sessionId:
-            f.session = line.sessionId
-        side = f.subagent or line.isSidechain is True
-        kind = line.type
-        if kind == "assistant" or kind == "user" or kind == "system":
-            f.convo = True
-        if kind == "assistant":
-            msg = line.message
-            if line.isApiErrorMessage or (msg is not None and msg.model == "<synthetic>"):
-                f.errors.append((line.uuid or f"{f.path}:{f.lines}", 1, 0))
-                if not side:
-                    f.awaiting = True
-                    f.recent.append((ts, "assistant", True, False))
-                self._limit(raw)
-                return
-            if msg is None or (u := msg.usage) is None:
-                return
-            vi = u.input_tokens or 0
-            vo = u.output_tokens or 0
-            vc = u.cache_creation_input_tokens or 0
-            vr = u.cache_read_input_tokens or 0
-            split = u.cache_creation
-            vh = min(vc, split.ephemeral_1h_input_tokens or 0) if split is not None else 0
-            ctx = vi + vc + vr
-            model = msg.model or "unknown"
-            speed = "" if u.speed != "fast" and u.inference_geo != "us" else _speed(u)
-            day = ts[:10]
-            if v and v not in f.checked:
-                f.checked.append(v)
-                self._check_usage(raw)
-            if not side:
-                f.ctx = ctx
-                f.ctx_source = "last turn"
-                if ctx > f.ctx_max:
-                    f.ctx_max = ctx
-                f.model = model
-                # Many builds write stop_reason null on every streamed line: then a reply
-                # without a tool call is what ends the turn and hands it back to the user.
-                stop = msg.stop_reason
-                f.awaiting = stop in _TURN_ENDS or (stop is None and b'"type":"tool_use"' not in raw)
-            self.ts = ts
-            ids = (msg.id or f"{f.path}:{f.lines}", line.requestId)
-            if ids == self.last_ids:
-                key = self.last_key
-            else:
-                key = self.last_key = key_hash(*ids)
-                self.last_ids = ids
-            gk = (model, 0 if ctx <= TIER_LIMIT else size_bucket(ctx), speed, day, False)
-            group = self.group_ix.get(gk)
-            if group is None:
-                group = self._group(gk)
-            # The common cases inline (this runs for every assistant line of a cold scan):
-            # a new key, or a larger copy of a known key in the same price group.
-            pos = self.index.get(key)
-            if pos is None:
-                self.index[key] = len(self.keys)
-                self.keys.append(key)
-                self.cols.extend((vi, vo, vc, vh, vr))
-                self.meta.append(group)
-                self.stamps.append(iso_ms(self.ts) if self.ts else 0)
-                s = f.sums.get(group)
-                if s is None:
-                    f.sums[group] = [vi, vo, vc, vh, vr, 1]
+            last, first = f.last_ts, f.first_ts
+        cwd = next(filter(None, map(_CWD, reversed(good))), None) or f.cwd
+        branch = next(filter(None, map(_BRANCH, reversed(good))), None) or f.branch
+        if legacy:
+            sid = next(filter(None, map(_SESSION, reversed(good))), None)
+            if sid and sid != f.session:
+                f.session = sid
+        for v, count in Counter(map(_VERSION, good)).items():
+            if v:
+                versions[v] = versions.get(v, 0) + count
+        unknown = 0
+        raw_lines = _Lines(source)
+        for i, line in enumerate(recs):
+            if line is None:
+                continue
+            kind = line.type
+            if kind == "progress" or kind == "file-history-snapshot":
+                continue  # most lines of a real history: nothing more to take from them
+            n = start + i + 1
+            ts = line.timestamp
+            if not ts:  # a line without a time takes the newest one seen before it
+                if upto < i:
+                    newer = max(filter(None, map(_TS, filter(None, recs[upto:i]))), default="")
+                    if newer > seen_ts:
+                        seen_ts = newer
+                    upto = i
+                ts = seen_ts
+            side = subagent or line.isSidechain is True
+            if kind == "assistant":
+                convo = True
+                msg = line.message
+                if line.isApiErrorMessage or (msg is not None and msg.model == "<synthetic>"):
+                    errors.append((line.uuid or f"{path}:{n}", 1, 0))
+                    if not side:
+                        awaiting = True
+                        recent.append((ts, "assistant", True, False))
+                    self._limit(raw_lines[n - start - 1])  # rare lines: limit_lines decodes them whole
+                    continue
+                if msg is None or (u := msg.usage) is None:
+                    continue
+                vi = u.input_tokens or 0
+                vo = u.output_tokens or 0
+                vc = u.cache_creation_input_tokens or 0
+                vr = u.cache_read_input_tokens or 0
+                split = u.cache_creation
+                if split is None:
+                    vh = 0
                 else:
-                    s[0] += vi
-                    s[1] += vo
-                    s[2] += vc
-                    s[3] += vh
-                    s[4] += vr
-                    s[5] += 1
+                    vh = split.ephemeral_1h_input_tokens or 0
+                    if vh > vc:
+                        vh = vc
+                ctx = vi + vc + vr
+                model = msg.model or "unknown"
+                speed = "" if u.speed != "fast" and u.inference_geo != "us" else _speed(u)
+                day = ts[:10]
+                v = line.version
+                if v and v not in checked:
+                    checked.append(v)
+                    self._check_usage(raw_lines[n - start - 1])
                 if not side:
-                    f.recent.append((ts, "assistant", False, False))
-            elif self.meta[pos] == group:
-                cols = self.cols
-                b = pos * NCOLS
-                oi, oo, oc, oh, orr = cols[b], cols[b + 1], cols[b + 2], cols[b + 3], cols[b + 4]
-                if vi + vo + vc + vr > oi + oo + oc + orr:
-                    s = f.sums[group]
-                    s[0] += vi - oi
-                    s[1] += vo - oo
-                    s[2] += vc - oc
-                    s[3] += vh - oh
-                    s[4] += vr - orr
-                    cols[b], cols[b + 1], cols[b + 2], cols[b + 3], cols[b + 4] = vi, vo, vc, vh, vr
-                    self.stamps[pos] = iso_ms(self.ts) if self.ts else 0
-            else:
-                self._count(key, group, (vi, vo, vc, vh, vr))
-            its = u.iterations
-            if its:
-                self._iterations(its, ids, speed, day)
-        elif kind == "user":
-            errors = raw.count(_TOOL_ERROR) if _TOOL_ERROR in raw else 0
-            if OLD_MARKER in raw:
-                self._limit(raw)
-            if errors:
-                f.errors.append((line.uuid or f"{f.path}:{f.lines}", 0, errors))
-            if side:
-                return
-            if errors:
-                f.recent.append((ts, "tool_result", False, True))
-            if not line.isMeta:
-                f.awaiting = False
-                if not errors and b'"tool_result"' not in raw:
-                    f.recent.append((ts, "user", False, False))
-        elif kind == "system":
-            sub = line.subtype
-            if sub == "compact_boundary" and not side:
-                f.compactions += 1
-                post = line.compactMetadata.postTokens if line.compactMetadata else None
-                if post is not None:
-                    f.ctx, f.ctx_source = post, "compaction"
+                    ctx_now = ctx
+                    ctx_source = "last turn"
+                    if ctx > ctx_max:
+                        ctx_max = ctx
+                    main_model = model
+                    # Many builds write stop_reason null on every streamed line: then a reply
+                    # without a tool call is what ends the turn and hands it back to the user.
+                    stop = msg.stop_reason
+                    if stop is None:
+                        awaiting = True
+                        content = msg.content
+                        if type(content) is list:
+                            for b in content:
+                                if type(b) is _Block and b.type == "tool_use":
+                                    awaiting = False
+                                    break
+                    else:
+                        awaiting = stop in _TURN_ENDS
+                ids = (msg.id or f"{path}:{n}", line.requestId)
+                if ids != last_ids:
+                    last_ids = ids
+                    last_key = key_hash(*ids)
+                key = last_key
+                bucket = 0 if ctx <= TIER_LIMIT else size_bucket(ctx)
+                # Consecutive lines nearly always share their price group: skip the lookup.
+                if model != g_model or day != g_day or bucket != g_bucket or speed != g_speed:
+                    g_model, g_day, g_bucket, g_speed = model, day, bucket, speed
+                    gk = (model, bucket, speed, day, False)
+                    group = group_ix.get(gk)
+                    if group is None:
+                        group = self._group(gk)
+                    g_group = group
+                group = g_group
+                # The common cases inline (this runs for every assistant line of a cold scan):
+                # a new key, or a larger copy of a known key in the same price group.
+                pos = index.get(key)
+                if pos is None:
+                    index[key] = len(keys)
+                    keys.append(key)
+                    cols.extend((vi, vo, vc, vh, vr))
+                    metas.append(group)
+                    stamps.append(0)
+                    stamping[len(keys) - 1] = ts  # converted once per key, in finish()
+                    acc = sums.get(group)
+                    if acc is None:
+                        sums[group] = [vi, vo, vc, vh, vr, 1]
+                    else:
+                        acc[0] += vi
+                        acc[1] += vo
+                        acc[2] += vc
+                        acc[3] += vh
+                        acc[4] += vr
+                        acc[5] += 1
+                    if not side:
+                        recent.append((ts, "assistant", False, False))
+                elif metas[pos] == group:
+                    b = pos * NCOLS
+                    oi, oo, oc, oh, orr = cols[b], cols[b + 1], cols[b + 2], cols[b + 3], cols[b + 4]
+                    if vi + vo + vc + vr > oi + oo + oc + orr:
+                        acc = sums[group]
+                        acc[0] += vi - oi
+                        acc[1] += vo - oo
+                        acc[2] += vc - oc
+                        acc[3] += vh - oh
+                        acc[4] += vr - orr
+                        cols[b], cols[b + 1], cols[b + 2], cols[b + 3], cols[b + 4] = vi, vo, vc, vh, vr
+                        stamping[pos] = ts
                 else:
-                    f.ctx, f.ctx_source = -1, "compaction (size unknown)"
-            elif sub not in _SUBTYPES:
-                self._drift(f"subtype:{sub}")
-        elif kind == "summary":
-            if line.summary:
-                f.title = line.summary
-        elif kind not in _KNOWN:
-            f.unknown += 1
-            self._drift(f"record:{kind}", usage=b'"usage"' in raw)
+                    self.ts = ts
+                    self._count(key, group, (vi, vo, vc, vh, vr))
+                its = u.iterations
+                if its:
+                    self.ts = ts
+                    self._iterations(its, ids, speed, day)
+            elif kind == "user":
+                convo = True
+                msg = line.message
+                content = msg.content if msg is not None else None
+                failed = 0
+                results = limit = False
+                if type(content) is list:
+                    for b in content:
+                        if type(b) is _Block:
+                            if b.is_error is True:
+                                failed += 1
+                            if b.type == "tool_result":
+                                results = True
+                            elif type(b.text) is str and _LIMIT_TEXT in b.text:
+                                limit = True
+                elif type(content) is str and _LIMIT_TEXT in content:
+                    limit = True
+                if limit:  # the marker in the line's own text (never a tool result's)
+                    self._limit(raw_lines[n - start - 1])
+                if failed:
+                    errors.append((line.uuid or f"{path}:{n}", 0, failed))
+                if side:
+                    continue
+                if failed:
+                    recent.append((ts, "tool_result", False, True))
+                if not line.isMeta:
+                    awaiting = False
+                    if not failed and not results:
+                        recent.append((ts, "user", False, False))
+            elif kind == "system":
+                convo = True
+                sub = line.subtype
+                if sub == "compact_boundary" and not side:
+                    f.compactions += 1
+                    post = line.compactMetadata.postTokens if line.compactMetadata else None
+                    if post is not None:
+                        ctx_now, ctx_source = post, "compaction"
+                    else:
+                        ctx_now, ctx_source = -1, "compaction (size unknown)"
+                elif sub not in _SUBTYPES:
+                    self._drift(f"subtype:{sub}")
+            elif kind == "summary":
+                if line.summary:
+                    f.title = line.summary
+            elif kind not in _KNOWN:
+                unknown += 1
+                self._drift(f"record:{kind}", usage=b'"usage"' in raw_lines[n - start - 1])
+        f.ctx, f.ctx_source, f.ctx_max, f.model, f.awaiting = ctx_now, ctx_source, ctx_max, main_model, awaiting
+        self.last_ids, self.last_key = last_ids, last_key
+        f.first_ts, f.last_ts, f.cwd, f.branch = first, last, cwd, branch
+        f.convo = convo
+        f.lines = start + len(recs)
+        f.malformed += malformed
+        f.unknown += unknown
 
     def _count(self, key: int, group: int, vals: tuple[int, int, int, int, int]) -> bool:
         """Fold one line's usage for `key` into the file; True when the key is new.
@@ -371,7 +541,8 @@ class FileParser:
             self.keys.append(key)
             cols.extend(vals)
             self.meta.append(group)
-            self.stamps.append(iso_ms(self.ts) if self.ts else 0)
+            self.stamps.append(0)
+            self.stamping[len(self.keys) - 1] = self.ts
             _add(f.sums, group, vals, 1)
             return True
         b = pos * NCOLS
@@ -387,7 +558,7 @@ class FileParser:
             self.meta[pos] = group
         for i, v in enumerate(vals):
             cols[b + i] = v
-        self.stamps[pos] = iso_ms(self.ts) if self.ts else 0
+        self.stamping[pos] = self.ts
         return False
 
     def _iterations(self, its: list[_Iteration], ids: tuple, speed: str, day: str) -> None:

@@ -495,6 +495,7 @@ class CodexProvider:
         self.settings = settings
         self.prices = prices
         self.files: dict[str, CodexFile] = {}
+        self._built: tuple[list, list[str]] | None = None  # last scan's sessions and problems
         self.changed = False
         self.parsed_bytes = 0
 
@@ -505,7 +506,10 @@ class CodexProvider:
         return list(self.files.values())
 
     def restore(self, files) -> None:
-        self.files = {f.path: f for f in files}
+        """Per-file states from the scan cache: a path -> state mapping (decoded lazily, see
+        scancache.LazyStates) or a list of states."""
+        self.files = files if isinstance(files, dict) else {f.path: f for f in files}
+        self._built = None
 
     def default_tier(self) -> str:
         """The service tier Codex applies when a rollout records none: config.toml's."""
@@ -524,6 +528,11 @@ class CodexProvider:
         )
         self.changed = bool(todo or gone)
         self.parsed_bytes = sum(st.st_size - f.cursor.offset for f, st in todo)
+        if not self.changed and self._built is not None:
+            # Nothing grew: last scan's sessions stand (a dashboard polls every few seconds).
+            result.sessions, problems = self._built
+            result.problems.extend(problems)
+            return result
         tier = self.default_tier() if todo else ""
         for f, st in todo:
             try:
@@ -538,6 +547,7 @@ class CodexProvider:
         # The same rollout can sit in sessions/ and archived_sessions/: one copy counts, the
         # live one. Files that differ but share an id are pages of one thread (or resumes
         # written to a new file): they make one session together.
+        start = len(result.problems)
         copies: dict[str, CodexFile] = {}
         for f in self.files.values():
             name = os.path.basename(f.path)
@@ -549,6 +559,7 @@ class CodexProvider:
             by_id.setdefault(f.id or printable(Path(f.path).stem), []).append(f)
         result.sessions = [self._session(sid, sorted(fs, key=lambda f: (f.first_ts, f.path)), by_id, result.problems)
                            for sid, fs in by_id.items()]
+        self._built = (list(result.sessions), result.problems[start:])
         return result
 
     def usage_drift(self) -> int:

@@ -159,6 +159,7 @@ class Store:
     def _reset_caches(self) -> None:
         # per session: last written row and last sample, so an idle poll costs no write
         self._row_sig: dict[str, tuple] = {}
+        self._settled: dict[str, object] = {}  # session objects stored whole (see record_snapshot)
         self._last_sample: dict[str, tuple[datetime, int | None, int, float | None]] | None = None
         self._limit_sig: dict[tuple[str, str], tuple] = {}
         self._present: set[str] | None = None
@@ -327,7 +328,15 @@ class Store:
                 self._last_sample = self._run(self._load_last_samples)
             by_id = {s.id: s for s in snapshot.sessions}  # one row per key, or ON CONFLICT refuses
             rows, sigs, points, lims, lim_sigs = [], {}, {}, [], {}
+            # A session object already stored whole (row and last sample): a monitor hands the
+            # same object again while nothing about it changed, so over a long history a poll
+            # compares only what is live or changed.
+            settled, now_settled = self._settled, {}
+            present = self._present
             for sid, s in by_id.items():
+                if settled.get(sid) is s and present is not None and sid in present:
+                    now_settled[sid] = s
+                    continue
                 values = session_values(s, share_cwd=self.share_cwd)
                 sig = tuple(values.values())
                 if self._row_sig.get(sid) != sig or self._present is None or sid not in self._present:
@@ -340,8 +349,11 @@ class Store:
                     or at <= prev[0]
                     or (min_interval_s > 0 and (at - prev[0]).total_seconds() < min_interval_s)
                 ):
+                    if prev[1:] == point:
+                        now_settled[sid] = s  # stored whole once the row (if any) is written
                     continue
                 points[sid] = (at, *point)
+                now_settled[sid] = s
             # the account's windows when the limits feature computed them, else the sessions' readings
             windows = [window_values(w) for w in getattr(snapshot, "limits", ())] or [
                 lim for s in by_id.values() for lim in limit_values(s)
@@ -355,6 +367,7 @@ class Store:
             gone = (self._present - by_id.keys()) if self._present is not None else None
             beat = bool(rows or points or gone) or self._heartbeat_at is None or (at - self._heartbeat_at).total_seconds() >= self.heartbeat_s
             if not (rows or points or lims or gone or beat):
+                self._settled = now_settled
                 return 0
 
             def write(conn: Connection) -> None:
@@ -389,6 +402,7 @@ class Store:
             self._last_sample.update(points)
             self._limit_sig.update(lim_sigs)
             self._present = set(by_id)
+            self._settled = now_settled
             if beat:
                 self._heartbeat_at = at
         self._maybe_maintain(at)
@@ -498,6 +512,7 @@ class Store:
             result = self._run(lambda conn: retention.prune(conn, cutoff), write=True)
             self._last_sample = None  # the newest sample may have been pruned; re-read lazily
             self._row_sig.clear()
+            self._settled = {}
         return result
 
     def maintain(self, now: datetime | None = None) -> dict[str, int]:
@@ -519,6 +534,7 @@ class Store:
             if result["samples"] or result["sessions"] or result["thinned"]:
                 self._last_sample = None
                 self._row_sig.clear()
+                self._settled = {}
         return result
 
     def _maybe_maintain(self, now: datetime) -> None:

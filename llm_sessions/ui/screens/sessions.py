@@ -28,7 +28,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.widgets.data_table import RowDoesNotExist
 
-from llm_sessions.core.health import span
+from llm_sessions.core.health import depends_on_now, span
 from llm_sessions.core.ids import display_ids
 from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session, Snapshot
@@ -174,6 +174,9 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
         self.filter_text = ""
         self.columns: tuple[str, ...] = ()
         self._cells: dict[str, dict[str, object]] = {}
+        # per session: (session object, row context, rendered cells), reused while both match
+        self._row_memo: dict[str, tuple] = {}
+        self._empty_key: tuple | None = None  # what the empty-state message was made from
         self._sort_keys: dict[str, tuple] = {}
         self._order: list[str] = []
         self._cursor_key: str | None = None
@@ -267,9 +270,17 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
         self._sort_keys = {}
         shorts = display_ids(sessions)
         wide = self.app.size.width >= NARROW_BELOW
+        memo, self._row_memo = self._row_memo, {}
         for s in sessions:
-            row = Row(palette, now, s.id in flagged, shorts[s.id], wide)
-            desired[s.id] = {key: COLUMNS[key].render(s, row) for key in columns}
+            context = (s.id in flagged, shorts[s.id], wide, palette, columns)
+            cached = memo.get(s.id)
+            if cached is not None and cached[0] is s and cached[1] == context and not depends_on_now(s):
+                cells = cached[2]  # the same session, not running: its cells cannot have moved
+            else:
+                row = Row(palette, now, *context[:3])
+                cells = {key: COLUMNS[key].render(s, row) for key in columns}
+            self._row_memo[s.id] = (s, context, cells)
+            desired[s.id] = cells
             group = (s.host or "", s.os_user or "")  # the team view: grouped by host, then sorted
             self._sort_keys[s.id] = (*group, *sort_fn(s), s.id)
 
@@ -326,6 +337,12 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
             # frame that shows them, so the very next key already moves the cursor
             self.ensure_focus()
             return
+        # The message is updated only when it changes: Static.update lays the screen out
+        # again, which on an idle dashboard would be most of a poll's work.
+        key = (bool(snap.sessions), self.filter_text, () if snap.sessions else (snap.searched, snap.problems[:5]))
+        if key == self._empty_key:
+            return
+        self._empty_key = key
         if snap.sessions and self.filter_text:
             empty.update(Content.from_markup(
                 "No session matches [b]$needle[/b]. Press escape to clear the filter.", needle=inert(self.filter_text)

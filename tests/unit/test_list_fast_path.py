@@ -1,0 +1,51 @@
+"""`llm-session list` with plain flags runs before Typer is imported, and answers exactly as
+the Typer command does; anything else about `list` (help, a wrong flag) still goes to Typer."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from llm_sessions.synth.corpus import build_corpus
+from tests.unit.test_truth import truth_env
+
+
+def _run(code: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+
+
+def _env(tmp_path) -> dict:
+    build_corpus(tmp_path / "c", seed=2, aider=False)
+    _, env = truth_env(tmp_path / "c")
+    return {**env, "LLM_SESSION_HOME": str(tmp_path / "state"), "PATH": "/usr/bin:/bin"}
+
+
+def test_plain_list_skips_typer_and_equals_the_typer_command(tmp_path):
+    env = _env(tmp_path)
+    fast = _run(
+        "import sys; sys.argv = ['llm-session', 'list', '--json', '-a']\n"
+        "from llm_sessions.entry import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "sys.stderr.write(' '.join(m for m in ('typer', 'click', 'textual', 'sqlmodel') if m in sys.modules))\n",
+        env,
+    )
+    assert fast.returncode == 0 and fast.stderr == ""  # none of them loaded
+    typer_run = _run(
+        "import sys; sys.argv = ['llm-session', 'list', '--all', '--json']\n"
+        "from llm_sessions.cli import main\nmain()\n",
+        env,
+    )
+    assert typer_run.returncode == 0
+    ids = lambda out: [s["id"] for s in json.loads(out)["sessions"]]  # noqa: E731
+    assert ids(fast.stdout) == ids(typer_run.stdout) and len(ids(fast.stdout)) > 10
+    strip = lambda out: [{k: v for k, v in s.items() if k != "health"} for s in json.loads(out)["sessions"]]  # noqa: E731
+    assert strip(fast.stdout) == strip(typer_run.stdout)
+
+
+def test_other_list_arguments_go_to_typer(tmp_path):
+    env = _env(tmp_path)
+    bad = _run("import sys; sys.argv = ['llm-session', 'list', '--all', '--bogus']\nfrom llm_sessions.entry import main\nmain()\n", env)
+    assert bad.returncode == 2 and "No such option: --bogus" in bad.stderr
+    helped = _run("import sys; sys.argv = ['llm-session', 'list', '--help']\nfrom llm_sessions.entry import main\nmain()\n", env)
+    assert helped.returncode == 0 and "--all" in helped.stdout and "--json" in helped.stdout
