@@ -96,7 +96,7 @@ def measure(cmd: list[str], env: dict, stdout_path: Path | None = None, memory: 
         time.sleep(0.02)
     _, status, usage = os.wait4(proc.pid, 0) if proc.returncode is None else (0, 0, None)
     wall = time.perf_counter() - start
-    if stdout_path:
+    if not isinstance(out, int):
         out.close()
     code = os.waitstatus_to_exitcode(status) if usage is not None else proc.returncode
     if code != 0:
@@ -128,7 +128,7 @@ def check_truth(data: Path, out_json: Path) -> tuple[int, int]:
         # estimated tail: its tokens must reach the exact part, as tests/unit/test_truth.py has it.
         tokens_ok = mine == t["tokens"] if t.get("exact", True) else mine is not None and all(
             mine[k] >= t["tokens"][k] for k in mine)
-        if not tokens_ok or (t["context"] and o["context"]["used"] != t["context"]["used"]):
+        if o is None or not tokens_ok or (t["context"] and o["context"]["used"] != t["context"]["used"]):
             bad += 1
     return len(truth), bad
 

@@ -8,8 +8,11 @@ and blank lines mixed in, and compare every field of the partial result.
 
 from __future__ import annotations
 
+import itertools
+
 import msgspec
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llm_sessions.core.providers.claude_parse import ClaudeFile, FileParser
 from tests.unit.claude_lines import api_error, assistant, compact, dumps, user
@@ -60,7 +63,7 @@ def test_any_grouping_into_blocks_gives_the_same_result(picks, cuts):
     one_block = _result([lines])
     per_line = _result([[line] for line in lines])
     bounds = sorted({0, len(lines), *(c % (len(lines) + 1) for c in cuts)})
-    grouped = _result([lines[a:b] for a, b in zip(bounds, bounds[1:])])
+    grouped = _result([lines[a:b] for a, b in itertools.pairwise(bounds)])
     assert one_block == per_line == grouped
 
 

@@ -403,8 +403,6 @@ def test_a_live_only_scan_leaves_the_rest_of_the_cache_undecoded(fake_home, tmp_
     """The cache of a long history is not decoded (nor held decoded) for `list`."""
     from datetime import UTC, datetime
 
-    import msgspec
-
     from llm_sessions.core.models import ProcessInfo
 
     old = time.time() - 86400 * 30  # older than the usage-limit windows

@@ -10,8 +10,8 @@ import random
 import shutil
 from pathlib import Path
 
-import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from llm_sessions.core import dirtree
 from llm_sessions.core.dirtree import DirTree
@@ -119,7 +119,7 @@ def test_light_scan_rotates_through_cold_files_and_converges(tmp_path, monkeypat
     (projects / "-proj-1" / f"{_session_id(58)}.jsonl").unlink()
     full = _ids(ClaudeProvider(env).scan())
     seen = None
-    for poll in range(claude_mod.COLD_SHARE + 2):
+    for _poll in range(claude_mod.COLD_SHARE + 2):
         seen = _ids(prov.scan(light=True))
         if seen == full:
             break
