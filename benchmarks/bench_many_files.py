@@ -96,7 +96,7 @@ def spread_mtimes(root: Path, files: int) -> None:
 
 def start_live_session(root: Path):
     """A process named `claude` whose cwd has a project folder with a fresh transcript."""
-    from llm_sessions.core.roots import encode_cwd
+    from llm_sessions.core.accounting.roots import encode_cwd
 
     cwd = root / "live-cwd"
     cwd.mkdir(exist_ok=True)

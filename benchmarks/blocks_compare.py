@@ -4,8 +4,8 @@
 
 Runs `ccusage blocks --json --offline` with HOME and CLAUDE_CONFIG_DIR pointed at the corpus
 (never at the real home; ccusage is installed into benchmarks/out/ by ccusage_compare.py's
-`ensure_ccusage`), builds our blocks from the same transcripts (core.activity +
-core.blocks), and compares every block: start, end, last activity, tokens of each kind and
+`ensure_ccusage`), builds our blocks from the same transcripts (core.accounting.activity +
+core.accounting.blocks), and compares every block: start, end, last activity, tokens of each kind and
 the number of entries. A difference gets a cause or is reported as unexplained (exit 1).
 
 The one known cause: ccusage counts API-error lines (model `<synthetic>`, zero usage) as
@@ -47,9 +47,9 @@ def run_ccusage(corpus: Path, truth: dict) -> tuple[list[dict], float]:
 
 def our_blocks(corpus: Path, truth: dict):
     from llm_sessions.config import load_settings
-    from llm_sessions.core.activity import claude_calls
-    from llm_sessions.core.blocks import five_hour_blocks, spend
-    from llm_sessions.core.monitor import Monitor
+    from llm_sessions.core.accounting.activity import claude_calls
+    from llm_sessions.core.accounting.blocks import five_hour_blocks, spend
+    from llm_sessions.core.live.monitor import Monitor
 
     env = corpus_env(corpus, truth, all_roots=True)
     settings = load_settings(corpus / ".no-config.toml", env={})

@@ -452,7 +452,7 @@ def compare_real(home: Path) -> list[tuple[str, dict, float]]:
     cost difference above 0.5% needs a cause read from the files, like the synthetic mode.
     """
     from llm_sessions.config import load_settings
-    from llm_sessions.core.monitor import Monitor
+    from llm_sessions.core.live.monitor import Monitor
 
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "TERM", "TMPDIR")}
     env |= {"HOME": str(home), "CLAUDE_CONFIG_DIR": str(home / ".claude"), "CODEX_HOME": str(home / ".codex")}

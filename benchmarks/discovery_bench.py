@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psutil
 
-from llm_sessions.core.discovery import YOUNG_SECONDS, Discovery
+from llm_sessions.core.accounting.roots import encode_cwd
+from llm_sessions.core.live.discovery import YOUNG_SECONDS, Discovery
 from llm_sessions.core.models import Session, Tool
-from llm_sessions.core.roots import encode_cwd
 
 TOOLS: tuple[Tool, ...] = ("claude",) * 10 + ("codex",) * 4 + ("gemini",) * 3 + ("copilot",) * 3
 

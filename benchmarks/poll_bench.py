@@ -61,8 +61,8 @@ def start_live(n: int, home: Path, pace: float) -> list[subprocess.Popen]:
 
 async def run(args) -> None:
     from llm_sessions.config import load_settings
-    from llm_sessions.core.discovery import Discovery
-    from llm_sessions.core.monitor import Monitor
+    from llm_sessions.core.live.discovery import Discovery
+    from llm_sessions.core.live.monitor import Monitor
     from llm_sessions.core.store import Store
     from llm_sessions.core.store.writer import BackgroundWriter
     from llm_sessions.ui.app import LLMSessionApp

@@ -10,7 +10,7 @@ the log file, whose path the one-line message names. With `--json` the same fail
 errors included, so a script never has to parse stderr.
 
 `list`, `health` and the dashboard ask discovery which sessions run and score them with the
-same poll (core.monitor) and the same clock, so they show the same state, duration and
+same poll (core.live.monitor) and the same clock, so they show the same state, duration and
 health; `--no-processes` skips the process scan, and then every state is `unknown` and the
 JSON says so (`"running": null`, `state_note`).
 """
@@ -148,7 +148,7 @@ def health(
 ) -> None:
     """The health score of a session (or of every running session), with each component's reason."""
     from llm_sessions.core.ids import display_ids
-    from llm_sessions.core.report import Ambiguous, NotFound, find_session, session_dict
+    from llm_sessions.core.accounting.report import Ambiguous, NotFound, find_session, session_dict
 
     if no_processes and session_id is None and not all_:
         raise UserError("--no-processes needs an ID or --all: without a process scan nothing is known to run", code=2)
@@ -223,7 +223,7 @@ def statusline(
         raise typer.Exit(run(["--chain", chain] if chain else []))
     if install and uninstall:
         raise UserError("choose one of --install and --uninstall", code=2)
-    from llm_sessions.core import statusline_install as si
+    from llm_sessions.core.actions import statusline_install as si
 
     path = si.settings_path(os.environ)
     try:
@@ -259,7 +259,7 @@ def statusline(
 def limits(as_json: JsonOpt = False) -> None:
     """Usage-limit windows: used %, reset, source, burn rate, time to 100% and who used them."""
     from llm_sessions.core.ids import unique_prefixes
-    from llm_sessions.core.limit_report import text_report, window_dict
+    from llm_sessions.core.accounting.limit_report import text_report, window_dict
 
     snap, _ = _snapshot(processes=False, learn_limits=True)
     if as_json:
@@ -277,7 +277,7 @@ def prices(
 ) -> None:
     """The price table in use (date, source, overrides) and the models in your transcripts without a price."""
     from llm_sessions.cli_reports import prices_text
-    from llm_sessions.core.price_report import price_report
+    from llm_sessions.core.accounting.price_report import price_report
 
     snap, mon = _scan_for_report()
     report = price_report(mon.prices, snap.sessions, all_models=all_)
@@ -361,14 +361,14 @@ def history(
     as_json: JsonOpt = False,
 ) -> None:
     """This machine's sessions and samples kept in the store (refreshed from the transcripts first)."""
-    from llm_sessions.core.report import Ambiguous, NotFound, find_session
+    from llm_sessions.core.accounting.report import Ambiguous, NotFound, find_session
     from llm_sessions.core.store import StoreError
     from llm_sessions.core.timeparse import iso
 
     paths, settings = _context()
     store = open_store(paths, settings)
     try:
-        from llm_sessions.core.monitor import Monitor
+        from llm_sessions.core.live.monitor import Monitor
 
         mon = Monitor(settings, os.environ, cache_dir=paths.cache_dir, store=store)
         snap = mon.scan_files()
@@ -492,7 +492,7 @@ def config_path(as_json: JsonOpt = False) -> None:
 def _export_deps():
     """What `export` and `import` need, built only when one of them runs."""
     from llm_sessions.cli_export import ExportDeps
-    from llm_sessions.core.report import find_session
+    from llm_sessions.core.accounting.report import find_session
 
     paths, settings = _context()
     state: dict = {}
@@ -590,7 +590,7 @@ def main() -> None:
     except (KeyboardInterrupt, typer.Abort):
         _fail("interrupted", 130, as_json)
     except SystemExit as exc:
-        if getattr(exc, "signum", None):  # core.pool.Terminated: SIGTERM/SIGHUP during a scan
+        if getattr(exc, "signum", None):  # core.accounting.pool.Terminated: SIGTERM/SIGHUP during a scan
             _fail("interrupted", exc.code, as_json)
         raise
     except BrokenPipeError:

@@ -114,8 +114,8 @@ class _Progress:
 
 
 def _monitor(paths, settings, *, discovery: bool):
-    from llm_sessions.core.monitor import Monitor
-    from llm_sessions.core.statusline_state import path_in
+    from llm_sessions.core.live.monitor import Monitor
+    from llm_sessions.core.accounting.statusline_state import path_in
 
     disc = None
     if discovery:
@@ -125,7 +125,7 @@ def _monitor(paths, settings, *, discovery: bool):
 
 def _discovery(settings):
     try:
-        from llm_sessions.core.discovery import Discovery
+        from llm_sessions.core.live.discovery import Discovery
     except ImportError:
         return None
     return Discovery(os.environ)
@@ -134,7 +134,7 @@ def _discovery(settings):
 def _snapshot(processes: bool = True, progress: bool = True, learn_limits: bool = False, only_running: bool = False):
     """One poll, as the dashboard makes it: with discovery unless `processes` is False.
     `only_running`: the answer shows running sessions only, so transcripts that cannot be
-    running are not read (see core.scope)."""
+    running are not read (see core.live.scope)."""
     paths, settings = _context()
     mon = _monitor(paths, settings, discovery=processes)
     mon.learn_limits = learn_limits  # only `limits` shows used % of estimates; shares need no history
@@ -222,7 +222,7 @@ def _cost(usd: float | None) -> str:
 
 
 def _span(s, now) -> str:
-    from llm_sessions.core.health import span
+    from llm_sessions.core.accounting.health import span
 
     d = span(s, now)
     if d is None:
@@ -260,7 +260,7 @@ def _table(sessions, now=None) -> str:
 
 def list_sessions(all_: bool = False, no_processes: bool = False, as_json: bool = False) -> None:
     """Running sessions (with --all: every session found in the transcripts)."""
-    from llm_sessions.core.report import session_dict
+    from llm_sessions.core.accounting.report import session_dict
 
     if no_processes and not all_:
         raise UserError("--no-processes needs --all: without a process scan nothing is known to run", code=2)
@@ -333,7 +333,7 @@ def run_guarded(command: Callable[[], object], as_json: bool) -> None:
     except KeyboardInterrupt:
         _fail("interrupted", 130, as_json)
     except SystemExit as exc:
-        if getattr(exc, "signum", None):  # core.pool.Terminated: SIGTERM/SIGHUP during a scan
+        if getattr(exc, "signum", None):  # core.accounting.pool.Terminated: SIGTERM/SIGHUP during a scan
             _fail("interrupted", exc.code, as_json)
         raise
     except BrokenPipeError:

@@ -28,15 +28,15 @@ from typing import Annotated, Any
 
 import typer
 
-from llm_sessions.core.brief import SECTIONS
-from llm_sessions.core.bundle import FORMATS, Bundle, BundleError, Recorder, read_bundle, target_paths, write_bundle, write_new
-from llm_sessions.core.digest import Digest
-from llm_sessions.core.export import build_bundle, digest_for
-from llm_sessions.core.git_status import git_status
+from llm_sessions.core.actions.launch import continue_command, launch_argv
+from llm_sessions.core.actions.targets import TargetError, Tmux, argv_text, safe_path, tmux_literal
+from llm_sessions.core.export.brief import SECTIONS
+from llm_sessions.core.export.build import build_bundle, digest_for
+from llm_sessions.core.export.bundle import FORMATS, Bundle, BundleError, Recorder, read_bundle, target_paths, write_bundle, write_new
+from llm_sessions.core.export.digest import Digest
+from llm_sessions.core.export.git_status import git_status
 from llm_sessions.core.inert import inert
-from llm_sessions.core.launch import continue_command, launch_argv
 from llm_sessions.core.models import Session
-from llm_sessions.core.targets import TargetError, Tmux, argv_text, safe_path, tmux_literal
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2

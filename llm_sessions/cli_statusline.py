@@ -100,9 +100,9 @@ def compute(raw: bytes, env: Mapping[str, str], now: float, pid: tuple[int, int 
     simulated sessions); otherwise it is our parent process, past a shell in between.
     """
     from llm_sessions.config import ConfigError, load_settings
-    from llm_sessions.core import statusline as sl
-    from llm_sessions.core import statusline_state
-    from llm_sessions.core.health import health_report
+    from llm_sessions.core.accounting import statusline as sl
+    from llm_sessions.core.accounting import statusline_state
+    from llm_sessions.core.accounting.health import health_report
     from llm_sessions.paths import app_paths
 
     inp = sl.parse_input(raw)

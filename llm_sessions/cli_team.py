@@ -59,7 +59,7 @@ def agent(
         raise cli.UserError("--interval must be a positive number of seconds", code=2)
     store = cli.open_store(paths, settings, lazy=not once)
     if no_processes:
-        from llm_sessions.core.monitor import Monitor
+        from llm_sessions.core.live.monitor import Monitor
 
         monitor = Monitor(settings, dict(os.environ), cache_dir=paths.cache_dir)
     else:
@@ -109,7 +109,7 @@ def team(
 ) -> None:
     """Every host's current sessions from the shared store; hosts that stopped publishing are marked stale."""
     from llm_sessions import cli
-    from llm_sessions.core.report import session_dict
+    from llm_sessions.core.accounting.report import session_dict
     from llm_sessions.core.store import StoreError
     from llm_sessions.core.store.team import team_view
     from llm_sessions.core.timeparse import iso
@@ -122,7 +122,7 @@ def team(
         raise cli.UserError(str(exc), code=3) from None
     finally:
         store.close()
-    from llm_sessions.core.health import is_live
+    from llm_sessions.core.accounting.health import is_live
 
     # By default the sessions that may still run: known to run, or of a stale host (nobody
     # knows any more). An 'unknown' published by `agent --no-processes` is not known to run.

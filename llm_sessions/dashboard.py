@@ -20,9 +20,9 @@ log = logging.getLogger(__name__)
 def build_monitor(paths: AppPaths, settings, env, store=None, *, demo=None, pids=None):
     """`demo`, a running `Demo`, seals discovery: only its children, and no tmux. `pids`
     replaces the machine's process table as discovery's source (tests)."""
-    from llm_sessions.core.discovery import Discovery
-    from llm_sessions.core.monitor import Monitor
-    from llm_sessions.core.statusline_state import path_in
+    from llm_sessions.core.accounting.statusline_state import path_in
+    from llm_sessions.core.live.discovery import Discovery
+    from llm_sessions.core.live.monitor import Monitor
 
     if demo is not None:
         discovery = Discovery(env, tmux=False, pids=demo.process_tree)
@@ -173,7 +173,7 @@ class TranscriptSections:
     def __call__(self, session) -> dict[str, list[str]] | None:
         import time
 
-        from llm_sessions.core.transcript import read_digest
+        from llm_sessions.core.export.transcript import read_digest
 
         path = session.transcript
         if not path or session.tool not in ("claude", "codex"):
@@ -199,7 +199,7 @@ class TranscriptSections:
 
 def session_actions(exports_dir, budget_tokens: int, record) -> dict:
     """Handlers for the dashboard's `e` (export wizard) and `r` (restart) keys."""
-    from llm_sessions.core.restart import restart_planner
+    from llm_sessions.core.actions.restart import restart_planner
     from llm_sessions.ui.screens.export import ExportWizard
     from llm_sessions.ui.screens.restart import RestartScreen
 

@@ -1,4 +1,4 @@
-"""Rebuild `llm_sessions/core/data/prices.json` from BerriAI/litellm's price table.
+"""Rebuild `llm_sessions/core/accounting/data/prices.json` from BerriAI/litellm's price table.
 
     python scripts/regenerate_prices.py PATH/TO/model_prices_and_context_window_backup.json
 
@@ -36,7 +36,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "llm_sessions" / "core" / "data" / "prices.json"
+OUT = Path(__file__).resolve().parent.parent / "llm_sessions" / "core" / "accounting" / "data" / "prices.json"
 PROVIDERS = {"anthropic", "openai", "gemini", "vertex_ai-language-models"}
 MODES = {"chat", "responses"}
 # Families the assistants never run: audio, image, search, realtime, fine-tunes ...

@@ -1,6 +1,6 @@
 """Deterministic fake data for UI and alert tests: sessions, snapshots, a fake Monitor.
 
-The fake Monitor implements the same three methods as core.monitor.Monitor (poll,
+The fake Monitor implements the same three methods as core.live.monitor.Monitor (poll,
 watch_paths, history) over a list of snapshots the test controls, so the UI is exercised
 exactly as the CLI wires it, with no real assistant folders read.
 """
@@ -182,7 +182,7 @@ def ramp(used_now: int, *, per_minute: int = 2_000, points: int = 20) -> list[Sa
 
 
 def linear_predictor(samples, compact_at, now):
-    """Test-only stand-in for core.health.predict_compaction: straight line through the ends."""
+    """Test-only stand-in for core.accounting.health.predict_compaction: straight line through the ends."""
     if len(samples) < 2:
         return None
     (t0, u0), (t1, u1) = samples[0], samples[-1]

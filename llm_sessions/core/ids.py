@@ -7,7 +7,7 @@ and `pid 17436` for a process-only session: cutting `claude-pid17436` to 8 chara
 read as another number (`claude-p`, or `claude-pid1`), so those labels are never cut.
 
 The CLI and the dashboard both label rows with `display_ids`, so an id read in one can be
-typed into the other; `find_session` (core.report) accepts every label this module makes.
+typed into the other; `find_session` (core.accounting.report) accepts every label this module makes.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from llm_sessions import __version__
-from llm_sessions.core.roots import CLAUDE_DIR_MAX, encode_cwd
+from llm_sessions.core.accounting.roots import CLAUDE_DIR_MAX, encode_cwd
 from llm_sessions.synth import records as R
 from llm_sessions.synth.others import AiderHistory, CopilotSession, GeminiSession
 from llm_sessions.synth.others import Truth as OtherTruth

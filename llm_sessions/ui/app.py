@@ -5,7 +5,7 @@ computes compaction predictions and alerts off the UI thread, and posts one `Sna
 the UI assigns it under `batch_update()` and screens re-render from `App.snapshot`. The next
 poll is armed with `set_timer` only after the previous one finished, so a slow poll delays
 the next instead of stacking up; pausing simply does not re-arm. A watchfiles batch (via
-`core.watch`) asks for a poll through the same gate.
+`core.live.watch`) asks for a poll through the same gate.
 
 Everything the App needs (monitor, settings, clock) is injected, so tests build it over fake
 data and nothing happens at import time.
@@ -35,16 +35,16 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 import llm_sessions
-from llm_sessions.core import actions
-from llm_sessions.core.alerts import Alert, AlertThrottle, detect_alerts, toasts
-from llm_sessions.core.auto_continue import AutoContinue, send_continue
-from llm_sessions.core.drift import warning_line
+from llm_sessions.core.actions import pane as actions
+from llm_sessions.core.live.alerts import Alert, AlertThrottle, detect_alerts, toasts
+from llm_sessions.core.actions.auto_continue import AutoContinue, send_continue
+from llm_sessions.core.accounting.drift import warning_line
 from llm_sessions.core.ids import pid_of
 from llm_sessions.core.inert import inert
-from llm_sessions.core.limit_alerts import detect_limit_alerts
+from llm_sessions.core.live.limit_alerts import detect_limit_alerts
 from llm_sessions.core.models import Session, Snapshot
-from llm_sessions.core.series import RecentSeries
-from llm_sessions.core.summary import Summary, TokenRate, summarize
+from llm_sessions.core.live.series import RecentSeries
+from llm_sessions.core.live.summary import Summary, TokenRate, summarize
 from llm_sessions.ui.commands import SessionCommands
 from llm_sessions.ui.layout import NARROW_BELOW
 from llm_sessions.ui.messages import PollFailed, PollGate, SnapshotReady, Throttle
@@ -73,8 +73,8 @@ def css_path() -> Path:
 
 
 def default_predictor() -> Predictor | None:
-    """core.health.predict_compaction when the core provides it; without it, no predictions."""
-    from llm_sessions.core import health
+    """core.accounting.health.predict_compaction when the core provides it; without it, no predictions."""
+    from llm_sessions.core.accounting import health
 
     return getattr(health, "predict_compaction", None)
 
@@ -162,7 +162,7 @@ class LLMSessionApp(App[None]):
         self.status.subscribe(self._status_changed)
         self.notices = Notices()
         # per-turn context of transcripts, read incrementally for the drilldown's chart
-        from llm_sessions.core.context_history import ContextTrails
+        from llm_sessions.core.accounting.context_history import ContextTrails
 
         self.context_trails = ContextTrails()
         self._transient: Notice | None = None
@@ -306,7 +306,7 @@ class LLMSessionApp(App[None]):
         Restarted (exclusive) whenever the set of existing folders changes, so an assistant
         installed while the dashboard runs is watched too, not only polled.
         """
-        from llm_sessions.core.watch import changes
+        from llm_sessions.core.live.watch import changes
 
         note = getattr(self.monitor, "note_changes", None)
         async for batch in changes(paths, ignore=self.watch_ignore):
@@ -459,7 +459,7 @@ class LLMSessionApp(App[None]):
         self.mark_seen(session_id)
         self.push_screen(DetailScreen(session_id))
 
-    # ---- session actions (side effects live in core.actions) ---------------------------
+    # ---- session actions (side effects live in core.actions.pane) ---------------------------
 
     def _elsewhere(self, session: Session | None) -> bool:
         """True (and says why) when the session comes from the shared store, not this machine.

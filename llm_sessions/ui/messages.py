@@ -14,7 +14,7 @@ from pathlib import Path
 
 from textual.message import Message
 
-from llm_sessions.core.alerts import Alert
+from llm_sessions.core.live.alerts import Alert
 from llm_sessions.core.models import Snapshot
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from llm_sessions.core.roots import encode_cwd
+from llm_sessions.core.accounting.roots import encode_cwd
 from tests.unit.claude_lines import assistant, compact, user, write
 from tests.unit.conftest import Spawner
 

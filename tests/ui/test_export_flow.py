@@ -10,8 +10,8 @@ import psutil
 from textual.app import App
 from textual.widgets import ContentSwitcher, Static
 
+from llm_sessions.core.actions.restart import restart_planner
 from llm_sessions.core.models import ProcessInfo
-from llm_sessions.core.restart import restart_planner
 from llm_sessions.ui.screens.export import ExportResult, ExportWizard
 from llm_sessions.ui.screens.restart import RestartOutcome, RestartScreen
 from tests.transcript_factory import claude_session_file

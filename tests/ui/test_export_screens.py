@@ -11,11 +11,11 @@ import pytest
 from textual.app import App
 from textual.widgets import Checkbox, ContentSwitcher, Input, Static
 
-from llm_sessions.core.bundle import read_bundle
-from llm_sessions.core.export import build_bundle
+from llm_sessions.core.actions.restart import plan_restart
+from llm_sessions.core.export.build import build_bundle
+from llm_sessions.core.export.bundle import read_bundle
+from llm_sessions.core.export.transcript import read_digest
 from llm_sessions.core.models import ProcessInfo
-from llm_sessions.core.restart import plan_restart
-from llm_sessions.core.transcript import read_digest
 from llm_sessions.ui.screens.export import ExportResult, ExportWizard
 from llm_sessions.ui.screens.restart import RestartScreen
 from tests.transcript_factory import claude_session_file
@@ -292,7 +292,7 @@ async def test_wizard_for_session_reads_the_transcript_off_thread(tmp_path):
 
 async def test_wizard_needs_at_least_one_section(wizard_world):
     host, exports, _recorded, tmp_path = wizard_world
-    from llm_sessions.core.brief import SECTIONS
+    from llm_sessions.core.export.brief import SECTIONS
 
     async with host.run_test(size=SIZE) as pilot:
         assert await step_of(pilot) == "step-sections"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from llm_sessions.core.export import build_bundle
-from llm_sessions.core.restart import plan_restart
-from llm_sessions.core.transcript import read_digest
+from llm_sessions.core.actions.restart import plan_restart
+from llm_sessions.core.export.build import build_bundle
+from llm_sessions.core.export.transcript import read_digest
 from llm_sessions.ui.screens.export import ExportWizard
 from llm_sessions.ui.screens.restart import RestartScreen
 from tests.transcript_factory import claude_session_file

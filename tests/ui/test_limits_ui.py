@@ -94,7 +94,7 @@ def _refused_session():
 
 
 async def _run_with(tmp_path, monkeypatch, auto: bool):
-    from llm_sessions.core.actions import ActionResult
+    from llm_sessions.core.actions.pane import ActionResult
     from tests.ui.helpers import quiet_settings
 
     calls = []

@@ -1,4 +1,4 @@
-"""core.actions against a real tmux server on a private socket and real processes started here.
+"""core.actions.pane against a real tmux server on a private socket and real processes started here.
 
 Only processes and tmux servers these tests start are ever signalled or killed. Each action
 aims at the session's process, and at its pane by `%id` only while the pane still runs it.
@@ -17,8 +17,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from llm_sessions.core.actions import jump_to_pane, send_compact, terminate
-from llm_sessions.core.discovery import Discovery
+from llm_sessions.core.actions.pane import jump_to_pane, send_compact, terminate
+from llm_sessions.core.live.discovery import Discovery
 from llm_sessions.core.models import ProcessInfo
 from tests.actions_support import wait_for
 
@@ -162,7 +162,7 @@ def test_terminate_refuses_another_users_process():
 
 
 def test_actions_import_without_psutil_loaded():
-    code = "import sys, llm_sessions.core.actions, llm_sessions.core.restart; print('psutil' in sys.modules)"
+    code = "import sys, llm_sessions.core.actions.pane, llm_sessions.core.actions.restart; print('psutil' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parents[2])
     assert done.stdout.strip() == "False"

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from llm_sessions.core.alerts import detect_alerts
+from llm_sessions.core.live.alerts import detect_alerts
 from tests.fakes import health, session, snapshot
 
 SID = "a1b2c3d4-0000-4000-8000-000000000001"
@@ -81,7 +81,7 @@ def test_health_none_is_ignored_and_the_first_score_is_a_baseline():
 def test_throttle_rations_repeats_per_session_and_kind():
     from datetime import UTC, datetime, timedelta
 
-    from llm_sessions.core.alerts import Alert, AlertThrottle
+    from llm_sessions.core.live.alerts import Alert, AlertThrottle
 
     t = AlertThrottle(timedelta(seconds=120))
     now = datetime(2026, 1, 1, tzinfo=UTC)
@@ -101,7 +101,7 @@ def test_awaiting_user_counts_as_waiting():
 
 
 def test_a_burst_of_alerts_becomes_one_toast_with_the_worst_severity():
-    from llm_sessions.core.alerts import Alert, toasts
+    from llm_sessions.core.live.alerts import Alert, toasts
 
     one = Alert("a", "waiting", "a is waiting for input")
     two = Alert("b", "critical", "b: health critical (20)")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import psutil
 
-from llm_sessions.core.auto_continue import GRACE, AutoContinue, Target, send_continue, verify
+from llm_sessions.core.actions.auto_continue import GRACE, AutoContinue, Target, send_continue, verify
 from llm_sessions.core.models import ProcessInfo, Session, Snapshot
 from tests.actions_support import wait_for
 

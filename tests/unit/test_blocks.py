@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from llm_sessions.core.activity import Call, claude_calls
-from llm_sessions.core.blocks import (
+from llm_sessions.core.accounting.activity import Call, claude_calls
+from llm_sessions.core.accounting.blocks import (
     FIVE_HOURS_MS,
     five_hour_blocks,
     floor_hour,
@@ -14,7 +14,7 @@ from llm_sessions.core.blocks import (
     percentile,
     spend,
 )
-from llm_sessions.core.providers.claude import ClaudeProvider
+from llm_sessions.core.accounting.providers.claude import ClaudeProvider
 from tests.limit_fixtures import claude_turns, env_for
 from tests.unit.claude_lines import assistant, write
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llm_sessions.core.providers.claude import ClaudeProvider
+from llm_sessions.core.accounting.providers.claude import ClaudeProvider
 from tests.unit.claude_lines import api_error, assistant, compact, dumps, user, write
 
 T = "2026-11-20T10:00:0{}.000Z"

@@ -14,7 +14,7 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llm_sessions.core.providers.claude_parse import ClaudeFile, FileParser
+from llm_sessions.core.accounting.providers.claude_parse import ClaudeFile, FileParser
 from tests.unit.claude_lines import api_error, assistant, compact, dumps, user
 
 T = "2026-11-20T10:{:02d}:{:02d}.000Z"

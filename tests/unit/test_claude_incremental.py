@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llm_sessions.config import load_settings
-from llm_sessions.core.monitor import Monitor
+from llm_sessions.core.live.monitor import Monitor
 from llm_sessions.synth.corpus import build_corpus
 from tests.unit.test_truth import truth_env, truth_settings
 

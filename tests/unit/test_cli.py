@@ -139,7 +139,7 @@ def test_corrupt_scan_cache_is_ignored(corpus, fake_home):
 
 
 def test_unreadable_transcript_is_reported_not_fatal(fake_home):
-    from llm_sessions.core.providers.claude import ClaudeProvider
+    from llm_sessions.core.accounting.providers.claude import ClaudeProvider
     from tests.unit.claude_lines import assistant, write
 
     proj = fake_home / ".claude" / "projects" / "-w"
@@ -173,7 +173,7 @@ def test_history_against_another_sqlalchemy_url(corpus, tmp_path):
 
 def test_list_shows_a_running_session_with_its_process(spawner, tmp_path, fake_home):
     """A process named `claude` in a folder with a fresh transcript is listed as running."""
-    from llm_sessions.core.roots import encode_cwd
+    from llm_sessions.core.accounting.roots import encode_cwd
     from tests.unit.claude_lines import assistant, user, write
 
     work = tmp_path / "proj"

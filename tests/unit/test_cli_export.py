@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from llm_sessions.cli_export import ExportDeps, register
-from llm_sessions.core.bundle import read_bundle
+from llm_sessions.core.export.bundle import read_bundle
 from tests.tmux_helpers import wait_for
 from tests.transcript_factory import claude_session_file, codex_session_file
 from tests.unit.test_export_bundle import PLANTED, make_session

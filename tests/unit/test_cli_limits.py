@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from llm_sessions.core import statusline_state
+from llm_sessions.core.accounting import statusline_state
 from tests.limit_fixtures import claude_turns, codex_rollout, env_for, window
 
 A, B, CX = "aaaa1111-0000-4000-8000-000000000001", "bbbb2222-0000-4000-8000-000000000002", "cccc3333-0000-4000-8000-000000000003"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from llm_sessions.core.providers.codex import CodexProvider
+from llm_sessions.core.accounting.providers.codex import CodexProvider
 
 
 def line(ts, kind, payload):

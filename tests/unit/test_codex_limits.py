@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from llm_sessions.core.limits import Sources, build_windows
-from llm_sessions.core.providers.codex import CodexProvider
+from llm_sessions.core.accounting.limits import Sources, build_windows
+from llm_sessions.core.accounting.providers.codex import CodexProvider
 from tests.limit_fixtures import NOW, codex_rollout, env_for, window
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from llm_sessions.core.context_history import ContextHistory, ContextPoint, ContextTrail, ContextTrails
+from llm_sessions.core.accounting.context_history import ContextHistory, ContextPoint, ContextTrail, ContextTrails
 from tests.unit.claude_lines import api_error, assistant, compact, user, write
 
 T = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -14,13 +14,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from llm_sessions.core import tmux_panes
-from llm_sessions.core.discovery import AUDIT_PER_TICK, Discovery
+from llm_sessions.core.accounting.roots import encode_cwd
+from llm_sessions.core.live import tmux_panes
+from llm_sessions.core.live.discovery import AUDIT_PER_TICK, Discovery
+from llm_sessions.core.live.proc_table import ProcTable
+from llm_sessions.core.live.recognise import Rule
+from llm_sessions.core.live.session_state import session_state
 from llm_sessions.core.models import ProcessInfo, Session
-from llm_sessions.core.proc_table import ProcTable
-from llm_sessions.core.recognise import Rule
-from llm_sessions.core.roots import encode_cwd
-from llm_sessions.core.session_state import session_state
 from tests.unit.conftest import FAKE
 
 CLAUDE_CLI = "/opt/npm/lib/node_modules/@anthropic-ai/claude-code/cli.js"

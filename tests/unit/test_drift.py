@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from llm_sessions.config import load_settings
-from llm_sessions.core.drift import warning_line
-from llm_sessions.core.monitor import Monitor
+from llm_sessions.core.accounting.drift import warning_line
+from llm_sessions.core.live.monitor import Monitor
 
 
 def _write(path: Path, *records) -> None:

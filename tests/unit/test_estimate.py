@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llm_sessions.core.estimate import Estimator, text_tokens
+from llm_sessions.core.accounting.estimate import Estimator, text_tokens
 
 
 def _project(root: Path) -> Path:

@@ -14,15 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llm_sessions.core import bundle as bundle_mod
-from llm_sessions.core import export as export_mod
-from llm_sessions.core.brief import SECTIONS
-from llm_sessions.core.bundle import SCHEMA, Bundle, BundleError, read_bundle, write_bundle
-from llm_sessions.core.digest import Digest, FileTouch, Todo
-from llm_sessions.core.export import DROP_ORDER, build_bundle, estimate_tokens
-from llm_sessions.core.git_status import git_status
+from llm_sessions.core.export import build as export_mod
+from llm_sessions.core.export import bundle as bundle_mod
+from llm_sessions.core.export.brief import SECTIONS
+from llm_sessions.core.export.build import DROP_ORDER, build_bundle, estimate_tokens
+from llm_sessions.core.export.bundle import SCHEMA, Bundle, BundleError, read_bundle, write_bundle
+from llm_sessions.core.export.digest import Digest, FileTouch, Todo
+from llm_sessions.core.export.git_status import git_status
+from llm_sessions.core.export.transcript import read_digest
 from llm_sessions.core.models import ContextFill, Session, Usage
-from llm_sessions.core.transcript import read_digest
 from tests.transcript_factory import claude_session_file, codex_session_file
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -19,8 +19,8 @@ def loaded_after(imports: list[str]) -> set[str]:
 
 def test_core_modules_do_not_import_textual():
     mods = loaded_after([
-        "llm_sessions.core.transcript", "llm_sessions.core.digest", "llm_sessions.core.redact",
-        "llm_sessions.core.export", "llm_sessions.core.restart",
+        "llm_sessions.core.export.transcript", "llm_sessions.core.export.digest", "llm_sessions.core.export.redact",
+        "llm_sessions.core.export.build", "llm_sessions.core.actions.restart",
     ])
     assert "llm_sessions" in mods
     assert "textual" not in mods

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llm_sessions.config import load_settings
-from llm_sessions.core.monitor import Monitor
+from llm_sessions.core.live.monitor import Monitor
 
 TS = "2026-11-20T10:00:{:02d}.000Z"
 

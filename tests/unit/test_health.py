@@ -14,7 +14,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from llm_sessions.config import Settings
-from llm_sessions.core.health import (
+from llm_sessions.core.accounting.health import (
     combine,
     compaction_point,
     health_report,
@@ -246,7 +246,7 @@ def test_a_session_that_is_not_running_is_judged_as_of_its_last_activity():
 
 
 def test_span_is_the_one_duration_every_view_shows():
-    from llm_sessions.core.health import span
+    from llm_sessions.core.accounting.health import span
 
     live = session(started_at=NOW - timedelta(hours=2), last_activity=NOW - timedelta(hours=1))
     assert span(live, NOW) == timedelta(hours=2)
@@ -359,7 +359,7 @@ def test_predict_compaction_zero_when_already_past():
 
 def test_health_imports_no_heavy_modules():
     code = (
-        "import sys; import llm_sessions.core.health;"
+        "import sys; import llm_sessions.core.accounting.health;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'textual')];"
         "assert not bad, bad"
     )
@@ -369,7 +369,7 @@ def test_health_imports_no_heavy_modules():
 def test_predict_compaction_skips_samples_with_unknown_context():
     from datetime import UTC, datetime, timedelta
 
-    from llm_sessions.core.health import predict_compaction
+    from llm_sessions.core.accounting.health import predict_compaction
 
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     samples = [(t0, 100_000), (t0 + timedelta(minutes=1), None), (t0 + timedelta(minutes=2), 110_000)]

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from llm_sessions.config import load_settings
-from llm_sessions.core import scancache, tailer
-from llm_sessions.core.monitor import Monitor
+from llm_sessions.core.accounting import scancache, tailer
+from llm_sessions.core.accounting.providers.claude import ClaudeProvider
+from llm_sessions.core.accounting.providers.codex import CodexProvider
+from llm_sessions.core.accounting.providers.copilot import CopilotProvider
+from llm_sessions.core.accounting.providers.gemini import GeminiProvider
+from llm_sessions.core.live.monitor import Monitor
 from llm_sessions.core.problems import Problem, summary_lines
-from llm_sessions.core.providers.claude import ClaudeProvider
-from llm_sessions.core.providers.codex import CodexProvider
-from llm_sessions.core.providers.copilot import CopilotProvider
-from llm_sessions.core.providers.gemini import GeminiProvider
 from llm_sessions.core.safeio import NotARegularFile, printable, read_regular
 from tests.unit.claude_lines import assistant, user, write
 
@@ -355,7 +355,7 @@ class _Discovery:
         self.procs, self.claims, self.calls = procs, claims or {}, 0
 
     def scan(self, sessions):
-        from llm_sessions.core.discovery import DiscoveryResult
+        from llm_sessions.core.live.discovery import DiscoveryResult
 
         self.calls += 1
         ids = {s.id for s in sessions}
@@ -527,8 +527,8 @@ def test_crash_debris_is_cleaned_and_a_write_in_progress_is_not(tmp_path):
 
 
 def test_default_export_names_never_collide(tmp_path):
-    from llm_sessions.core.bundle import write_bundle
-    from llm_sessions.core.export import build_bundle
+    from llm_sessions.core.export.build import build_bundle
+    from llm_sessions.core.export.bundle import write_bundle
     from llm_sessions.core.models import Session
 
     bundle = build_bundle(Session(id="abc", tool="claude"), None)
@@ -539,7 +539,7 @@ def test_default_export_names_never_collide(tmp_path):
 
 def test_sanity_bounds_floats_as_well_as_ints():
     """Found by the fuzzer: an integral float above the ceiling slipped past the check."""
-    from llm_sessions.core.sanity import MAX_CALL_TOKENS, decode_record
+    from llm_sessions.core.accounting.sanity import MAX_CALL_TOKENS, decode_record
 
     assert decode_record(b'{"tokens": {"output": 9999999998941.0}}') is None
     assert decode_record(b'{"outputTokens": 1e400}') is None

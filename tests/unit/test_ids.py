@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from llm_sessions.core.accounting.report import Ambiguous, NotFound, find_session
 from llm_sessions.core.ids import display_ids, pid_of, pid_query, pid_session_id, unique_prefixes
 from llm_sessions.core.models import ProcessInfo, Session
-from llm_sessions.core.report import Ambiguous, NotFound, find_session
 
 
 def s(sid: str, pid: int | None = None) -> Session:

@@ -14,8 +14,10 @@ def loaded_after(code: str) -> set[str]:
 
 def test_core_never_imports_textual():
     mods = loaded_after(
-        "import llm_sessions.core.monitor, llm_sessions.core.providers.claude, llm_sessions.core.providers.codex,"
-        " llm_sessions.core.health, llm_sessions.core.pricing, llm_sessions.core.report, llm_sessions.core.scancache"
+        "import llm_sessions.core.live.monitor, llm_sessions.core.accounting.providers.claude,"
+        " llm_sessions.core.accounting.providers.codex, llm_sessions.core.accounting.health,"
+        " llm_sessions.core.accounting.pricing, llm_sessions.core.accounting.report,"
+        " llm_sessions.core.accounting.scancache"
     )
     assert "textual" not in mods and "textual.app" not in mods
 
@@ -32,7 +34,7 @@ def test_list_path_imports_neither_textual_nor_sqlmodel(tmp_path):
         "except SystemExit: pass\n"
     )
     mods = loaded_after(code)
-    assert "llm_sessions.core.monitor" in mods  # the command really ran
+    assert "llm_sessions.core.live.monitor" in mods  # the command really ran
     for heavy in ("textual", "sqlmodel", "sqlalchemy", "pydantic"):
         assert heavy not in mods, heavy
 
@@ -50,6 +52,6 @@ def test_prices_and_doctor_import_neither_textual_nor_sqlmodel(tmp_path):
             "except SystemExit: pass\n"
         )
         mods = loaded_after(code)
-        assert "llm_sessions.core.monitor" in mods and "llm_sessions.cli_reports" in mods  # the command really ran
+        assert "llm_sessions.core.live.monitor" in mods and "llm_sessions.cli_reports" in mods  # the command really ran
         for heavy in ("textual", "sqlmodel", "sqlalchemy", "pydantic", "psutil"):
             assert heavy not in mods, (command, heavy)

@@ -6,13 +6,13 @@ import subprocess
 import sys
 
 MODULES = (
-    "llm_sessions.core.discovery",
-    "llm_sessions.core.recognise",
-    "llm_sessions.core.estimate",
-    "llm_sessions.core.providers.gemini",
-    "llm_sessions.core.providers.aider",
-    "llm_sessions.core.providers.cursor",
-    "llm_sessions.core.providers.copilot",
+    "llm_sessions.core.live.discovery",
+    "llm_sessions.core.live.recognise",
+    "llm_sessions.core.accounting.estimate",
+    "llm_sessions.core.accounting.providers.gemini",
+    "llm_sessions.core.accounting.providers.aider",
+    "llm_sessions.core.accounting.providers.cursor",
+    "llm_sessions.core.accounting.providers.copilot",
 )
 
 

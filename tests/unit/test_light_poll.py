@@ -13,11 +13,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llm_sessions.core import dirtree
-from llm_sessions.core.dirtree import DirTree
-from llm_sessions.core.monitor import Monitor
-from llm_sessions.core.providers import claude as claude_mod
-from llm_sessions.core.providers.claude import ClaudeProvider
+from llm_sessions.core.accounting import dirtree
+from llm_sessions.core.accounting.dirtree import DirTree
+from llm_sessions.core.accounting.providers import claude as claude_mod
+from llm_sessions.core.accounting.providers.claude import ClaudeProvider
+from llm_sessions.core.live.monitor import Monitor
 from llm_sessions.synth.corpus import build_corpus
 from tests.transcript_factory import ClaudeWriter
 from tests.unit.test_claude_incremental import OPS, _mutate, _sessions
@@ -201,7 +201,7 @@ def test_a_one_shot_poll_saves_the_cache_and_a_dashboard_throttles_it(tmp_path):
 def test_block_reader_skips_an_oversized_line_and_checks_content(tmp_path):
     import os
 
-    from llm_sessions.core import tailer
+    from llm_sessions.core.accounting import tailer
 
     p = tmp_path / "t.jsonl"
     p.write_bytes(b'{"a":1}\n' + b"x" * 5000 + b'\n{"b":2}\n')

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from llm_sessions.core.limit_alerts import detect_limit_alerts
-from llm_sessions.core.limit_report import urgency
+from llm_sessions.core.accounting.limit_report import urgency
+from llm_sessions.core.live.limit_alerts import detect_limit_alerts
 from llm_sessions.core.models import LimitWindow, Snapshot, WindowShare
 from tests.limit_fixtures import NOW
 

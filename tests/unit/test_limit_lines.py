@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from llm_sessions.core.limit_lines import limit_hit, limit_kind, reset_from_text
+from llm_sessions.core.accounting.limit_lines import limit_hit, limit_kind, reset_from_text
 from tests.limit_fixtures import api_limit_line, iso
 
 AT = datetime(2026, 11, 20, 14, 3, 25, tzinfo=UTC)

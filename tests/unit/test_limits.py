@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from llm_sessions.config import load_settings
-from llm_sessions.core import statusline_state
-from llm_sessions.core.activity import Call
-from llm_sessions.core.blocks import Learned
-from llm_sessions.core.limits import Sources, build_windows, kind_for_minutes, projected, tightest
-from llm_sessions.core.monitor import Monitor
+from llm_sessions.core.accounting import statusline_state
+from llm_sessions.core.accounting.activity import Call
+from llm_sessions.core.accounting.blocks import Learned
+from llm_sessions.core.accounting.limits import Sources, build_windows, kind_for_minutes, projected, tightest
+from llm_sessions.core.live.monitor import Monitor
 from tests.limit_fixtures import NOW, api_limit_line, claude_turns, codex_rollout, env_for, window
 
 S = NOW.timestamp()
@@ -55,7 +55,7 @@ def test_fresh_status_line_reading_is_the_window():
 
 
 def test_burn_rate_from_a_run_of_equal_readings():
-    from llm_sessions.core.limits import Reading, burn_from_readings
+    from llm_sessions.core.accounting.limits import Reading, burn_from_readings
 
     # 40% from -60 to -10 min (only the run's ends are kept), then 41% at -5 min
     rs = [Reading(S - 3600, 40.0, None), Reading(S - 600, 40.0, None), Reading(S - 300, 41.0, None)]

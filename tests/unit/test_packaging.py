@@ -32,7 +32,7 @@ def test_wheel_ships_the_stylesheet(tmp_path):
     wheel = next(tmp_path.glob("llm_session-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "llm_sessions/textual.css" in names
-    assert "llm_sessions/core/data/prices.json" in names
+    assert "llm_sessions/core/accounting/data/prices.json" in names
     assert "llm_sessions/py.typed" in names  # the annotations are part of what ships
     # the store's migrations run on open from the installed package
     assert {"llm_sessions/core/store/migrations/env.py", "llm_sessions/core/store/migrations/script.py.mako",

@@ -21,8 +21,8 @@ from tests.unit.claude_lines import assistant, write
 
 DRIVER = r"""
 import sys, time
-from llm_sessions.core import pool
-from llm_sessions.core.providers import claude
+from llm_sessions.core.accounting import pool
+from llm_sessions.core.accounting.providers import claude
 
 pool.MIN_BYTES = 0
 real = claude.parse_one

@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from llm_sessions.config import ConfigError
+from llm_sessions.core.accounting.price_sources import PriceFileError, normalise
+from llm_sessions.core.accounting.pricing import ModelPrice, PriceTable, is_above_200k
 from llm_sessions.core.models import Usage
-from llm_sessions.core.price_sources import PriceFileError, normalise
-from llm_sessions.core.pricing import ModelPrice, PriceTable, is_above_200k
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def table() -> PriceTable:
 def test_bundled_file_is_dated_and_names_its_source():
     from importlib import resources
 
-    doc = json.loads(resources.files("llm_sessions.core").joinpath("data/prices.json").read_text())
+    doc = json.loads(resources.files("llm_sessions.core.accounting").joinpath("data/prices.json").read_text())
     assert doc["_source"] == "BerriAI/litellm model_prices_and_context_window.json"
     assert doc["_as_of"][:2] == "20"
 
@@ -222,7 +222,7 @@ def test_missing_file_names_the_file(tmp_path):
 
 def test_pricing_imports_no_heavy_modules():
     code = (
-        "import sys; import llm_sessions.core.pricing as p; p.PriceTable.load();"
+        "import sys; import llm_sessions.core.accounting.pricing as p; p.PriceTable.load();"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'textual')];"
         "assert not bad, bad"
     )
@@ -310,7 +310,7 @@ def test_2026_models_are_priced(table, model):
 
 
 def test_bill_names_what_could_not_be_priced(table):
-    from llm_sessions.core.pricing import Bill
+    from llm_sessions.core.accounting.pricing import Bill
 
     bill = Bill()
     bill.add(table, "claude-opus-4-6", Usage(input=10, output=10))
@@ -325,7 +325,7 @@ def test_bill_names_what_could_not_be_priced(table):
 def test_every_override_has_a_source_a_date_and_a_reason():
     from importlib import resources
 
-    doc = json.loads(resources.files("llm_sessions.core").joinpath("data/price_overrides.json").read_text())
+    doc = json.loads(resources.files("llm_sessions.core.accounting").joinpath("data/price_overrides.json").read_text())
     table = PriceTable.load()
     assert doc["overrides"]
     for o in doc["overrides"]:
@@ -336,7 +336,7 @@ def test_every_override_has_a_source_a_date_and_a_reason():
 def test_bundled_slice_is_wide_small_and_from_litellm():
     from importlib import resources
 
-    raw = resources.files("llm_sessions.core").joinpath("data/prices.json").read_bytes()
+    raw = resources.files("llm_sessions.core.accounting").joinpath("data/prices.json").read_bytes()
     doc = json.loads(raw)
     assert len(raw) < 150_000
     assert len(doc["models"]) >= 80

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from llm_sessions.config import load_settings
-from llm_sessions.core.estimate import BASE_TOKENS, text_tokens
-from llm_sessions.core.providers.aider import AiderProvider, parse_count
-from llm_sessions.core.providers.base import Provider
-from llm_sessions.core.providers.copilot import CopilotProvider
-from llm_sessions.core.providers.cursor import CursorProvider
-from llm_sessions.core.providers.gemini import GeminiProvider, gemini_usage
+from llm_sessions.core.accounting.estimate import BASE_TOKENS, text_tokens
+from llm_sessions.core.accounting.providers.aider import AiderProvider, parse_count
+from llm_sessions.core.accounting.providers.base import Provider
+from llm_sessions.core.accounting.providers.copilot import CopilotProvider
+from llm_sessions.core.accounting.providers.cursor import CursorProvider
+from llm_sessions.core.accounting.providers.gemini import GeminiProvider, gemini_usage
 
 
 def _bump(path: Path) -> None:
@@ -348,7 +348,7 @@ METRICS = ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens")
 
 
 def test_copilot_shutdowns_give_exact_usage_by_differences(fake_env):
-    from llm_sessions.core.pricing import PriceTable
+    from llm_sessions.core.accounting.pricing import PriceTable
 
     path = Path(fake_env["COPILOT_HOME"]) / "session-state" / "c0ffee00-0000-4000-8000-000000000001" / "events.jsonl"
     ev = lambda t, data, s: {"type": t, "data": data, "id": f"e{s}", "timestamp": f"2026-11-24T10:{s:02d}:00Z"}  # noqa: E731

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llm_sessions.core.recognise import is_candidate, recognise, session_id_from_cmdline
+from llm_sessions.core.live.recognise import is_candidate, recognise, session_id_from_cmdline
 
 HOME = "/home/u"
 
@@ -78,7 +78,7 @@ def test_session_id_from_cmdline(cmdline, sid):
 
 
 def test_candidate_matcher_agrees_with_the_rules():
-    from llm_sessions.core.recognise import candidate_matcher
+    from llm_sessions.core.live.recognise import candidate_matcher
 
     fast = candidate_matcher()
     names = ["node", "nodejs", "bun", "claude", "claude2", "2.1.37", "python", "python3.11", "pythonx",

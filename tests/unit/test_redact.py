@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llm_sessions.core.redact import MARK, redact
+from llm_sessions.core.export.redact import MARK, redact
 
 SECRETS = [
     ("export OPENAI_API_KEY=sk-proj-{}", "sk-proj-"),

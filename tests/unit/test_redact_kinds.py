@@ -12,12 +12,12 @@ import string
 
 import pytest
 
-from llm_sessions.core.brief import SECTIONS
-from llm_sessions.core.bundle import write_bundle
-from llm_sessions.core.digest import one_line
-from llm_sessions.core.export import build_bundle
-from llm_sessions.core.redact import MARK, cut, redact
-from llm_sessions.core.transcript import read_digest
+from llm_sessions.core.export.brief import SECTIONS
+from llm_sessions.core.export.build import build_bundle
+from llm_sessions.core.export.bundle import write_bundle
+from llm_sessions.core.export.digest import one_line
+from llm_sessions.core.export.redact import MARK, cut, redact
+from llm_sessions.core.export.transcript import read_digest
 from tests.transcript_factory import ClaudeWriter
 from tests.unit.test_export_bundle import make_session
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from llm_sessions.core import restart as restart_mod
-from llm_sessions.core import targets as targets_mod
-from llm_sessions.core.export import build_bundle
-from llm_sessions.core.launch import RestartError, continue_command
+from llm_sessions.core.actions import restart as restart_mod
+from llm_sessions.core.actions import targets as targets_mod
+from llm_sessions.core.actions.launch import RestartError, continue_command
+from llm_sessions.core.actions.restart import Tmux, execute, plan_restart, terminate
+from llm_sessions.core.actions.targets import TargetError
+from llm_sessions.core.export.build import build_bundle
+from llm_sessions.core.export.transcript import read_digest
 from llm_sessions.core.models import ProcessInfo
-from llm_sessions.core.restart import Tmux, execute, plan_restart, terminate
-from llm_sessions.core.targets import TargetError
-from llm_sessions.core.transcript import read_digest
 from tests.tmux_helpers import make_fakes, wait_for
 from tests.transcript_factory import claude_session_file, codex_session_file
 from tests.unit.test_export_bundle import make_session
@@ -218,7 +218,7 @@ def test_restart_planner_builds_the_bundle_once_and_finds_the_pane(tmp_path, pro
 
 
 def test_export_step_keeps_a_brief_the_wizard_just_wrote(tmp_path, project):
-    from llm_sessions.core.bundle import write_bundle
+    from llm_sessions.core.export.bundle import write_bundle
 
     session, bundle = claude_bundle(tmp_path, project)
     exports = tmp_path / "exports"

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from llm_sessions.core import bundle as bundle_mod
-from llm_sessions.core.brief import SECTIONS
-from llm_sessions.core.bundle import BundleError, write_bundle
-from llm_sessions.core.export import build_bundle
-from llm_sessions.core.git_status import git_status
-from llm_sessions.core.transcript import read_digest
+from llm_sessions.core.export import bundle as bundle_mod
+from llm_sessions.core.export.brief import SECTIONS
+from llm_sessions.core.export.build import build_bundle
+from llm_sessions.core.export.bundle import BundleError, write_bundle
+from llm_sessions.core.export.git_status import git_status
+from llm_sessions.core.export.transcript import read_digest
 from tests.transcript_factory import ClaudeWriter, claude_session_file
 from tests.unit.test_export_bundle import make_session
 

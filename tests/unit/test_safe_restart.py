@@ -13,11 +13,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from llm_sessions.core.export import build_bundle
+from llm_sessions.core.actions.restart import execute, plan_restart
+from llm_sessions.core.actions.targets import TargetError, Tmux
+from llm_sessions.core.export.build import build_bundle
+from llm_sessions.core.export.transcript import read_digest
 from llm_sessions.core.models import ProcessInfo
-from llm_sessions.core.restart import execute, plan_restart
-from llm_sessions.core.targets import TargetError, Tmux
-from llm_sessions.core.transcript import read_digest
 from tests.tmux_helpers import wait_for
 from tests.transcript_factory import claude_session_file, codex_session_file
 from tests.unit.test_export_bundle import make_session

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from llm_sessions import cli_statusline
-from llm_sessions.core import statusline_state
-from llm_sessions.core.statusline import assistant_pid, parse_input
+from llm_sessions.core.accounting import statusline_state
+from llm_sessions.core.accounting.statusline import assistant_pid, parse_input
 from tests.limit_fixtures import claude_turns, env_for
 
 DATA = Path(__file__).parent.parent / "data" / "statusline"
@@ -124,7 +124,7 @@ def test_second_call_reads_only_what_was_appended(home):
     assert "ctx 60%" in line and "212k tok" in line
     import msgspec
 
-    from llm_sessions.core.providers.claude_parse import ClaudeFile
+    from llm_sessions.core.accounting.providers.claude_parse import ClaudeFile
 
     files = msgspec.msgpack.decode(cache.read_bytes(), type=list[ClaudeFile])
     assert files[0].cursor.offset == transcript.stat().st_size > size
@@ -158,7 +158,7 @@ def test_limit_hit_in_the_transcript_shows_until_when(tmp_path):
 
 
 def test_assistant_pid_skips_the_shell_in_between():
-    code = "from llm_sessions.core.statusline import assistant_pid; print(assistant_pid()[0])"
+    code = "from llm_sessions.core.accounting.statusline import assistant_pid; print(assistant_pid()[0])"
     out = subprocess.run(["sh", "-c", f"{sys.executable} -c '{code}'; true"], capture_output=True, text=True, check=True)
     assert int(out.stdout) == os.getpid()  # python's parent is sh; past it, this test process
 
@@ -177,7 +177,7 @@ def test_fast_path_imports_neither_typer_nor_textual_nor_sqlmodel(home):
     line, modules = out.stdout.split("MODULES")
     assert "ctx 25%" in line
     loaded = set(modules.split())
-    for heavy in ("typer", "textual", "sqlmodel", "sqlalchemy", "psutil", "llm_sessions.core.monitor"):
+    for heavy in ("typer", "textual", "sqlmodel", "sqlalchemy", "psutil", "llm_sessions.core.live.monitor"):
         assert heavy not in loaded, heavy
 
 

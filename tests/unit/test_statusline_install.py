@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from llm_sessions.core import statusline_install as si
+from llm_sessions.core.actions import statusline_install as si
 
 PROGRAM = ["/opt/bin/llm-session"]
 

@@ -6,8 +6,8 @@ import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
+from llm_sessions.core.live.series import RecentSeries
 from llm_sessions.core.models import ContextFill, Session, Snapshot
-from llm_sessions.core.series import RecentSeries
 from llm_sessions.core.store import DB_NAME, Identity, Store
 from llm_sessions.core.store.writer import BackgroundWriter
 
@@ -79,7 +79,7 @@ def test_recent_series_reads_history_once_then_appends_per_poll():
 
 
 def test_the_bounded_series_forecasts_exactly_as_the_whole_hour_would():
-    from llm_sessions.core.health import predict_compaction
+    from llm_sessions.core.accounting.health import predict_compaction
 
     series = RecentSeries(None, window=timedelta(hours=1), max_points=13)
     full: list[tuple[datetime, int]] = []

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
+from llm_sessions.core.live.summary import TokenRate, cost_today, summarize
 from llm_sessions.core.models import Usage
-from llm_sessions.core.summary import TokenRate, cost_today, summarize
 from tests.fakes import NOW, fleet, session, snapshot
 
 SID = "a1b2c3d4-0000-4000-8000-000000000001"

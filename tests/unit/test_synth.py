@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llm_sessions.core.roots import claude_project_dirs, claude_roots, codex_home, encode_cwd
+from llm_sessions.core.accounting.roots import claude_project_dirs, claude_roots, codex_home, encode_cwd
 from llm_sessions.synth import build_corpus
 from llm_sessions.synth.live import claude_transcript_path
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from llm_sessions.core.monitor import Monitor
+from llm_sessions.core.live.monitor import Monitor
 from llm_sessions.synth.corpus import build_corpus
 from llm_sessions.synth.measure import measure
 from tests.unit.test_truth import compare, truth_env, truth_settings

@@ -1,4 +1,4 @@
-from llm_sessions.core import tailer
+from llm_sessions.core.accounting import tailer
 
 
 def read(path, cur):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from llm_sessions.core.transcript import detect_tool, files_touched, last_turns, read_digest, recent_errors
+from llm_sessions.core.export.transcript import detect_tool, files_touched, last_turns, read_digest, recent_errors
 from tests.transcript_factory import ClaudeWriter, CodexWriter, claude_session_file, codex_session_file
 
 

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from llm_sessions.config import load_settings
-from llm_sessions.core.monitor import Monitor
+from llm_sessions.core.live.monitor import Monitor
 from llm_sessions.synth.corpus import build_corpus
 
 
@@ -77,7 +77,7 @@ def test_warm_run_from_the_cache_gives_the_same_answer(tmp_path):
 
 
 def test_parallel_cold_scan_equals_serial(tmp_path, monkeypatch):
-    from llm_sessions.core import pool
+    from llm_sessions.core.accounting import pool
 
     build_corpus(tmp_path / "c", seed=6)
     truth, env = truth_env(tmp_path / "c")

@@ -25,7 +25,7 @@ def test_ui_does_not_load_the_cores_heavy_dependencies():
     assert not loaded & {"psutil", "watchfiles", "sqlmodel", "sqlalchemy"}
 
 
-@pytest.mark.parametrize("module", ["llm_sessions.core.actions", "llm_sessions.core.alerts", "llm_sessions.core.summary",
-                                    "llm_sessions.core.watch", "llm_sessions.demo"])
+@pytest.mark.parametrize("module", ["llm_sessions.core.actions.pane", "llm_sessions.core.live.alerts", "llm_sessions.core.live.summary",
+                                    "llm_sessions.core.live.watch", "llm_sessions.demo"])
 def test_core_modules_never_load_textual(module):
     assert "textual" not in loaded_after([module])

@@ -1,10 +1,10 @@
-"""core.watch over a real temporary folder: batches arrive, ignored folders stay silent."""
+"""core.live.watch over a real temporary folder: batches arrive, ignored folders stay silent."""
 
 from __future__ import annotations
 
 import asyncio
 
-from llm_sessions.core.watch import changes
+from llm_sessions.core.live.watch import changes
 
 
 async def first_batch(paths, ignore, writes):

@@ -22,10 +22,10 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from llm_sessions.core.health import is_live, span
+from llm_sessions.core.accounting.health import is_live, span
 from llm_sessions.core.inert import inert
+from llm_sessions.core.live.summary import context_series
 from llm_sessions.core.models import Session, Snapshot
-from llm_sessions.core.summary import context_series
 from llm_sessions.ui.focus import FocusRules
 from llm_sessions.ui.format import human_cost, human_duration, human_tokens
 from llm_sessions.ui.screens.session_keys import SESSION_BINDINGS, SessionKeys

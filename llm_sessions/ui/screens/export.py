@@ -3,7 +3,7 @@
 A ModalScreen that dismisses with an `ExportResult` (or None when cancelled). Nothing is
 written before the user presses Write on the preview step, so Escape on any earlier step
 leaves the disk untouched. The brief itself is built by the pure core
-(`llm_sessions.core.export`); this screen only collects choices and shows the result.
+(`llm_sessions.core.export.build`); this screen only collects choices and shows the result.
 
 After writing, the done step offers: copy the brief to the clipboard (OSC 52 through
 `App.copy_to_clipboard`, which works over SSH), open the folder, or restart the session with
@@ -35,10 +35,10 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, ContentSwitcher, Input, RadioSet, Static
 
-from llm_sessions.core.brief import SECTION_TITLES, SECTIONS
-from llm_sessions.core.bundle import Bundle, BundleError, Recorder, target_paths, write_bundle
-from llm_sessions.core.digest import Digest
-from llm_sessions.core.export import build_bundle, gather
+from llm_sessions.core.export.brief import SECTION_TITLES, SECTIONS
+from llm_sessions.core.export.build import build_bundle, gather
+from llm_sessions.core.export.bundle import Bundle, BundleError, Recorder, target_paths, write_bundle
+from llm_sessions.core.export.digest import Digest
 from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session
 from llm_sessions.ui.focus import FocusRules

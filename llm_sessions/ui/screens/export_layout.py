@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, ContentSwitcher, Input, Label, RadioButton, RadioSet, Static
 
-from llm_sessions.core.brief import SECTION_TITLES, SECTIONS
+from llm_sessions.core.export.brief import SECTION_TITLES, SECTIONS
 from llm_sessions.core.inert import inert
 
 STEPS = ("step-sections", "step-format", "step-preview", "step-done")

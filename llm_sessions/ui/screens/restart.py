@@ -1,6 +1,6 @@
 """The restart dialog: choose compact / fresh / resume, then confirm each destructive step.
 
-The plan comes from the pure core (`llm_sessions.core.restart.plan_restart`, wrapped by the
+The plan comes from the pure core (`llm_sessions.core.actions.restart.plan_restart`, wrapped by the
 host in a `planner(mode)` callable that knows the session's pane and export folder). Every
 step is shown in words before it runs; safe steps (the export, printing a command) run on
 their own, destructive ones (typing into the pane, stopping the process, starting a new
@@ -20,11 +20,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, ContentSwitcher, Label, Static
 
-from llm_sessions.core.bundle import BundleError
+from llm_sessions.core.actions.restart import MODE_LABELS, MODES, Mode, RestartPlan, StepResult, run_step
+from llm_sessions.core.actions.targets import TargetError
+from llm_sessions.core.export.bundle import BundleError
 from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session
-from llm_sessions.core.restart import MODE_LABELS, MODES, Mode, RestartPlan, StepResult, run_step
-from llm_sessions.core.targets import TargetError
 
 MARKS = {"todo": "  ", "running": "▶ ", "ok": "✓ ", "failed": "✗ ", "skipped": "– ", "ask": "? "}
 

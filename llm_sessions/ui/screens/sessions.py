@@ -28,7 +28,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.widgets.data_table import RowDoesNotExist
 
-from llm_sessions.core.health import depends_on_now, span
+from llm_sessions.core.accounting.health import depends_on_now, span
 from llm_sessions.core.ids import display_ids
 from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session, Snapshot
@@ -94,7 +94,7 @@ COLUMNS: dict[str, Column] = {
         Column("tokens", "Tokens", lambda s, r: plain(human_tokens(s.usage.total) + ("" if s.usage.exact else "~"), right=True)),
         Column("cost", "Cost", lambda s, r: plain(human_cost(s.cost_usd), r.palette, muted=s.cost_usd is None, right=True)),
         Column("health", "Health", lambda s, r: health_cell(s.health, r.palette)),
-        # how long it has run (live) or ran, first to last activity (ended): core.health.span
+        # how long it has run (live) or ran, first to last activity (ended): core.accounting.health.span
         Column("uptime", "Time", lambda s, r: plain(human_duration(span(s, r.now)), right=True)),
         Column("ctx", "Ctx", _ctx(0)),
         Column("hp", "HP", lambda s, r: health_cell(s.health, r.palette)),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rich.style import Style
 from rich.text import Text
 
-from llm_sessions.core.health import context_level
+from llm_sessions.core.accounting.health import context_level
 from llm_sessions.core.inert import inert
 from llm_sessions.core.models import ContextFill, HealthReport
 from llm_sessions.ui.format import bar
@@ -69,7 +69,7 @@ def fill_level(fill: ContextFill) -> str:
     """healthy / warning / critical for a context fill, relative to where compaction fires.
 
     Measured against `compact_at` when known, since that is the point the user loses context,
-    not 100% of the window. The fractions live in core.health, next to the rule that makes a
+    not 100% of the window. The fractions live in core.accounting.health, next to the rule that makes a
     session at 90% of that point never healthy, so the bar and the score tell one story.
     """
     return context_level(fill.used, fill.compact_at or fill.window)

@@ -2,7 +2,7 @@
 
 One column per turn (or per group of turns when there are more turns than columns, showing
 the group's peak), eighth-block characters for height, the colour of the context bar at that
-fill (core.health.context_level), a dashed line at the auto-compaction point, and a ▲ under
+fill (core.accounting.health.context_level), a dashed line at the auto-compaction point, and a ▲ under
 each column where the session compacted. The scale tops out a little above the larger of
 the peak and the compaction point, so the line is always in view.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widget import Widget
 
-from llm_sessions.core.context_history import ContextHistory
-from llm_sessions.core.health import context_level
+from llm_sessions.core.accounting.context_history import ContextHistory
+from llm_sessions.core.accounting.health import context_level
 from llm_sessions.ui.format import human_tokens
 
 BLOCKS = " ▁▂▃▄▅▆▇█"

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from textual.markup import escape
 from textual.widgets import Static
 
-from llm_sessions.core.limit_report import label, short_label, urgency, used_text, when
-from llm_sessions.core.limits import tightest
+from llm_sessions.core.accounting.limit_report import label, short_label, urgency, used_text, when
+from llm_sessions.core.accounting.limits import tightest
 from llm_sessions.core.models import LimitWindow, Session, Snapshot
 from llm_sessions.ui.format import human_duration
 from llm_sessions.ui.layout import NARROW_BELOW

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from llm_sessions.core.summary import Summary
+from llm_sessions.core.live.summary import Summary
 from llm_sessions.ui.format import human_cost, human_tokens
 from llm_sessions.ui.widgets.cells import SHORT_STATES as _SHORT
 

@@ -1,0 +1,147 @@
+"""The weaker clues that tie a process to a session, used once strong evidence is spent.
+
+Discovery first takes what a process names outright (Claude's session file, an id on the
+command line). What is left is decided here, in order of trust: a transcript the process
+holds open, then the newest unclaimed transcript of its cwd that is not older than the
+process, and for an app hosting many sessions (Cursor) every session active since it
+started. Where the clue cannot tell processes apart, the match says `ambiguous` rather
+than guessing silently. Pure functions over the per-pid records, so they read as rules.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+from llm_sessions.core.live.claude_evidence import START_SLACK_SECONDS
+from llm_sessions.core.live.proc_table import Proc
+from llm_sessions.core.live.recognise import Rule
+from llm_sessions.core.models import Session
+
+#: session id -> (the process group serving it, why, whether it is a guess among equals)
+Claims = dict[str, tuple[list[Proc], str, bool]]
+
+
+def epoch(dt: datetime | None) -> float | None:
+    return dt.timestamp() if dt is not None else None
+
+
+def real_path(path: str | None, cache: dict[str, str]) -> str | None:
+    """`os.path.realpath`, remembered in `cache` (the same few paths recur every poll)."""
+    if not path:
+        return None
+    hit = cache.get(path)
+    if hit is None:
+        hit = cache[path] = os.path.realpath(path)
+    return hit
+
+
+def open_file_evidence(
+    members: list[Proc], transcripts: Mapping[str, Session], claimed: Mapping
+) -> tuple[str, str] | None:
+    """The newest unclaimed transcript (by real path) any process of the group holds open."""
+    held = [transcripts[p] for m in members for p in m.open_files if p in transcripts]
+    held = [s for s in held if s.id not in claimed]
+    if not held:
+        return None
+    best = max(held, key=lambda s: epoch(s.last_activity) or 0.0)
+    return best.id, f"holds {best.transcript} open"
+
+
+def cwd_related(
+    rule: Rule | None,
+    cwd: str,
+    session: Session,
+    transcript_real: str | None,
+    claude_dirs: Callable[[str], tuple[str, ...]],
+    real: dict[str, str],
+) -> bool:
+    """Whether a session belongs to a process's cwd: a Claude transcript in the cwd's
+    project folder, the same cwd, or (for tools whose rule says so) an ancestor cwd."""
+    if session.tool == "claude" and transcript_real:
+        if os.path.dirname(transcript_real) in claude_dirs(cwd):
+            return True
+    scwd = real_path(session.cwd, real)
+    if not scwd:
+        return False
+    if scwd == cwd:
+        return True
+    return bool(rule and rule.cwd_match == "ancestor" and cwd.startswith(scwd.rstrip("/") + "/"))
+
+
+def match_by_cwd(
+    pending: list[list[Proc]],
+    sessions: Sequence[Session],
+    claimed: Claims,
+    rules_by_tool: Mapping[str, Rule],
+    claude_dirs: Callable[[str], tuple[str, ...]],
+    real: dict[str, str],
+) -> dict[int, str]:
+    """The weakest clue: the newest unclaimed transcript of the process's cwd that is
+    not older than the process. Processes sharing a (tool, cwd) are all flagged.
+    Adds to `claimed`; returns why each process left without a session got none."""
+    notes: dict[int, str] = {}
+    buckets: dict[tuple[str, str], list[list[Proc]]] = {}
+    for members in pending:
+        cwd = next((m.cwd for m in members if m.cwd), None)
+        if cwd is None:
+            notes[members[0].pid] = "cwd unreadable: no transcript can be tied to it"
+            continue
+        buckets.setdefault((members[0].tool, cwd), []).append(members)
+    for (tool, cwd), procs in buckets.items():
+        rule = rules_by_tool.get(tool)
+        candidates = [
+            s
+            for s in sessions
+            if s.tool == tool
+            and s.id not in claimed
+            and cwd_related(rule, cwd, s, real_path(s.transcript, real), claude_dirs, real)
+        ]
+        candidates.sort(key=lambda s: epoch(s.last_activity) or 0.0, reverse=True)
+        procs.sort(key=lambda ms: ms[0].created, reverse=True)
+        ambiguous = len(procs) > 1
+        for members in procs:
+            started = members[0].created - START_SLACK_SECONDS
+            pick = next(
+                (
+                    s
+                    for s in candidates
+                    if s.id not in claimed and (s.last_activity is None or s.last_activity.timestamp() >= started)
+                ),
+                None,
+            )
+            if ambiguous:
+                why = f"ambiguous: {len(procs)} {tool} processes share cwd {cwd}; guessed newest process -> newest transcript"
+            else:
+                why = f"cwd {cwd} -> newest transcript"
+            if pick is None:
+                notes[members[0].pid] = (
+                    f"ambiguous: {len(procs)} {tool} processes share cwd {cwd}; no transcript yet"
+                    if ambiguous
+                    else "no transcript yet"
+                )
+                continue
+            claimed[pick.id] = (members, why, ambiguous)
+    return notes
+
+
+def match_shared(shared: list[list[Proc]], sessions: Sequence[Session], claimed: Claims) -> None:
+    """An app process hosting many sessions (Cursor) serves every session of its tool
+    active since it started. Two app processes of one tool cannot be told apart."""
+    by_tool: dict[str, list[list[Proc]]] = {}
+    for members in shared:
+        by_tool.setdefault(members[0].tool, []).append(members)
+    for tool, apps in by_tool.items():
+        apps.sort(key=lambda ms: ms[0].created)
+        ambiguous = len(apps) > 1
+        app = apps[-1]
+        started = app[0].created - START_SLACK_SECONDS
+        why = (
+            f"ambiguous: {len(apps)} {tool} app processes; chose the newest"
+            if ambiguous
+            else f"{tool} app process; session active since it started"
+        )
+        for s in sessions:
+            if s.tool == tool and s.id not in claimed and (s.last_activity is None or s.last_activity.timestamp() >= started):
+                claimed[s.id] = (app, why, ambiguous)
