@@ -76,8 +76,8 @@ async def test_unchanged_cells_are_not_rewritten(tmp_path):
         await settle(pilot)
         table = sessions_screen(app).table
         updates = []
-        original = table.update_cell
-        table.update_cell = lambda *a, **k: (updates.append(a[:2]), original(*a, **k))[1]
+        original = table.set_cells
+        table.set_cells = lambda changes: (updates.extend((r, c) for r, cells in changes.items() for c in cells), original(changes))[1]
         by_id = {s.id: s for s in fleet()}
         await next_snapshot(pilot, monitor, snapshot([by_id[A].with_(cost_usd=9.99), by_id[B], by_id[C], by_id[D], by_id[E]]))
         assert updates == [(A, "cost")]

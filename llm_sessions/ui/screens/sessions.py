@@ -14,10 +14,6 @@ header carries ▼ or ▲) and S reverses it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -28,127 +24,31 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.widgets.data_table import RowDoesNotExist
 
-from llm_sessions.core.accounting.health import depends_on_now, span
-from llm_sessions.core.ids import display_ids
 from llm_sessions.core.inert import inert
 from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.problems import summary_lines
 from llm_sessions.ui.focus import FocusRules
-from llm_sessions.ui.format import (
-    clip,
-    human_cost,
-    human_duration,
-    human_tokens,
-    short_folder,
-    short_model,
-)
 from llm_sessions.ui.layout import NARROW_BELOW
 from llm_sessions.ui.screens.session_keys import SESSION_BINDINGS, SessionKeys
 from llm_sessions.ui.status import StatusArea
-from llm_sessions.ui.widgets.cells import (
-    KeyedText,
-    Palette,
-    context_cell,
-    health_cell,
-    id_cell,
-    plain,
-    state_cell,
+from llm_sessions.ui.screens.session_columns import (
+    ASCENDING,
+    COLUMNS,
+    COMPACT,
+    LAYOUTS,
+    MEDIUM,
+    NARROW,
+    SORTABLE,
+    SORTS,
+    WIDE,
+    columns_for,
+    matches,
 )
-from llm_sessions.ui.widgets.summary import SummaryBar, summary_markup
+from llm_sessions.ui.screens.session_rows import SessionRows, View
+from llm_sessions.ui.widgets.cells import KeyedText, Palette
 from llm_sessions.ui.widgets.limits import LimitsBar
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """What a cell needs besides the session: colours, the clock, the alert flag, the short id."""
-
-    palette: Palette
-    now: datetime
-    flagged: bool
-    short: str
-    wide: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    key: str
-    label: str
-    render: Callable[[Session, Row], object]
-
-
-def _ctx(width: int):
-    return lambda s, r: context_cell(s.context, r.palette, width)
-
-
-COLUMNS: dict[str, Column] = {
-    c.key: c
-    for c in (
-        Column("id", "ID", lambda s, r: id_cell(s.id, r.short, r.flagged, r.palette)),
-        Column("tool", "Tool", lambda s, r: plain(s.tool)),
-        Column("folder", "Folder", lambda s, r: plain(short_folder(s.cwd, 15))),
-        Column("dir", "Folder", lambda s, r: plain(short_folder(s.cwd, 12))),
-        Column("branch", "Branch", lambda s, r: plain(clip(s.git_branch or "-", 11), r.palette, muted=not s.git_branch)),
-        Column("model", "Model", lambda s, r: plain(clip(short_model(s.model, s.tool), 14), r.palette, muted=not s.model)),
-        Column("state", "State", lambda s, r: state_cell(s.state, r.palette)),
-        Column("st", "State", lambda s, r: state_cell(s.state, r.palette, short=True)),
-        Column("context", "Context", _ctx(5)),
-        Column("tokens", "Tokens", lambda s, r: plain(human_tokens(s.usage.total) + ("" if s.usage.exact else "~"), right=True)),
-        Column("cost", "Cost", lambda s, r: plain(human_cost(s.cost_usd), r.palette, muted=s.cost_usd is None, right=True)),
-        Column("health", "Health", lambda s, r: health_cell(s.health, r.palette)),
-        # how long it has run (live) or ran, first to last activity (ended): core.accounting.health.span
-        Column("uptime", "Time", lambda s, r: plain(human_duration(span(s, r.now)), right=True)),
-        Column("ctx", "Ctx", _ctx(0)),
-        Column("hp", "HP", lambda s, r: health_cell(s.health, r.palette)),
-        # the team view (`--team`): sessions of many machines, grouped by host
-        Column("host", "Host", lambda s, r: plain(clip(s.host or "-", 12 if r.wide else 8), r.palette, muted=not s.host)),
-    )
-}
-WIDE = ("id", "tool", "folder", "branch", "model", "state", "context", "tokens", "cost", "health", "uptime")
-MEDIUM = ("id", "tool", "folder", "state", "context", "tokens", "cost", "health", "uptime")
-COMPACT = ("id", "tool", "dir", "state", "context", "tokens", "cost", "hp")
-NARROW = ("id", "tool", "st", "ctx", "hp")
-# (minimum terminal width, columns): the widest set that fits without scrolling sideways
-LAYOUTS = ((120, WIDE), (100, MEDIUM), (NARROW_BELOW, COMPACT), (0, NARROW))
-
-
-# The team view (`--team`) gives the host the room of columns that matter less there
-TEAM_LAYOUTS = (
-    (120, ("host", "id", "tool", "folder", "model", "state", "context", "tokens", "cost", "health")),
-    (100, ("host", "id", "folder", "state", "context", "tokens", "cost", "health")),
-    (NARROW_BELOW, ("host", "id", "state", "context", "tokens", "cost", "health")),
-    (0, ("host", "id", "ctx", "hp")),  # the id cell carries the sort key: every layout has it
-)
-
-
-def columns_for(width: int, team: bool = False) -> tuple[str, ...]:
-    """The widest column set that fits (for the team view: with the host first)."""
-    return next(cols for min_width, cols in (TEAM_LAYOUTS if team else LAYOUTS) if width >= min_width)
-
-def _ts(value: datetime | None) -> float:
-    return value.timestamp() if value else 0.0
-
-
-# Each sort is "most in need of attention first" (S reverses it); ties fall back to the id so
-# the order is stable. The third field names the columns that carry the sort marker.
-SORTS: tuple[tuple[str, Callable[[Session], tuple], tuple[str, ...]], ...] = (
-    ("health", lambda s: (s.health.score if s.health else 101,), ("health", "hp")),
-    ("context", lambda s: (-(s.context.percent if s.context else -1),), ("context", "ctx")),
-    ("cost", lambda s: (-(s.cost_usd if s.cost_usd is not None else -1),), ("cost",)),
-    ("tokens", lambda s: (-s.usage.total,), ("tokens",)),
-    ("time", lambda s: (_ts(s.started_at) or float("inf"),), ("uptime",)),
-    ("activity", lambda s: (-_ts(s.last_activity),), ()),
-)
-# The marker points the way the values run down the column: the default sorts put the worst
-# health (lowest score) first, so ▲ (ascending); the others put the largest (or longest) first.
-_ASCENDING = {"health"}
-SORTABLE = frozenset(key for _name, _fn, keys in SORTS for key in keys)
-
-
-def matches(session: Session, needle: str) -> bool:
-    """Case-insensitive substring over the fields a user would type: id, tool, folder, branch, model, state."""
-    if not needle:
-        return True
-    hay = " ".join(filter(None, (session.id, session.tool, session.cwd, session.git_branch, session.model, session.state, session.title, session.host)))
-    return needle.lower() in hay.lower()
+from llm_sessions.ui.widgets.session_table import SessionTable
+from llm_sessions.ui.widgets.summary import SummaryBar, summary_markup
 
 
 class SessionsScreen(FocusRules, SessionKeys, Screen):
@@ -173,12 +73,8 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
         self.sort_reverse = False
         self.filter_text = ""
         self.columns: tuple[str, ...] = ()
-        self._cells: dict[str, dict[str, object]] = {}
-        # per session: (session object, row context, rendered cells), reused while both match
-        self._row_memo: dict[str, tuple] = {}
+        self.rows = SessionRows()  # what the table holds, diffed per snapshot
         self._empty_key: tuple | None = None  # what the empty-state message was made from
-        self._sort_keys: dict[str, tuple] = {}
-        self._order: list[str] = []
         self._cursor_key: str | None = None
         self._palette: Palette | None = None
 
@@ -188,7 +84,7 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
         yield StatusArea("header", id="status-header")
         yield Input(placeholder="filter: id, tool, folder, branch, model, state", id="filter")
         with Vertical(id="body"):
-            yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
+            yield SessionTable(id="table", cursor_type="row", zebra_stripes=True)
             yield Static(id="empty")
         yield StatusArea("footer", id="status-footer")
         yield Footer()
@@ -205,8 +101,8 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
     # ---- data --------------------------------------------------------------------------
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#table", DataTable)
+    def table(self) -> SessionTable:
+        return self.query_one("#table", SessionTable)
 
     @property
     def palette(self) -> Palette:
@@ -260,60 +156,32 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
         if snap is None:
             return
         table = self.table
-        now = self.app.clock()
-        flagged = self.app.flagged
-        columns = self.columns
-        palette = self.palette
-        sessions = self.visible_sessions(snap)
-        sort_fn = SORTS[self.sort_index][1]
-        desired: dict[str, dict[str, object]] = {}
-        self._sort_keys = {}
-        shorts = display_ids(sessions)
-        wide = self.app.size.width >= NARROW_BELOW
-        memo, self._row_memo = self._row_memo, {}
-        for s in sessions:
-            context = (s.id in flagged, shorts[s.id], wide, palette, columns)
-            cached = memo.get(s.id)
-            if cached is not None and cached[0] is s and cached[1] == context and not depends_on_now(s):
-                cells = cached[2]  # the same session, not running: its cells cannot have moved
-            else:
-                row = Row(palette, now, *context[:3])
-                cells = {key: COLUMNS[key].render(s, row) for key in columns}
-            self._row_memo[s.id] = (s, context, cells)
-            desired[s.id] = cells
-            group = (s.host or "", s.os_user or "")  # the team view: grouped by host, then sorted
-            self._sort_keys[s.id] = (*group, *sort_fn(s), s.id)
-
+        view = View(self.columns, self.palette, self.app.clock(), frozenset(self.app.flagged),
+                    self.app.size.width >= NARROW_BELOW, SORTS[self.sort_index][1], self.sort_reverse)
+        changes = self.rows.diff(self.visible_sessions(snap), view)
         keep = self._cursor_key
-        for gone in self._cells.keys() - desired.keys():
-            table.remove_row(gone)
-        for sid, cells in desired.items():
-            old = self._cells.get(sid)
-            if old is None:
-                table.add_row(*cells.values(), key=sid)
-            else:
-                for key, value in cells.items():
-                    if old[key] != value:
-                        # update_width: "59s" -> "1h 05m" must widen the column, not be cut
-                        table.update_cell(sid, key, value, update_width=True)
-        self._cells = desired
-        order = sorted(desired, key=self._sort_keys.__getitem__, reverse=self.sort_reverse)
-        if order != self._order:
+        for gone in changes.gone:
+            table.remove_session_row(gone)
+        for sid, cells in changes.added.items():
+            table.add_session_row(sid, cells)
+        table.set_cells(changes.changed)
+        if changes.gone or changes.added:
+            table.fit_columns()
+        if changes.reorder:
             # sort() repaints the whole table, so only when the order really changed
             table.sort("id", key=self._sort_key, reverse=self.sort_reverse)
-            self._order = order
         self._restore_cursor(keep)
-        self._show_empty(snap, bool(desired))
+        self._show_empty(snap, bool(self.rows.cells))
 
-    def _sort_key(self, cell: KeyedText) -> tuple:
-        return self._sort_keys[cell.session_id]
+    def _sort_key(self, cell: KeyedText) -> tuple[object, ...]:
+        return self.rows.sort_keys[cell.session_id]
 
     def _restore_cursor(self, key: str | None) -> None:
         table = self.table
         if not table.row_count:
             self._cursor_key = None
             return
-        if key is not None and key in self._cells:
+        if key is not None and key in self.rows.cells:
             index = table.get_row_index(key)
             if table.cursor_row != index:
                 table.move_cursor(row=index, animate=False)
@@ -387,11 +255,11 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
         """Re-create the columns (layout or theme change only, never per tick)."""
         table = self.table
         table.clear(columns=True)
+        table.forget_rows()
         for key in self.columns:
             table.add_column(COLUMNS[key].label + (" " if key in SORTABLE else ""), key=key)
         self._mark_sort()
-        self._cells = {}
-        self._order = []
+        self.rows.reset()
         self.refresh_rows()
 
     # ---- events and actions ------------------------------------------------------------
@@ -449,7 +317,7 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
     def _sort_changed(self) -> None:
         """Move the marker to the sorted column's header and re-sort (a key press, never a tick)."""
         self._mark_sort()
-        self._order = []  # sort even if the order happens to be the same: it repaints the header
+        self.rows.resort()  # sort even if the order happens to be the same: it repaints the header
         self.refresh_rows()
 
     def _mark_sort(self) -> None:
@@ -467,7 +335,7 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
 
     @property
     def sort_arrow(self) -> str:
-        ascending = (self.sort_name in _ASCENDING) != self.sort_reverse
+        ascending = (self.sort_name in ASCENDING) != self.sort_reverse
         return "▲" if ascending else "▼"
 
     def action_filter(self) -> None:
