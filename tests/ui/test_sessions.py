@@ -249,3 +249,46 @@ async def test_a_session_that_ends_stays_until_dismissed(tmp_path):
         await pilot.press("a")  # still there among all sessions
         await settle(pilot)
         assert A in row_keys(app) and E in row_keys(app)
+
+
+def _shown(app) -> list[str]:
+    """The table's lines as a terminal would show them (through its render caches)."""
+    from textual.geometry import Region
+
+    table = sessions_screen(app).table
+    return [strip.text for strip in table.render_lines(Region(0, 0, table.size.width, table.size.height))]
+
+
+async def test_rows_changed_in_place_render_as_a_fresh_table_would(tmp_path):
+    """Cells that narrow, rows that move and rows that go re-render only themselves, yet the
+    screen must read exactly as a table built from the final snapshot."""
+    by_id = {s.id: s for s in fleet()}
+    steps = [
+        [by_id[A].with_(cost_usd=1234.5), by_id[B], by_id[C], by_id[D]],  # a wide cost cell
+        [by_id[A].with_(cost_usd=1.0), by_id[B], by_id[C], by_id[D]],  # narrows: widths move
+        [by_id[A].with_(cost_usd=2.0, health=health(70)), by_id[B], by_id[C], by_id[D]],  # same width, moves up
+        [by_id[A].with_(cost_usd=3.0, health=health(5)), by_id[B], by_id[D]],  # moves to the top, C gone
+    ]
+    monitor = FakeMonitor()
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        for step in steps:
+            snap = snapshot(step)
+            await next_snapshot(pilot, monitor, snap)
+            while app.snapshot is not snap:  # a poll already under way served the one before
+                app.request_poll()
+                await settle(pilot)
+            incremental = _shown(app)
+            fresh = await _fresh(tmp_path, snap)
+            # header and rows, past the flag column (a drop in health raises an alert)
+            assert [line[2:] for line in incremental[:5]] == [line[2:] for line in fresh[:5]]
+        assert row_keys(app) == [A, B, D]
+        assert "$3.00" in incremental[1]
+
+
+async def _fresh(tmp_path, snap) -> list[str]:
+    app = make_app(tmp_path, FakeMonitor([snap]))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        return _shown(app)

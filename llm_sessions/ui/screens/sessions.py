@@ -45,7 +45,7 @@ from llm_sessions.ui.screens.session_columns import (
     matches,
 )
 from llm_sessions.ui.screens.session_rows import SessionRows, View
-from llm_sessions.ui.widgets.cells import KeyedText, Palette
+from llm_sessions.ui.widgets.cells import Palette
 from llm_sessions.ui.widgets.limits import LimitsBar
 from llm_sessions.ui.widgets.session_table import SessionTable
 from llm_sessions.ui.widgets.summary import SummaryBar, summary_markup
@@ -168,13 +168,9 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
         if changes.gone or changes.added:
             table.fit_columns()
         if changes.reorder:
-            # sort() repaints the whole table, so only when the order really changed
-            table.sort("id", key=self._sort_key, reverse=self.sort_reverse)
+            table.reorder(self.rows.order)
         self._restore_cursor(keep)
         self._show_empty(snap, bool(self.rows.cells))
-
-    def _sort_key(self, cell: KeyedText) -> tuple[object, ...]:
-        return self.rows.sort_keys[cell.session_id]
 
     def _restore_cursor(self, key: str | None) -> None:
         table = self.table
@@ -322,12 +318,12 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
 
     def _mark_sort(self) -> None:
         marked = SORTS[self.sort_index][2]
-        for key, column in self.table.columns.items():
-            name = key.value or ""
-            if name in SORTABLE:
-                # every sortable header keeps one cell for the marker, so moving it never
-                # changes a column's width
-                column.label = Text(COLUMNS[name].label + (self.sort_arrow if name in marked else " "))
+        # every sortable header keeps one cell for the marker, so moving it never changes a
+        # column's width
+        self.table.set_labels({
+            name: Text(COLUMNS[name].label + (self.sort_arrow if name in marked else " "))
+            for name in self.columns if name in SORTABLE
+        })
 
     @property
     def sort_name(self) -> str:

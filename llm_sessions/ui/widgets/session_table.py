@@ -14,8 +14,10 @@ are added, removed or re-ordered, all rare) does the table fall back to a full r
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.render import measure
 from textual.widgets import DataTable
 from textual.widgets._data_table import default_cell_formatter
@@ -75,12 +77,44 @@ class SessionTable(DataTable[object]):
         if self._fit_columns():
             self._update_count += 1  # widths moved: every row renders differently
         else:
-            rows = {RowKey(r) for r in changes}
-            for cache in (self._row_render_cache, self._cell_render_cache):
-                for key in [k for k in cache.keys() if k[0] in rows]:
-                    cache.discard(key)
-            self._line_cache.clear()  # lines are joined from the row renders: cheap to redo
+            self._forget_renders({RowKey(r) for r in changes})
         self.refresh()
+
+    def reorder(self, order: Sequence[str]) -> None:
+        """Put the rows in `order` (every row key once); re-render only rows whose index moved.
+
+        A row's render carries its index (zebra stripe, the mouse's row meta), so a row that
+        kept its place keeps its render: a live session moving up three places re-renders
+        those four rows, where `DataTable.sort` re-renders the whole screen.
+        """
+        old = self._row_locations
+        new = TwoWayDict({RowKey(key): index for index, key in enumerate(order)})
+        moved = {key for key in new if old.get(key) != new.get(key)}
+        if not moved:
+            return
+        self._row_locations = new
+        self._offset_cache.clear()
+        self._ordered_row_cache.clear()
+        self._forget_renders(moved)
+        self.refresh()
+
+    def set_labels(self, labels: Mapping[str, Text]) -> None:
+        """New header labels (the sort marker moved): the header renders again."""
+        for key, column in self.columns.items():
+            label = labels.get(str(key.value))
+            if label is not None:
+                column.label = label
+        self._update_count += 1
+        self.refresh()
+
+    def _forget_renders(self, rows: set[RowKey]) -> None:
+        for cache in (self._row_render_cache, self._cell_render_cache):
+            for key in [k for k in cache.keys() if k[0] in rows]:
+                cache.discard(key)
+        # rows' formatted values are cached by index, lines are joined from row renders:
+        # both cheap to redo
+        self._row_renderable_cache.clear()
+        self._line_cache.clear()
 
     def _fit_columns(self) -> bool:
         """Each column as wide as its widest cell or label; True when one changed."""
