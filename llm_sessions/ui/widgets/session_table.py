@@ -7,8 +7,11 @@ Over ~780 rows with 20 live sessions that was ~50 ms of UI thread per snapshot.
 
 `SessionTable.set_cells` changes a batch of cells and then drops only those rows' cached
 renders; column widths come from a per-column tally of cell widths kept here, so a cell
-that shrinks costs one counter update. Only when a column's width really changes (or rows
-are added, removed or re-ordered, all rare) does the table fall back to a full re-render.
+that shrinks costs one counter update. Re-ordering moves only rows whose index changed, and a row's
+render no longer depends on where the cursor is unless it is on that row. Only when a
+column's width really changes (or rows are added or removed) does the table re-render all.
+These lean on DataTable's private caches; textual is pinned exactly, and
+tests/ui/test_sessions.py compares every in-place step with a freshly built table.
 """
 
 from __future__ import annotations
@@ -16,12 +19,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
+from rich.style import Style
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
+from textual._types import SegmentLines
+from textual.coordinate import Coordinate
 from textual.render import measure
 from textual.widgets import DataTable
 from textual.widgets._data_table import default_cell_formatter
 from textual.widgets.data_table import ColumnKey, RowKey
+
+NOWHERE = Coordinate(-2, -2)
+"""A cursor position on no row, not even the header (-1)."""
 
 
 class SessionTable(DataTable[object]):
@@ -77,7 +86,10 @@ class SessionTable(DataTable[object]):
         if self._fit_columns():
             self._update_count += 1  # widths moved: every row renders differently
         else:
-            self._forget_renders({RowKey(r) for r in changes})
+            cells = {(RowKey(r), ColumnKey(c)) for r, row in changes.items() for c in row}
+            for key in [k for k in self._cell_render_cache.keys() if (k[0], k[1]) in cells]:
+                self._cell_render_cache.discard(key)  # only the cells that changed render again
+            self._forget_renders({RowKey(r) for r in changes}, cells=False)
         self.refresh()
 
     def reorder(self, order: Sequence[str]) -> None:
@@ -107,8 +119,31 @@ class SessionTable(DataTable[object]):
         self._update_count += 1
         self.refresh()
 
-    def _forget_renders(self, rows: set[RowKey]) -> None:
-        for cache in (self._row_render_cache, self._cell_render_cache):
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Style,
+        cursor_location: Coordinate,
+        hover_location: Coordinate,
+    ) -> tuple[SegmentLines, SegmentLines]:
+        """A row render depends on the cursor only if the cursor is on that row.
+
+        DataTable keys every row's cached render on the cursor's position, so the cursor
+        following its session by one place re-rendered every visible row; with a row cursor,
+        rows it is not on are rendered (and cached) as if it were nowhere.
+        """
+        if self.cursor_type == "row":
+            index = self._row_locations.get(row_key)
+            if index is None or cursor_location.row != index:
+                cursor_location = NOWHERE
+            if index is None or hover_location.row != index:
+                hover_location = NOWHERE
+        return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+
+    def _forget_renders(self, rows: set[RowKey], *, cells: bool = True) -> None:
+        """Drop the cached renders of `rows` (their cells too unless `cells` is False)."""
+        for cache in (self._row_render_cache, self._cell_render_cache) if cells else (self._row_render_cache,):
             for key in [k for k in cache.keys() if k[0] in rows]:
                 cache.discard(key)
         # rows' formatted values are cached by index, lines are joined from row renders:
