@@ -119,7 +119,7 @@ async def run(args) -> None:
         print("| minutes | polls | worker CPU per poll, median (p95) | UI thread per snapshot, median (p95) | process CPU |")
         print("|---|---|---|---|---|")
         edges = [0, 1] + [m for m in range(5, int(args.minutes) + 5, 5) if m <= args.minutes]
-        for lo, hi in zip(edges, edges[1:] + [args.minutes + 1]):
+        for lo, hi in zip(edges, [*edges[1:], args.minutes + 1], strict=True):
             part = [r for r in rows if lo <= r[0] < hi]
             if len(part) < 2:
                 continue

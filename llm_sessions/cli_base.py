@@ -48,7 +48,7 @@ class _LazyFileHandler(logging.FileHandler):
             return
         try:
             super().emit(record)  # opening the file happens here, outside logging's own guard
-        except Exception:  # noqa: BLE001
+        except Exception:
             self.handleError(record)
 
     def handleError(self, record):
@@ -114,8 +114,8 @@ class _Progress:
 
 
 def _monitor(paths, settings, *, discovery: bool):
-    from llm_sessions.core.live.monitor import Monitor
     from llm_sessions.core.accounting.statusline_state import path_in
+    from llm_sessions.core.live.monitor import Monitor
 
     disc = None
     if discovery:
@@ -296,9 +296,9 @@ def _private_and_inert() -> None:
 
     private_umask()
     if not isinstance(sys.stdout, InertStream):
-        sys.stdout = InertStream(sys.stdout)  # type: ignore[assignment]
+        sys.stdout = InertStream(sys.stdout)
     if not isinstance(sys.stderr, InertStream):
-        sys.stderr = InertStream(sys.stderr)  # type: ignore[assignment]
+        sys.stderr = InertStream(sys.stderr)
 
 
 def _fail(message: str, code: int, as_json: bool) -> None:
@@ -334,7 +334,7 @@ def run_guarded(command: Callable[[], object], as_json: bool) -> None:
         _fail("interrupted", 130, as_json)
     except SystemExit as exc:
         if getattr(exc, "signum", None):  # core.accounting.pool.Terminated: SIGTERM/SIGHUP during a scan
-            _fail("interrupted", exc.code, as_json)
+            _fail("interrupted", exc.code if isinstance(exc.code, int) else 1, as_json)
         raise
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import attrgetter
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from llm_sessions.core.problems import Problem
 
 Tool = Literal["claude", "codex", "gemini", "cursor", "aider", "copilot"]
 State = Literal["working", "waiting", "idle", "ended", "unknown"]
@@ -249,7 +252,7 @@ class Session:
         if not changes.keys() <= _SESSION_FIELDS:
             return replace(self, **changes)  # raises the usual TypeError
         new = object.__new__(Session)
-        for (name, put), value in zip(_SESSION_SLOTS, _session_values(self)):
+        for (name, put), value in zip(_SESSION_SLOTS, _session_values(self), strict=True):
             put(new, changes[name] if name in changes else value)
         return new
 
@@ -269,7 +272,7 @@ class Snapshot:
 
     taken_at: datetime
     sessions: tuple[Session, ...] = ()
-    problems: tuple[str, ...] = ()
+    problems: tuple[str | Problem, ...] = ()  # a Problem reads as its str() where text is expected
     searched: tuple[str, ...] = ()
     # Usage-bearing records (or usage fields) the readers met and did not understand: a
     # newer format, so costs may be low. `llm-session doctor` says which.

@@ -30,21 +30,22 @@ from textual.app import App
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 import llm_sessions
-from llm_sessions.core.actions import pane as actions
-from llm_sessions.core.live.alerts import Alert, AlertThrottle, detect_alerts, toasts
-from llm_sessions.core.actions.auto_continue import AutoContinue, send_continue
 from llm_sessions.core.accounting.drift import warning_line
+from llm_sessions.core.actions import pane as actions
+from llm_sessions.core.actions.auto_continue import AutoContinue, send_continue
 from llm_sessions.core.ids import pid_of
 from llm_sessions.core.inert import inert
+from llm_sessions.core.live.alerts import Alert, AlertThrottle, detect_alerts, toasts
 from llm_sessions.core.live.limit_alerts import detect_limit_alerts
-from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.live.series import RecentSeries
 from llm_sessions.core.live.summary import Summary, TokenRate, summarize
+from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.ui.commands import SessionCommands
 from llm_sessions.ui.layout import NARROW_BELOW
 from llm_sessions.ui.messages import PollFailed, PollGate, SnapshotReady, Throttle
@@ -77,6 +78,11 @@ def default_predictor() -> Predictor | None:
     from llm_sessions.core.accounting import health
 
     return getattr(health, "predict_compaction", None)
+
+
+def _level(severity: str) -> SeverityLevel:
+    """A toast's level from a core severity ("warning", "error"; anything else informs)."""
+    return "error" if severity == "error" else "warning" if severity == "warning" else "information"
 
 
 def _utcnow() -> datetime:
@@ -289,7 +295,7 @@ class LLMSessionApp(App[None]):
         if message.error != self.last_error:
             self.notify(f"poll failed: {message.error}", severity="error", timeout=8, markup=False)
         self.last_error = message.error
-        self.log.error("poll failed", message.error)
+        self.log.error(f"poll failed: {message.error}")
         self._poll_finished()
 
     def _poll_finished(self) -> None:
@@ -337,7 +343,7 @@ class LLMSessionApp(App[None]):
             self._add_notice(a.message, a.severity, alert=True, session_id=a.session_id)
         if self._toast_fits():
             for message, severity in toasts(loud):
-                super().notify(inert(message, multiline=True), severity=severity, timeout=6, markup=False)
+                super().notify(inert(message, multiline=True), severity=_level(severity), timeout=6, markup=False)
         if loud and self.settings.alerts_bell:
             self.bell()
 
@@ -370,7 +376,7 @@ class LLMSessionApp(App[None]):
     def _said(self, message: Said) -> None:
         self._add_notice(message.text, message.severity, alert=message.alert, session_id=message.session_id)
         if message.toast and self._toast_fits():
-            super().notify(inert(message.text, multiline=True), severity=message.severity, timeout=message.timeout, markup=False)
+            super().notify(inert(message.text, multiline=True), severity=_level(message.severity), timeout=message.timeout, markup=False)
 
     def _add_notice(self, text: str, severity: str, *, alert: bool, session_id: str | None = None) -> None:
         # one line, every control character spelled out: the text may quote outside strings
@@ -395,7 +401,7 @@ class LLMSessionApp(App[None]):
         if line is None:
             self.status.clear(NOTICE)
         else:
-            self.status.set(NOTICE, line[0], line[1], place="footer", order=90)  # type: ignore[arg-type]
+            self.status.set(NOTICE, line[0], line[1], place="footer", order=90)
 
     def _toast_fits(self) -> bool:
         """A toast may show only beside the table, never over it (and never over a dialog)."""

@@ -75,7 +75,7 @@ async def test_unchanged_cells_are_not_rewritten(tmp_path):
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         table = sessions_screen(app).table
-        updates = []
+        updates: list[tuple[str, str]] = []
         original = table.set_cells
         table.set_cells = lambda changes: (updates.extend((r, c) for r, cells in changes.items() for c in cells), original(changes))[1]
         by_id = {s.id: s for s in fleet()}

@@ -275,7 +275,7 @@ def test_cursor_missing_or_broken_db_is_a_problem_not_a_crash(tmp_path, fake_env
     db.parent.mkdir(parents=True)
     db.write_bytes(b"this is not sqlite" * 100)
     result = p.scan()
-    assert result.sessions == [] and any("cannot read" in x for x in result.problems)
+    assert result.sessions == [] and any("cannot read" in str(x) for x in result.problems)
 
 
 # ----------------------------------------------------------------------------- copilot

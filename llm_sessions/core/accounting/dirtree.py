@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 
-from llm_sessions.core.problems import unreadable_folder
+from llm_sessions.core.problems import Problem, unreadable_folder
 
 RACY_NS = 2_000_000_000
 
@@ -45,14 +45,14 @@ class DirTree:
         for d in self.dirs.values():
             yield from d.files
 
-    def full(self, tops: list[str], problems: list[str]) -> None:
+    def full(self, tops: list[str], problems: list[str | Problem]) -> None:
         """List everything under `tops` again."""
         self.tops = tops
         self.dirs = {}
         for top in tops:
             self._list_tree(top, problems)
 
-    def refresh(self, folders: Iterable[str], problems: list[str]) -> tuple[set[str], set[str]]:
+    def refresh(self, folders: Iterable[str], problems: list[str | Problem]) -> tuple[set[str], set[str]]:
         """Stat `folders` (known ones) and list again those whose mtime moved: new
         subfolders are listed whole, vanished ones forgotten. Returns the files that
         appeared and those that disappeared."""
@@ -111,7 +111,7 @@ class DirTree:
                 stack.extend(d.subdirs)
         return out
 
-    def _list_tree(self, top: str, problems: list[str]) -> list[str]:
+    def _list_tree(self, top: str, problems: list[str | Problem]) -> list[str]:
         out: list[str] = []
         stack = [top]
         while stack:

@@ -32,7 +32,7 @@ runs on the CLI's fast `health` path.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
@@ -101,7 +101,7 @@ def _hours(value: float) -> str:
 
 def _utc(dt: datetime) -> datetime:
     """Naive datetimes are taken as UTC, so mixed inputs never raise on subtraction."""
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
 
 
 def _clamp(value: float) -> int:
@@ -382,7 +382,7 @@ def predict_compaction(
     sxx = sum((x - mx) ** 2 for x in xs)
     if sxx <= 0:
         return None
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx  # tokens per second
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx  # tokens per second
     if slope <= 0:
         return None
     seconds = (compact_at - latest) / slope - max(0.0, (_utc(now) - latest_at).total_seconds())

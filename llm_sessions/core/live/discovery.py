@@ -49,7 +49,6 @@ from llm_sessions.core.live.claude_evidence import ClaudeEvidence
 from llm_sessions.core.live.proc_table import Proc, ProcTable
 from llm_sessions.core.live.recognise import RULES, Rule, candidate_matcher, session_id_from_cmdline
 from llm_sessions.core.live.session_matching import Claims, match_by_cwd, match_shared, open_file_evidence, real_path
-from llm_sessions.core.live.session_state import session_state  # noqa: F401  # re-export for core/live/monitor.py until the relayout
 from llm_sessions.core.live.tmux_panes import TmuxPanes, pane_of
 from llm_sessions.core.models import ProcessInfo, Session
 

@@ -18,14 +18,14 @@ from pathlib import Path
 
 from llm_sessions.core.accounting import scancache
 from llm_sessions.core.accounting.health import depends_on_now, health_report
-from llm_sessions.core.ids import pid_session_id
-from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.accounting.pool import ParsePool
-from llm_sessions.core.problems import malformed_lines, scan_failed
-from llm_sessions.core.safeio import printable
 from llm_sessions.core.accounting.providers.base import ScanResult
 from llm_sessions.core.accounting.providers.claude import ClaudeProvider
 from llm_sessions.core.accounting.providers.codex import CodexProvider
+from llm_sessions.core.ids import pid_session_id
+from llm_sessions.core.models import Session, Snapshot
+from llm_sessions.core.problems import Problem, malformed_lines, scan_failed
+from llm_sessions.core.safeio import printable
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +152,8 @@ class Monitor:
         if self._cache_loaded:
             return
         self._cache_loaded = True
+        if self._cache_path is None:
+            return
         data = scancache.load(self._cache_path, self._roots)
         if data is not None:
             claude, codex = scancache.restore(data)
@@ -173,7 +175,7 @@ class Monitor:
         pool = ParsePool(self.settings.general_workers if workers is None else workers)
         now = self.clock()
         sessions: list[Session] = []
-        problems: list[str] = []
+        problems: list[str | Problem] = []
         searched: list[str] = []
         done = [0]
         scope, skip = self._live_scope() if (live and only_running and self.discovery is not None) else (None, False)
@@ -261,7 +263,7 @@ class Monitor:
                 log.warning("cannot record snapshot: %s", exc)
         return snap
 
-    def _limits(self, now: datetime, problems: list[str]) -> tuple[tuple, dict]:
+    def _limits(self, now: datetime, problems: list[str | Problem]) -> tuple[tuple, dict]:
         try:
             from llm_sessions.core.accounting.limit_tracker import LEARN_DAYS
 
@@ -297,7 +299,7 @@ class Monitor:
     def _attach_processes(self, sessions: list[Session], now: datetime) -> tuple[list[Session], list[str]]:
         """Give each session its live process (if any) and a state; add running assistants
         that have not written a transcript yet, so a fresh session shows at once."""
-        from llm_sessions.core.live.discovery import session_state
+        from llm_sessions.core.live.session_state import session_state
 
         result = self.discovery.scan(sessions)
         cwds = [p.cwd for p in (*result.matches.values(), *result.unmatched) if p.tool == "aider"]

@@ -125,7 +125,8 @@ def matches(session: Session, needle: str) -> bool:
     """Case-insensitive substring over the fields a user would type: id, tool, folder, branch, model, state."""
     if not needle:
         return True
-    hay = " ".join(filter(None, (session.id, session.tool, session.cwd, session.git_branch, session.model, session.state, session.title, session.host)))
+    fields = (session.id, session.tool, session.cwd, session.git_branch, session.model, session.state, session.title, session.host)
+    hay = " ".join(filter(None, fields))
     return needle.lower() in hay.lower()
 
 

@@ -84,7 +84,7 @@ class SessionRows:
             memo[s.id] = (s, context)
             if seen is not None and seen[0] is s and seen[1] == context and not depends_on_now(s):
                 continue  # the same session, not running: its cells and its place cannot have moved
-            row = Row(view.palette, view.now, *context[:3])  # type: ignore[arg-type]
+            row = Row(view.palette, view.now, s.id in view.flagged, self._shorts[s.id], view.wide)
             cells = {key: COLUMNS[key].render(s, row) for key in view.columns}
             old = self.cells.get(s.id)
             if old is None:

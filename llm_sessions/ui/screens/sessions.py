@@ -14,6 +14,8 @@ header carries ▼ or ▲) and S reverses it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -29,8 +31,6 @@ from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.problems import summary_lines
 from llm_sessions.ui.focus import FocusRules
 from llm_sessions.ui.layout import NARROW_BELOW
-from llm_sessions.ui.screens.session_keys import SESSION_BINDINGS, SessionKeys
-from llm_sessions.ui.status import StatusArea
 from llm_sessions.ui.screens.session_columns import (
     ASCENDING,
     COLUMNS,
@@ -44,14 +44,22 @@ from llm_sessions.ui.screens.session_columns import (
     columns_for,
     matches,
 )
+from llm_sessions.ui.screens.session_keys import SESSION_BINDINGS, SessionKeys
 from llm_sessions.ui.screens.session_rows import SessionRows, View
+from llm_sessions.ui.status import StatusArea
 from llm_sessions.ui.widgets.cells import Palette
 from llm_sessions.ui.widgets.limits import LimitsBar
 from llm_sessions.ui.widgets.session_table import SessionTable
 from llm_sessions.ui.widgets.summary import SummaryBar, summary_markup
 
+if TYPE_CHECKING:
+    from llm_sessions.ui.app import LLMSessionApp
+
 
 class SessionsScreen(FocusRules, SessionKeys, Screen):
+    if TYPE_CHECKING:
+        app: LLMSessionApp  # Textual types it as any App; this one lives only in ours
+
     AUTO_FOCUS = "#table"
     BINDINGS = [
         Binding("enter", "open_detail", "Details"),
@@ -62,7 +70,7 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
         Binding("s", "cycle_sort", "Sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("x", "dismiss", "Dismiss ended", show=False),
+        Binding("x", "dismiss_ended", "Dismiss ended", show=False),
         *SESSION_BINDINGS,
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
@@ -130,7 +138,7 @@ class SessionsScreen(FocusRules, SessionKeys, Screen):
 
         return [s for s in snap.sessions if shown(s) and matches(s, self.filter_text)]
 
-    def action_dismiss(self) -> None:
+    def action_dismiss_ended(self) -> None:
         """Hide the ended session under the cursor (it stays under `a`, all sessions)."""
         session = self.current_session
         if session is None:

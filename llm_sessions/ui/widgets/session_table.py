@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual._types import SegmentLines
+from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.render import measure
 from textual.widgets import DataTable
@@ -33,7 +35,7 @@ NOWHERE = Coordinate(-2, -2)
 """A cursor position on no row, not even the header (-1)."""
 
 
-class SessionTable(DataTable[object]):
+class SessionTable(DataTable[Any]):
     """A DataTable whose rows are diffed in place by `SessionsScreen`."""
 
     def __init__(self, **kwargs: object) -> None:
@@ -44,7 +46,7 @@ class SessionTable(DataTable[object]):
 
     def _measure(self, value: object) -> int:
         # the same measure DataTable applies when it sizes new rows, so the two agree
-        return measure(self.app.console, default_cell_formatter(value), 1)  # type: ignore[arg-type]
+        return measure(self.app.console, default_cell_formatter(value), 1)
 
     def _tally(self, row: str, column: str, value: object | None) -> None:
         """Move one cell's width in its column's tally (`value` None: the cell is gone)."""
@@ -86,8 +88,8 @@ class SessionTable(DataTable[object]):
         if self._fit_columns():
             self._update_count += 1  # widths moved: every row renders differently
         else:
-            cells = {(RowKey(r), ColumnKey(c)) for r, row in changes.items() for c in row}
-            for key in [k for k in self._cell_render_cache.keys() if (k[0], k[1]) in cells]:
+            changed = {(RowKey(r), ColumnKey(c)) for r, row in changes.items() for c in row}
+            for key in [k for k in self._cell_render_cache.keys() if (k[0], k[1]) in changed]:
                 self._cell_render_cache.discard(key)  # only the cells that changed render again
             self._forget_renders({RowKey(r) for r in changes}, cells=False)
         self.refresh()
@@ -143,7 +145,10 @@ class SessionTable(DataTable[object]):
 
     def _forget_renders(self, rows: set[RowKey], *, cells: bool = True) -> None:
         """Drop the cached renders of `rows` (their cells too unless `cells` is False)."""
-        for cache in (self._row_render_cache, self._cell_render_cache) if cells else (self._row_render_cache,):
+        caches: list[LRUCache[Any, Any]] = [self._row_render_cache]
+        if cells:
+            caches.append(self._cell_render_cache)
+        for cache in caches:
             for key in [k for k in cache.keys() if k[0] in rows]:
                 cache.discard(key)
         # rows' formatted values are cached by index, lines are joined from row renders:

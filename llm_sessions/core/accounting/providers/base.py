@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Protocol
 
 from llm_sessions.core.models import Session
+from llm_sessions.core.problems import Problem
 
 
 @dataclass(slots=True)
 class ScanResult:
     sessions: list[Session] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str | Problem] = field(default_factory=list)  # a Problem reads as its str()
     searched: list[str] = field(default_factory=list)
 
 

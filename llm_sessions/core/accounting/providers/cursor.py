@@ -37,6 +37,7 @@ from llm_sessions.core.accounting.roots import cursor_user_dir
 from llm_sessions.core.accounting.sanity import MAX_SIDE_FILE_BYTES
 from llm_sessions.core.fields import dict_at, str_at
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
+from llm_sessions.core.problems import Problem
 from llm_sessions.core.safeio import read_regular
 
 RECENT = 50
@@ -102,7 +103,7 @@ class CursorProvider:
         main = stat_key(path)
         return None if main is None else (main, stat_key(Path(f"{path}-wal")))
 
-    def _workspace_folders(self, problems: list[str]) -> dict[str, str]:
+    def _workspace_folders(self, problems: list[str | Problem]) -> dict[str, str]:
         """composer id -> workspace folder, from every workspace database that changed."""
         base = self.user_dir / "workspaceStorage"
         out: dict[str, str] = {}
