@@ -28,19 +28,13 @@ from typing import Any, Protocol
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
-from textual.content import Content
-from textual.message import Message
-from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 import llm_sessions
 from llm_sessions.core.accounting.drift import warning_line
-from llm_sessions.core.actions import pane as actions
 from llm_sessions.core.actions.auto_continue import AutoContinue, send_continue
-from llm_sessions.core.ids import pid_of
-from llm_sessions.core.inert import inert
 from llm_sessions.core.live.alerts import Alert, AlertThrottle, detect_alerts, toasts
 from llm_sessions.core.live.limit_alerts import detect_limit_alerts
 from llm_sessions.core.live.series import RecentSeries
@@ -49,14 +43,10 @@ from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.ui.commands import SessionCommands
 from llm_sessions.ui.layout import NARROW_BELOW
 from llm_sessions.ui.messages import PollFailed, PollGate, SnapshotReady, Throttle
-from llm_sessions.ui.status import NOTICE, Notice, Notices, StatusBoard
+from llm_sessions.ui.notice_line import NoticeLine, Said
+from llm_sessions.ui.session_actions import SessionActions, SessionHandler
+from llm_sessions.ui.status import Notice, Notices, StatusBoard
 
-TOAST_WIDTH = 40
-"""Columns a toast needs (textual.css sets its width); toasts only appear where this is free."""
-TRANSIENT_SECONDS = 6.0
-"""How long a one-off message holds the notice line before the newest alert returns."""
-
-SessionHandler = Callable[["LLMSessionApp", Session], None]
 Predictor = Callable[[list[tuple[datetime, int]], int, datetime], timedelta | None]
 TranscriptReader = Callable[[Session], Mapping[str, Sequence[str]]]
 
@@ -74,22 +64,17 @@ def css_path() -> Path:
 
 
 def default_predictor() -> Predictor | None:
-    """core.accounting.health.predict_compaction when the core provides it; without it, no predictions."""
-    from llm_sessions.core.accounting import health
+    """core.accounting.compaction_eta.predict_compaction: the forecast the alerts and the drilldown show."""
+    from llm_sessions.core.accounting.compaction_eta import predict_compaction
 
-    return getattr(health, "predict_compaction", None)
-
-
-def _level(severity: str) -> SeverityLevel:
-    """A toast's level from a core severity ("warning", "error"; anything else informs)."""
-    return "error" if severity == "error" else "warning" if severity == "warning" else "information"
+    return predict_compaction
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class LLMSessionApp(App[None]):
+class LLMSessionApp(SessionActions, NoticeLine, App[None]):
     TITLE = "llm-session"
     CSS_PATH = css_path()
     COMMANDS = App.COMMANDS | {SessionCommands}
@@ -109,14 +94,6 @@ class LLMSessionApp(App[None]):
     paused: reactive[bool] = reactive(False)
     show_all: reactive[bool] = reactive(False)
     status_version: reactive[int] = reactive(0)
-
-    class Said(Message):
-        """A message for the notice line, posted so `notify` works from any thread."""
-
-        def __init__(self, text: str, severity: str, alert: bool, session_id: str | None, toast: bool, timeout: float | None) -> None:
-            super().__init__()
-            self.text, self.severity, self.alert, self.session_id = text, severity, alert, session_id
-            self.toast, self.timeout = toast, timeout
 
     def __init__(
         self,
@@ -343,7 +320,7 @@ class LLMSessionApp(App[None]):
             self._add_notice(a.message, a.severity, alert=True, session_id=a.session_id)
         if self._toast_fits():
             for message, severity in toasts(loud):
-                super().notify(inert(message, multiline=True), severity=_level(severity), timeout=6, markup=False)
+                self.toast(message, severity, 6)
         if loud and self.settings.alerts_bell:
             self.bell()
 
@@ -352,73 +329,11 @@ class LLMSessionApp(App[None]):
     def _status_changed(self) -> None:
         self.status_version += 1
 
-    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None, markup: bool = True) -> None:
-        """Every message lands in the notice line; a toast too, only where it fits (thread-safe).
-
-        Both are made inert (`_add_notice`, `_said`): messages carry folder names, titles and
-        tmux output.
-        """
-        text = str(message)
-        if markup:
-            try:
-                text = Content.from_markup(text).plain
-            except Exception:  # not valid markup: show it as it is
-                pass
-        if title:
-            text = f"{title}: {text}"
-        self.post_message(self.Said(text, severity, False, None, True, timeout))
-
-    def say(self, text: str, severity: str = "information") -> None:
-        """A one-off message for the notice line (why a key cannot act, what an action did)."""
-        self.post_message(self.Said(text, severity, False, None, False, None))
-
     @on(Said)
     def _said(self, message: Said) -> None:
         self._add_notice(message.text, message.severity, alert=message.alert, session_id=message.session_id)
         if message.toast and self._toast_fits():
-            super().notify(inert(message.text, multiline=True), severity=_level(message.severity), timeout=message.timeout, markup=False)
-
-    def _add_notice(self, text: str, severity: str, *, alert: bool, session_id: str | None = None) -> None:
-        # one line, every control character spelled out: the text may quote outside strings
-        notice = Notice(self.clock(), inert(" ".join(text.split())), severity, alert, session_id)  # type: ignore[arg-type]
-        self.notices.add(notice)
-        if self._transient_timer is not None:
-            self._transient_timer.stop()
-            self._transient_timer = None
-        self._transient = None
-        if not alert:
-            self._transient = notice
-            self._transient_timer = self.set_timer(TRANSIENT_SECONDS, self._transient_over)
-        self._show_notice()
-
-    def _transient_over(self) -> None:
-        self._transient = None
-        self._transient_timer = None
-        self._show_notice()
-
-    def _show_notice(self) -> None:
-        line = self.notices.line(self._transient)
-        if line is None:
-            self.status.clear(NOTICE)
-        else:
-            self.status.set(NOTICE, line[0], line[1], place="footer", order=90)
-
-    def _toast_fits(self) -> bool:
-        """A toast may show only beside the table, never over it (and never over a dialog)."""
-        from llm_sessions.ui.screens.sessions import SessionsScreen
-
-        screen = self.screen
-        if not isinstance(screen, SessionsScreen) or not screen.is_mounted:
-            return False
-        used = screen.table.virtual_size.width if screen.table.display else 0
-        return self.size.width - used >= TOAST_WIDTH
-
-    def action_notices(self) -> None:
-        from llm_sessions.ui.screens.notices import NoticesScreen
-
-        self.push_screen(NoticesScreen(list(self.notices.log)))
-        self.notices.mark_read()
-        self._show_notice()
+            self.toast(message.text, message.severity, message.timeout)
 
     def action_help(self) -> None:
         from llm_sessions.ui.screens.help import HelpScreen
@@ -464,117 +379,6 @@ class LLMSessionApp(App[None]):
 
         self.mark_seen(session_id)
         self.push_screen(DetailScreen(session_id))
-
-    # ---- session actions (side effects live in core.actions.pane) ---------------------------
-
-    def _elsewhere(self, session: Session | None) -> bool:
-        """True (and says why) when the session comes from the shared store, not this machine.
-
-        The team view has no process or pane to verify, so nothing may act on its sessions;
-        export alone works, from the stored numbers.
-        """
-        if session is None or session.host is None:
-            return False
-        self.notify(
-            f"{session.id[:12]} is {session.os_user}@{session.host}'s: the team view only shows sessions;"
-            " act on them from that machine's own dashboard",
-            severity="warning",
-            markup=False,
-        )
-        return True
-
-    def _pane(self, session: Session | None) -> str | None:
-        return session.process.tmux_pane if session and session.process else None
-
-    def cannot(self, why: str) -> None:
-        """A key that cannot act on the selected row says why in the notice line.
-
-        Messages are `key: reason (which session)`, shortest first, so a 40-column pane
-        that cuts the line still shows the reason.
-        """
-        self.bell()
-        self.say(why, "warning")
-
-    def jump(self, session: Session | None) -> None:
-        if session is None:
-            self.cannot("t: no session is selected")
-            return
-        if self._pane(session) is None:
-            self.cannot(f"t: no tmux pane ({self.label(session)})")
-            return
-        if self._elsewhere(session):
-            return
-        self._run_action(actions.jump_to_pane, session.process, tmux_args=self.tmux_args)
-
-    def label(self, session: Session) -> str:
-        """How messages name a session: tool and the id the table shows."""
-        from llm_sessions.core.ids import display_ids
-
-        return f"{session.tool} {display_ids([session])[session.id]}"
-
-    def ask_compact(self, session: Session | None) -> None:
-        from llm_sessions.ui.screens.confirm import ConfirmScreen
-
-        if session is None:
-            self.cannot("c: no session is selected")
-            return
-        if self._elsewhere(session):
-            return
-        pane = self._pane(session)
-        if pane is None:
-            self.cannot(f"c: no tmux pane to send /compact to ({self.label(session)})")
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._run_action(actions.send_compact, session.process, tmux_args=self.tmux_args)
-
-        self.push_screen(ConfirmScreen(f"Send /compact to {self.label(session)} in pane {pane}?", "Send"), answered)
-
-    def ask_terminate(self, session: Session | None) -> None:
-        from llm_sessions.ui.screens.confirm import ConfirmScreen
-
-        if session is None:
-            self.cannot("K: no session is selected")
-            return
-        if self._elsewhere(session):
-            return
-        proc = session.process
-        if proc is None:
-            self.cannot(f"K: no live process ({self.label(session)})")
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._run_action(actions.terminate, proc)
-
-        self.push_screen(
-            # a pid-only row's label already is `pid N`: never say the number twice
-            ConfirmScreen(f"Send SIGTERM to {self.label(session)}{'' if pid_of(session.id) else f' (pid {proc.pid})'}?", "Terminate"),
-            answered,
-        )
-
-    def run_session_action(self, name: str, session: Session | None) -> None:
-        """Hand the session to the handler another feature registered under `name`."""
-        if name != "export" and self._elsewhere(session):
-            return
-        handler = self.session_actions.get(name)
-        if handler is None:
-            self.cannot(f"{name}: not available in this build")
-            return
-        if session is None:
-            self.cannot(f"{name}: no session is selected")
-            return
-        handler(self, session)
-
-    @work(thread=True, exit_on_error=False, group="action")
-    def _run_action(self, fn: Callable[..., actions.ActionResult], *args, **kwargs) -> None:
-        """tmux and signals can block briefly; run them off the UI thread and toast the result."""
-        result = fn(*args, **kwargs)
-        severity = "information" if result.ok else "error"
-        self.call_from_thread(self.notify, result.message, severity=severity, markup=False)
-        if result.ok:
-            self.call_from_thread(self.request_poll)
 
 
 __all__ = ["LLMSessionApp", "MonitorLike", "SessionHandler", "css_path", "default_predictor"]

@@ -14,11 +14,11 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from llm_sessions.config import Settings
+from llm_sessions.core.accounting.compaction_eta import predict_compaction
 from llm_sessions.core.accounting.health import (
     combine,
     compaction_point,
     health_report,
-    predict_compaction,
     status_for,
 )
 from llm_sessions.core.models import ContextFill, HealthComponent, Session, TurnMark
@@ -369,7 +369,7 @@ def test_health_imports_no_heavy_modules():
 def test_predict_compaction_skips_samples_with_unknown_context():
     from datetime import UTC, datetime, timedelta
 
-    from llm_sessions.core.accounting.health import predict_compaction
+    from llm_sessions.core.accounting.compaction_eta import predict_compaction
 
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     samples = [(t0, 100_000), (t0 + timedelta(minutes=1), None), (t0 + timedelta(minutes=2), 110_000)]

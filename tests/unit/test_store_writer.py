@@ -79,7 +79,7 @@ def test_recent_series_reads_history_once_then_appends_per_poll():
 
 
 def test_the_bounded_series_forecasts_exactly_as_the_whole_hour_would():
-    from llm_sessions.core.accounting.health import predict_compaction
+    from llm_sessions.core.accounting.compaction_eta import predict_compaction
 
     series = RecentSeries(None, window=timedelta(hours=1), max_points=13)
     full: list[tuple[datetime, int]] = []

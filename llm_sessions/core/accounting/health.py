@@ -99,7 +99,7 @@ def _hours(value: float) -> str:
     return f"{value:g}h"
 
 
-def _utc(dt: datetime) -> datetime:
+def as_utc(dt: datetime) -> datetime:
     """Naive datetimes are taken as UTC, so mixed inputs never raise on subtraction."""
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
 
@@ -122,9 +122,9 @@ def depends_on_now(session: Session) -> bool:
 def as_of(session: Session, now: datetime) -> datetime:
     """The moment a session is judged at: now while it runs, else its last activity."""
     if is_live(session):
-        return _utc(now)
-    last = _utc(session.last_activity) if session.last_activity is not None else _last_activity(session)
-    return last if last is not None else _utc(now)
+        return as_utc(now)
+    last = as_utc(session.last_activity) if session.last_activity is not None else _last_activity(session)
+    return last if last is not None else as_utc(now)
 
 
 def span(session: Session, now: datetime) -> timedelta | None:
@@ -134,7 +134,7 @@ def span(session: Session, now: datetime) -> timedelta | None:
     """
     if session.started_at is None:
         return None
-    return max(timedelta(0), as_of(session, now) - _utc(session.started_at))
+    return max(timedelta(0), as_of(session, now) - as_utc(session.started_at))
 
 
 def compact_limit(session: Session, settings: Any) -> int | None:
@@ -214,7 +214,7 @@ def duration_component(session: Session, settings: Any, now: datetime) -> Health
 
 
 def _mark_time(m) -> datetime:
-    return _utc(m.at)
+    return as_utc(m.at)
 
 
 def sorted_marks(session: Session) -> list:
@@ -230,9 +230,9 @@ def _last_activity(session: Session, marks: Sequence | None = None) -> datetime 
     marks = sorted_marks(session) if marks is None else marks
     last = session.last_activity
     if not marks:
-        return None if last is None else _utc(last)
-    newest = _utc(marks[-1].at)
-    return newest if last is None else max(newest, _utc(last))
+        return None if last is None else as_utc(last)
+    newest = as_utc(marks[-1].at)
+    return newest if last is None else max(newest, as_utc(last))
 
 
 def activity_component(session: Session, settings: Any, now: datetime, marks: Sequence | None = None) -> HealthComponent:
@@ -259,11 +259,11 @@ def activity_component(session: Session, settings: Any, now: datetime, marks: Se
         )
     if last is None:
         return HealthComponent("activity", NEUTRAL, weight, "no activity recorded yet (neutral score)")
-    idle = max(timedelta(0), _utc(now) - last)
-    window_start = _utc(now) - idle_limit
+    idle = max(timedelta(0), as_utc(now) - last)
+    window_start = as_utc(now) - idle_limit
     recent = 0  # marks are oldest first: count the suffix inside the window
     for m in reversed(marks):
-        if _utc(m.at) < window_start:
+        if as_utc(m.at) < window_start:
             break
         recent += 1
     turns = f"{recent} turn{'s' if recent != 1 else ''} in the last {_span(idle_limit)}"
@@ -351,49 +351,12 @@ def health_report(session: Session, settings: Any, now: datetime) -> HealthRepor
     return HealthReport(score=score, status=status_for(score, settings), components=components)
 
 
-def predict_compaction(
-    samples: Sequence[tuple[datetime, int | None]], compact_at: int, now: datetime, last: int = 12
-) -> timedelta | None:
-    """Time until context reaches `compact_at` at the recent burn rate; None if not growing.
-
-    The rate is the least-squares slope over the last `last` samples since the most recent
-    drop in context (a compaction or /clear resets the trend, so older points would only
-    flatten the slope). The projection starts from the newest sample, moved forward to
-    `now`, so a dashboard that polls between turns does not keep promising the same time.
-    Samples whose context was unknown (None) carry no information about the rate: skipped.
-    """
-    points = sorted((_utc(t), int(v)) for t, v in samples if v is not None)
-    if not points:
-        return None
-    start = 0
-    for i in range(1, len(points)):
-        if points[i][1] < points[i - 1][1]:
-            start = i
-    points = points[start:][-last:]
-    latest_at, latest = points[-1]
-    if latest >= compact_at:
-        return timedelta(0)
-    if len(points) < 2:
-        return None
-    t0 = points[0][0]
-    xs = [(t - t0).total_seconds() for t, _ in points]
-    ys = [float(v) for _, v in points]
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    sxx = sum((x - mx) ** 2 for x in xs)
-    if sxx <= 0:
-        return None
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx  # tokens per second
-    if slope <= 0:
-        return None
-    seconds = (compact_at - latest) / slope - max(0.0, (_utc(now) - latest_at).total_seconds())
-    return timedelta(seconds=max(0.0, seconds))
-
-
 __all__ = [
     "CRITICAL_FILL",
     "NEVER_HEALTHY_FILL",
     "WARN_FILL",
     "as_of",
+    "as_utc",
     "context_fraction",
     "context_level",
     "depends_on_now",
@@ -403,7 +366,6 @@ __all__ = [
     "compaction_point_for",
     "compact_limit",
     "health_report",
-    "predict_compaction",
     "status_for",
     "combine",
 ]
