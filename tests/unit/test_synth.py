@@ -210,7 +210,7 @@ def _lines(path: Path):
 
 
 def _claude_by_reading(root: Path, truth: dict) -> dict:
-    """Read the Claude files from scratch with the product's rules (see corpus.py)."""
+    """Read the Claude files from scratch with the product's rules (see synth/corpus_truth.py)."""
     sessions: dict[str, dict] = {}
     files: dict[str, list[Path]] = defaultdict(list)
     for r in truth["roots"]["claude"]:
