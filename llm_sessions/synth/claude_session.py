@@ -43,7 +43,8 @@ class ClaudeSession(ClaudeWriter):
         rng, cwd = self.rng, self.cwd
         f = f"{cwd}/src/{rng.choice(['tailer', 'monitor', 'models', 'health', 'app', 'cli'])}.py"
         if name == "Bash":
-            return {"command": rng.choice(["pytest -q", "git status", "ruff check .", "ls -la src", "python -m build"]), "description": text(rng, 20, 80)}
+            command = rng.choice(["pytest -q", "git status", "ruff check .", "ls -la src", "python -m build"])
+            return {"command": command, "description": text(rng, 20, 80)}
         if name == "Read":
             return {"file_path": f}
         if name == "Edit":
@@ -51,11 +52,13 @@ class ClaudeSession(ClaudeWriter):
         if name == "Write":
             return {"file_path": f, "content": text(rng, 400, 6000)}
         if name == "Grep":
-            return {"pattern": rng.choice(["def poll", "class .*Provider", "TODO", "usage"]), "path": cwd, "output_mode": "content", "-n": True}
+            pattern = rng.choice(["def poll", "class .*Provider", "TODO", "usage"])
+            return {"pattern": pattern, "path": cwd, "output_mode": "content", "-n": True}
         if name == "Glob":
             return {"pattern": "**/*.py", "path": cwd}
         if name == "TodoWrite":
-            return {"todos": [{"content": text(rng, 20, 90), "status": rng.choice(["pending", "in_progress", "completed"]), "activeForm": text(rng, 20, 60)} for _ in range(rng.randint(2, 6))]}
+            return {"todos": [{"content": text(rng, 20, 90), "status": rng.choice(["pending", "in_progress", "completed"]),
+                               "activeForm": text(rng, 20, 60)} for _ in range(rng.randint(2, 6))]}
         return {"description": text(rng, 20, 60), "prompt": text(rng, 200, 1500), "subagent_type": "general-purpose"}
 
     def respond(self, chain: Chain, *, tool: str | None, thinking: bool | None = None, text_block: bool = True) -> dict | None:
@@ -86,7 +89,10 @@ class ClaudeSession(ClaudeWriter):
         model = chain.model
         o = self.opts
         ttl = rng.random()
-        hour = cache_creation if ttl < o.one_hour_rate else rng.randint(0, cache_creation) if ttl < o.one_hour_rate + o.mixed_ttl_rate else 0
+        if ttl < o.one_hour_rate:
+            hour = cache_creation
+        else:
+            hour = rng.randint(0, cache_creation) if ttl < o.one_hour_rate + o.mixed_ttl_rate else 0
         if not o.ttl_split:
             hour = 0  # without the split every write is priced as a 5-minute write
         speed = "fast" if o.fast_rate and rng.random() < o.fast_rate else None
@@ -146,6 +152,12 @@ class ClaudeSession(ClaudeWriter):
                 t.suffix_1m = True
         return tool_block
 
+    def call_tool(self, chain: Chain, tool: str, *, thinking: bool | None = None, text_block: bool = True) -> dict:
+        """A response that calls `tool`; returns its tool_use block."""
+        block = self.respond(chain, tool=tool, thinking=thinking, text_block=text_block)
+        assert block is not None  # respond returns the tool_use block whenever a tool is given
+        return block
+
     def _result_text(self, name: str, is_error: bool) -> str:
         rng = self.rng
         if is_error:
@@ -161,7 +173,8 @@ class ClaudeSession(ClaudeWriter):
         if name == "Bash":
             return text(rng, 200, sized(rng, 200, 12_000, 1_200))
         if name == "Edit":
-            return "The file has been updated. Here's the result of running `cat -n` on a snippet of the edited file:\n" + text(rng, 200, 2000)
+            return ("The file has been updated. Here's the result of running `cat -n` on a snippet of the edited file:\n"
+                    + text(rng, 200, 2000))
         if name == "Grep":
             return text(rng, 200, 5000)
         if name == "Glob":
@@ -218,12 +231,13 @@ class ClaudeSession(ClaudeWriter):
         env = dict(self.main.env)
         env["isSidechain"] = True
         if kind != "inline":
-            env = R.claude_envelope(parent_uuid=None, session_id=self.sid, cwd=self.cwd, git_branch=self.main.env["gitBranch"], is_sidechain=True, agent_id=aid)
+            env = R.claude_envelope(parent_uuid=None, session_id=self.sid, cwd=self.cwd, git_branch=self.main.env["gitBranch"],
+                                    is_sidechain=True, agent_id=aid)
         model = HAIKU if rng.random() < 0.5 else self.main.model
         chain = Chain(path, env, True, model, rng.randint(9_000, 16_000), 0)
         self.prompt(chain, text(rng, 200, 1500))
         for _ in range(rng.randint(1, 5)):
-            block = self.respond(chain, tool=rng.choice(("Read", "Grep", "Bash", "Glob")), text_block=rng.random() < 0.5)
+            block = self.call_tool(chain, rng.choice(("Read", "Grep", "Bash", "Glob")), text_block=rng.random() < 0.5)
             self.tool_result(chain, block)
         self.respond(chain, tool=None, thinking=False)
         if kind != "inline":
@@ -252,10 +266,10 @@ class ClaudeSession(ClaudeWriter):
             self.unknown_record()
         agents = [e.split(":", 1)[1] for e in events if e.startswith("agent:")]
         for _ in range(self.tool_calls()):
-            block = self.respond(self.main, tool=self._pick_tool())
+            block = self.call_tool(self.main, self._pick_tool())
             self.tool_result(self.main, block)
         for kind in agents:
-            block = self.respond(self.main, tool="Task", thinking=False)
+            block = self.call_tool(self.main, "Task", thinking=False)
             self.tool_result(self.main, block, is_error=False, body=self.agent(kind))
         self.respond(self.main, tool=None)
         if "usage_limit" in events and self.opts.usage_limit:

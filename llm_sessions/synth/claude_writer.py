@@ -140,7 +140,8 @@ class ClaudeWriter:
         pre = chain.ctx
         post = rng.randint(12_000, 38_000)
         uid = R.new_uuid(rng)
-        rec = R.claude_compact_boundary(dict(chain.env), uuid=uid, logical_parent=chain.parent, timestamp=self._ts(), trigger=trigger, pre=pre, post=post)
+        rec = R.claude_compact_boundary(dict(chain.env), uuid=uid, logical_parent=chain.parent, timestamp=self._ts(),
+                                        trigger=trigger, pre=pre, post=post)
         chain.parent = uid
         self._emit(chain.path, rec, chain=chain)
         summary = "This session is being continued from a previous conversation that ran out of context. " + text(rng, 2000, 9000)
@@ -151,7 +152,8 @@ class ClaudeWriter:
         self.truth.compactions += 1
 
     def side_records(self, n: int) -> None:
-        kinds = ("file-history-snapshot", "progress", "attachment", "queue-operation", "custom-title", "mode", "permission-mode", "last-prompt")
+        kinds = ("file-history-snapshot", "progress", "attachment", "queue-operation", "custom-title", "mode", "permission-mode",
+                 "last-prompt")
         for _ in range(n):
             kind = self.rng.choice(kinds)
             if kind == "file-history-snapshot":
@@ -162,7 +164,8 @@ class ClaudeWriter:
             self.traps["skipped_record_types"] += 1
 
     def unknown_record(self) -> None:
-        rec = R.claude_side_record("x-future-" + self.rng.choice(["checkpoint", "telemetry", "plan"]), dict(self.main.env), uuid=R.new_uuid(self.rng), timestamp=self._ts(), rng=self.rng)
+        kind = "x-future-" + self.rng.choice(["checkpoint", "telemetry", "plan"])
+        rec = R.claude_side_record(kind, dict(self.main.env), uuid=R.new_uuid(self.rng), timestamp=self._ts(), rng=self.rng)
         self.sink(self.main_path, R.dumps(rec), True)
         self.traps["unknown_record_types"] += 1
 

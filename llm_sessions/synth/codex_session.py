@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from llm_sessions.synth import codex_records as C
 from llm_sessions.synth import records as R
-from llm_sessions.synth.codex_writer import CODEX_WINDOW, CodexTruth, CodexWriter
+from llm_sessions.synth.codex_writer import CODEX_WINDOW, CodexTruth, CodexWriter, add_vec
 from llm_sessions.synth.filler import blob, sized, text
 from llm_sessions.synth.rates import request_cost
 
@@ -27,7 +27,7 @@ class CodexSession(CodexWriter):
         written = (prompt - cached) * rng.randint(10, 60) // 100 if self.opts.cache_writes else 0
         step = (prompt, cached, written, out, reasoning)
         last = self._usage(step)
-        self.total = self._usage(tuple(a + b for a, b in zip(self._vec(self.total), step)))
+        self.total = self._usage(add_vec(self._vec(self.total), step))
         self.last = last
         self.cached = prompt
         self.ctx = prompt + out
@@ -73,7 +73,9 @@ class CodexSession(CodexWriter):
             self.model = rng.choice(o.models)
         self._emit(C.codex_turn_context(self._ts(), cwd=self.cwd, model=self.model, effort=rng.choice(["low", "medium", "high"])))
         if index == 0:
-            env = f"<environment_context>\n  <cwd>{self.cwd}</cwd>\n  <approval_policy>on-request</approval_policy>\n  <sandbox_mode>workspace-write</sandbox_mode>\n  <network_access>restricted</network_access>\n  <shell>bash</shell>\n</environment_context>"
+            env = (f"<environment_context>\n  <cwd>{self.cwd}</cwd>\n  <approval_policy>on-request</approval_policy>\n"
+                   "  <sandbox_mode>workspace-write</sandbox_mode>\n  <network_access>restricted</network_access>\n"
+                   "  <shell>bash</shell>\n</environment_context>")
             self._emit(C.codex_message(self._ts(), "user", env))
         prompt = text(rng, 40, 900)
         self._emit(C.codex_message(self._ts(), "user", prompt))
@@ -116,8 +118,9 @@ class CodexSession(CodexWriter):
         rng = self.rng
         self.clock.advance(rng.uniform(10, 40))
         kind = self.opts.compaction_records
-        rid = f"resp_{blob(rng, 12).encode().hex()[:24]}" if kind else None
+        rid = None
         if kind:
+            rid = f"resp_{blob(rng, 12).encode().hex()[:24]}"
             # The compaction request itself: its prompt is the whole context.
             prompt, out = self.ctx, rng.randint(800, 3000)
             cached = (min(self.cached, prompt) // 256) * 256
@@ -126,7 +129,7 @@ class CodexSession(CodexWriter):
                 # Local compactions also advance the cumulative counter by exactly this.
                 self._emit(C.codex_token_usage_record(self._ts(), response_id=rid, usage=usage))
                 step = (prompt, cached, 0, out, 0)
-                self.total = self._usage(tuple(a + b for a, b in zip(self._vec(self.total), step)))
+                self.total = self._usage(add_vec(self._vec(self.total), step))
                 self._emit(C.codex_token_count(self._ts(), total=self.total, last=self._usage(step), window=CODEX_WINDOW,
                                                rate_limits=self._limits()))
                 self.truth.turns += 1
@@ -134,7 +137,7 @@ class CodexSession(CodexWriter):
             else:
                 # Remote (v2) compactions are recorded only here: the counter does not move.
                 self._emit(C.codex_token_usage_record(self._ts(), response_id=rid, usage=usage))
-                self.remote = tuple(a + b for a, b in zip(self.remote, (prompt, cached, 0, out, 0)))
+                self.remote = add_vec(self.remote, (prompt, cached, 0, out, 0))
             self.truth.cost += request_cost(self.model, input=prompt - cached, output=out, cache_read=cached, prompt=prompt,
                                             speed=self.tier, day=self._ts()[:10])
             self.traps[f"codex_compaction_records_{kind}"] += 1
@@ -151,14 +154,16 @@ class CodexSession(CodexWriter):
         self._emit(C.codex_reasoning(self._ts(), reasoning, blob(rng, rng.randint(600, 3000))))
         self._emit(C.codex_event(self._ts(), "agent_reasoning", text=reasoning))
         cid = R.call_id(rng)
-        cmd = rng.choice(["rg -n 'def poll' src", "pytest -q tests/unit", "sed -n 1,200p src/tailer.py", "git diff --stat", "cargo test", "ls -la"])
+        cmd = rng.choice(["rg -n 'def poll' src", "pytest -q tests/unit", "sed -n 1,200p src/tailer.py", "git diff --stat",
+                          "cargo test", "ls -la"])
         self._emit(C.codex_function_call(self._ts(), cid=cid, command=cmd, workdir=self.cwd))
         r = rng.randint(30, 1500)
         self._token_count(r + rng.randint(20, 200), r, write=write)
         self.clock.advance(rng.uniform(0.1, 20))
         failed = rng.random() < self.opts.fail_rate
         output = text(rng, 200, sized(rng, 200, 40_000, 2_500))
-        self._emit(C.codex_function_output(self._ts(), cid=cid, output=output, exit_code=1 if failed else 0, duration=rng.uniform(0.05, 30)))
+        self._emit(C.codex_function_output(self._ts(), cid=cid, output=output, exit_code=1 if failed else 0,
+                                           duration=rng.uniform(0.05, 30)))
         self.ctx += int(len(output) / 3.6)
         if failed:
             self.truth.tool_errors += 1
@@ -175,8 +180,8 @@ class CodexSession(CodexWriter):
 
     def finalize(self) -> None:
         t = self.truth
-        d = [a - b for a, b in zip(self._vec(self.total), self._vec(self.base))]
-        d = [a + b for a, b in zip(d, self.remote)]
+        d = [a - b for a, b in zip(self._vec(self.total), self._vec(self.base), strict=False)]
+        d = [a + b for a, b in zip(d, self.remote, strict=False)]
         t.input = d[0] - d[1] - d[2]
         t.cache_read = d[1]
         t.cache_creation = d[2]

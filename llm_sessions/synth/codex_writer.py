@@ -21,7 +21,14 @@ from llm_sessions.synth.filler import blob
 
 CODEX_WINDOW = 272_000
 CODEX_MODELS = ("gpt-5-codex", "gpt-5.1-codex", "gpt-5")
-_ZERO5 = (0, 0, 0, 0, 0)
+#: (input incl. cache, cached, cache writes, output, reasoning), the order of a Codex counter.
+Vec = tuple[int, int, int, int, int]
+_ZERO5: Vec = (0, 0, 0, 0, 0)
+
+
+def add_vec(a: Vec, b: Vec) -> Vec:
+    """Two usage vectors summed field by field."""
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4])
 
 
 @dataclass(slots=True)
@@ -85,7 +92,8 @@ class CodexWriter:
     is the truth's cost.
     """
 
-    def __init__(self, rng: random.Random, *, session_id: str, cwd: str, path: str, clock: SimClock | WallClock, sink: Sink, traps: Counter, opts: CodexOptions) -> None:
+    def __init__(self, rng: random.Random, *, session_id: str, cwd: str, path: str, clock: SimClock | WallClock, sink: Sink,
+                 traps: Counter, opts: CodexOptions) -> None:
         self.rng = rng
         self.sid = session_id
         self.cwd = cwd
@@ -105,7 +113,7 @@ class CodexWriter:
         self.records: list[dict] = []
         self.ordinal = 0
         self.turn_marks: list[tuple[int, dict]] = []  # (lines written after a turn, counter then)
-        self.remote = _ZERO5  # usage of remote compactions: recorded, never in the counter
+        self.remote: Vec = _ZERO5  # usage of remote compactions: recorded, never in the counter
         start = clock.now()
         self.primary_reset = int((start + timedelta(hours=rng.uniform(0.5, 5))).timestamp())
         self.secondary_reset = int((start + timedelta(days=rng.uniform(1, 7))).timestamp())
@@ -158,7 +166,8 @@ class CodexWriter:
 
     def fork_from(self, parent: CodexWriter) -> None:
         """Write the fork's header and the parent's replay; see the class docstring."""
-        self._emit(C.codex_session_meta(self._ts(), session_id=self.sid, cwd=self.cwd, branch=self.branch, commit=self.commit, forked_from_id=parent.sid))
+        self._emit(C.codex_session_meta(self._ts(), session_id=self.sid, cwd=self.cwd, branch=self.branch, commit=self.commit,
+                                        forked_from_id=parent.sid))
         instant = self.clock.now()
         for k, rec in enumerate(parent.records, start=1):
             copy = dict(rec)

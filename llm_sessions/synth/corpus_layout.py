@@ -80,7 +80,7 @@ class FileSink:
         if f is None:
             path = self.base / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            f = self.handles[rel] = open(path, "ab", buffering=1 << 20)  # noqa: SIM115
+            f = self.handles[rel] = open(path, "ab", buffering=1 << 20)
         data = line + b"\n" if complete else line
         f.write(data)
         self.bytes += len(data)

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from llm_sessions.synth.corpus_builder import CorpusBuilder
 
 
+def _after(last: datetime | None, gap: timedelta) -> datetime:
+    """`gap` after a session's last activity (every scenario session has written lines)."""
+    assert last is not None
+    return last + gap
+
+
 def write_scenarios(b: CorpusBuilder) -> None:
     """Write the scenarios through builder `b` (a function, so the builder stays small)."""
     odd_cwd = "/home/dev/code/my_app.v2/über tool"
@@ -30,7 +36,7 @@ def write_scenarios(b: CorpusBuilder) -> None:
     api = "/home/dev/projects/api-server"
     original = b.claude(ClaudeOptions(turns=6, keep_for_copy=True), cwd=api)
     b.claude(ClaudeOptions(turns=4), cwd=api, resume_from=original, copy_turns=3,
-                start=original.truth.last + timedelta(hours=2))
+                start=_after(original.truth.last, timedelta(hours=2)))
     b.claude(ClaudeOptions(turns=5, tools=("Read",), big_reads=True, manual_compact_turn=1, min_context=0),
                 cwd="/home/dev/projects/monitor")
     # auto compaction with turns after it: reads push the context over 160k, then two more turns
@@ -69,7 +75,7 @@ def write_scenarios(b: CorpusBuilder) -> None:
                             fail_rate=0.2), cwd="/home/dev/projects/api-server")
     parent = b.codex(CodexOptions(turns=3, keep_for_fork=True), cwd="/home/dev/projects/monitor")
     b.codex(CodexOptions(turns=2), cwd="/home/dev/projects/monitor", fork_of=parent,
-               start=parent.truth.last + timedelta(minutes=30))
+               start=_after(parent.truth.last, timedelta(minutes=30)))
     b.codex(CodexOptions(turns=3), cwd="/home/dev/projects/old", archived=True)
     b.codex(CodexOptions(turns=6, compact_at=30_000), cwd="/home/dev/projects/codex-long")
     # 2026 Codex formats
@@ -83,12 +89,12 @@ def write_scenarios(b: CorpusBuilder) -> None:
                             resume_before=(5,)), cwd="/home/dev/projects/tiers")
     lead = b.codex(CodexOptions(turns=5, keep_for_fork=True), cwd="/home/dev/projects/lineage")
     b.codex(CodexOptions(turns=2), cwd="/home/dev/projects/lineage", fork_of=lead, layout="history_base", cut_turn=2,
-               start=lead.truth.last + timedelta(minutes=20))
+               start=_after(lead.truth.last, timedelta(minutes=20)))
     b.codex(CodexOptions(turns=2), cwd="/home/dev/projects/lineage", fork_of=lead, layout="child",
-               start=lead.truth.last + timedelta(minutes=40))
+               start=_after(lead.truth.last, timedelta(minutes=40)))
     page1 = b.codex(CodexOptions(turns=3, keep_for_fork=True, ordinals=True), cwd="/home/dev/projects/pages")
     b.codex(CodexOptions(turns=3, ordinals=True), cwd="/home/dev/projects/pages", page_of=page1,
-               start=page1.truth.last + timedelta(hours=3))
+               start=_after(page1.truth.last, timedelta(hours=3)))
 
     b.gemini(turns=6, cwd="/home/dev/projects/gem", subagent=True)
     b.gemini(turns=4, cwd="/home/dev/projects/gem-root", model="gemini-3-flash-preview", project_root_file=True)

@@ -124,7 +124,8 @@ def agent_progress(env: dict, *, uuid: str, timestamp: str, inner: dict, prompt:
 def snapshot(msg_uuid: str, timestamp: str, files: list[str], update: bool) -> dict:
     rec = R.claude_file_history_snapshot(msg_uuid, timestamp, files)
     for i, f in enumerate(files):
-        rec["snapshot"]["trackedFileBackups"][f] = {"backupFileName": f"{msg_uuid[:16]}@v{i + 1}", "version": i + 1, "backupTime": timestamp}
+        rec["snapshot"]["trackedFileBackups"][f] = {"backupFileName": f"{msg_uuid[:16]}@v{i + 1}", "version": i + 1,
+                                                    "backupTime": timestamp}
     rec["isSnapshotUpdate"] = update
     return rec
 
@@ -148,7 +149,8 @@ class RealClaudeSession(ClaudeSession):
     def _hooks(self, chain: Chain, event: str, n: int, tool_use_id: str) -> None:
         for _ in range(n):
             cmd = self.rng.choice(HOOKS)
-            rec = self._line(chain, hook_progress, event=event, name=f"{event}:{self.rng.choice(_TOOLS)}", command=cmd, tool_use_id=tool_use_id)
+            name = f"{event}:{self.rng.choice(_TOOLS)}"
+            rec = self._line(chain, hook_progress, event=event, name=name, command=cmd, tool_use_id=tool_use_id)
             self.sink(chain.path, R.dumps(rec), True)
 
     def respond(self, chain: Chain, *, tool: str | None, thinking: bool | None = None, text_block: bool = True) -> dict | None:

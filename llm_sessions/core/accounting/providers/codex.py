@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 from llm_sessions.core.accounting import tailer
@@ -29,16 +30,17 @@ from llm_sessions.core.problems import unreadable_file, unreadable_folder
 from llm_sessions.core.safeio import printable, read_regular
 
 
-def list_rollouts(home: Path, problems: list[str]) -> list[tuple[str, bool]]:
+def list_rollouts(home: Path, problems: list) -> list[tuple[str, tuple[bool]]]:
+    """Every rollout under sessions/ and archived_sessions/, as (path, (archived,))."""
     out = []
     for sub, archived in (("sessions", False), ("archived_sessions", True)):
         top = home / sub
         if not existing_dir(top, problems):
             continue
-        for folder, dirs, names in os.walk(top, onerror=lambda e: problems.append(unreadable_folder(e.filename, e))):
+        for folder, _dirs, names in os.walk(top, onerror=lambda e: problems.append(unreadable_folder(e.filename, e))):
             for n in names:
                 if n.endswith(".jsonl"):
-                    out.append((os.path.join(folder, n), archived))
+                    out.append((os.path.join(folder, n), (archived,)))
     return out
 
 
@@ -50,7 +52,7 @@ class CodexProvider:
         self.settings = settings
         self.prices = prices
         self.files: dict[str, CodexFile] = {}
-        self._built: tuple[list, list[str]] | None = None  # last scan's sessions and problems
+        self._built: tuple[list, list] | None = None  # last scan's sessions and problems
         self.changed = False
         self.parsed_bytes = 0
 
@@ -77,24 +79,26 @@ class CodexProvider:
     def scan(self, pool=None, progress=None) -> ScanResult:
         home = codex_home(self.env)
         result = ScanResult(searched=[str(r) for r in self.roots()])
+        # ScanResult types its problems as text, but the scan reports Problem values too
+        # (as every provider does); this list is the same object, typed as what it holds.
+        problems: list = result.problems
         todo, gone = tailer.plan_reads(
-            list_rollouts(home, result.problems), self.files, lambda path, archived: CodexFile(path=path, archived=archived),
-            result.problems,
+            list_rollouts(home, problems), self.files, lambda path, extra: CodexFile(path=path, archived=extra[0]), problems,
         )
         self.changed = bool(todo or gone)
         self.parsed_bytes = sum(st.st_size - f.cursor.offset for f, st in todo)
         if not self.changed and self._built is not None:
             # Nothing grew: last scan's sessions stand (a dashboard polls every few seconds).
-            result.sessions, problems = self._built
-            result.problems.extend(problems)
+            result.sessions, built_problems = self._built
+            problems.extend(built_problems)
             return result
         tier = self.default_tier() if todo else ""
         for f, st in todo:
             try:
-                failed = tailer.fold(f.path, f.cursor, st, lambda raw, f=f: f.feed(raw, tier))  # feed counts what it rejects
+                failed = tailer.fold(f.path, f.cursor, st, partial(f.feed, default_tier=tier))  # feed counts what it rejects
                 f.malformed += failed
             except OSError as exc:
-                result.problems.append(unreadable_file(f.path, exc))
+                problems.append(unreadable_file(f.path, exc))
             if progress:
                 progress(st.st_size)
             if len(f.recent) > RECENT_KEEP:
@@ -102,7 +106,7 @@ class CodexProvider:
         # The same rollout can sit in sessions/ and archived_sessions/: one copy counts, the
         # live one. Files that differ but share an id are pages of one thread (or resumes
         # written to a new file): they make one session together.
-        start = len(result.problems)
+        start = len(problems)
         copies: dict[str, CodexFile] = {}
         for f in self.files.values():
             name = os.path.basename(f.path)
@@ -112,10 +116,10 @@ class CodexProvider:
         by_id: dict[str, list[CodexFile]] = {}
         for f in copies.values():
             by_id.setdefault(f.id or printable(Path(f.path).stem), []).append(f)
-        result.sessions = [thread_session(sid, sorted(fs, key=lambda f: (f.first_ts, f.path)), by_id, result.problems,
+        result.sessions = [thread_session(sid, sorted(fs, key=lambda f: (f.first_ts, f.path)), by_id, problems,
                                           self.settings, self.prices)
                            for sid, fs in by_id.items()]
-        self._built = (list(result.sessions), result.problems[start:])
+        self._built = (list(result.sessions), problems[start:])
         return result
 
     def usage_drift(self) -> int:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from array import array
 from datetime import timedelta
+from typing import Literal
 
 import msgspec
 
@@ -66,6 +67,7 @@ from llm_sessions.core.accounting.sanity import DECODE_ERRORS
 from llm_sessions.core.timeparse import iso_ms, parse_ts
 
 RECENT_KEEP = 50
+MarkKind = Literal["assistant", "user", "tool_result"]  # TurnMark.kind
 REPLAY_WINDOW = timedelta(seconds=1)
 
 
@@ -122,7 +124,7 @@ class CodexFile(msgspec.Struct, kw_only=True):
     # weekly estimates and the per-session window shares are built from. Raw bytes, so the
     # scan cache loads it without building an int object per value.
     activity: bytearray = msgspec.field(default_factory=bytearray)
-    recent: list[tuple[str, str, bool, bool]] = msgspec.field(default_factory=list)
+    recent: list[tuple[str, MarkKind, bool, bool]] = msgspec.field(default_factory=list)
     awaiting: bool = False
     errors: int = 0
     tool_errors: int = 0
@@ -328,8 +330,8 @@ class CodexFile(msgspec.Struct, kw_only=True):
     def _add(self, group: str, step: tuple, last: tuple | None, ts: str) -> None:
         """Add one counter step. A step larger than its own request holds the usage of a
         turn aborted before its counter was written: that part is priced as that turn ran."""
-        if self.aborted is not None and last is not None and step != last and all(a >= b for a, b in zip(step, last)):
-            excess = tuple(a - b for a, b in zip(step, last))
+        if self.aborted is not None and last is not None and step != last and all(a >= b for a, b in zip(step, last, strict=False)):
+            excess = tuple(a - b for a, b in zip(step, last, strict=False))
             model, tier = self.aborted
             # Its requests' prompt sizes are unknown: the current request's is the nearest.
             self._bump(self._group(last, ts, model, tier), excess)
@@ -349,7 +351,7 @@ class CodexFile(msgspec.Struct, kw_only=True):
             if not accounted and ((step[0], step[3]) == (u[0], u[3]) or thread == total):
                 self.records[rid] = (g, u, paired, True, thread)
 
-    def _mark(self, ts: str, kind: str, api_error: bool = False, tool_error: bool = False) -> None:
+    def _mark(self, ts: str, kind: MarkKind, api_error: bool = False, tool_error: bool = False) -> None:
         self.recent.append((ts or self.last_ts, kind, api_error, tool_error))
         if len(self.recent) > 2 * RECENT_KEEP:
             del self.recent[:-RECENT_KEEP]

@@ -116,9 +116,9 @@ def usage_vector(t: _Tok) -> tuple[int, int, int, int, int]:
 
 def delta(new: tuple, old: tuple) -> tuple:
     """What a cumulative counter added; a counter that went down restarted from zero."""
-    if any(n < o for n, o in zip(new, old)):
+    if any(n < o for n, o in zip(new, old, strict=False)):
         return new
-    return tuple(n - o for n, o in zip(new, old))
+    return tuple(n - o for n, o in zip(new, old, strict=False))
 
 
 

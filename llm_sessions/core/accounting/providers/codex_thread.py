@@ -33,7 +33,7 @@ def ancestor_cut(base: tuple[str, int], files: list[CodexFile], own: CodexFile) 
                 best = (ordinal, total)
     return best[1] if best else (ZERO if files and any(f is not own for f in files) else None)
 
-def thread_session(sid: str, files: list[CodexFile], by_id: dict[str, list[CodexFile]], problems: list[str],
+def thread_session(sid: str, files: list[CodexFile], by_id: dict[str, list[CodexFile]], problems: list,
                    settings: Any = None, prices: Any = None) -> Session:
     """The session of thread `sid` from its files (oldest first); `by_id` finds ancestors."""
     sums: dict[str, list[int]] = {}
@@ -48,14 +48,17 @@ def thread_session(sid: str, files: list[CodexFile], by_id: dict[str, list[Codex
             add(group, vals)
         if f.head is not None:
             group, head = f.head
-            base = ancestor_cut(f.base, by_id.get(f.base[0], []), f) if f.base else ZERO
-            if base is None:
-                problems.append(f"{f.path}: history base {f.base[0]} not found; its inherited usage may be counted")
-                base = ZERO
+            base = ZERO
+            if f.base is not None:
+                cut = ancestor_cut(f.base, by_id.get(f.base[0], []), f)
+                if cut is None:
+                    problems.append(f"{f.path}: history base {f.base[0]} not found; its inherited usage may be counted")
+                else:
+                    base = cut
             add(group, delta(head, base))
-        for group, usage, paired, accounted, _thread in f.records.values():
+        for group, record_usage, paired, accounted, _thread in f.records.values():
             if paired and not accounted:
-                add(group, usage)
+                add(group, record_usage)
     main = max(files, key=lambda f: (f.last_ts, f.path))
     usage = Usage()
     bill = Bill()
