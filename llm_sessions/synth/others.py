@@ -119,7 +119,9 @@ class GeminiSession:
             calls = [{"id": f"call-{i}-{k}", "name": rng.choice(["read_file", "run_shell_command", "glob"]),
                       "status": "error" if rng.random() < 0.1 else "success"} for k in range(rng.randint(0, 3))]
             reply = self._message("gemini", model=self.model, tokens=self._tokens(), toolCalls=calls)
-            if calls and rng.random() < 0.5:
+            # The last turn forces one if no session had any yet, so every corpus holds the trap;
+            # the draw is made as before, so seeds that already had one keep their bytes.
+            if (calls and rng.random() < 0.5) or (i == turns - 1 and not self.traps["gemini_updated_messages"]):
                 # written first while the tools ran, then re-appended with the final figures
                 early = dict(reply, tokens=dict(reply["tokens"], output=1, thoughts=0, total=reply["tokens"]["input"] + 1))
                 self._write(early)
