@@ -26,6 +26,7 @@ Both draw the ceilings from here.
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any
 
 import msgspec
@@ -91,6 +92,43 @@ def sane(record: Any) -> bool:
     return True
 
 
+#: What a line nested deeper than MAX_DEPTH almost always holds: a run of opening brackets.
+#: Searched for in a whole block before decoding it (memmem, a small part of a decode).
+_DEEP_RUN = b"[" * 16
+#: A JSON string (skipped whole, escapes included) or a bracket.
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def may_nest_too_deep(buf: bytes | bytearray, end: int | None = None) -> bool:
+    """Cheap gate for `too_deep`: False when no line of `buf[:end]` (one line or a block of
+    lines) holds a run of 16 "[", which every line nested deeper than MAX_DEPTH from arrays does.
+
+    Why a gate at all: on Python 3.12+ msgspec counts its depth against the interpreter's
+    C recursion limit (about 1,500 there, 1,000 on 3.11), so a line 1,000 deep decodes
+    instead of failing; the gate keeps the exact check off the hot path. An object-only
+    nesting (`{"a":{"a":...`) passes the gate: msgspec still refuses it past its own limit.
+    """
+    return buf.find(_DEEP_RUN, 0, len(buf) if end is None else end) >= 0
+
+
+def too_deep(raw: bytes, limit: int = MAX_DEPTH) -> bool:
+    """True when one line nests arrays/objects deeper than `limit` (strings are skipped).
+
+    Exact but slow (a regex token per string or bracket): call it only on a line that
+    `may_nest_too_deep` flags.
+    """
+    depth = 0
+    for m in _TOKENS.finditer(raw):
+        c = m.group()
+        if c in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif c in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
 def decode_record(raw: bytes | str) -> Any:
     """One JSON value from a line, or None when it is not JSON or fails `sane`.
 
@@ -118,5 +156,7 @@ __all__ = [
     "MAX_TOTAL_TOKENS",
     "TotalTokens",
     "decode_record",
+    "may_nest_too_deep",
     "sane",
+    "too_deep",
 ]

@@ -46,7 +46,7 @@ import msgspec
 
 from llm_sessions.core.accounting.limit_lines import limit_hit
 from llm_sessions.core.accounting.pricing import size_bucket
-from llm_sessions.core.accounting.sanity import DECODE_ERRORS, CallTokens
+from llm_sessions.core.accounting.sanity import DECODE_ERRORS, CallTokens, may_nest_too_deep, too_deep
 from llm_sessions.core.accounting.tailer import Cursor
 from llm_sessions.core.timeparse import iso_ms
 
@@ -280,10 +280,13 @@ class FileParser:
         """Complete lines: `block` (bytes or a buffer view) ends with a newline and holds
         `lines` newlines. Decoded in one call when every line is valid JSON and none is
         blank; otherwise line by line, counting each bad line as malformed."""
-        try:
-            recs = _decode_lines(block)
-        except _DECODE_ERRORS:
-            recs = None
+        buf = block.obj if isinstance(block, memoryview) else block  # a view starts its buffer
+        recs = None
+        if not may_nest_too_deep(buf, len(block)):
+            try:
+                recs = _decode_lines(block)
+            except _DECODE_ERRORS:
+                pass
         if recs is not None and len(recs) == lines:
             self._fold(recs, block)
             return
@@ -291,7 +294,7 @@ class FileParser:
         recs = []
         for raw in raws:
             try:
-                recs.append(_decode(raw))
+                recs.append(None if may_nest_too_deep(raw) and too_deep(raw) else _decode(raw))
             except _DECODE_ERRORS:
                 recs.append(None)
         self._fold(recs, raws)
