@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal, cast
 
 import msgspec
 
@@ -29,15 +30,16 @@ from llm_sessions.core.accounting import tailer
 from llm_sessions.core.accounting.crossfile import IndexData, ItemIndex
 from llm_sessions.core.accounting.dirtree import DirTree
 from llm_sessions.core.accounting.health import compaction_point_for
-from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
 from llm_sessions.core.accounting.pricing import Bill
-from llm_sessions.core.problems import cannot_parse, not_a_file, unreadable_file
 from llm_sessions.core.accounting.providers.base import ScanResult
 from llm_sessions.core.accounting.providers.claude_parse import NCOLS, ClaudeFile, FileParser, key_hash
 from llm_sessions.core.accounting.roots import claude_roots, existing_dir
+from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
+from llm_sessions.core.problems import cannot_parse, not_a_file, unreadable_file
 from llm_sessions.core.safeio import is_regular, printable
 from llm_sessions.core.timeparse import parse_ts
 
+_TurnKind = Literal["assistant", "user", "tool_result"]  # TurnMark.kind: what ClaudeFile.recent holds
 log = logging.getLogger(__name__)
 
 WINDOW = 200_000
@@ -84,7 +86,7 @@ def _is_transcript(name: str) -> bool:
     return name.endswith(".jsonl")
 
 
-def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[str, bool, str]]:
+def list_transcripts(roots: Iterable[Path], problems: list) -> list[tuple[str, bool, str]]:
     """(path, is_subagent, session id guess) for every .jsonl under each root's projects/."""
     tree = DirTree(_is_transcript)
     tree.full(project_dirs(roots, problems), problems)
@@ -93,12 +95,13 @@ def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[s
 
 def parse_file(f: ClaudeFile, st: os.stat_result) -> ClaudeFile:
     """Read what was appended to one file since its cursor and fold it into `f`."""
-    parser = FileParser(f, legacy_agent=f.subagent and os.path.basename(f.path).startswith("agent-") and os.path.basename(os.path.dirname(f.path)) != "subagents")
+    name, folder = os.path.basename(f.path), os.path.basename(os.path.dirname(f.path))
+    parser = FileParser(f, legacy_agent=f.subagent and name.startswith("agent-") and folder != "subagents")
     failed = 0
     for block, lines in tailer.read_blocks(f.path, f.cursor, st):
         try:
             parser.feed_block(block, lines)
-        except Exception:  # noqa: BLE001 - a bug in one line must cost that line only
+        except Exception:  # a bug in one line must cost that line only
             failed += _feed_lines(parser, bytes(block))
     f.malformed += failed
     return parser.finish()
@@ -111,7 +114,7 @@ def _feed_lines(parser: FileParser, block: bytes) -> int:
         if line:
             try:
                 parser.feed(line)
-            except Exception:  # noqa: BLE001
+            except Exception:  # the same, line by line
                 failed += 1
     return failed
 
@@ -126,7 +129,7 @@ def parse_one(f: ClaudeFile, st: os.stat_result, problems: list) -> ClaudeFile:
         return parse_file(f, st)
     except OSError as exc:
         problems.append(unreadable_file(f.path, exc))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # a bug: this file is one problem, the others go on
         log.exception("cannot parse %s", f.path)
         problems.append(cannot_parse(f.path, exc))
         f.reset()
@@ -318,7 +321,7 @@ class ClaudeProvider:
 
     def restore(self, state: ClaudeState) -> None:
         self.heads = {h.path: h for h in state.heads}
-        self.raw = {h.path: raw for h, raw in zip(state.heads, state.files)}
+        self.raw = {h.path: raw for h, raw in zip(state.heads, state.files, strict=True)}
         self.files = {}
         self.by_fid = {h.fid: h.path for h in state.heads}
         self.members = {}
@@ -389,7 +392,7 @@ class ClaudeProvider:
         with self._hints_lock:
             self._hints.update(paths)
 
-    def _light_listing(self, problems: list[str]) -> tuple[list[str], set[str]]:
+    def _light_listing(self, problems: list) -> tuple[list[str], set[str]]:
         """The files a dashboard poll stats, and the files known to be gone.
 
         Folders: each projects/ folder and its project folders (a new session appears
@@ -445,7 +448,7 @@ class ClaudeProvider:
         self._rebuild(self._update([(f, None) for f in files], set()))
         return list(self.sessions.values())
 
-    def _plan(self, listing: Iterable[str], problems: list[str], gone: set[str]) -> list[tuple[ClaudeFile, os.stat_result]]:
+    def _plan(self, listing: Iterable[str], problems: list, gone: set[str]) -> list[tuple[ClaudeFile, os.stat_result]]:
         """Which of `listing`'s files have bytes to read (a stat against each file's cursor).
         A file that vanished since it was listed joins `gone` (a light scan lists from memory)."""
         heads = self.heads
@@ -480,7 +483,7 @@ class ClaudeProvider:
             todo.append((f, st))
         return todo
 
-    def _parse_all(self, todo, pool, progress, problems: list[str], meanwhile=None) -> list[tuple[ClaudeFile, bytes | None]]:
+    def _parse_all(self, todo, pool, progress, problems: list, meanwhile=None) -> list[tuple[ClaudeFile, bytes | None]]:
         """(parsed file, its encoding when a worker made one) for each file of `todo`."""
         if pool is not None and len(todo) > 1 and pool.wanted(self.parsed_bytes):
             parsed = pool.parse(todo, progress, problems, meanwhile)
@@ -532,7 +535,7 @@ class ClaudeProvider:
         cold = not self.heads
         fresh: list[tuple[int, array]] = []
         fresh_errors: list[tuple[int, list[int]]] = []
-        self._arrays: dict[str, tuple[array, array, array]] = {}
+        self._arrays = {}
         if not cold and (parsed or gone):
             # Which shared items each file holds: those are settled again when it changes.
             self._shared_keys = self._by_holder(self.keys, self.corrections)
@@ -636,7 +639,7 @@ class ClaudeProvider:
                 arrays = self._arrays[h.path] = (array("Q", f.keys), array("q", f.cols), array("I", f.meta))
             keys, cols, metas = arrays
             pos = keys.index(key)
-            copies.append((h.session, tuple(f.groups[metas[pos]]), list(cols[pos * NCOLS : (pos + 1) * NCOLS])))
+            copies.append((h.session, f.groups[metas[pos]], list(cols[pos * NCOLS : (pos + 1) * NCOLS])))
         owner = copies[0]
         best = max(copies, key=lambda c: _total(c[2]))  # the first of the largest
         out = [(sid, group, [-v for v in vals] + [-1]) for sid, group, vals in copies[1:]]
@@ -679,7 +682,7 @@ class ClaudeProvider:
                 if not f.subagent and (acc.main is None or f.last_ts > acc.main.last_ts):
                     acc.main = f
                 for k, s in f.sums.items():
-                    acc.add(tuple(f.groups[k]), s)
+                    acc.add(f.groups[k], s)
                 counted: set[str] = set()
                 for uuid, api, tool in f.errors:
                     if uuid in counted:
@@ -713,12 +716,11 @@ class ClaudeProvider:
         context = None
         recent: tuple[TurnMark, ...] = ()
         if main is not None:
-            model = main.model
-            window = WINDOW_1M if (model or "").endswith("[1m]") or main.ctx_max > WINDOW else WINDOW
+            window = WINDOW_1M if (main.model or "").endswith("[1m]") or main.ctx_max > WINDOW else WINDOW
             if main.ctx >= 0:
                 context = ContextFill(main.ctx, window, compaction_point_for(window, self.settings), True, main.ctx_source)
             recent = tuple(
-                TurnMark(at, kind, api, tool)
+                TurnMark(at, cast(_TurnKind, kind), api, tool)
                 for ts, kind, api, tool in main.recent
                 if (at := parse_ts(ts)) is not None
             )

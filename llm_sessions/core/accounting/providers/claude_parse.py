@@ -175,7 +175,7 @@ class _Lines:
 
     __slots__ = ("source", "starts")
 
-    def __init__(self, source) -> None:
+    def __init__(self, source: bytes | bytearray | memoryview | list[bytes]) -> None:
         self.source = source
         self.starts: list[int] | None = None
 
@@ -184,7 +184,7 @@ class _Lines:
         if isinstance(source, list):
             return source[i]
         end = len(source)
-        buf = source.obj if isinstance(source, memoryview) else source
+        buf: bytes | bytearray = source.obj if isinstance(source, memoryview) else source  # type: ignore[assignment]
         starts = self.starts
         if starts is None:
             starts = self.starts = [0]
@@ -276,7 +276,7 @@ class FileParser:
         # key position -> timestamp of the line now holding its usage, stamped in finish()
         self.stamping: dict[int, str] = {}
         self.ts = ""  # timestamp of the line being folded (for the helpers below)
-        self.index = dict(zip(self.keys, range(len(self.keys))))
+        self.index = dict(zip(self.keys, range(len(self.keys)), strict=True))
         self.group_ix = {tuple(g): i for i, g in enumerate(f.groups)}
         self.legacy_agent = legacy_agent
         self.last_ids: tuple = ()
@@ -312,13 +312,13 @@ class FileParser:
                 self._fold(recs, block, stamps)
                 return
         raws = [raw for raw in bytes(block).split(b"\n") if raw]
-        recs = []
+        each: list[_Line | None] = []
         for raw in raws:
             try:
-                recs.append(None if may_nest_too_deep(raw) and too_deep(raw) else _decode(raw))
+                each.append(None if may_nest_too_deep(raw) and too_deep(raw) else _decode(raw))
             except _DECODE_ERRORS:
-                recs.append(None)
-        self._fold(recs, raws)
+                each.append(None)
+        self._fold(each, raws)
 
     def _group(self, group: tuple[str, int, str, str, bool]) -> int:
         ix = self.group_ix.get(group)
@@ -576,7 +576,7 @@ class FileParser:
             return False
         old = self.meta[pos]
         if old == group:
-            _add(f.sums, group, [a - o for a, o in zip(vals, old_vals)], 0)
+            _add(f.sums, group, [a - o for a, o in zip(vals, old_vals, strict=True)], 0)
         else:
             _add(f.sums, old, [-o for o in old_vals], -1)
             _add(f.sums, group, vals, 1)
@@ -625,7 +625,7 @@ class FileParser:
         if hit is None:
             return
         f = self.f
-        f.limit_hits.append(tuple(hit))
+        f.limit_hits.append((hit.at, hit.resets_at, hit.kind))
         del f.limit_hits[:-LIMIT_HITS_KEEP]
         if hit.resets_at:
             f.limit_reset = max(f.limit_reset, hit.resets_at)
