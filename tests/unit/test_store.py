@@ -567,12 +567,12 @@ def test_opening_a_current_store_does_not_import_alembic(tmp_path):
 
 
 def test_a_large_damaged_file_is_found_by_the_dashboards_writer(tmp_path, monkeypatch):
-    from llm_sessions.core.store import repository
+    from llm_sessions.core.store import connection
     from llm_sessions.core.store.writer import BackgroundWriter
 
     db = _filled(tmp_path)
     _damage_pages(db, keep=(db.stat().st_size * 6 // 10) // 4096 * 4096)  # only the data pages at the end
-    monkeypatch.setattr(repository, "QUICK_CHECK_MAX_BYTES", 1024)  # "large": not checked on open
+    monkeypatch.setattr(connection, "QUICK_CHECK_MAX_BYTES", 1024)  # "large": not checked on open
     store = Store.open(None, tmp_path, identity=ME, policy=NO_AUTO)
     assert store.warnings == []
     problems: list = []
