@@ -10,7 +10,6 @@ import SQLModel:
 - `cli_team`       `agent` (publish this machine) and `team` (read every host)
 - `cli_export`     `export` and `import`, registered only when one of them (or help) runs
 - `cli_config`     `config init|show|path` and `statusline` (with `--install`)
-- `cli_completion` `completion [bash|zsh|fish]`: the shell completion script
 - `cli_base`       what every command shares, Typer-free (the executable runs plain
                    `list` from there without this module; see `entry.py`)
 
@@ -24,6 +23,7 @@ stderr.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -43,11 +43,16 @@ from llm_sessions.cli_base import (  # noqa: F401  (names tests and cli_team rea
 from llm_sessions.cli_options import DbOpt
 from llm_sessions.cli_store import global_options, open_store, store_url  # noqa: F401  (as above)
 
+#: Set by the script of `--install-completion`/`--show-completion` when the shell asks for
+#: completions. Typer imports its completion code whether or not completion is on, so
+#: offering it costs start-up nothing (measured; see README "Shell completion").
+COMPLETE_VAR = "_LLM_SESSION_COMPLETE"
+
 app = typer.Typer(
     name="llm-session",
     help="Every AI coding session on this machine: exact tokens, context fill, cost and health.",
     no_args_is_help=False,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -125,7 +130,9 @@ def _command_name(argv: list[str]) -> str | None:
 def _run_app(as_json: bool) -> None:
     """Run Typer, turning its own ways of stopping into run_guarded's (exit, interrupt, UserError)."""
     try:
-        code = app(standalone_mode=False)
+        # the program's name, also under `python -m llm_sessions`: usage lines and the
+        # completion script name the command people type, and its variable is COMPLETE_VAR
+        code = app(standalone_mode=False, prog_name="llm-session")
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -146,9 +153,10 @@ def main() -> None:
     """Entry point: run Typer, turning every failure into one line (or one JSON object) and an exit code."""
     start()
     sys.argv[1:] = hoist_global_options(sys.argv[1:])
-    if _command_name(sys.argv[1:]) in ("export", "import", "--help", "-h"):
+    # only these pay for importing the export code; the shell's completion must see every command
+    if _command_name(sys.argv[1:]) in ("export", "import", "--help", "-h") or COMPLETE_VAR in os.environ:
         from llm_sessions.cli_export import register
 
-        register(app)  # only these pay for importing the export code
+        register(app)
     as_json = "--json" in sys.argv[1:]
     run_guarded(lambda: _run_app(as_json), as_json)
