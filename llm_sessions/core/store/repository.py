@@ -88,9 +88,11 @@ class Store(StoreReads, StoreUpkeep):
                     continue
                 points[sid] = (at, *point)
                 now_settled[sid] = s
-            # the account's windows when the limits feature computed them, else the sessions' readings
+            # the account's windows when the limits feature computed them, else the sessions'
+            # readings of windows that have not reset yet (an old reading says nothing of now)
             windows = [window_values(w) for w in getattr(snapshot, "limits", ())] or [
                 lim for s in by_id.values() for lim in limit_values(s)
+                if lim["resets_at"] is None or aware(lim["resets_at"]) > at
             ]
             for lim in windows:
                 key = (lim["tool"], lim["name"])
