@@ -26,7 +26,8 @@ def parse_size(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m llm_sessions.synth", description="Write synthetic Claude Code and Codex CLI transcripts with an exact truth.json.")
+    p = argparse.ArgumentParser(prog="python -m llm_sessions.synth",
+                                description="Write synthetic Claude Code and Codex CLI transcripts with an exact truth.json.")
     p.add_argument("--out", type=Path, required=True, help="folder to write (home/, claude-extra/, truth.json)")
     p.add_argument("--size", type=parse_size, default=None, help="grow the corpus to about this many bytes, e.g. 1GB")
     p.add_argument("--seed", type=int, default=0)

@@ -29,14 +29,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from llm_sessions.synth.corpus import claude_project_dir
-from llm_sessions.synth.session import (
-    ClaudeOptions,
-    ClaudeSession,
-    CodexOptions,
-    CodexSession,
-    WallClock,
-)
+from llm_sessions.synth.claude_options import ClaudeOptions
+from llm_sessions.synth.claude_session import ClaudeSession
+from llm_sessions.synth.clock import WallClock
+from llm_sessions.synth.codex_session import CodexSession
+from llm_sessions.synth.codex_writer import CodexOptions
+from llm_sessions.synth.corpus_layout import claude_project_dir
 
 
 def claude_transcript_path(home: Path, cwd: str, session_id: str) -> Path:

@@ -142,7 +142,7 @@ def measure(paths: list[Path]) -> Stats:
                     hook_events[(rec.get("data") or {}).get("hookEvent")] += 1
         responses += len(ids)
     s.sessions = len(mains)
-    for kind in sorted(kind_bytes, key=kind_bytes.get, reverse=True):
+    for kind in sorted(kind_bytes, key=lambda k: kind_bytes[k], reverse=True):
         s.kinds[kind] = {
             "bytes": kind_bytes[kind],
             "lines": kind_lines[kind],

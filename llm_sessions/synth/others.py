@@ -1,6 +1,6 @@
 """Gemini CLI, Copilot CLI and Aider sessions with their ground truth.
 
-Like `session.py`, each model decides what happens, writes every line through a sink and
+Like `claude_session.py` and `codex_session.py`, each model decides what happens, writes every line through a sink and
 keeps the truth from its own choices, never from the bytes it wrote. The formats:
 
 - Gemini CLI JSONL recordings (`tmp/<project>/chats/session-*.jsonl`): a metadata line,
@@ -14,7 +14,7 @@ keeps the truth from its own choices, never from the bytes it wrote. The formats
 - Aider `.aider.chat.history.md`: one run per `# aider chat started at`, `> Tokens:` lines
   whose counts above 1,000 are printed rounded (`4.5k`), so such runs are not exact.
 
-Truth definitions beyond corpus.py's: Gemini output includes thoughts; Copilot usage is
+Truth definitions beyond corpus_truth.py's: Gemini output includes thoughts; Copilot usage is
 known per shutdown and priced at standard rates on the shutdown's day (the totals carry no
 per-request prompt size); Aider's tokens are the printed figures and its cost the last
 `$... session` figure Aider printed.
@@ -26,22 +26,21 @@ import hashlib
 import json
 import random
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from llm_sessions.synth import records as R
+from llm_sessions.synth.clock import SimClock, Sink
+from llm_sessions.synth.filler import text
 from llm_sessions.synth.rates import request_cost
-from llm_sessions.synth.session import SimClock, text
 
-Sink = Callable[[str, bytes, bool], None]
 WINDOWS = {"gemini-2.5-pro": 1_048_576, "gemini-3-flash-preview": 1_048_576, "gpt-4o": 128_000}
 
 
 @dataclass(slots=True)
 class Truth:
-    """One session's truth in the shape corpus.py writes to truth.json."""
+    """One session's truth in the shape corpus_builder.py writes to truth.json."""
 
     tokens: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # input, output, cache_creation, cache_read
     cost: float = 0.0
@@ -120,7 +119,9 @@ class GeminiSession:
             calls = [{"id": f"call-{i}-{k}", "name": rng.choice(["read_file", "run_shell_command", "glob"]),
                       "status": "error" if rng.random() < 0.1 else "success"} for k in range(rng.randint(0, 3))]
             reply = self._message("gemini", model=self.model, tokens=self._tokens(), toolCalls=calls)
-            if calls and rng.random() < 0.5:
+            # The last turn forces one if no session had any yet, so every corpus holds the trap;
+            # the draw is made as before, so seeds that already had one keep their bytes.
+            if (calls and rng.random() < 0.5) or (i == turns - 1 and not self.traps["gemini_updated_messages"]):
                 # written first while the tools ran, then re-appended with the final figures
                 early = dict(reply, tokens=dict(reply["tokens"], output=1, thoughts=0, total=reply["tokens"]["input"] + 1))
                 self._write(early)

@@ -5,8 +5,9 @@ order follows real Claude Code and Codex CLI transcripts because some readers (c
 path) look for exact byte strings such as `"usage":{` before they parse a line, and a
 generator that spaced its JSON differently would test a format nobody writes.
 
-Nothing here decides *what* happens in a session; `session.py` does that. These builders only
-know the layout, so a format change upstream is a change in one place.
+Nothing here decides *what* happens in a session; the session models (claude_session.py,
+codex_session.py) do that. These builders only know the layout, so a format change upstream
+is a change in one place. The Codex builders are in codex_records.py.
 """
 
 from __future__ import annotations
@@ -303,24 +304,3 @@ def claude_side_record(kind: str, env: dict, *, uuid: str, timestamp: str, rng: 
     rec["uuid"] = uuid
     rec["timestamp"] = timestamp
     return rec
-
-
-# session.py and corpus.py (speed-owned until the relayout) reach the Codex builders as
-# `records.codex_*`; once they import codex_records directly, delete this import.
-from llm_sessions.synth.codex_records import (  # noqa: E402, F401
-    CODEX_VERSION,
-    codex_compacted,
-    codex_event,
-    codex_function_call,
-    codex_function_output,
-    codex_line,
-    codex_message,
-    codex_rate_limits,
-    codex_reasoning,
-    codex_session_meta,
-    codex_thread_settings,
-    codex_token_count,
-    codex_token_usage_record,
-    codex_turn_context,
-    codex_usage,
-)

@@ -33,10 +33,12 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from llm_sessions.synth import records as R
-from llm_sessions.synth.session import CLAUDE_MODELS, ClaudeOptions, ClaudeSession, _Chain, text
+from llm_sessions.synth.claude_options import CLAUDE_MODELS, Chain, ClaudeOptions
+from llm_sessions.synth.claude_session import ClaudeSession
+from llm_sessions.synth.filler import text
 
 if TYPE_CHECKING:
-    from llm_sessions.synth.corpus import _Builder
+    from llm_sessions.synth.corpus_builder import CorpusBuilder
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,8 @@ def agent_progress(env: dict, *, uuid: str, timestamp: str, inner: dict, prompt:
 def snapshot(msg_uuid: str, timestamp: str, files: list[str], update: bool) -> dict:
     rec = R.claude_file_history_snapshot(msg_uuid, timestamp, files)
     for i, f in enumerate(files):
-        rec["snapshot"]["trackedFileBackups"][f] = {"backupFileName": f"{msg_uuid[:16]}@v{i + 1}", "version": i + 1, "backupTime": timestamp}
+        rec["snapshot"]["trackedFileBackups"][f] = {"backupFileName": f"{msg_uuid[:16]}@v{i + 1}", "version": i + 1,
+                                                    "backupTime": timestamp}
     rec["isSnapshotUpdate"] = update
     return rec
 
@@ -143,13 +146,14 @@ class RealClaudeSession(ClaudeSession):
 
     # -- rows around the default model's steps
 
-    def _hooks(self, chain: _Chain, event: str, n: int, tool_use_id: str) -> None:
+    def _hooks(self, chain: Chain, event: str, n: int, tool_use_id: str) -> None:
         for _ in range(n):
             cmd = self.rng.choice(HOOKS)
-            rec = self._line(chain, hook_progress, event=event, name=f"{event}:{self.rng.choice(_TOOLS)}", command=cmd, tool_use_id=tool_use_id)
+            name = f"{event}:{self.rng.choice(_TOOLS)}"
+            rec = self._line(chain, hook_progress, event=event, name=name, command=cmd, tool_use_id=tool_use_id)
             self.sink(chain.path, R.dumps(rec), True)
 
-    def respond(self, chain: _Chain, *, tool: str | None, thinking: bool | None = None, text_block: bool = True) -> dict | None:
+    def respond(self, chain: Chain, *, tool: str | None, thinking: bool | None = None, text_block: bool = True) -> dict | None:
         rng, p = self.rng, self.profile
         if thinking is None:
             thinking = rng.random() < p.thinking_per_response
@@ -158,7 +162,7 @@ class RealClaudeSession(ClaudeSession):
     def tool_calls(self) -> int:
         return max(1, round(self.calls * self.rng.uniform(0.5, 1.5)))
 
-    def tool_result(self, chain: _Chain, block: dict, *, is_error: bool | None = None, body: str | None = None) -> None:
+    def tool_result(self, chain: Chain, block: dict, *, is_error: bool | None = None, body: str | None = None) -> None:
         p, rng = self.profile, self.rng
         self._hooks(chain, "PreToolUse", _count(rng, p.pre_hooks_per_call), block["id"])
         if block["name"] == "Bash":
@@ -187,7 +191,7 @@ class RealClaudeSession(ClaudeSession):
         n = _lognormal(self.rng, p.result_median, p.result_sigma, 40, p.result_max)
         return text(self.rng, n, n)
 
-    def prompt(self, chain: _Chain | None = None, body: str | None = None) -> None:
+    def prompt(self, chain: Chain | None = None, body: str | None = None) -> None:
         if chain is None or chain is self.main:
             rec = snapshot(R.new_uuid(self.rng), self._ts(), self.edited[-12:], update=False)
             self.sink(self.main_path, R.dumps(rec), True)
@@ -195,7 +199,7 @@ class RealClaudeSession(ClaudeSession):
             self.agent_prompts[chain.path] = (body, chain.env.get("agentId") or "a" + R.new_uuid(self.rng)[:6])
         super().prompt(chain, body)
 
-    def _emit(self, chain_path: str, rec: dict, *, owned: bool = True, chain: _Chain | None = None) -> None:
+    def _emit(self, chain_path: str, rec: dict, *, owned: bool = True, chain: Chain | None = None) -> None:
         super()._emit(chain_path, rec, owned=owned, chain=chain)
         mirrored = self.agent_prompts.get(chain_path)
         if mirrored is not None and chain_path != self.main_path and self.rng.random() < self.profile.agent_progress_per_line:
@@ -210,7 +214,7 @@ class RealClaudeSession(ClaudeSession):
         path = f"projects/{self.project_dir}/{self.sid}/subagents/agent-{aid}.jsonl"
         env = R.claude_envelope(parent_uuid=None, session_id=self.sid, cwd=self.cwd, git_branch=self.main.env["gitBranch"],
                                 is_sidechain=True, agent_id=aid)
-        chain = _Chain(path, env, True, self.main.model, self.main.ctx, self.main.cached)
+        chain = Chain(path, env, True, self.main.model, self.main.ctx, self.main.cached)
         super().prompt(chain, "Your task is to create a detailed summary of the conversation so far. " + text(rng, 2_000, 20_000))
         self.respond(chain, tool=None, thinking=False)
         self.truth.subagent_files += 1
@@ -232,7 +236,7 @@ _PROJECTS = tuple(f"/home/dev/projects/{name}" for name in (
     "api", "web", "cli", "infra", "ml", "docs", "spotter", "lean4", "mathlib", "factorio-mod", "site", "bot"))
 
 
-def real_session(b: _Builder, profile: Profile = PROFILE) -> None:
+def real_session(b: CorpusBuilder, profile: Profile = PROFILE) -> None:
     """One random session of the real shape, sized from the profile's size distribution."""
     rng = b.rng
     size = _lognormal(rng, profile.session_median_bytes, profile.session_sigma, 4_000, profile.session_max_bytes)
@@ -250,7 +254,7 @@ def real_session(b: _Builder, profile: Profile = PROFILE) -> None:
     b.claude(opts, cwd=cwd, kind=partial(RealClaudeSession, calls=calls / turns, profile=profile))
 
 
-def fill_real(b: _Builder, sessions: int, target_bytes: int | None) -> None:
+def fill_real(b: CorpusBuilder, sessions: int, target_bytes: int | None) -> None:
     """`sessions` real-shape sessions, then more until the corpus reaches `target_bytes`."""
     made = 0
     while made < sessions or (target_bytes is not None and b.bytes < target_bytes):
