@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
 from llm_sessions.core.accounting.providers._common import LineTail, WindowLookup, mtime, refresh
 from llm_sessions.core.accounting.providers.base import ScanResult
+from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
 
 HISTORY = ".aider.chat.history.md"
 RECENT = 50
@@ -176,7 +176,9 @@ class AiderProvider:
         result.searched = [str(h) for h in histories] or [f"{HISTORY} in {p}" for p in self._patterns]
         for path in histories:
             state = self._files.setdefault(str(path), _File())
-            if refresh(path, state, self._read, result.problems):
+            # ScanResult.problems is declared list[str] but carries Problems too (refresh and
+            # _common.collect add them): the declaration in base.py is what is wrong
+            if refresh(path, state, self._read, result.problems):  # type: ignore[arg-type]
                 modified = mtime(path)
                 state.sessions = [
                     self._session(path, run, state.runs[i + 1].started if i + 1 < len(state.runs) else modified)
@@ -239,9 +241,9 @@ class AiderProvider:
             if not parts:
                 run.skipped += 1
                 return
-            for number, suffix, label in parts:
+            for figure, suffix, label in parts:
                 try:
-                    value, precise = parse_count(number, suffix)
+                    value, precise = parse_count(figure, suffix)
                 except ValueError:
                     run.skipped += 1
                     return
