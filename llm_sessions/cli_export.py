@@ -28,6 +28,7 @@ from typing import Annotated, Any
 
 import typer
 
+from llm_sessions.cli_base import json_error
 from llm_sessions.core.actions.launch import continue_command, launch_argv
 from llm_sessions.core.actions.targets import TargetError, Tmux, argv_text, safe_path, tmux_literal
 from llm_sessions.core.export.brief import SECTIONS
@@ -74,7 +75,7 @@ def _finish(as_json: bool, payload: dict[str, Any] | None, text: str | None) -> 
 
 def _fail(as_json: bool, exc: _Fail) -> None:
     if as_json:
-        typer.echo(json.dumps({"ok": False, "error": str(exc), "exit_code": exc.code}))
+        json_error(str(exc), exc.code)  # the one error shape of every --json command
     else:
         typer.echo(f"error: {inert(str(exc))}", err=True)
     raise typer.Exit(exc.code)
@@ -243,7 +244,47 @@ def ask_one_key(question: str) -> bool:
     return key in ("y", "Y")
 
 
-def register(app: typer.Typer, deps: Callable[[], ExportDeps]) -> None:
+def default_deps() -> ExportDeps:
+    """What `export` and `import` need from this machine, built only when one of them runs:
+    sessions found by one poll (made on the first lookup), the configured exports folder and
+    budget, and exports recorded in the store's history when the store can be opened."""
+    from llm_sessions.cli_base import UserError, _context, _snapshot, log
+    from llm_sessions.cli_store import open_store
+    from llm_sessions.core.accounting.report import find_session
+
+    paths, settings = _context()
+    found: dict[str, Any] = {}
+
+    def find(prefix: str) -> Session:
+        if "snap" not in found:
+            found["snap"], _ = _snapshot(processes=True, progress=False)
+        return find_session(found["snap"].sessions, prefix)
+
+    def not_recorded(path: Path, exc: Exception) -> None:
+        log.warning("export %s not recorded in the store: %s", path, exc)
+        sys.stderr.write(f"llm-session: warning: {path} was written but not recorded in history: {exc}\n")
+
+    def record(session_id: str, path: Path, fmt: str, redactions: int, tokens: int) -> None:
+        # History is a bonus: a finished export never fails because the store is busy or down.
+        from llm_sessions.core.store import StoreError
+
+        try:
+            store = open_store(paths, settings)
+        except UserError as exc:
+            not_recorded(path, exc)
+            return
+        try:
+            store.record_export(session_id, path, fmt, redactions, tokens)
+        except StoreError as exc:
+            not_recorded(path, exc)
+        finally:
+            store.close()
+
+    return ExportDeps(find_session=find, exports_dir=paths.exports_dir, budget_tokens=settings.export_budget_tokens,
+                      record=record)
+
+
+def register(app: typer.Typer, deps: Callable[[], ExportDeps] = default_deps) -> None:
     """Add `export` and `import` to the main app; `deps()` is called when a command runs."""
 
     @app.command("export")
@@ -329,4 +370,4 @@ def register(app: typer.Typer, deps: Callable[[], ExportDeps]) -> None:
         typer.echo("\n".join(out))
 
 
-__all__ = ["ExportDeps", "digest_for", "do_export", "do_import", "parse_sections", "register"]
+__all__ = ["ExportDeps", "default_deps", "digest_for", "do_export", "do_import", "parse_sections", "register"]

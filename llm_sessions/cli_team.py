@@ -1,7 +1,8 @@
 """`llm-session agent` (publish this machine's sessions) and `llm-session team` (read every host's).
 
 Both use the store named by `--db` (a global option) or `general.db_url`. Registered on the
-main Typer app by `register(app)`; this module imports only Typer at the top, and each
+main Typer app by `register(app)`; this module imports only Typer and the Typer-free
+CLI plumbing at the top, and each
 command imports what it needs when it runs, so other commands do not pay for the store.
 
 Exit codes: 0 done; 2 a wrong request; 3 the store cannot be used (unreachable, locked,
@@ -16,7 +17,9 @@ from typing import Annotated
 
 import typer
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+from llm_sessions.cli_base import UserError, _context, _emit_json, _table
+from llm_sessions.cli_options import JsonOpt
+from llm_sessions.cli_store import open_store
 
 
 def register(app: typer.Typer) -> None:
@@ -49,15 +52,14 @@ def agent(
     import signal
     import threading
 
-    from llm_sessions import cli
     from llm_sessions.core.store import StoreError
     from llm_sessions.dashboard import build_monitor
 
-    paths, settings = cli._context()
+    paths, settings = _context()
     every = settings.general_refresh_seconds if interval is None else interval
     if not every > 0:
-        raise cli.UserError("--interval must be a positive number of seconds", code=2)
-    store = cli.open_store(paths, settings, lazy=not once)
+        raise UserError("--interval must be a positive number of seconds", code=2)
+    store = open_store(paths, settings, lazy=not once)
     if no_processes:
         from llm_sessions.core.live.monitor import Monitor
 
@@ -71,9 +73,9 @@ def agent(
             try:
                 written = store.record_snapshot(snap)
             except StoreError as exc:
-                raise cli.UserError(str(exc), code=3) from None
+                raise UserError(str(exc), code=3) from None
             if as_json:
-                cli._emit_json({"ok": True, "host": store.identity.host, "os_user": store.identity.os_user,
+                _emit_json({"ok": True, "host": store.identity.host, "os_user": store.identity.os_user,
                                 "store": store.url, "sessions": len(snap.sessions), "samples": written})
             else:
                 sys.stdout.write(f"published {len(snap.sessions)} session(s), {written} new sample(s), as {who} to {store.url}\n")
@@ -108,18 +110,17 @@ def team(
     as_json: JsonOpt = False,
 ) -> None:
     """Every host's current sessions from the shared store; hosts that stopped publishing are marked stale."""
-    from llm_sessions import cli
     from llm_sessions.core.accounting.report import session_dict
     from llm_sessions.core.store import StoreError
     from llm_sessions.core.store.team import team_view
     from llm_sessions.core.timeparse import iso
 
-    paths, settings = cli._context()
-    store = cli.open_store(paths, settings)
+    paths, settings = _context()
+    store = open_store(paths, settings)
     try:
         view = team_view(store)
     except StoreError as exc:
-        raise cli.UserError(str(exc), code=3) from None
+        raise UserError(str(exc), code=3) from None
     finally:
         store.close()
     from llm_sessions.core.accounting.health import is_live
@@ -128,7 +129,7 @@ def team(
     # knows any more). An 'unknown' published by `agent --no-processes` is not known to run.
     sessions = [s for s in view.sessions if all_ or is_live(s) or (s.state == "unknown" and view.is_stale(s.host, s.os_user))]
     if as_json:
-        cli._emit_json({
+        _emit_json({
             "store": store.url,
             "taken_at": iso(view.taken_at),
             "hosts": [
@@ -160,7 +161,7 @@ def team(
     if not sessions:
         out.append("No running session on any host" + ("" if all_ else " (try --all for ended ones)") + ".")
     else:
-        table = cli._table(sessions, view.taken_at).splitlines()
+        table = _table(sessions, view.taken_at).splitlines()
         out.append(f"{'HOST':<16} " + table[0])
         rows = table[1:]
         out.extend(f"{(s.host or '-')[:16]:<16} {row}" for s, row in zip(sessions, rows, strict=True))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from llm_sessions.core.accounting.providers.codex_lines import codex_line_too_deep
-from llm_sessions.core.accounting.sanity import MAX_DEPTH
+from llm_sessions.core.accounting.sanity import MAX_DEPTH, too_deep
 
 
 def nested(depth: int) -> bytes:
@@ -13,20 +12,20 @@ def nested(depth: int) -> bytes:
 
 
 def test_depth_up_to_the_limit_passes_and_one_more_fails():
-    assert not codex_line_too_deep(nested(MAX_DEPTH))
-    assert codex_line_too_deep(nested(MAX_DEPTH + 1))
-    assert codex_line_too_deep(nested(1000))
+    assert not too_deep(nested(MAX_DEPTH))
+    assert too_deep(nested(MAX_DEPTH + 1))
+    assert too_deep(nested(1000))
 
 
 def test_brackets_inside_strings_do_not_count():
     code = "def f(x): return [[[{x}]]]\n" * 200  # a tool output full of brackets
     line = json.dumps({"type": "response_item", "payload": {"type": "function_call_output", "output": code}}).encode()
-    assert line.count(b"[") > MAX_DEPTH and not codex_line_too_deep(line)
+    assert line.count(b"[") > MAX_DEPTH and not too_deep(line)
     # an escaped quote does not end the string early
     tricky = json.dumps({"a": 'say \\"' + "[" * 500 + '"', "b": [[1]]}).encode()
-    assert not codex_line_too_deep(tricky)
+    assert not too_deep(tricky)
 
 
 def test_many_shallow_containers_are_not_deep():
     line = json.dumps({"items": [[i] for i in range(1000)]}).encode()
-    assert not codex_line_too_deep(line)
+    assert not too_deep(line)

@@ -23,8 +23,10 @@ def _env(tmp_path) -> dict:
 
 def test_plain_list_skips_typer_and_equals_the_typer_command(tmp_path):
     env = _env(tmp_path)
+    # --no-processes: the machine's own assistants (another test's fakes, a real claude)
+    # come and go between the two runs; what is compared is the two paths, not the machine
     fast = _run(
-        "import sys; sys.argv = ['llm-session', 'list', '--json', '-a']\n"
+        "import sys; sys.argv = ['llm-session', 'list', '--json', '-a', '--no-processes']\n"
         "from llm_sessions.entry import main\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
         "sys.stderr.write(' '.join(m for m in ('typer', 'click', 'textual', 'sqlmodel') if m in sys.modules))\n",
@@ -32,7 +34,7 @@ def test_plain_list_skips_typer_and_equals_the_typer_command(tmp_path):
     )
     assert fast.returncode == 0 and fast.stderr == ""  # none of them loaded
     typer_run = _run(
-        "import sys; sys.argv = ['llm-session', 'list', '--all', '--json']\n"
+        "import sys; sys.argv = ['llm-session', 'list', '--all', '--json', '--no-processes']\n"
         "from llm_sessions.cli import main\nmain()\n",
         env,
     )

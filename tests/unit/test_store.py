@@ -184,6 +184,15 @@ def test_limits_are_published_per_tool_and_window(store):
     assert sorted((r.name, r.used_percent, r.window_minutes) for r in s.rate_limits) == [("primary", 42.0, 300), ("secondary", 7.5, 10080)]
 
 
+def test_a_sessions_reading_of_a_window_that_has_reset_is_not_published(store):
+    """A Codex transcript from January keeps its last reading (24% of a window that reset
+    then); the team view must not show it as this host's limit now."""
+    old = RateLimit("primary", 24.1, T0 - timedelta(days=30), 300)
+    current = RateLimit("secondary", 7.5, T0 + timedelta(days=2), 10080)
+    store.record_snapshot(snap(T0, sess("x").with_(tool="codex", rate_limits=(old, current))))
+    assert [(r["name"], r["used_percent"]) for r in store.limit_rows()] == [("secondary", 7.5)]
+
+
 def test_the_accounts_limit_windows_are_published_when_the_snapshot_has_them(store):
     from llm_sessions.core.models import LimitWindow
 
@@ -567,12 +576,12 @@ def test_opening_a_current_store_does_not_import_alembic(tmp_path):
 
 
 def test_a_large_damaged_file_is_found_by_the_dashboards_writer(tmp_path, monkeypatch):
-    from llm_sessions.core.store import repository
+    from llm_sessions.core.store import connection
     from llm_sessions.core.store.writer import BackgroundWriter
 
     db = _filled(tmp_path)
     _damage_pages(db, keep=(db.stat().st_size * 6 // 10) // 4096 * 4096)  # only the data pages at the end
-    monkeypatch.setattr(repository, "QUICK_CHECK_MAX_BYTES", 1024)  # "large": not checked on open
+    monkeypatch.setattr(connection, "QUICK_CHECK_MAX_BYTES", 1024)  # "large": not checked on open
     store = Store.open(None, tmp_path, identity=ME, policy=NO_AUTO)
     assert store.warnings == []
     problems: list = []

@@ -83,9 +83,9 @@ class ItemIndex:
     def compact(self) -> None:
         """Fold the recent additions into the sorted arrays and forget retired ids."""
         dead = self.dead
-        pairs = {(k, f) for k, f in zip(self.keys, self.fids) if f not in dead}
-        pairs.update((k, f) for k, fs in self.extra.items() for f in fs if f not in dead)
-        pairs = sorted(pairs)
+        live = {(k, f) for k, f in zip(self.keys, self.fids, strict=True) if f not in dead}
+        live.update((k, f) for k, fs in self.extra.items() for f in fs if f not in dead)
+        pairs = sorted(live)
         self.keys = array("Q", [k for k, _ in pairs])
         self.fids = array("I", [f for _, f in pairs])
         self.extra = {}
@@ -93,7 +93,7 @@ class ItemIndex:
         self.dead = set()
 
     @classmethod
-    def build(cls, files: Iterable[tuple[int, array]]) -> ItemIndex:
+    def build(cls, files: Iterable[tuple[int, Iterable[int]]]) -> ItemIndex:
         """The index of many files at once (a cold scan): one sort instead of many inserts."""
         # One int per entry (key above, file id below) sorts far faster than tuples.
         packed = [k << 32 | fid for fid, items in files for k in items]
@@ -107,7 +107,7 @@ class ItemIndex:
         """Every item held by two or more live files (for a full settlement)."""
         if self.extra or self.dead:
             self.compact()
-        out = []
+        out: list[int] = []
         prev = None
         for k in self.keys:
             if k == prev and (not out or out[-1] != k):

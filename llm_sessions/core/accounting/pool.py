@@ -29,6 +29,7 @@ from contextlib import contextmanager
 import msgspec
 
 from llm_sessions.core.accounting.providers.claude_parse import ClaudeFile
+from llm_sessions.core.problems import Problem
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _work(batch: list[bytes]) -> tuple[list[bytes], list[str]]:
+def _work(batch: list[bytes]) -> tuple[list[bytes], list[Problem]]:
     """Parse a batch of files; each comes back encoded on its own, which is also how the
     scan cache keeps it, so the parent never encodes a result a second time."""
     import gc
@@ -177,7 +178,7 @@ class ParsePool:
         )
         try:
             with _signals_raise():
-                futures = {ex.submit(_work, b): load for b, load in zip(batches, loads) if b}
+                futures = {ex.submit(_work, b): load for b, load in zip(batches, loads, strict=True) if b}
                 if meanwhile is not None:
                     meanwhile()  # the workers are forked by now; this process would only wait
                 for fut in as_completed(futures):

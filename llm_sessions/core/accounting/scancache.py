@@ -25,8 +25,10 @@ import logging
 import os
 import tempfile
 import zlib
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -69,7 +71,7 @@ class LazyStates(dict):
 
     def __init__(self, raw: dict, kind: type) -> None:
         super().__init__(raw)
-        self._decode_one = msgspec.msgpack.Decoder(kind).decode
+        self._decode_one: Callable[[msgspec.Raw], Any] = msgspec.msgpack.Decoder(kind).decode
 
     def _ready(self, key, value):
         if isinstance(value, msgspec.Raw):

@@ -26,6 +26,7 @@ from typing import Any
 import msgspec
 
 from llm_sessions.core.accounting.limit_lines import identifier
+from llm_sessions.core.fields import dict_at
 from llm_sessions.core.models import ContextFill, Session
 from llm_sessions.core.timeparse import parse_ts
 
@@ -76,10 +77,10 @@ def parse_input(raw: bytes) -> StatusInput | None:
         return None
     if not isinstance(data, dict):
         return None
-    model = data.get("model") if isinstance(data.get("model"), dict) else {}
-    cost = data.get("cost") if isinstance(data.get("cost"), dict) else {}
-    ctx = data.get("context_window") if isinstance(data.get("context_window"), dict) else {}
-    workspace = data.get("workspace") if isinstance(data.get("workspace"), dict) else {}
+    model = dict_at(data, "model")
+    cost = dict_at(data, "cost")
+    ctx = dict_at(data, "context_window")
+    workspace = dict_at(data, "workspace")
     current = ctx.get("current_usage") if isinstance(ctx.get("current_usage"), dict) else None
     tokens = None
     if current is not None:

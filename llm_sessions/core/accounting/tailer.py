@@ -23,9 +23,9 @@ from typing import Protocol, TypeVar
 
 import msgspec
 
+from llm_sessions.core.accounting.sanity import MAX_LINE_BYTES
 from llm_sessions.core.problems import not_a_file, unreadable_file
 from llm_sessions.core.safeio import is_regular, open_binary, open_regular
-from llm_sessions.core.accounting.sanity import MAX_LINE_BYTES
 
 CHUNK = 4 * 1024 * 1024
 #: How many bytes at the head of a file, and just before the cursor, the content check hashes.
@@ -159,7 +159,7 @@ def fold(path: str, cursor: Cursor, st: os.stat_result, feed: Callable[[bytes], 
     for line in read_lines(path, cursor, st):
         try:
             feed(line)
-        except Exception:  # noqa: BLE001 - per-line isolation is the point
+        except Exception:  # per-line isolation is the point
             failed += 1
     return failed
 

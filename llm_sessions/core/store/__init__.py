@@ -13,7 +13,11 @@ Modules, each with one job:
 - `migrations` the Alembic scripts shipped in the package
 - `rows`       what a session becomes in the store (metadata and numbers only) and back
 - `retention`  pruning and downsampling
-- `repository` `Store`: upserts that cannot race, reads, exports, the team view
+- `statements` the SQL shapes on both backends: upsert and insert-or-ignore that cannot race
+- `connection` `StoreBase`: opening, one transaction per call, recovery (damaged file, server down)
+- `reads`      samples, stored sessions, the team view, limits, exports (plain values only)
+- `upkeep`     when pruning and thinning run, and what the writer forgets after them
+- `repository` `Store` (connection + reads + upkeep) and its writes: snapshots, exports, kv
 - `writer`     a background writer, so the UI never waits on the database
 - `team`       the team view: hosts, staleness, a monitor over the shared store
 """

@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
 from llm_sessions.core.accounting.providers._common import LineTail, WindowLookup, mtime, refresh
 from llm_sessions.core.accounting.providers.base import ScanResult
+from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
 
 HISTORY = ".aider.chat.history.md"
 RECENT = 50
@@ -239,9 +239,9 @@ class AiderProvider:
             if not parts:
                 run.skipped += 1
                 return
-            for number, suffix, label in parts:
+            for figure, suffix, label in parts:
                 try:
-                    value, precise = parse_count(number, suffix)
+                    value, precise = parse_count(figure, suffix)
                 except ValueError:
                     run.skipped += 1
                     return

@@ -10,7 +10,6 @@ appended since the last scan, and merges the files into sessions:
   usage, for the file that wrote it first (files ordered by first, then last timestamp), so
   a resumed session's copied lines stay with the original session.
 """
-
 from __future__ import annotations
 
 import logging
@@ -19,180 +18,40 @@ import threading
 import time
 from array import array
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
 
 from llm_sessions.core.accounting import tailer
-from llm_sessions.core.accounting.crossfile import IndexData, ItemIndex
+from llm_sessions.core.accounting.crossfile import ItemIndex
 from llm_sessions.core.accounting.dirtree import DirTree
-from llm_sessions.core.accounting.health import compaction_point_for
-from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
-from llm_sessions.core.accounting.pricing import Bill
-from llm_sessions.core.problems import cannot_parse, not_a_file, unreadable_file
 from llm_sessions.core.accounting.providers.base import ScanResult
-from llm_sessions.core.accounting.providers.claude_parse import NCOLS, ClaudeFile, FileParser, key_hash
-from llm_sessions.core.accounting.roots import claude_roots, existing_dir
-from llm_sessions.core.safeio import is_regular, printable
-from llm_sessions.core.timeparse import parse_ts
+from llm_sessions.core.accounting.providers.claude_listing import (
+    _in_scope,
+    _is_transcript,
+    classify,
+    list_transcripts,
+    parse_file,
+    parse_one,
+    project_dirs,
+)
+from llm_sessions.core.accounting.providers.claude_merge import WINDOW, WINDOW_1M, Merge, _decode_file, _encode
+from llm_sessions.core.accounting.providers.claude_parse import ClaudeFile
+from llm_sessions.core.accounting.providers.claude_state import ClaudeState, Group, Head
+from llm_sessions.core.accounting.roots import claude_roots
+from llm_sessions.core.models import Session
+from llm_sessions.core.problems import not_a_file, unreadable_file
+from llm_sessions.core.safeio import is_regular
+
+__all__ = ["WINDOW", "WINDOW_1M", "ClaudeProvider", "ClaudeState", "Head", "classify", "list_transcripts", "parse_file", "parse_one"]
 
 log = logging.getLogger(__name__)
 
-WINDOW = 200_000
-WINDOW_1M = 1_000_000
 FULL_EVERY_S = 600  # a light-scanning dashboard still lists everything this often
 HOT_S = 3600  # a file changed within this is stat-ed on every light scan
 COLD_SHARE = 30  # the other files and folders: one share per light scan
 MIN_SHARE_FILES = 32  # ... but at least this many files
 MIN_SHARE_DIRS = 16  # ... and folders
-
-Group = tuple[str, int, str, str, bool]  # model, prompt-size bucket, speed, day, advisor call
-
-
-def classify(path: str) -> tuple[bool, str]:
-    """(is a subagent file, session id guess) from where a transcript sits: nested
-    `<sessionId>/subagents/agent-*.jsonl`, legacy flat `agent-*.jsonl` (named inside), or
-    `<sessionId>.jsonl`."""
-    folder, name = os.path.split(path)
-    stem = name[:-6]
-    # A session id comes from a file name, which may not be UTF-8: ids are shown, stored
-    # and printed as JSON, so they hold the name escaped; the path stays raw.
-    if os.path.basename(folder) == "subagents":
-        return True, printable(os.path.basename(os.path.dirname(folder)))
-    if stem.startswith("agent-"):
-        return True, ""
-    return False, printable(stem)
-
-
-def project_dirs(roots: Iterable[Path], problems: list) -> list[str]:
-    """Each root's projects/ folder that exists, once per real folder (two configured roots
-    that are one folder are scanned once)."""
-    out: list[str] = []
-    seen: set[str] = set()
-    for root in roots:
-        projects = os.path.join(root, "projects")
-        real = os.path.realpath(projects)
-        if real not in seen and existing_dir(projects, problems):
-            seen.add(real)
-            out.append(projects)
-    return out
-
-
-def _is_transcript(name: str) -> bool:
-    return name.endswith(".jsonl")
-
-
-def list_transcripts(roots: Iterable[Path], problems: list[str]) -> list[tuple[str, bool, str]]:
-    """(path, is_subagent, session id guess) for every .jsonl under each root's projects/."""
-    tree = DirTree(_is_transcript)
-    tree.full(project_dirs(roots, problems), problems)
-    return [(path, *classify(path)) for path in tree.files()]
-
-
-def parse_file(f: ClaudeFile, st: os.stat_result) -> ClaudeFile:
-    """Read what was appended to one file since its cursor and fold it into `f`."""
-    parser = FileParser(f, legacy_agent=f.subagent and os.path.basename(f.path).startswith("agent-") and os.path.basename(os.path.dirname(f.path)) != "subagents")
-    failed = 0
-    for block, lines in tailer.read_blocks(f.path, f.cursor, st):
-        try:
-            parser.feed_block(block, lines)
-        except Exception:  # noqa: BLE001 - a bug in one line must cost that line only
-            failed += _feed_lines(parser, bytes(block))
-    f.malformed += failed
-    return parser.finish()
-
-
-def _feed_lines(parser: FileParser, block: bytes) -> int:
-    """A block the block parser raised on, line by line: how many lines raised too."""
-    failed = 0
-    for line in block.split(b"\n"):
-        if line:
-            try:
-                parser.feed(line)
-            except Exception:  # noqa: BLE001
-                failed += 1
-    return failed
-
-
-def parse_one(f: ClaudeFile, st: os.stat_result, problems: list) -> ClaudeFile:
-    """`parse_file` isolated per file: a file that cannot be read or parsed is one problem.
-
-    A parse that fails outright (a bug, since lines are isolated) forgets what the file gave
-    and is not retried until the file changes, so the others and later polls go on.
-    """
-    try:
-        return parse_file(f, st)
-    except OSError as exc:
-        problems.append(unreadable_file(f.path, exc))
-    except Exception as exc:  # noqa: BLE001
-        log.exception("cannot parse %s", f.path)
-        problems.append(cannot_parse(f.path, exc))
-        f.reset()
-        f.cursor = tailer.Cursor(dev=st.st_dev, ino=st.st_ino, size=st.st_size, mtime_ns=st.st_mtime_ns)
-    return f
-
-
-def _in_scope(found: list[str], roots: Iterable[Path], scope) -> tuple[list[str], list[str]]:
-    """(files of the project folders that may hold a running session, files active within
-    the usage-limit windows): see core.live.scope."""
-    tops = [os.path.join(r, "projects") + os.sep for r in roots]
-    folders: dict[str, list[str]] = {}
-    for path in found:
-        top = next((t for t in tops if path.startswith(t)), "")
-        folder = path[: len(top)] + path[len(top) :].split(os.sep, 1)[0]
-        folders.setdefault(folder, []).append(path)
-    live, recent = [], []
-    for folder, items in folders.items():
-        hot = scope.wants_claude_dir(os.path.basename(folder))
-        for path in items:
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            if scope.for_limits(st):
-                recent.append(path)
-            hot = hot or scope.wants_file(os.path.basename(path), st)
-        if hot:
-            live.extend(items)
-    return live, recent
-
-
-class Head(msgspec.Struct, array_like=True):
-    """What the merge needs of one file without decoding its partial result (`ClaudeFile`)."""
-
-    path: str
-    fid: int  # this content's id in the cross-file indexes
-    generation: int
-    session: str
-    subagent: bool
-    first_ts: str
-    last_ts: str
-    nkeys: int
-    nerrors: int
-    malformed: int
-    usage_drift: int
-    convo: bool
-    limit_hits: list[tuple[int, int, str]]
-    cursor: tailer.Cursor
-
-
-class ClaudeState(msgspec.Struct):
-    """The provider's state between runs (in the scan cache): enough for a warm run that
-    changed nothing to answer without decoding a single file's partial result, and for an
-    append to re-read one file and rebuild one session."""
-
-    heads: list[Head] = []
-    files: list[msgspec.Raw] = []  # each head's encoded ClaudeFile, decoded when needed
-    sessions: list[Session] = []
-    built_with: str = ""  # fingerprint of what `sessions` depend on besides files (prices, settings)
-    keys: IndexData | None = None
-    errors: IndexData | None = None
-    # Shared response key -> corrections to its holders' sessions: (session, price group, deltas).
-    corrections: dict[int, list[tuple[str, Group, list[int]]]] = {}
-    error_owners: dict[int, int] = {}  # shared error line -> the file id that counts it
-    next_fid: int = 1
 
 
 class FileView:
@@ -223,43 +82,7 @@ class FileView:
         return getattr(f, name)
 
 
-def error_item(uuid: str) -> int:
-    return key_hash(uuid, "\x01error")
-
-
-@dataclass(slots=True)
-class _Acc:
-    """Per-session accumulator while merging files."""
-
-    sums: dict[Group, list[int]] = field(default_factory=dict)
-    main: ClaudeFile | None = None
-    files: list[ClaudeFile] = field(default_factory=list)
-    api_errors: int = 0
-    tool_errors: int = 0
-
-    def add(self, group: Group, vals: Iterable[int]) -> None:
-        s = self.sums.setdefault(group, [0] * (NCOLS + 1))
-        for i, v in enumerate(vals):
-            s[i] += v
-
-
-_encode = msgspec.msgpack.Encoder().encode
-_decode_file = msgspec.msgpack.Decoder(ClaudeFile).decode
-
-
-def _order(h: Head) -> tuple[str, str, str]:
-    """Files in the order that decides who owns a copied line: copied lines keep their
-    timestamps, so a resumed file starts at the same instant as the original; the original
-    is the one whose history ends first."""
-    return (h.first_ts or "~", h.last_ts, h.path)
-
-
-def _total(vals: list[int]) -> int:
-    """A key's size for "the largest copy wins": the 1-hour column is part of the writes."""
-    return sum(vals) - vals[3]
-
-
-class ClaudeProvider:
+class ClaudeProvider(Merge):
     tool = "claude"
 
     def __init__(self, env: Mapping[str, str], settings=None, prices=None, built_with: str = "") -> None:
@@ -318,7 +141,7 @@ class ClaudeProvider:
 
     def restore(self, state: ClaudeState) -> None:
         self.heads = {h.path: h for h in state.heads}
-        self.raw = {h.path: raw for h, raw in zip(state.heads, state.files)}
+        self.raw = {h.path: raw for h, raw in zip(state.heads, state.files, strict=True)}
         self.files = {}
         self.by_fid = {h.fid: h.path for h in state.heads}
         self.members = {}
@@ -332,14 +155,6 @@ class ClaudeProvider:
         # Sessions built with other prices or settings are rebuilt from the partials.
         self.sessions = {s.id: s for s in state.sessions} if state.built_with == self.built_with else {}
 
-    def _file(self, path: str) -> ClaudeFile:
-        """A file's partial result, decoded from the cache the first time it is needed."""
-        f = self.files.get(path)
-        if f is None:
-            f = self.files[path] = _decode_file(self.raw[path])
-        return f
-
-    # -- scanning ----------------------------------------------------------------------
     def scan(self, pool=None, progress=None, meanwhile=None, light: bool = False, scope=None) -> ScanResult:
         """`meanwhile()` runs while pool workers parse (a big cold scan), if they do.
 
@@ -389,7 +204,7 @@ class ClaudeProvider:
         with self._hints_lock:
             self._hints.update(paths)
 
-    def _light_listing(self, problems: list[str]) -> tuple[list[str], set[str]]:
+    def _light_listing(self, problems: list) -> tuple[list[str], set[str]]:
         """The files a dashboard poll stats, and the files known to be gone.
 
         Folders: each projects/ folder and its project folders (a new session appears
@@ -445,7 +260,7 @@ class ClaudeProvider:
         self._rebuild(self._update([(f, None) for f in files], set()))
         return list(self.sessions.values())
 
-    def _plan(self, listing: Iterable[str], problems: list[str], gone: set[str]) -> list[tuple[ClaudeFile, os.stat_result]]:
+    def _plan(self, listing: Iterable[str], problems: list, gone: set[str]) -> list[tuple[ClaudeFile, os.stat_result]]:
         """Which of `listing`'s files have bytes to read (a stat against each file's cursor).
         A file that vanished since it was listed joins `gone` (a light scan lists from memory)."""
         heads = self.heads
@@ -480,7 +295,7 @@ class ClaudeProvider:
             todo.append((f, st))
         return todo
 
-    def _parse_all(self, todo, pool, progress, problems: list[str], meanwhile=None) -> list[tuple[ClaudeFile, bytes | None]]:
+    def _parse_all(self, todo, pool, progress, problems: list, meanwhile=None) -> list[tuple[ClaudeFile, bytes | None]]:
         """(parsed file, its encoding when a worker made one) for each file of `todo`."""
         if pool is not None and len(todo) > 1 and pool.wanted(self.parsed_bytes):
             parsed = pool.parse(todo, progress, problems, meanwhile)
@@ -518,233 +333,3 @@ class ClaudeProvider:
         return t.done()
 
     # -- merging -----------------------------------------------------------------------
-    def _update(self, parsed: list[tuple[ClaudeFile, bytes | None]], gone: set[str]) -> set[str]:
-        """Fold re-read and vanished files into the indexes; return the sessions to rebuild.
-
-        A changed file's new keys are looked up in the key index: a key some other file
-        holds too (a resumed session's copy) is settled again, as is every shared key the
-        file held before (its usage or its place in the order may have moved). Work is
-        proportional to what changed, never to the size of the history.
-        """
-        dirty: set[str] = set()
-        touched_keys: set[int] = set()
-        touched_errors: set[int] = set()
-        cold = not self.heads
-        fresh: list[tuple[int, array]] = []
-        fresh_errors: list[tuple[int, list[int]]] = []
-        self._arrays: dict[str, tuple[array, array, array]] = {}
-        if not cold and (parsed or gone):
-            # Which shared items each file holds: those are settled again when it changes.
-            self._shared_keys = self._by_holder(self.keys, self.corrections)
-            self._shared_errors = self._by_holder(self.errors, self.error_owners)
-        for path in gone:
-            head = self.heads.pop(path)
-            self.raw.pop(path, None)
-            self.files.pop(path, None)
-            self._retire(head, touched_keys, touched_errors)
-            self._leave(head, dirty)
-        for f, encoded in parsed:
-            self.files[f.path] = f
-            if encoded is None:
-                self.raw.pop(f.path, None)
-            else:
-                self.raw[f.path] = msgspec.Raw(encoded)
-            old = self.heads.get(f.path)
-            sid = f.session or Path(f.path).stem
-            if old is None or old.generation != f.generation:
-                if old is not None:
-                    self._retire(old, touched_keys, touched_errors)
-                fid, nkeys, nerrors = self.next_fid, 0, 0
-                self.next_fid += 1
-            else:
-                fid, nkeys, nerrors = old.fid, old.nkeys, old.nerrors
-                touched_keys.update(self._shared_keys.get(fid, ()))
-                touched_errors.update(self._shared_errors.get(fid, ()))
-            if old is not None:
-                self._leave(old, dirty)
-            keys = array("Q", f.keys)
-            head = Head(f.path, fid, f.generation, sid, f.subagent, f.first_ts, f.last_ts, len(keys), len(f.errors),
-                        f.malformed, f.usage_drift, f.convo, f.limit_hits, f.cursor)
-            self.heads[f.path] = head
-            self.by_fid[fid] = f.path
-            self.members.setdefault(sid, set()).add(f.path)
-            dirty.add(sid)
-            new_errors = [error_item(uuid) for uuid, _, _ in f.errors[nerrors:]]
-            if cold:
-                fresh.append((fid, keys))
-                fresh_errors.append((fid, new_errors))
-            else:
-                touched_keys.update(self.keys.add(fid, keys[nkeys:]))
-                touched_errors.update(self.errors.add(fid, new_errors))
-        if cold:
-            self.keys = ItemIndex.build(fresh)
-            self.errors = ItemIndex.build(fresh_errors)
-            touched_keys.update(self.keys.shared())
-            touched_errors.update(self.errors.shared())
-        for key in touched_keys:
-            self._settle_key(key, dirty)
-        for item in touched_errors:
-            self._settle_error(item, dirty)
-        return dirty
-
-    def _retire(self, head: Head, touched_keys: set[int], touched_errors: set[int]) -> None:
-        """A file's old content is gone: its shared items need settling without it."""
-        fid = head.fid
-        touched_keys.update(self._shared_keys.get(fid, ()))
-        touched_errors.update(self._shared_errors.get(fid, ()))
-        self.keys.drop(fid)
-        self.errors.drop(fid)
-        self.by_fid.pop(fid, None)
-
-    def _leave(self, head: Head, dirty: set[str]) -> None:
-        members = self.members.get(head.session)
-        if members is not None:
-            members.discard(head.path)
-            if not members:
-                del self.members[head.session]
-        dirty.add(head.session)
-
-    @staticmethod
-    def _by_holder(index: ItemIndex, items) -> dict[int, list[int]]:
-        out: dict[int, list[int]] = {}
-        for item in items:
-            for fid in index.holders(item):
-                out.setdefault(fid, []).append(item)
-        return out
-
-    def _holders(self, index: ItemIndex, item: int) -> list[Head]:
-        heads = [self.heads[self.by_fid[fid]] for fid in index.holders(item) if fid in self.by_fid]
-        heads.sort(key=_order)
-        return heads
-
-    def _settle_key(self, key: int, dirty: set[str]) -> None:
-        """Count a key found in several files once: the first file owns it at its max usage.
-
-        The corrections (session, price group, deltas) take each copy out of its own
-        session and, when a later copy is larger, give the owner that larger figure.
-        """
-        for sid, *_ in self.corrections.pop(key, ()):
-            dirty.add(sid)
-        holders = self._holders(self.keys, key)
-        if len(holders) < 2:
-            return
-        copies = []
-        for h in holders:
-            f = self._file(h.path)
-            arrays = self._arrays.get(h.path)
-            if arrays is None:
-                arrays = self._arrays[h.path] = (array("Q", f.keys), array("q", f.cols), array("I", f.meta))
-            keys, cols, metas = arrays
-            pos = keys.index(key)
-            copies.append((h.session, tuple(f.groups[metas[pos]]), list(cols[pos * NCOLS : (pos + 1) * NCOLS])))
-        owner = copies[0]
-        best = max(copies, key=lambda c: _total(c[2]))  # the first of the largest
-        out = [(sid, group, [-v for v in vals] + [-1]) for sid, group, vals in copies[1:]]
-        if _total(best[2]) > _total(owner[2]):
-            out.append((owner[0], owner[1], [-v for v in owner[2]] + [0]))
-            out.append((owner[0], best[1], best[2] + [0]))
-        self.corrections[key] = out
-        dirty.update(c[0] for c in out)
-
-    def _settle_error(self, item: int, dirty: set[str]) -> None:
-        """An error line found in several files counts once, for the first of them."""
-        self.error_owners.pop(item, None)
-        holders = self._holders(self.errors, item)
-        dirty.update(h.session for h in holders)
-        if len(holders) > 1:
-            self.error_owners[item] = holders[0].fid
-
-    def _rebuild(self, dirty: set[str]) -> None:
-        """Build the Session of each dirty session id from its files and the corrections."""
-        self.rebuilt = len(dirty)
-        if not dirty:
-            return
-        by_sid: dict[str, list] = {}
-        for corrections in self.corrections.values():
-            for c in corrections:
-                if c[0] in dirty:
-                    by_sid.setdefault(c[0], []).append(c)
-        for sid in dirty:
-            paths = self.members.get(sid)
-            heads = sorted((self.heads[p] for p in paths), key=_order) if paths else []
-            # A file with no conversation record (empty, only garbage, or a ghost stub holding
-            # only ai-title/agent-name lines that background sessions leave) is not a session.
-            if not any(h.convo and h.first_ts for h in heads):
-                self.sessions.pop(sid, None)
-                continue
-            acc = _Acc()
-            for h in heads:
-                f = self._file(h.path)
-                acc.files.append(f)
-                if not f.subagent and (acc.main is None or f.last_ts > acc.main.last_ts):
-                    acc.main = f
-                for k, s in f.sums.items():
-                    acc.add(tuple(f.groups[k]), s)
-                counted: set[str] = set()
-                for uuid, api, tool in f.errors:
-                    if uuid in counted:
-                        continue
-                    counted.add(uuid)
-                    owner = self.error_owners.get(error_item(uuid))
-                    if owner is None or owner == h.fid:
-                        acc.api_errors += api
-                        acc.tool_errors += tool
-            for _, group, deltas in by_sid.get(sid, ()):
-                acc.add(tuple(group), deltas)
-            self.sessions[sid] = self._session(sid, acc)
-
-    def _session(self, sid: str, acc: _Acc) -> Session:
-        main = acc.main
-        files = acc.files
-        usage = Usage()
-        bill = Bill()
-        responses = 0
-        models: dict[str, None] = {}
-        for (model, bucket, speed, day, advisor), s in acc.sums.items():
-            part = Usage(s[0], s[1], s[2], s[4])
-            if not advisor:
-                responses += s[NCOLS]
-            usage = usage + part
-            if part.total:
-                models.setdefault(model)
-                bill.add(self.prices, model, part, bucket=bucket, cache_1h=s[3], speed=speed, day=day or None)
-        first = min((f.first_ts for f in files if f.first_ts), default="")
-        last = max((f.last_ts for f in files), default="")
-        context = None
-        recent: tuple[TurnMark, ...] = ()
-        if main is not None:
-            model = main.model
-            window = WINDOW_1M if (model or "").endswith("[1m]") or main.ctx_max > WINDOW else WINDOW
-            if main.ctx >= 0:
-                context = ContextFill(main.ctx, window, compaction_point_for(window, self.settings), True, main.ctx_source)
-            recent = tuple(
-                TurnMark(at, kind, api, tool)
-                for ts, kind, api, tool in main.recent
-                if (at := parse_ts(ts)) is not None
-            )
-        src = main or files[0]
-        return Session(
-            id=sid,
-            tool="claude",
-            transcript=main.path if main else None,
-            cwd=src.cwd,
-            model=src.model,
-            git_branch=src.branch,
-            title=src.title,
-            started_at=parse_ts(first),
-            last_activity=parse_ts(last),
-            turns=responses,
-            usage=usage,
-            context=context,
-            cost_usd=bill.rounded,
-            models_used=tuple(models),
-            unpriced=tuple(sorted(bill.unpriced)),
-            api_errors=acc.api_errors,
-            tool_errors=acc.tool_errors,
-            compactions=main.compactions if main else 0,
-            limit_resets_at=datetime.fromtimestamp(reset, UTC) if (reset := max(f.limit_reset for f in files)) else None,
-            recent=recent,
-            subagent_files=sum(1 for f in files if f.subagent),
-            malformed_lines=sum(f.malformed for f in files),
-            awaiting_user=bool(main and main.awaiting),
-        )

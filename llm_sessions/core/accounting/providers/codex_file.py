@@ -56,14 +56,13 @@ from llm_sessions.core.accounting.providers.codex_lines import (
     ZERO,
     Payload,
     Rates,
-    codex_line_too_deep,
     decode_any,
     decode_line,
     delta,
     usage_vector,
 )
 from llm_sessions.core.accounting.providers.codex_rates import add_samples, credits_of, plan_of, readings
-from llm_sessions.core.accounting.sanity import DECODE_ERRORS
+from llm_sessions.core.accounting.sanity import DECODE_ERRORS, too_deep
 from llm_sessions.core.timeparse import iso_ms, parse_ts
 
 RECENT_KEEP = 50
@@ -142,7 +141,7 @@ class CodexFile(msgspec.Struct, kw_only=True):
 
     def feed(self, raw: bytes, default_tier: str = "") -> None:
         self.ordinal += 1
-        if codex_line_too_deep(raw):
+        if too_deep(raw):
             self.malformed += 1
             return
         try:

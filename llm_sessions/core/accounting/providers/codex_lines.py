@@ -2,22 +2,20 @@
 
 Only the fields the accounting reads are declared; every one is optional, and a count
 outside core.accounting.sanity's bounds makes msgspec reject the whole line (counted as
-malformed by the caller). `codex_line_too_deep` is checked before decoding: msgspec refuses
+malformed by the caller). The reader checks `sanity.too_deep` before decoding: msgspec refuses
 a deeply nested line with RecursionError on Python 3.11 only, and on 3.12+ it decodes one
-nested 1000 deep (skipping an unknown field does not recurse), so the depth limit of
-sanity.py is applied here, on the bytes, the same on every Python.
+nested 1000 deep (skipping an unknown field does not recurse), so the depth limit is
+applied on the bytes, the same on every Python.
 """
 
 from __future__ import annotations
 
 import re
-from array import array
-from itertools import accumulate
 from typing import Any
 
 import msgspec
 
-from llm_sessions.core.accounting.sanity import MAX_DEPTH, TotalTokens
+from llm_sessions.core.accounting.sanity import TotalTokens
 
 
 class _Tok(msgspec.Struct):
@@ -119,24 +117,3 @@ def delta(new: tuple, old: tuple) -> tuple:
     if any(n < o for n, o in zip(new, old, strict=False)):
         return new
     return tuple(n - o for n, o in zip(new, old, strict=False))
-
-
-
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-# Brackets to +1 (openers) and -1 (closers, 0xff as a signed byte); every other byte deleted.
-_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-
-
-def codex_line_too_deep(raw: bytes) -> bool:
-    """True when a line nests arrays/objects more than sanity.MAX_DEPTH levels deep.
-
-    Cheap for the lines that matter: a line with at most MAX_DEPTH opening brackets in all
-    (nearly every line) is answered by two `bytes.count` calls. Only a line with more, say a
-    tool output full of code, has its strings cut out and its bracket depth summed in C.
-    """
-    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
-        return False
-    steps = array("b")
-    steps.frombytes(_STRING.sub(b"", raw).translate(_STEPS, _NOT_BRACKETS))
-    return max(accumulate(steps), default=0) > MAX_DEPTH
