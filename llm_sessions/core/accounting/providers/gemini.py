@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,7 @@ class GeminiProvider:
         self.prices = prices
         self.base = gemini_dir(self.env)
         self._files: dict[str, _File] = {}
+        self._folded: dict[str, tuple[tuple[Session, ...], Session]] = {}  # parent id -> (sessions in, folded)
         self._projects_key: tuple | None = None
         self._projects: dict[str, str] = {}
         self.parses = 0  # files (re)read, for tests
@@ -153,24 +155,29 @@ class GeminiProvider:
         return t.done()
 
     def _fold_subagents(self, sessions: list[Session]) -> list[Session]:
-        """Add each subagent file's usage and cost to its parent; parents stay sessions."""
+        """Add each subagent file's usage and cost to its parent; parents stay sessions.
+        A parent whose own and subagents' sessions are last scan's objects is last scan's
+        folded object, so an idle poll hands on the same sessions (the monitor skips those)."""
         main = [s for s in sessions if not self._is_subagent(s)]
         by_id = {s.id: i for i, s in enumerate(main)}
+        subs: dict[int, list[Session]] = {}
         for sub in (s for s in sessions if self._is_subagent(s)):
             path = sub.transcript or ""  # a subagent is known by its file, so it has one
             parent = self._files[path].meta.get("parentSessionId") or Path(path).parent.name
             i = by_id.get(parent)
-            if i is None:
-                continue  # its parent's file is gone: nothing to add it to
-            p = main[i]
-            cost = None if p.cost_usd is None or sub.cost_usd is None else round(p.cost_usd + sub.cost_usd, 6)
-            main[i] = p.with_(
-                usage=p.usage + sub.usage, cost_usd=cost, turns=p.turns + sub.turns,
-                models_used=tuple(dict.fromkeys(p.models_used + sub.models_used)),
-                unpriced=tuple(sorted(set(p.unpriced) | set(sub.unpriced))),
-                subagent_files=p.subagent_files + 1, tool_errors=p.tool_errors + sub.tool_errors,
-                api_errors=p.api_errors + sub.api_errors, malformed_lines=p.malformed_lines + sub.malformed_lines,
-            )
+            if i is not None:  # else its parent's file is gone: nothing to add it to
+                subs.setdefault(i, []).append(sub)
+        folded: dict[str, tuple[tuple[Session, ...], Session]] = {}
+        for i, own in subs.items():
+            key = (main[i], *own)
+            memo = self._folded.get(main[i].id)
+            if memo is not None and len(memo[0]) == len(key) and all(map(operator.is_, memo[0], key)):
+                main[i] = memo[1]
+            else:
+                for sub in own:
+                    main[i] = _fold(main[i], sub)
+            folded[main[i].id] = (key, main[i])
+        self._folded = folded
         return main
 
     def _is_subagent(self, s: Session) -> bool:
@@ -331,3 +338,15 @@ def _project_root(project: Path) -> str | None:
     except (OSError, UnicodeDecodeError):
         return None
     return text or None
+
+
+def _fold(p: Session, sub: Session) -> Session:
+    """A parent session with one subagent's usage, cost and counts added."""
+    cost = None if p.cost_usd is None or sub.cost_usd is None else round(p.cost_usd + sub.cost_usd, 6)
+    return p.with_(
+        usage=p.usage + sub.usage, cost_usd=cost, turns=p.turns + sub.turns,
+        models_used=tuple(dict.fromkeys(p.models_used + sub.models_used)),
+        unpriced=tuple(sorted(set(p.unpriced) | set(sub.unpriced))),
+        subagent_files=p.subagent_files + 1, tool_errors=p.tool_errors + sub.tool_errors,
+        api_errors=p.api_errors + sub.api_errors, malformed_lines=p.malformed_lines + sub.malformed_lines,
+    )
