@@ -9,6 +9,7 @@ starts from the previous run's offsets instead of from byte zero.
 from __future__ import annotations
 
 import logging
+import operator
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -31,6 +32,12 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes to do)
 CACHE_EVERY = timedelta(seconds=60)
+
+
+def _same_objects(now: list, before: list) -> bool:
+    """Whether `now` holds the very objects `before` held, in order: one C-speed pass, so
+    an idle poll over a long history can hand on last poll's result without a Python loop."""
+    return len(now) == len(before) and all(map(operator.is_, now, before))
 
 
 def _fingerprint(settings, prices) -> str:
@@ -98,6 +105,9 @@ class Monitor:
         self._attached: dict[str, tuple] = {}
         self._scored_memo: dict[str, tuple] = {}
         self._seen_activity: dict[str, datetime | None] = {}
+        # last poll's whole lists (in, out) while no process matched / no score moves with the clock
+        self._attached_all: tuple[list[Session], list[Session]] | None = None
+        self._scored_all: tuple[list[Session], dict, list[Session]] | None = None
         from llm_sessions.core.accounting.limit_tracker import LimitTracker
 
         # usage-limit windows; `learn_limits = False` spares a one-shot CLI view the history pass
@@ -282,33 +292,51 @@ class Monitor:
         as last poll, with the same shares, and whose health does not move with the clock
         (it is not running) keeps last poll's result: a poll over a long history scores only
         what is live or changed."""
+        last = self._scored_all
+        if last is not None and last[1] == shares and _same_objects(sessions, last[0]):
+            return list(last[2])  # nothing changed and nothing moves with the clock
         out = []
         scored: dict[str, tuple] = {}
+        moving = False
         for s in sessions:
             mine = shares.get(s.id, ())
             memo = self._scored_memo.get(s.id)
-            if memo is not None and memo[0] is s and memo[1] == mine and not depends_on_now(s):
+            clocked = depends_on_now(s)
+            moving = moving or clocked
+            if memo is not None and memo[0] is s and memo[1] == mine and not clocked:
                 made = memo[2]
             else:
                 made = s.with_(health=health_report(s, self.settings, now), limit_shares=mine)
             scored[s.id] = (s, mine, made)
             out.append(made)
         self._scored_memo = scored
+        self._scored_all = None if moving else (list(sessions), dict(shares), list(out))
         return out
 
     def _attach_processes(self, sessions: list[Session], now: datetime) -> tuple[list[Session], list[str]]:
         """Give each session its live process (if any) and a state; add running assistants
         that have not written a transcript yet, so a fresh session shows at once."""
-        from llm_sessions.core.live.session_state import session_state
-
         result = self.discovery.scan(sessions)
         cwds = [p.cwd for p in (*result.matches.values(), *result.unmatched) if p.tool == "aider"]
         if cwds:
             self.aider.note_cwds(cwds)
+        last = self._attached_all
+        if last is not None and not result.matches and _same_objects(sessions, last[0]):
+            out = list(last[1])  # every session ended and none changed: last poll's result
+        else:
+            out = self._attach_each(sessions, result.matches, now)
+        out.extend(Session(id=pid_session_id(p.tool or "unknown", p.pid), tool=p.tool or "claude", cwd=p.cwd,
+                           started_at=p.started_at, process=p, state="idle") for p in result.unmatched)
+        return out, list(result.problems)
+
+    def _attach_each(self, sessions: list[Session], matches: dict, now: datetime) -> list[Session]:
+        """Each session with its process and state (the memo keeps unchanged ones the same object)."""
+        from llm_sessions.core.live.session_state import session_state
+
         out = []
         attached: dict[str, tuple] = {}
         for s in sessions:
-            proc = result.matches.get(s.id)
+            proc = matches.get(s.id)
             prev = self._seen_activity.get(s.id)
             grew = prev is not None and s.last_activity is not None and s.last_activity != prev
             self._seen_activity[s.id] = s.last_activity
@@ -323,18 +351,8 @@ class Monitor:
             attached[s.id] = (s, state, proc, made)
             out.append(made)
         self._attached = attached
-        for proc in result.unmatched:
-            out.append(
-                Session(
-                    id=pid_session_id(proc.tool or "unknown", proc.pid),
-                    tool=proc.tool or "claude",
-                    cwd=proc.cwd,
-                    started_at=proc.started_at,
-                    process=proc,
-                    state="idle",
-                )
-            )
-        return out, list(result.problems)
+        self._attached_all = None if matches else (list(sessions), list(out))
+        return out
 
     def drift_report(self):
         """What the readers did not understand, per assistant (after a scan)."""
