@@ -3,7 +3,8 @@
 A cold scan decodes a megabyte of lines per call and falls back to one call per line when
 a block holds a bad, blank or too-deep line. Both must fold to the same ClaudeFile, byte
 for byte, on generated lines of every kind (hostile ones included) and on the public real
-transcripts in /work/realdata when that folder is present (they are never committed).
+transcripts in the folder named by LLM_SESSION_REAL_TRANSCRIPTS when it is set (they are never committed;
+docs/benchmarks.md says where they come from).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from llm_sessions.core.accounting.providers.claude_parse import ClaudeFile, FileParser
 from tests.unit.claude_lines import api_error, assistant, compact, dumps, user
 
-REAL = "/work/realdata"
+REAL = os.environ.get("LLM_SESSION_REAL_TRANSCRIPTS", "")
 _enc = msgspec.msgpack.Encoder()
 
 
@@ -78,7 +79,7 @@ def test_block_line_and_fallback_decodes_fold_alike(spec, subagent):
     assert block == _fold(lines, "fallback", subagent)
 
 
-@pytest.mark.skipif(not os.path.isdir(REAL), reason="real transcripts are kept outside the repository")
+@pytest.mark.skipif(not REAL or not os.path.isdir(REAL), reason="set LLM_SESSION_REAL_TRANSCRIPTS to a folder of real transcripts")
 def test_block_and_line_decodes_fold_alike_on_real_transcripts():
     paths = sorted(glob.glob(f"{REAL}/**/.claude/**/*.jsonl", recursive=True))
     assert paths
