@@ -304,3 +304,34 @@ async def test_wizard_needs_at_least_one_section(wizard_world):
         await click(pilot, "#next-format")
         assert await step_of(pilot) == "step-sections"
         assert "at least one section" in str(wiz.query_one("#wizard-message", Static).render())  # inside the dialog
+
+
+async def test_wizard_enter_while_reading_goes_on_once_the_transcript_is_read(tmp_path):
+    """Enter typed before the transcript is read is not lost: the wizard says it is still
+    reading, then goes on to the format step by itself once the digest arrives."""
+    import threading
+
+    path = claude_session_file(tmp_path / "home")
+    session = make_session(path)
+    release = threading.Event()
+
+    def slow_loader():
+        release.wait(10)
+        return read_digest(path), None
+
+    host = Host(lambda: ExportWizard(session, None, exports_dir=tmp_path / "exports", budget_tokens=8000,
+                                     loader=slow_loader))
+    async with host.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        wiz = host.screen
+        assert isinstance(wiz, ExportWizard) and wiz.reading
+        await pilot.press("enter")
+        assert await step_of(pilot) == "step-sections"
+        assert "Still reading the transcript" in str(wiz.query_one("#wizard-message", Static).render())
+        release.set()
+        for _ in range(200):  # a bound on polling, not a timing assertion
+            if await step_of(pilot) == "step-format":
+                break
+            await pilot.pause(0.02)
+        assert await step_of(pilot) == "step-format"
+        assert str(wiz.query_one("#wizard-message", Static).render()).strip() == ""

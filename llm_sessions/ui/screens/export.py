@@ -95,6 +95,7 @@ class ExportWizard(FocusRules, ModalScreen[ExportResult | None]):
         self._loader = loader
         # not `loading`: that is Textual's own reactive and would cover the screen
         self.reading = loader is not None
+        self.enter_pending = False  # Enter pressed while reading: act on it once read
         self.bundle: Bundle | None = None
         self.result: ExportResult | None = None
 
@@ -152,6 +153,11 @@ class ExportWizard(FocusRules, ModalScreen[ExportResult | None]):
         self.digest, self.git_status, self.reading = message.digest, message.git, False
         self.query_one("#next-format", Button).disabled = False
         self._refresh_estimate()
+        if self.enter_pending:
+            self.enter_pending = False
+            if not message.error:
+                self.say("")
+            self.action_default()
 
     # ---------------------------------------------------------------- state
     @property
@@ -179,7 +185,13 @@ class ExportWizard(FocusRules, ModalScreen[ExportResult | None]):
         focused = self.focused
         button = focused if isinstance(focused, Button) else self.query_one(PRIMARY[self.step], Button)
         if button.disabled:
-            self.say("Still reading the transcript…" if self.reading else "Not available now")
+            if self.reading:
+                # Enter typed before the transcript is read goes on once it is: the
+                # defaults are the same, and a key must not be lost to a slow disk.
+                self.enter_pending = True
+                self.say("Still reading the transcript… (Enter goes on when it is read)")
+            else:
+                self.say("Not available now")
             return
         button.press()
 
