@@ -20,7 +20,11 @@ import pytest
 from tests.unit.claude_lines import assistant, write
 
 DRIVER = r"""
-import sys, time
+import signal, sys, time
+# Ctrl-C as in an interactive terminal: a shell starts background jobs (`cmd &`, a CI
+# runner's) with SIGINT ignored, an ignore every child inherits, and Python then installs
+# no KeyboardInterrupt handler; ignoring it there is right, but it is not what this tests.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from llm_sessions.core.accounting import pool
 from llm_sessions.core.accounting.providers import claude
 
