@@ -69,7 +69,7 @@ def build(root: Path, files: int) -> None:
             folder.mkdir(parents=True)
         sid = f"{i:08d}-0000-4000-8000-000000000000"
         ts = f"2026-0{1 + i % 9}-1{i % 10}T10:{i % 60:02d}:00.000Z"
-        cwd = f"/work/project-{i // PER_FOLDER:05d}"
+        cwd = f"/home/dev/project-{i // PER_FOLDER:05d}"
         with open(folder / f"{sid}.jsonl", "w") as fh:
             fh.write(_line({"type": "user", "uuid": f"u{i}", "sessionId": sid, "timestamp": ts, "cwd": cwd,
                             "message": {"role": "user", "content": "fix the failing test"}}))
