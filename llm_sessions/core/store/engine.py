@@ -94,6 +94,24 @@ def make_engine(
         raise StoreError(f"{describe(parsed)}: unknown database type; use sqlite:///FILE or postgresql://USER@HOST/DB") from None
 
 
+def _set_wal(cur, busy_timeout_ms: int) -> None:
+    """Switch a new database to WAL. The switch needs the file to itself, and SQLite answers
+    a second process doing the same at the same moment with "locked" at once, without its
+    busy handler: retry within the busy timeout, as every other statement waits."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _sqlite_engine(parsed: URL, busy_timeout_ms: int) -> Engine:
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +123,7 @@ def _sqlite_engine(parsed: URL, busy_timeout_ms: int) -> Engine:
         cur = dbapi_conn.cursor()
         try:
             cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            cur.execute("PRAGMA journal_mode = WAL")
+            _set_wal(cur, busy_timeout_ms)
             cur.execute("PRAGMA synchronous = NORMAL")
         finally:
             cur.close()
