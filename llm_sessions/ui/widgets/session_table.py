@@ -28,6 +28,7 @@ from textual._two_way_dict import TwoWayDict
 from textual._types import SegmentLines
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.render import measure
 from textual.renderables.styled import Styled
 from textual.widgets import DataTable
@@ -46,13 +47,24 @@ class SessionTable(DataTable[Any]):
         # (made first: DataTable's constructor already clears caches)
         self._renders_by_content: LRUCache[tuple[object, ...], SegmentLines] = LRUCache(4096)
         self._row_styles: LRUCache[tuple[object, ...], Style] = LRUCache(16)
+        # renders are keyed on these (and the row's index), so a changed cell or row simply
+        # misses the cache instead of its old renders being searched for and dropped
+        self._stamp = 0
+        self._cell_stamps: dict[tuple[str, str], int] = {}  # (row, column) keys as strings: C-speed hashing
+        self._row_stamps: dict[str, int] = {}
+        self._foreign_renders = False  # DataTable rendered a body row or cell, keyed its own way
+        self._body_rows: LRUCache[tuple[object, ...], tuple[Any, Any]] = LRUCache(1000)
+        self._body_cells: LRUCache[tuple[object, ...], SegmentLines] = LRUCache(10000)
         super().__init__(**kwargs)  # type: ignore[arg-type]
         # column key -> Counter(cell width -> how many cells have it)
         self._widths: dict[str, Counter[int]] = {}
         self._cell_width: dict[tuple[str, str], int] = {}
 
     def _measure(self, value: object) -> int:
-        # the same measure DataTable applies when it sizes new rows, so the two agree
+        # the same measure DataTable applies when it sizes new rows, so the two agree; for a
+        # one-line Text (no line-breaking character) that is its cell length
+        if isinstance(value, Text) and value.plain.isprintable():
+            return value.cell_len
         return measure(self.app.console, default_cell_formatter(value), 1)
 
     def _tally(self, row: str, column: str, value: object | None) -> None:
@@ -76,30 +88,39 @@ class SessionTable(DataTable[Any]):
     def remove_session_row(self, key: str) -> None:
         for column in self._widths:
             self._tally(key, column, None)
+            self._cell_stamps.pop((key, column), None)
+        self._row_stamps.pop(key, None)
         self.remove_row(key)
 
     def forget_rows(self) -> None:
         """After `clear()`: no cell is counted any more."""
         self._widths.clear()
         self._cell_width.clear()
+        self._cell_stamps.clear()
+        self._row_stamps.clear()
 
     def set_cells(self, changes: Mapping[str, Mapping[str, object]]) -> None:
         """Set changed cells ({row key: {column key: value}}) and re-render only their rows."""
         if not changes:
             return
+        self._stamp += 1
         for row, cells in changes.items():
-            data = self._data[RowKey(row)]
+            row_key = RowKey(row)
+            data = self._data[row_key]
+            self._row_stamps[row] = self._stamp
             for column, value in cells.items():
                 data[ColumnKey(column)] = value
+                self._cell_stamps[(row, column)] = self._stamp  # only these cells render again
                 self._tally(row, column, value)
         if self._fit_columns():
             self._update_count += 1  # widths moved: every row renders differently
             self.refresh()
             return
         changed = {(RowKey(r), ColumnKey(c)) for r, row in changes.items() for c in row}
-        for key in [k for k in self._cell_render_cache.keys() if (k[0], k[1]) in changed]:
-            self._cell_render_cache.discard(key)  # only the cells that changed render again
-        self._forget_renders({RowKey(r) for r in changes}, cells=False)
+        if self._foreign_renders:
+            for key in [k for k in self._cell_render_cache.keys() if (k[0], k[1]) in changed]:
+                self._cell_render_cache.discard(key)
+        self._forget_renders({RowKey(r) for r in changes})
 
     def reorder(self, order: Sequence[str]) -> None:
         """Put the rows in `order` (every row key once); re-render only rows whose index moved.
@@ -163,28 +184,31 @@ class SessionTable(DataTable[Any]):
             or row_index < self.fixed_rows
             or (self._labelled_row_exists and self.show_row_labels)
         ):
+            self._foreign_renders = self._foreign_renders or row_index is not None  # the header is no body row
             return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
-        cache_key = (row_key, line_no, base_style, cursor_location, hover_location, self.cursor_type,
-                     self.show_cursor, self._show_hover_cursor, self._update_count, self._pseudo_class_state)
-        done = self._row_render_cache.get(cache_key)
+        state = self._render_state()
+        row = row_key.value or ""
+        cursor = cursor_location.row == row_index
+        hover = hover_location.row == row_index
+        cache_key = (row, self._row_stamps.get(row, 0), row_index, line_no, base_style, cursor, hover, state)
+        done = self._body_rows.get(cache_key)
         if done is not None:
             return done
         row_style = self._get_row_style(row_index, base_style)
-        cursor = cursor_location.row == row_index
-        hover = hover_location.row == row_index
         cells: list[list[Segment]] = []
         table_width = 0
         for column_index, column in enumerate(self.ordered_columns):
             width = column.get_render_width(self)
             table_width += width
-            cells.append(self._render_cell(row_index, column_index, row_style, width, cursor=cursor, hover=hover)[line_no])
+            lines = self._body_cell(row_key, row_index, column.key, column_index, row_style, width, cursor, hover, state)
+            cells.append(lines[line_no])
         extend_style, _ = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor, False, False
+            False, False, False, hover, cursor, state[0], state[1], False, False
         )
         extend_style = row_style + extend_style + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
         cells.append([Segment(" " * max(0, self.size.width - table_width), extend_style)])
         rendered: tuple[Any, Any] = ([], cells)
-        self._row_render_cache[cache_key] = rendered
+        self._body_rows[cache_key] = rendered
         return rendered
 
     def _get_row_style(self, row_index: int, base_style: Style) -> Style:
@@ -229,29 +253,48 @@ class SessionTable(DataTable[Any]):
         column_key = self._column_locations.get_key(column_index)
         if row_key is None or column_key is None:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        place = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
-                 self._update_count, self._pseudo_class_state)
-        done = self._cell_render_cache.get(place)
+        state = self._render_state()
+        return self._body_cell(row_key, row_index, column_key, column_index, base_style, width, cursor, hover, state)
+
+    def _render_state(self) -> tuple[object, ...]:
+        """What every body render depends on besides its row, cell and place (read once per
+        row: these are reactives, each read costs a lookup through the DOM)."""
+        return (self.show_cursor, self._show_hover_cursor, self.cursor_foreground_priority, self.cursor_background_priority,
+                self.cell_padding, self._update_count, self._pseudo_class_state)
+
+    def _body_cell(
+        self,
+        row_key: RowKey,
+        row_index: int,
+        column_key: ColumnKey,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+        state: tuple[Any, ...],
+    ) -> SegmentLines:
+        row, column = row_key.value or "", column_key.value or ""
+        place = (row, column, self._cell_stamps.get((row, column), 0), row_index, base_style, width, cursor, hover, state)
+        done = self._body_cells.get(place)
         if done is not None:
             return done
         value = self._data[row_key][column_key]
         if not isinstance(value, Text) or self.rows[row_key].height != 1 or "\n" in value.plain:
+            self._foreign_renders = True
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        content = (
-            value.plain, value.style, tuple(value.spans), value.justify, value.overflow, value.no_wrap, value.end,
-            width, base_style, cursor, hover, self.show_cursor, self._show_hover_cursor, self.cursor_foreground_priority,
-            self.cursor_background_priority, self.cell_padding, self._update_count, self._pseudo_class_state,
-        )
+        content = (value.plain, value.style, tuple(value.spans), value.justify, value.overflow, value.no_wrap, value.end,
+                   width, base_style, cursor, hover, state)
         lines = self._renders_by_content.get(content)
         if lines is None:
             # DataTable's own rendering of a body cell of height 1, less the metadata
+            show_cursor, show_hover, foreground, background, padding = state[:5]
             component_style, post_style = self._get_styles_to_render_cell(
-                False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-                self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+                False, False, False, hover, cursor, show_cursor, show_hover, foreground == "css", background == "css",
             )
             options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
             lines = self.app.console.render_lines(
-                Styled(Padding(value, (0, self.cell_padding)), pre_style=base_style + component_style, post_style=post_style),
+                Styled(Padding(value, (0, padding)), pre_style=base_style + component_style, post_style=post_style),
                 options,
             )
             self._renders_by_content[content] = lines
@@ -260,42 +303,51 @@ class SessionTable(DataTable[Any]):
             [Segment(text, None if control else (style + meta if style else meta), control) for text, style, control in line]
             for line in lines
         ]
-        self._cell_render_cache[place] = placed
+        self._body_cells[place] = placed
         return placed
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._renders_by_content.clear()
-        self._row_styles.clear()
+        for cache in (self._renders_by_content, self._row_styles, self._body_rows, self._body_cells):
+            cache.clear()
 
     def _clear_caches(self) -> None:
         super()._clear_caches()
-        self._renders_by_content.clear()
-        self._row_styles.clear()
+        for cache in (self._renders_by_content, self._row_styles, self._body_rows, self._body_cells):
+            cache.clear()
 
-    def _forget_renders(self, rows: set[RowKey], *, cells: bool = True) -> None:
-        """Drop the cached renders of `rows` (their cells too unless `cells` is False) and
-        repaint only their lines.
+    def _forget_renders(self, rows: set[RowKey]) -> None:
+        """Repaint only the lines of `rows`, whose cells changed or who moved.
 
         `rows` are where they are now (after a re-order: the rows that moved, so their
         places are exactly the lines whose content changed). A whole-widget refresh would
-        make the compositor draw every visible line again, changed or not.
+        make the compositor draw every visible line again, changed or not. Their renders
+        need no dropping: they are keyed on the row's index and its cells' stamps. Lines
+        and formatted rows are cached by position: cleared, since only repainted lines
+        are asked for again.
         """
-        caches: list[LRUCache[Any, Any]] = [self._row_render_cache]
-        if cells:
-            caches.append(self._cell_render_cache)
-        for cache in caches:
-            for key in [k for k in cache.keys() if k[0] in rows]:
-                cache.discard(key)
-        # a row's formatted values are cached by its index, a table line by its y
-        indices = {self._row_locations.get(row) for row in rows}
-        for key in [k for k in self._row_renderable_cache.keys() if k[1] in indices]:
-            self._row_renderable_cache.discard(key)
-        for key in [k for k in self._line_cache.keys() if self._row_at_line(k[0]) in rows]:
-            self._line_cache.discard(key)
-        for index in indices:
-            if index is not None:
-                self.refresh_row(index)  # a no-op for rows out of view
+        if self._foreign_renders:  # renders DataTable keyed without stamps: drop them
+            caches: tuple[LRUCache[Any, Any], ...] = (self._row_render_cache, self._cell_render_cache)
+            for cache in caches:
+                for key in [k for k in cache.keys() if k[0] in rows]:
+                    cache.discard(key)
+        self._row_renderable_cache.clear()
+        self._line_cache.clear()
+        # DataTable.refresh_row, without its walk over every row above (rows here are one
+        # line high) and with the window computed once
+        window = self.window_region
+        top = self.header_height if self.show_header else 0
+        width = max(self.size.width, self.virtual_size.width)
+        for row in rows:
+            index = self._row_locations.get(row)
+            if index is None:
+                continue
+            if self.rows[row].height != 1:
+                self.refresh_row(index)
+                continue
+            region = Region(0, top + index, width, 1)
+            if window.overlaps(region):  # rows out of view are drawn when scrolled to
+                self.refresh(region.translate(-self.scroll_offset))
 
     def _row_at_line(self, y: int) -> RowKey | None:
         """The row drawn on table line `y` (the header's lines first), as `_render_line` finds it."""
