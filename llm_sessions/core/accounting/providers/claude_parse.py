@@ -75,7 +75,10 @@ class FileParser(KeyTable):
             recs = None
         if recs is not None and len(recs) == lines:
             stamps = list(map(_TS, recs))
-            if None not in stamps or not deep_unstamped(recs, stamps, block):
+            if None not in stamps:
+                self._fold(recs, block, stamps, stamps)  # every line stamped: no filter pass
+                return
+            if not deep_unstamped(recs, stamps, block):
                 self._fold(recs, block, stamps)
                 return
         raws = [raw for raw in bytes(block).split(b"\n") if raw]
@@ -87,12 +90,13 @@ class FileParser(KeyTable):
                 each.append(None)
         self._fold(each, raws)
 
-    def _fold(self, recs: list, source, times: list | None = None) -> None:
+    def _fold(self, recs: list, source, times: list | None = None, stamped: list | None = None) -> None:
         """Fold decoded lines (None: malformed) into the file's partial result.
 
         `source` is the block the records came from (or its lines): the rare checks that
         need a line's bytes (a usage sample per version, an unknown record) split it.
-        `times`: the records' timestamps when the caller has them already.
+        `times`: the records' timestamps when the caller has them already; `stamped`: the
+        ones that are not None, when the caller knows (all of them, usually).
         """
         f = self.f
         subagent, legacy, path = f.subagent, self.legacy_agent, f.path
@@ -109,7 +113,8 @@ class FileParser(KeyTable):
         # nothing on the lines that carry nothing else: most lines of a real history.
         good = recs if isinstance(source, (bytes, bytearray, memoryview)) else [r for r in recs if r is not None]
         malformed = len(recs) - len(good)
-        stamped = list(filter(None, map(_TS, good) if times is None else times))
+        if stamped is None:
+            stamped = list(filter(None, map(_TS, good) if times is None else times))
         seen_ts = f.last_ts  # the newest timestamp before the line being folded
         upto = 0  # records[:upto] are in seen_ts
         if stamped:
