@@ -1,7 +1,7 @@
 """Claude Code transcript lines -> per-file partial results.
 
 This is the hot loop of a cold scan (a gigabyte of JSONL). Lines are decoded a block at a
-time (`decode_lines`: one C call per megabyte instead of a split and a call per line) into
+time (`decode_lines`: one C call per 256 KiB block instead of a split and a call per line) into
 a small msgspec Struct that names only the fields we use: msgspec skips everything else
 (tool output, thinking, file snapshots, progress payloads) without building Python objects
 for it. The fold over the decoded records keeps its state in local variables and spends a
@@ -53,7 +53,7 @@ __all__ = ["NCOLS", "ClaudeFile", "FileParser", "key_hash"]
 class FileParser(KeyTable):
     """Folds the lines of one file into its ClaudeFile, keeping the key index while it runs.
 
-    `feed_block` runs once per megabyte of a cold scan and `_fold` once per line inside it,
+    `feed_block` runs once per block (256 KiB) of a cold scan and `_fold` once per line inside it,
     so `_fold` is written for speed: one loop, locals instead of attribute lookups, the
     common kinds of line first, and the (message.id, requestId) hash reused for the run of
     lines that stream one response.
