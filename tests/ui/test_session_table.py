@@ -16,7 +16,7 @@ from textual.widgets import DataTable
 
 from llm_sessions.ui.widgets.session_table import NOWHERE, SessionTable
 from tests.fakes import FakeMonitor, fleet, health, session, snapshot
-from tests.ui.helpers import make_app, next_snapshot, sessions_screen, settle
+from tests.ui.helpers import cell_text, make_app, next_snapshot, sessions_screen, settle
 
 A, B, C, D, E = (s.id for s in fleet())
 
@@ -116,3 +116,35 @@ async def test_in_place_updates_paint_what_a_fresh_table_paints(tmp_path):
                 await settle(fresh_pilot)
                 fresh = _screen_lines(fresh_app)
             assert incremental == fresh
+
+
+async def test_rows_changed_out_of_view_are_right_when_scrolled_to(tmp_path):
+    """A changed row outside the window is not repainted; scrolling to it must show it changed."""
+    rows = _many()
+    monitor = FakeMonitor([snapshot(rows)])
+    app = make_app(tmp_path, monitor)
+    async with app.run_test(size=(120, 16)) as pilot:
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("G")  # the bottom rows in view, the top ones scrolled away
+        await settle(pilot)
+        table = sessions_screen(app).table
+        top = table.coordinate_to_cell_key(table.cursor_coordinate.__class__(0, 0)).row_key.value
+        step = [s.with_(cost_usd=(s.cost_usd or 0) + 100) if s.id == top else s for s in rows]
+        snap = snapshot(step)
+        await next_snapshot(pilot, monitor, snap)
+        while app.snapshot is not snap:
+            app.request_poll()
+            await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        incremental = _screen_lines(app)
+        fresh_app = make_app(tmp_path, FakeMonitor([snap]))
+        async with fresh_app.run_test(size=(120, 16)) as fresh_pilot:
+            await fresh_pilot.press("a")
+            await settle(fresh_pilot)
+            fresh = _screen_lines(fresh_app)
+        assert incremental == fresh
+        cost = cell_text(app, top, "cost")
+        assert cost.startswith("$1") and len(cost) >= 7  # the new cost ($100 and more) ...
+        assert any(cost in "".join(t for t, _ in line) for line in incremental)  # ... on screen
