@@ -84,6 +84,27 @@ def _screen_lines(app) -> list[list[tuple[str, object]]]:
     return [[(seg.text, seg.style) for seg in strip.crop(skip)] for strip in strips]
 
 
+async def _shown_step(pilot, monitor, snap) -> list[list[tuple[str, object]]]:
+    """Apply `snap` in place; the table's lines once it is shown."""
+    app = pilot.app
+    await next_snapshot(pilot, monitor, snap)
+    while app.snapshot is not snap:  # a poll already under way served the one before
+        app.request_poll()
+        await settle(pilot)
+    return _screen_lines(app)
+
+
+async def _fresh_lines(tmp_path, snap, size: tuple[int, int], cursor_row: int = 0) -> list[list[tuple[str, object]]]:
+    """The lines of a table built from `snap` alone (ended sessions shown), cursor on `cursor_row`."""
+    app = make_app(tmp_path, FakeMonitor([snap]))
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("a")
+        await settle(pilot)
+        sessions_screen(app).table.move_cursor(row=cursor_row, animate=False)
+        await settle(pilot)
+        return _screen_lines(app)
+
+
 async def test_in_place_updates_paint_what_a_fresh_table_paints(tmp_path):
     """Only changed rows are repainted: every other line must still be right, styles included."""
     rows = _many()[:5] + _many()[5:25:2]
@@ -102,19 +123,8 @@ async def test_in_place_updates_paint_what_a_fresh_table_paints(tmp_path):
         await pilot.press("down", "down")  # the cursor on a row that moves
         for step in steps:
             snap = snapshot(step)
-            await next_snapshot(pilot, monitor, snap)
-            while app.snapshot is not snap:
-                app.request_poll()
-                await settle(pilot)
-            incremental = _screen_lines(app)
-            fresh_app = make_app(tmp_path, FakeMonitor([snap]))
-            async with fresh_app.run_test(size=(120, 36)) as fresh_pilot:
-                await fresh_pilot.press("a")
-                await settle(fresh_pilot)
-                table = sessions_screen(fresh_app).table
-                table.move_cursor(row=sessions_screen(app).table.cursor_row, animate=False)
-                await settle(fresh_pilot)
-                fresh = _screen_lines(fresh_app)
+            incremental = await _shown_step(pilot, monitor, snap)
+            fresh = await _fresh_lines(tmp_path, snap, (120, 36), sessions_screen(app).table.cursor_row)
             assert incremental == fresh
 
 
@@ -129,22 +139,13 @@ async def test_rows_changed_out_of_view_are_right_when_scrolled_to(tmp_path):
         await pilot.press("G")  # the bottom rows in view, the top ones scrolled away
         await settle(pilot)
         table = sessions_screen(app).table
-        top = table.coordinate_to_cell_key(table.cursor_coordinate.__class__(0, 0)).row_key.value
-        step = [s.with_(cost_usd=(s.cost_usd or 0) + 100) if s.id == top else s for s in rows]
-        snap = snapshot(step)
-        await next_snapshot(pilot, monitor, snap)
-        while app.snapshot is not snap:
-            app.request_poll()
-            await settle(pilot)
+        top = str(table.coordinate_to_cell_key(table.cursor_coordinate.__class__(0, 0)).row_key.value)
+        snap = snapshot([s.with_(cost_usd=(s.cost_usd or 0) + 100) if s.id == top else s for s in rows])
+        await _shown_step(pilot, monitor, snap)
         await pilot.press("g")
         await settle(pilot)
         incremental = _screen_lines(app)
-        fresh_app = make_app(tmp_path, FakeMonitor([snap]))
-        async with fresh_app.run_test(size=(120, 16)) as fresh_pilot:
-            await fresh_pilot.press("a")
-            await settle(fresh_pilot)
-            fresh = _screen_lines(fresh_app)
-        assert incremental == fresh
+        assert incremental == await _fresh_lines(tmp_path, snap, (120, 16))
         cost = cell_text(app, top, "cost")
         assert cost.startswith("$1") and len(cost) >= 7  # the new cost ($100 and more) ...
         assert any(cost in "".join(t for t, _ in line) for line in incremental)  # ... on screen
