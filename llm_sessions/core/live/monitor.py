@@ -98,6 +98,7 @@ class Monitor:
         self._roots = [str(p) for prov in (self.claude, self.codex) for p in prov.roots()]
         if cache_dir is not None:
             self._cache_path = scancache.cache_file(cache_dir, self._roots)
+            self._cache = scancache.ScanCache(self._cache_path, self._roots)  # saves append to its journal
         self._cache_loaded = self._cache_path is None
         self.parsed_bytes = 0
         self._unsaved = False
@@ -164,7 +165,7 @@ class Monitor:
         self._cache_loaded = True
         if self._cache_path is None:
             return
-        data = scancache.load(self._cache_path, self._roots)
+        data = self._cache.load()
         if data is not None:
             claude, codex = scancache.restore(data)
             self.claude.restore(claude)
@@ -387,8 +388,7 @@ class Monitor:
             return
         self._unsaved = False
         self._saved_at = self.clock()
-        scancache.save(
-            self._cache_path,
+        self._cache.save(
             scancache.CacheData(scancache.FORMAT, self._roots, self.claude.state(), scancache.as_entries(self.codex.files)),
         )
 
