@@ -178,27 +178,34 @@ def _apply_index(old: IndexData | None, patch: IndexPatch | None) -> IndexData |
     return IndexData(old.keys, old.fids, extra, patch.dead if patch.dead is not None else old.dead)
 
 
-def apply(data, patch: Patch) -> None:
-    """Replay `patch` over `data` (a scancache.CacheData just decoded; changed in place)."""
+def apply(data, patches: list[Patch]) -> None:
+    """Replay `patches` in order over `data` (a scancache.CacheData just decoded; changed in
+    place). Files and sessions are keyed once for all of them."""
+    if not patches:
+        return
     c = data.claude
-    if patch.files is not None:
-        files = patch.files.apply({h.path: (h, f) for h, f in zip(c.heads, c.files, strict=True)})
-        c.heads = [h for h, _ in files.values()]
-        c.files = [f for _, f in files.values()]
-    if patch.sessions is not None:
-        c.sessions = list(patch.sessions.apply({s.id: s for s in c.sessions}).values())
-    if patch.built_with is not None:
-        c.built_with = patch.built_with
-    c.keys = _apply_index(c.keys, patch.keys)
-    c.errors = _apply_index(c.errors, patch.errors)
-    if patch.corrections is not None:
-        c.corrections = patch.corrections.apply(c.corrections)
-    if patch.error_owners is not None:
-        c.error_owners = patch.error_owners.apply(c.error_owners)
-    if patch.next_fid is not None:
-        c.next_fid = patch.next_fid
-    if patch.codex is not None:
-        data.codex = patch.codex.apply(data.codex)
+    files = {h.path: (h, f) for h, f in zip(c.heads, c.files, strict=True)}
+    sessions = {s.id: s for s in c.sessions}
+    for patch in patches:
+        if patch.files is not None:
+            patch.files.apply(files)
+        if patch.sessions is not None:
+            patch.sessions.apply(sessions)
+        if patch.built_with is not None:
+            c.built_with = patch.built_with
+        c.keys = _apply_index(c.keys, patch.keys)
+        c.errors = _apply_index(c.errors, patch.errors)
+        if patch.corrections is not None:
+            c.corrections = patch.corrections.apply(c.corrections)
+        if patch.error_owners is not None:
+            c.error_owners = patch.error_owners.apply(c.error_owners)
+        if patch.next_fid is not None:
+            c.next_fid = patch.next_fid
+        if patch.codex is not None:
+            data.codex = patch.codex.apply(data.codex)
+    c.heads = [h for h, _ in files.values()]
+    c.files = [f for _, f in files.values()]
+    c.sessions = list(sessions.values())
 
 
 def settled(data):
@@ -236,7 +243,8 @@ def replay(raw: bytes, token: int, data) -> tuple[int, int, int]:
     if not token or len(raw) < HEADER or raw[:HEADER] != header(token):
         return 0, 0, 0
     view = memoryview(raw)
-    pos, chain, records = HEADER, zlib.crc32(raw[:HEADER]), 0
+    pos, chain = HEADER, zlib.crc32(raw[:HEADER])
+    patches: list[Patch] = []
     while pos + RECORD_HEAD <= len(raw):
         size = int.from_bytes(raw[pos : pos + 4], "little")
         end = pos + RECORD_HEAD + size
@@ -250,9 +258,10 @@ def replay(raw: bytes, token: int, data) -> tuple[int, int, int]:
             patch = _decode_patch(payload)
         except (msgspec.DecodeError, msgspec.ValidationError):
             break
-        apply(data, patch)
-        pos, chain, records = end, crc, records + 1
-    return pos, chain, records
+        patches.append(patch)
+        pos, chain = end, crc
+    apply(data, patches)
+    return pos, chain, len(patches)
 
 
 def encode(patch: Patch) -> bytes:
