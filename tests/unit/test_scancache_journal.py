@@ -14,7 +14,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llm_sessions.config import load_settings
@@ -23,6 +23,7 @@ from llm_sessions.core.accounting.providers.claude_state import ClaudeState, Hea
 from llm_sessions.core.live.monitor import Monitor
 from llm_sessions.core.models import Session, Usage
 from llm_sessions.synth.corpus import build_corpus
+from tests.unit.test_claude_incremental import OPS, _mutate, _sessions
 from tests.unit.test_truth import truth_env, truth_settings
 
 ROOTS = ["/r"]
@@ -356,3 +357,27 @@ def test_journal_bit_flips_never_change_figures(base_corpus, tmp_path):
         journal.write_bytes(_flipped(good, rng))
         assert figures() == expected
         journal.write_bytes(good)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(st.sampled_from(OPS), min_size=2, max_size=8), seed=st.integers(0, 2**32))
+def test_any_sequence_of_changes_through_the_journal_equals_a_cold_scan(base_corpus, tmp_path_factory, ops, seed):
+    """Appends, copies, truncations, deletions and clones, each saved by a `list` process
+    of its own (base + journal read, the difference appended): equal to a cold scan."""
+    work = tmp_path_factory.mktemp("jrun")
+    root = work / "c"
+    shutil.copytree(base_corpus, root)
+    truth, env = truth_env(root)
+    cfg = truth_settings(work, truth)
+    cache = work / "cache"
+    Monitor(cfg, env, cache_dir=cache).scan_files()
+    rng = random.Random(seed)
+    journaled = 0
+    for op in ops:
+        _mutate(root, op, rng)
+        mon = Monitor(cfg, env, cache_dir=cache)
+        got = _sessions(mon.scan_files())
+        journaled += mon._cache.journal_records > 0
+        assert got == _sessions(Monitor(cfg, env).scan_files()), op
+        assert _sessions(Monitor(cfg, env, cache_dir=cache).scan_files()) == got, op  # base + journal as saved
+    assert journaled
