@@ -17,7 +17,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llm_sessions.config import load_settings
 from llm_sessions.core.accounting import scancache, scanjournal, tailer
 from llm_sessions.core.accounting.providers.claude_state import ClaudeState, Head
 from llm_sessions.core.live.monitor import Monitor
@@ -301,6 +300,14 @@ def base_corpus(tmp_path_factory) -> Path:
     return root
 
 
+def _copy(base: Path, work: Path):
+    """A copy of the corpus to change: (its root, its environment, its settings)."""
+    root = work / "c"
+    shutil.copytree(base, root)
+    truth, env = truth_env(root)
+    return root, env, truth_settings(work, truth)
+
+
 def _grow(root: Path, rng: random.Random) -> None:
     """Append a few lines (with fresh ids) to one Claude and one Codex transcript."""
     for pattern in ("home/.claude/projects/*/*.jsonl", "home/.codex/sessions/**/rollout-*.jsonl"):
@@ -314,10 +321,7 @@ def _grow(root: Path, rng: random.Random) -> None:
 
 
 def test_a_replayed_journal_equals_a_whole_save(base_corpus, tmp_path):
-    root = tmp_path / "c"
-    shutil.copytree(base_corpus, root)
-    truth, env = truth_env(root)
-    cfg = truth_settings(tmp_path, truth)
+    root, env, cfg = _copy(base_corpus, tmp_path)
     mon = Monitor(cfg, env, cache_dir=tmp_path / "cache")
     mon.scan_files()
     rng = random.Random(2)
@@ -336,17 +340,14 @@ def test_a_replayed_journal_equals_a_whole_save(base_corpus, tmp_path):
 
 
 def test_journal_bit_flips_never_change_figures(base_corpus, tmp_path):
-    root = tmp_path / "c"
-    shutil.copytree(base_corpus, root)
-    truth, env = truth_env(root)
-    cfg = truth_settings(tmp_path, truth)
+    root, env, cfg = _copy(base_corpus, tmp_path)
     cache = tmp_path / "cache"
     Monitor(cfg, env, cache_dir=cache).scan_files()
     _grow(root, random.Random(5))
     Monitor(cfg, env, cache_dir=cache).scan_files()  # -> journal
 
     def figures():
-        snap = Monitor(load_settings(tmp_path / "none.toml", truth.get("settings_env", {})), env, cache_dir=cache).scan_files()
+        snap = Monitor(cfg, env, cache_dir=cache).scan_files()
         return {s.id: (s.usage, s.cost_usd, s.context.used if s.context else None) for s in snap.sessions}
 
     (journal,) = cache.glob("scan-*.journal")
@@ -365,10 +366,7 @@ def test_any_sequence_of_changes_through_the_journal_equals_a_cold_scan(base_cor
     """Appends, copies, truncations, deletions and clones, each saved by a `list` process
     of its own (base + journal read, the difference appended): equal to a cold scan."""
     work = tmp_path_factory.mktemp("jrun")
-    root = work / "c"
-    shutil.copytree(base_corpus, root)
-    truth, env = truth_env(root)
-    cfg = truth_settings(work, truth)
+    root, env, cfg = _copy(base_corpus, work)
     cache = work / "cache"
     Monitor(cfg, env, cache_dir=cache).scan_files()
     rng = random.Random(seed)
