@@ -308,9 +308,12 @@ def _copy(base: Path, work: Path):
     return root, env, truth_settings(work, truth)
 
 
-def _grow(root: Path, rng: random.Random) -> None:
-    """Append a few lines (with fresh ids) to one Claude and one Codex transcript."""
-    for pattern in ("home/.claude/projects/*/*.jsonl", "home/.codex/sessions/**/rollout-*.jsonl"):
+GLOBS = {"claude": "home/.claude/projects/*/*.jsonl", "codex": "home/.codex/sessions/**/rollout-*.jsonl"}
+
+
+def _grow(root: Path, rng: random.Random, tools=("claude", "codex")) -> None:
+    """Append a few lines (with fresh ids) to one transcript of each of `tools`."""
+    for pattern in (GLOBS[t] for t in tools):
         files = sorted(root.glob(pattern))
         f = rng.choice(files)
         lines = f.read_bytes().splitlines()
@@ -320,13 +323,15 @@ def _grow(root: Path, rng: random.Random) -> None:
             fh.write(b"\n".join(new) + b"\n")
 
 
-def test_a_replayed_journal_equals_a_whole_save(base_corpus, tmp_path):
+@pytest.mark.parametrize("tools", [("claude", "codex"), ("claude",), ("codex",)])
+def test_a_replayed_journal_equals_a_whole_save(base_corpus, tmp_path, tools):
+    """Also when Codex states are taken as unchanged (only Claude grew) without encoding them."""
     root, env, cfg = _copy(base_corpus, tmp_path)
     mon = Monitor(cfg, env, cache_dir=tmp_path / "cache")
     mon.scan_files()
     rng = random.Random(2)
     for _ in range(3):
-        _grow(root, rng)
+        _grow(root, rng, tools)
         snap = mon.scan_files()
         assert mon._cache_path is not None
         cache = scancache.ScanCache(mon._cache_path, mon._roots)

@@ -252,8 +252,17 @@ class ScanCache:
         self.journal_records = records
         return _identity(st), end, chain
 
-    def save(self, data: CacheData) -> None:
-        """Append what changed to the journal, or write a whole base (see the class)."""
+    def save(self, data: CacheData, codex_unchanged: bool = False) -> None:
+        """Append what changed to the journal, or write a whole base (see the class).
+
+        `codex_unchanged`: no Codex state was read further since this cache was loaded or
+        saved. Codex states are changed in place, so only encoding them all tells otherwise
+        (8 ms for d1g's 136 rollouts, on every save); an older state of a rollout would in
+        any case be a true one, re-read from its cursor next run.
+        """
+        known = self._known
+        if codex_unchanged and known is not None and known.codex.keys() == data.codex.keys():
+            data = msgspec.structs.replace(data, codex=known.codex)
         try:
             codex = {p: v if isinstance(v, msgspec.Raw) else msgspec.Raw(_encoder.encode(v)) for p, v in data.codex.items()}
         except (UnicodeEncodeError, OverflowError, TypeError, ValueError, msgspec.EncodeError):
