@@ -384,3 +384,26 @@ def test_any_sequence_of_changes_through_the_journal_equals_a_cold_scan(base_cor
         assert got == _sessions(Monitor(cfg, env).scan_files()), op
         assert _sessions(Monitor(cfg, env, cache_dir=cache).scan_files()) == got, op  # base + journal as saved
     assert journaled
+
+
+@settings(max_examples=300, deadline=None)
+@given(old_keys=keys, edits=st.lists(st.tuples(st.sampled_from(["keep", "change", "drop", "swap"]), st.integers(0, 30))))
+def test_list_changes_applied_give_the_new_lists(old_keys, edits):
+    """The identity fast path (same keys in place) and the general one agree with the lists."""
+    old = [(k, object()) for k in old_keys]
+    new = list(old)
+    for op, k in edits:
+        if op == "change" and new:
+            i = k % len(new)
+            new[i] = (new[i][0], object())
+        elif op == "drop" and new:
+            del new[k % len(new)]
+        elif op == "swap" and len(new) > 1:
+            i, j = k % len(new), (k + 1) % len(new)
+            new[i], new[j] = new[j], new[i]
+    firsts = ([x for x, _ in old], [v for _, v in old])
+    patch = scanjournal._list_changes(firsts, ([x for x, _ in new], [v for _, v in new]), lambda x: x, scanjournal._same_file)
+    got = {x: (x, v) for x, v in old}
+    if patch is not None:
+        patch.apply(got)
+    assert list(got.values()) == new

@@ -30,6 +30,8 @@ import os
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
+from itertools import compress
+from operator import is_not
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -153,9 +155,8 @@ def diff(old, new) -> Patch | None:
     a, b = old.claude, new.claude
     try:
         return Patch(
-            files=changes({h.path: (h, f) for h, f in zip(a.heads, a.files, strict=True)},
-                          {h.path: (h, f) for h, f in zip(b.heads, b.files, strict=True)}, _same_file),
-            sessions=changes({s.id: s for s in a.sessions}, {s.id: s for s in b.sessions}, _same),
+            files=_list_changes((a.heads, a.files), (b.heads, b.files), lambda h: h.path, _same_file),
+            sessions=_list_changes((a.sessions,), (b.sessions,), lambda s: s.id, _same),
             built_with=b.built_with if b.built_with != a.built_with else None,
             keys=_index_patch(a.keys, b.keys),
             errors=_index_patch(a.errors, b.errors),
@@ -166,6 +167,27 @@ def diff(old, new) -> Patch | None:
         )
     except _Inexpressible:
         return None
+
+
+def _list_changes(old: tuple[list, ...], new: tuple[list, ...], key, same) -> Changes | None:
+    """`changes` of parallel lists keyed by `key(first list's item)`, each entry the tuple of
+    the lists' items (a single item for one list). The common case, where the same keys
+    stand in the same order and most items are the very same objects, is found by C-level
+    identity passes instead of building and walking two mappings (1-2 ms on r1g per save)."""
+
+    def entry(lists: tuple[list, ...], i: int):
+        return tuple(x[i] for x in lists) if len(lists) > 1 else lists[0][i]
+
+    n = len(old[0])
+    if n == len(new[0]):
+        moved: set[int] = set()
+        for a, b in zip(old, new, strict=True):
+            moved.update(compress(range(n), map(is_not, a, b)))
+        if all(key(old[0][i]) == key(new[0][i]) for i in moved):
+            updated = {key(new[0][i]): entry(new, i) for i in sorted(moved) if not same(entry(old, i), entry(new, i))}
+            return Changes(updated=updated) if updated else None
+    return changes({key(x): entry(old, i) for i, x in enumerate(old[0])},
+                   {key(x): entry(new, i) for i, x in enumerate(new[0])}, same)
 
 
 def _apply_index(old: IndexData | None, patch: IndexPatch | None) -> IndexData | None:
