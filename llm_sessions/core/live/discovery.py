@@ -231,7 +231,10 @@ class Discovery:
 
         by_id = {s.id: s for s in sessions}
         transcripts: dict[str, Session] = {}
-        for s in sessions:
+        # Real paths only serve to tie a running assistant to a transcript: with none running
+        # they are not needed (a one-shot `list --all` with nothing running resolved them all).
+        # Counting new transcripts later instead of now only re-reads open files sooner.
+        for s in sessions if groups else ():
             real = real_path(s.transcript, self._real)
             if real:
                 transcripts[real] = s

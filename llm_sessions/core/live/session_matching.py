@@ -11,6 +11,7 @@ than guessing silently. Pure functions over the per-pid records, so they read as
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
@@ -28,12 +29,28 @@ def epoch(dt: datetime | None) -> float | None:
 
 
 def real_path(path: str | None, cache: dict[str, str]) -> str | None:
-    """`os.path.realpath`, remembered in `cache` (the same few paths recur every poll)."""
+    """`os.path.realpath`, remembered in `cache` (the same few paths recur every poll).
+
+    A path's folder is resolved once for all its siblings: `realpath` checks every component
+    of every path (a dozen `lstat` calls in Python each, 40-50 us a transcript, all of a
+    warm `list` with assistants running), while a file that is not itself a symlink needs
+    one `lstat` and its folder's real path, the same answer.
+    """
     if not path:
         return None
     hit = cache.get(path)
     if hit is None:
-        hit = cache[path] = os.path.realpath(path)
+        folder, name = os.path.split(path)
+        hit = None
+        if folder and folder != path and name not in ("", ".", "..") and os.path.isabs(path):
+            try:
+                if not stat.S_ISLNK(os.lstat(path).st_mode):
+                    hit = os.path.join(real_path(folder, cache) or folder, name)
+            except OSError:
+                pass  # gone or unreadable: realpath says what it can
+        if hit is None:
+            hit = os.path.realpath(path)
+        cache[path] = hit
     return hit
 
 
@@ -54,13 +71,14 @@ def cwd_related(
     cwd: str,
     session: Session,
     transcript_real: str | None,
-    claude_dirs: Callable[[str], tuple[str, ...]],
+    project_dirs: tuple[str, ...],
     real: dict[str, str],
 ) -> bool:
     """Whether a session belongs to a process's cwd: a Claude transcript in the cwd's
-    project folder, the same cwd, or (for tools whose rule says so) an ancestor cwd."""
-    if session.tool == "claude" and transcript_real:
-        if os.path.dirname(transcript_real) in claude_dirs(cwd):
+    project folder (`project_dirs`, real paths), the same cwd, or (for tools whose rule
+    says so) an ancestor cwd."""
+    if session.tool == "claude" and transcript_real and project_dirs:
+        if os.path.dirname(transcript_real) in project_dirs:
             return True
     scwd = real_path(session.cwd, real)
     if not scwd:
@@ -91,12 +109,13 @@ def match_by_cwd(
         buckets.setdefault((members[0].tool, cwd), []).append(members)
     for (tool, cwd), procs in buckets.items():
         rule = rules_by_tool.get(tool)
+        dirs = claude_dirs(cwd) if tool == "claude" else ()  # once per cwd, not per session
         candidates = [
             s
             for s in sessions
             if s.tool == tool
             and s.id not in claimed
-            and cwd_related(rule, cwd, s, real_path(s.transcript, real), claude_dirs, real)
+            and cwd_related(rule, cwd, s, real_path(s.transcript, real) if dirs else None, dirs, real)
         ]
         candidates.sort(key=lambda s: epoch(s.last_activity) or 0.0, reverse=True)
         procs.sort(key=lambda ms: ms[0].created, reverse=True)
