@@ -23,7 +23,6 @@ import gc
 import hashlib
 import logging
 import os
-import tempfile
 import zlib
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -218,6 +217,8 @@ def _encode(data: CacheData) -> bytes:
 
 def save(path: Path, data: CacheData) -> None:
     """Write atomically: a crash mid-write leaves the previous cache, never half of one."""
+    import tempfile  # here: a warm run with nothing changed never saves
+
     from llm_sessions.paths import clean_debris
 
     try:
