@@ -26,6 +26,7 @@ from llm_sessions.core.accounting import tailer
 from llm_sessions.core.accounting.crossfile import ItemIndex
 from llm_sessions.core.accounting.dirtree import DirTree
 from llm_sessions.core.accounting.providers.base import ScanResult
+from llm_sessions.core.accounting.providers.claude_file import ClaudeFile
 from llm_sessions.core.accounting.providers.claude_listing import (
     _in_scope,
     _is_transcript,
@@ -36,7 +37,6 @@ from llm_sessions.core.accounting.providers.claude_listing import (
     project_dirs,
 )
 from llm_sessions.core.accounting.providers.claude_merge import WINDOW, WINDOW_1M, Merge, _decode_file, _encode
-from llm_sessions.core.accounting.providers.claude_parse import ClaudeFile
 from llm_sessions.core.accounting.providers.claude_state import ClaudeState, Group, Head
 from llm_sessions.core.accounting.roots import claude_roots
 from llm_sessions.core.models import Session

@@ -10,13 +10,17 @@ import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from llm_sessions.core.accounting import tailer
 from llm_sessions.core.accounting.dirtree import DirTree
-from llm_sessions.core.accounting.providers.claude_parse import ClaudeFile, FileParser
+from llm_sessions.core.accounting.providers.claude_file import ClaudeFile
 from llm_sessions.core.accounting.roots import existing_dir
 from llm_sessions.core.problems import cannot_parse, unreadable_file
 from llm_sessions.core.safeio import printable
+
+if TYPE_CHECKING:
+    from llm_sessions.core.accounting.providers.claude_parse import FileParser
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,10 @@ def list_transcripts(roots: Iterable[Path], problems: list) -> list[tuple[str, b
 
 def parse_file(f: ClaudeFile, st: os.stat_result) -> ClaudeFile:
     """Read what was appended to one file since its cursor and fold it into `f`."""
+    # the parser is imported by the first file that has bytes to read: a warm run with
+    # nothing changed never loads it (nor the line records and key tables it brings)
+    from llm_sessions.core.accounting.providers.claude_parse import FileParser
+
     name, folder = os.path.basename(f.path), os.path.basename(os.path.dirname(f.path))
     parser = FileParser(f, legacy_agent=f.subagent and name.startswith("agent-") and folder != "subagents")
     failed = 0
