@@ -95,3 +95,21 @@ def test_json_written_as_bytes_is_the_same_and_stays_inert():
     out = emitted(hostile)
     assert "\u009b" not in out and "\x7f" not in out
     assert json.loads(out) == hostile
+
+
+def test_a_warm_list_loads_no_parser(tmp_path):
+    """With the scan cache current, nothing is parsed or saved: the line parser, tempfile
+    (saving) and difflib (unknown settings) stay unloaded."""
+    env = _env(tmp_path)
+    code = (
+        "import sys; sys.argv = ['llm-session', 'list', '--json', '-a', '--no-processes']\n"
+        "from llm_sessions.entry import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "names = ('llm_sessions.core.accounting.providers.claude_parse', 'tempfile', 'difflib')\n"
+        "sys.stderr.raw.write(' '.join(m for m in names if m in sys.modules))\n"
+    )
+    cold = _run(code, env)
+    assert cold.returncode == 0 and "claude_parse" in cold.stderr  # the first run parses and saves
+    warm = _run(code, env)
+    assert warm.returncode == 0 and warm.stderr == ""
+    assert json.loads(warm.stdout) == json.loads(cold.stdout)
