@@ -147,7 +147,10 @@ def match_by_cwd(
         buckets.setdefault((members[0].tool, cwd), []).append(members)
     for (tool, cwd), procs in buckets.items():
         rule = rules_by_tool.get(tool)
-        dirs = claude_dirs(cwd) if tool == "claude" else ()  # once per cwd, not per session
+        # Once per cwd, not per session: a cwd without a project folder is looked up again
+        # on every call (three stats), and a history of 760 sessions times 20 running
+        # assistants made that 46,000 stats, a second of a `list`.
+        dirs = claude_dirs(cwd) if tool == "claude" else ()
         candidates = [
             s
             for s in sessions
