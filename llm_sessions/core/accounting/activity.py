@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from llm_sessions.core.accounting.providers.claude_parse import NCOLS
+from llm_sessions.core.accounting.providers.claude_file import NCOLS
 from llm_sessions.core.timeparse import iso_ms
 
 

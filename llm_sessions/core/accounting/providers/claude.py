@@ -26,6 +26,7 @@ from llm_sessions.core.accounting import tailer
 from llm_sessions.core.accounting.crossfile import ItemIndex
 from llm_sessions.core.accounting.dirtree import DirTree
 from llm_sessions.core.accounting.providers.base import ScanResult
+from llm_sessions.core.accounting.providers.claude_file import ClaudeFile
 from llm_sessions.core.accounting.providers.claude_listing import (
     _in_scope,
     _is_transcript,
@@ -36,7 +37,6 @@ from llm_sessions.core.accounting.providers.claude_listing import (
     project_dirs,
 )
 from llm_sessions.core.accounting.providers.claude_merge import WINDOW, WINDOW_1M, Merge, _decode_file, _encode
-from llm_sessions.core.accounting.providers.claude_parse import ClaudeFile
 from llm_sessions.core.accounting.providers.claude_state import ClaudeState, Group, Head
 from llm_sessions.core.accounting.roots import claude_roots
 from llm_sessions.core.models import Session
@@ -94,8 +94,8 @@ class ClaudeProvider(Merge):
         self.raw: dict[str, msgspec.Raw] = {}
         self.files: dict[str, ClaudeFile] = {}
         self.sessions: dict[str, Session] = {}
-        self.members: dict[str, set[str]] = {}
-        self.by_fid: dict[int, str] = {}
+        self._members: dict[str, set[str]] | None = {}
+        self._by_fid: dict[int, str] | None = {}
         self.keys = ItemIndex()
         self.errors = ItemIndex()
         self.corrections: dict[int, list[tuple[str, Group, list[int]]]] = {}
@@ -143,10 +143,9 @@ class ClaudeProvider(Merge):
         self.heads = {h.path: h for h in state.heads}
         self.raw = {h.path: raw for h, raw in zip(state.heads, state.files, strict=True)}
         self.files = {}
-        self.by_fid = {h.fid: h.path for h in state.heads}
-        self.members = {}
-        for h in state.heads:
-            self.members.setdefault(h.session, set()).add(h.path)
+        # by_fid and members serve merges only: built on first use (a warm run with nothing
+        # changed never asks, and at 100,000 files they were half of restoring)
+        self._by_fid = self._members = None
         self.keys = ItemIndex(state.keys)
         self.errors = ItemIndex(state.errors)
         self.corrections = dict(state.corrections)
@@ -154,6 +153,29 @@ class ClaudeProvider(Merge):
         self.next_fid = state.next_fid
         # Sessions built with other prices or settings are rebuilt from the partials.
         self.sessions = {s.id: s for s in state.sessions} if state.built_with == self.built_with else {}
+
+    @property
+    def by_fid(self) -> dict[int, str]:
+        if self._by_fid is None:
+            self._by_fid = {h.fid: h.path for h in self.heads.values()}
+        return self._by_fid
+
+    @by_fid.setter
+    def by_fid(self, value: dict[int, str]) -> None:
+        self._by_fid = value
+
+    @property
+    def members(self) -> dict[str, set[str]]:
+        if self._members is None:
+            members: dict[str, set[str]] = {}
+            for h in self.heads.values():
+                members.setdefault(h.session, set()).add(h.path)
+            self._members = members
+        return self._members
+
+    @members.setter
+    def members(self, value: dict[str, set[str]]) -> None:
+        self._members = value
 
     def scan(self, pool=None, progress=None, meanwhile=None, light: bool = False, scope=None) -> ScanResult:
         """`meanwhile()` runs while pool workers parse (a big cold scan), if they do.
@@ -179,7 +201,7 @@ class ClaudeProvider(Merge):
                 self._cold = listing[:]
                 self._cold_pos = 0
             else:
-                wanted, recent = _in_scope(listing, self.roots(), scope)
+                wanted, recent = _in_scope(self.tree, scope)
                 self.limit_paths = recent
                 chosen = set(wanted)
                 listing = wanted + [p for p in recent if p not in chosen]
