@@ -108,3 +108,11 @@ def test_claude_calls_follow_appends_and_fall_back_to_a_rebuild():
     b.append((2, 20, 60, 1))  # a copy of a's key, larger: ownership settled by a rebuild
     check([_file("/p/a.jsonl", "t1", a, 3), _file("/p/b.jsonl", "t2", b, 2)])
     assert tracker.rebuilds == 2
+    c = [(21, 40, 3, 0)]  # a new file starting at the same instant as a, sharing no key: patched
+    check([_file("/p/a.jsonl", "t1", a, 3), _file("/p/b.jsonl", "t2", b, 2), _file("/p/c.jsonl", "t1", c, 1)])
+    c.append((22, 41, 4, 1))
+    check([_file("/p/a.jsonl", "t1", a, 3), _file("/p/b.jsonl", "t2", b, 2), _file("/p/c.jsonl", "t1", c, 2)])
+    assert tracker.rebuilds == 2
+    a.append((23, 42, 5, 0))  # a holds a key b holds too: its growth may move who owns it
+    check([_file("/p/a.jsonl", "t1", a, 4), _file("/p/b.jsonl", "t2", b, 2), _file("/p/c.jsonl", "t1", c, 2)])
+    assert tracker.rebuilds == 3

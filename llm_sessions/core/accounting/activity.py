@@ -144,11 +144,11 @@ class ClaudeCalls:
     """`claude_calls(files, since_ms)` kept current across polls, as a CallSeries.
 
     A dashboard's live sessions append a few calls per poll to a week of history. When
-    every changed file only grew (its earlier calls as they were), its new calls are keys
-    no other file holds, and no other file starts at the same instant (the only case where
-    a file's growth could change who owns a copied key), the new calls are added to the
-    series; anything else (a rewritten file, a resumed session's copies, a file gone)
-    rebuilds it with claude_calls. Files that merely aged out of the window are dropped
+    every changed file only grew (its earlier calls as they were, or a streamed message's
+    usage grown), its new calls are keys no other file holds, and it holds no key another
+    file holds too (whose owner its growth could change: files are ordered by their first
+    and last line), the series is patched; anything else (a rewritten file, a resumed
+    session's copies, a file gone) rebuilds it with claude_calls. Files that merely aged out of the window are dropped
     from the bookkeeping: all their calls are older than any window asks for.
     """
 
@@ -157,6 +157,7 @@ class ClaudeCalls:
         self._seen: dict[str, _Seen] = {}
         self._where: dict[int, Call] = {}  # key -> its call in the series
         self._shared: set[int] = set()  # keys more than one file holds
+        self._sharing: set[str] = set()  # the files that hold one
         self.rebuilds = 0
 
     def update(self, files: list, since_ms: int) -> Any:
@@ -176,6 +177,8 @@ class ClaudeCalls:
                 self._seen[f.path] = _Seen(f.cursor.offset, f.first_ts, max(arrays[1], default=0) if arrays else 0,
                                            arrays, list(f.groups) if arrays else [])
             self._where = {key: out[at] for key, at in where.items()}
+            self._sharing = {p for p, seen in self._seen.items()
+                             if self._shared and seen.arrays is not None and not self._shared.isdisjoint(seen.arrays[0])}
             self.series = CallSeries(out)
         return self.series
 
@@ -187,17 +190,14 @@ class ClaudeCalls:
         if self.series.view(since_ms).lo * 2 > max(len(self.series), 1000):
             return False  # the series is mostly calls older than the window: start it again
         grown = [f for f in files if (old := seen.get(f.path)) is None or old.offset != f.cursor.offset]
-        starts: dict[str, int] = {}
-        for f in files:
-            starts[f.first_ts] = starts.get(f.first_ts, 0) + 1
         new: list[Call] = []
         removed: list[Call] = []
         keys: dict[int, Call | None] = {}
         updates: dict[str, _Seen] = {}
         for f in grown:
             old = seen.get(f.path)
-            if starts[f.first_ts] > 1 or (old is not None and old.first_ts != f.first_ts):
-                return False  # the order that decides who owns a copied key could move
+            if f.path in self._sharing:
+                return False  # its growth moves it in the order that decides who owns a copied key
             arrays = _arrays(f) if f.keys else None
             if arrays is None:
                 if f.keys or (old is not None and old.arrays is not None):
@@ -213,8 +213,6 @@ class ClaudeCalls:
                     return False  # keys moved: the file was rewritten
                 # positions from n on changed (a streamed message's usage grew): their old calls go
                 for key in old.arrays[0][n:]:
-                    if key in self._shared:
-                        return False  # its owner and largest copy are settled by a rebuild
                     if key in self._where:
                         removed.append(self._where[key])
                         keys[key] = None
