@@ -68,6 +68,7 @@ def test_sums_blocks_and_shares_equal_a_walk(calls, chunks, since, now):
     if not blocks:
         assert got is None
     else:
+        assert got is not None
         block, block_calls = got
         want = blocks[-1]
         assert (block.start_ms, block.end_ms, block.first_ms, block.last_ms) == (want.start_ms, want.end_ms, want.first_ms, want.last_ms)

@@ -229,9 +229,11 @@ class Discovery:
             if alive:
                 groups.append(alive)
 
-        by_id = {s.id: s for s in sessions}
+        by_id = {s.id: s for s in sessions} if groups else {}
         transcripts: dict[str, Session] = {}
-        for s in sessions:
+        # With no assistant running nothing is matched: the transcripts are looked at once
+        # one runs (all of them new then, so its open files are read), not on every idle poll.
+        for s in sessions if groups else ():
             real = real_path(s.transcript, self._real)
             if real:
                 transcripts[real] = s

@@ -162,6 +162,7 @@ class Monitor:
         self._seen_activity: dict[str, datetime | None] = {}
         # last poll's per-session passes: the next poll re-does only what changed (see _patch)
         self._attach_last: _Pass | None = None
+        self._provided: list[Session] = []  # last poll's sessions from the providers
         self._scored_last: _Pass | None = None
         from llm_sessions.core.accounting.limit_tracker import LimitTracker
 
@@ -290,8 +291,12 @@ class Monitor:
             sessions.extend(res.sessions)
             problems.extend(res.problems)
             searched.extend(res.searched)
-        # Finished Aider runs are found in the folders other assistants worked in.
-        if self.aider.note_cwds(s.cwd for s in sessions if s.tool != "aider"):
+        # Finished Aider runs are found in the folders other assistants worked in (the cwds
+        # of sessions that changed since last poll: the others were noted then).
+        moved = _moved(sessions, self._provided)
+        self._provided = list(sessions)
+        fresh = sessions if moved is None else [sessions[i] for i in moved]
+        if self.aider.note_cwds(s.cwd for s in fresh if s.tool != "aider"):
             again = scan(self.aider)
             sessions = [s for s in sessions if s.tool != "aider"] + again.sessions
             problems.extend(again.problems)
