@@ -42,23 +42,18 @@ def iso_ms(value: str) -> int:
     """Epoch milliseconds of an ISO 8601 string (0 when unparseable), for hot loops.
 
     Model calls are stamped one by one during a cold scan, so the usual form
-    (`2026-01-05T09:49:20.497Z`) is cut up by hand, reusing the epoch of its date and hour
-    from the previous call; anything else goes through `parse_ts`.
+    (`2026-01-05T09:49:20.497Z`) goes straight to the C parser (464 ns a call, against 990
+    for cutting it up by hand); anything else goes through `parse_ts`.
     """
-    global _hour
     if len(value) == 24 and value[23] == "Z" and value[19] == ".":
-        hour = _hour  # one tuple, swapped whole: safe if two threads parse at once
-        if value[:13] != hour[0]:
-            dt = parse_ts(value[:13] + ":00:00Z")
-            if dt is None:
-                return 0
-            hour = _hour = (value[:13], int(dt.timestamp()) * 1000)
         try:
-            return hour[1] + int(value[14:16]) * 60_000 + int(value[17:19]) * 1000 + int(value[20:23])
+            # C-speed parse (Python 3.11 reads the Z); round(): a float of seconds times 1000
+            # can land a hair under the millisecond it stands for.
+            return round(_fromiso(value).timestamp() * 1000)
         except ValueError:
             pass
     dt = parse_ts(value)
     return int(dt.timestamp() * 1000) if dt is not None else 0
 
 
-_hour: tuple[str, int] = ("", 0)
+_fromiso = datetime.fromisoformat

@@ -51,3 +51,20 @@ def test_other_list_arguments_go_to_typer(tmp_path):
     assert bad.returncode == 2 and "No such option: --bogus" in bad.stderr
     helped = _run("import sys; sys.argv = ['llm-session', 'list', '--help']\nfrom llm_sessions.entry import main\nmain()\n", env)
     assert helped.returncode == 0 and "--all" in helped.stdout and "--json" in helped.stdout
+
+
+def test_plain_list_starts_as_every_command(tmp_path):
+    """The fast path does what `cli_base.start` does for Typer commands: output through
+    InertStream (transcript text never drives the terminal), files private to the user, and
+    the cyclic collector off (it costs a cold scan's parent ~50 ms at exit alone)."""
+    env = _env(tmp_path)
+    probe = _run(
+        "import gc, os, sys; sys.argv = ['llm-session', 'list', '--json', '-a', '--no-processes']\n"
+        "from llm_sessions.entry import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "mask = os.umask(0)\n"
+        "sys.__stderr__.write(f'{type(sys.stdout).__name__} {gc.isenabled()} {mask:o}')\n",
+        env,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stderr == "InertStream False 77"

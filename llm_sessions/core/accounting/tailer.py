@@ -164,7 +164,14 @@ def fold(path: str, cursor: Cursor, st: os.stat_result, feed: Callable[[bytes], 
     return failed
 
 
-BLOCK = 1024 * 1024
+#: A block and the records decoded from it stay within the core's L2 cache (2 MiB here):
+#: single-process parse of r1g 2.65 -> 2.48 s CPU against 1 MiB blocks (128 KiB: 2.57 s,
+#: more blocks' fixed costs; 512 KiB: 2.61 s).
+BLOCK = 256 * 1024
+#: Block buffers of finished reads, for the next read to reuse: a cold scan reads ~2,000 files,
+#: and a fresh block buffer per file is zero-filled and page-faulted in before a byte is read.
+#: list.pop and list.append are atomic, so two threads reading at once never share one.
+_spare: list[bytearray] = []
 
 
 def _newlines(buf: bytearray, end: int) -> int:
@@ -197,7 +204,13 @@ def read_blocks(
     fh = open_binary(path, st)  # the open file is checked again with fstat: never a FIFO
     cursor.dev, cursor.ino = st.st_dev, st.st_ino
     cursor.size, cursor.mtime_ns = st.st_size, st.st_mtime_ns
-    buf = bytearray(size)
+    try:
+        buf = _spare.pop()
+    except IndexError:
+        buf = bytearray(size)
+    first = buf if len(buf) == size else None  # the buffer handed back when the read ends
+    if first is None:
+        buf = bytearray(size)
     view = memoryview(buf)
     have = 0  # bytes of a line carried over from the previous read, at the front of buf
     skipping = 0  # > 0: bytes of an oversized line seen so far, not kept
@@ -246,6 +259,8 @@ def read_blocks(
         except OSError:
             cursor.check = 0
         fh.close()
+        if first is not None and not _spare:
+            _spare.append(first)
 
 
 class Tailed(Protocol):

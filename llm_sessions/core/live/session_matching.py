@@ -54,13 +54,14 @@ def cwd_related(
     cwd: str,
     session: Session,
     transcript_real: str | None,
-    claude_dirs: Callable[[str], tuple[str, ...]],
+    cwd_dirs: tuple[str, ...],
     real: dict[str, str],
 ) -> bool:
     """Whether a session belongs to a process's cwd: a Claude transcript in the cwd's
-    project folder, the same cwd, or (for tools whose rule says so) an ancestor cwd."""
+    project folder (`cwd_dirs`, real paths), the same cwd, or (for tools whose rule says so)
+    an ancestor cwd."""
     if session.tool == "claude" and transcript_real:
-        if os.path.dirname(transcript_real) in claude_dirs(cwd):
+        if os.path.dirname(transcript_real) in cwd_dirs:
             return True
     scwd = real_path(session.cwd, real)
     if not scwd:
@@ -91,12 +92,16 @@ def match_by_cwd(
         buckets.setdefault((members[0].tool, cwd), []).append(members)
     for (tool, cwd), procs in buckets.items():
         rule = rules_by_tool.get(tool)
+        # Once per cwd, not per session: a cwd without a project folder is looked up again
+        # on every call (three stats), and a history of 760 sessions times 20 running
+        # assistants made that 46,000 stats, a second of a `list`.
+        cwd_dirs = claude_dirs(cwd) if tool == "claude" else ()
         candidates = [
             s
             for s in sessions
             if s.tool == tool
             and s.id not in claimed
-            and cwd_related(rule, cwd, s, real_path(s.transcript, real), claude_dirs, real)
+            and cwd_related(rule, cwd, s, real_path(s.transcript, real), cwd_dirs, real)
         ]
         candidates.sort(key=lambda s: epoch(s.last_activity) or 0.0, reverse=True)
         procs.sort(key=lambda ms: ms[0].created, reverse=True)

@@ -1,7 +1,7 @@
 """Claude Code transcript lines -> per-file partial results.
 
 This is the hot loop of a cold scan (a gigabyte of JSONL). Lines are decoded a block at a
-time (`decode_lines`: one C call per megabyte instead of a split and a call per line) into
+time (`decode_lines`: one C call per 256 KiB block instead of a split and a call per line) into
 a small msgspec Struct that names only the fields we use: msgspec skips everything else
 (tool output, thinking, file snapshots, progress payloads) without building Python objects
 for it. The fold over the decoded records keeps its state in local variables and spends a
@@ -53,7 +53,7 @@ __all__ = ["NCOLS", "ClaudeFile", "FileParser", "key_hash"]
 class FileParser(KeyTable):
     """Folds the lines of one file into its ClaudeFile, keeping the key index while it runs.
 
-    `feed_block` runs once per megabyte of a cold scan and `_fold` once per line inside it,
+    `feed_block` runs once per block (256 KiB) of a cold scan and `_fold` once per line inside it,
     so `_fold` is written for speed: one loop, locals instead of attribute lookups, the
     common kinds of line first, and the (message.id, requestId) hash reused for the run of
     lines that stream one response.
@@ -75,7 +75,10 @@ class FileParser(KeyTable):
             recs = None
         if recs is not None and len(recs) == lines:
             stamps = list(map(_TS, recs))
-            if None not in stamps or not deep_unstamped(recs, stamps, block):
+            if None not in stamps:
+                self._fold(recs, block, stamps, stamps)  # every line stamped: no filter pass
+                return
+            if not deep_unstamped(recs, stamps, block):
                 self._fold(recs, block, stamps)
                 return
         raws = [raw for raw in bytes(block).split(b"\n") if raw]
@@ -87,12 +90,13 @@ class FileParser(KeyTable):
                 each.append(None)
         self._fold(each, raws)
 
-    def _fold(self, recs: list, source, times: list | None = None) -> None:
+    def _fold(self, recs: list, source, times: list | None = None, stamped: list | None = None) -> None:
         """Fold decoded lines (None: malformed) into the file's partial result.
 
         `source` is the block the records came from (or its lines): the rare checks that
         need a line's bytes (a usage sample per version, an unknown record) split it.
-        `times`: the records' timestamps when the caller has them already.
+        `times`: the records' timestamps when the caller has them already; `stamped`: the
+        ones that are not None, when the caller knows (all of them, usually).
         """
         f = self.f
         subagent, legacy, path = f.subagent, self.legacy_agent, f.path
@@ -109,7 +113,8 @@ class FileParser(KeyTable):
         # nothing on the lines that carry nothing else: most lines of a real history.
         good = recs if isinstance(source, (bytes, bytearray, memoryview)) else [r for r in recs if r is not None]
         malformed = len(recs) - len(good)
-        stamped = list(filter(None, map(_TS, good) if times is None else times))
+        if stamped is None:
+            stamped = list(filter(None, map(_TS, good) if times is None else times))
         seen_ts = f.last_ts  # the newest timestamp before the line being folded
         upto = 0  # records[:upto] are in seen_ts
         if stamped:

@@ -5,6 +5,9 @@ thinking, file snapshots, progress payloads) without building Python objects for
 Every field is optional and every token count is bounded (`sanity.CallTokens`), so a
 hostile line fails to decode and is counted as malformed, never trusted.
 
+The structs are untracked by the cyclic collector (`gc=False`): decoded JSON cannot form a
+cycle, and a cold scan allocates and frees ~700,000 of them per gigabyte.
+
 Also here: the record types, subtypes and usage fields we know (anything else is format
 drift), the rare per-line access to a block's raw bytes (`Lines`), and the depth check of
 lines msgspec would otherwise accept on Python 3.12+ (`deep_unstamped`).
@@ -20,12 +23,12 @@ import msgspec
 from llm_sessions.core.accounting.sanity import DECODE_ERRORS, CallTokens, may_nest_too_deep, too_deep
 
 
-class _Split(msgspec.Struct):
+class _Split(msgspec.Struct, gc=False):
     ephemeral_5m_input_tokens: CallTokens | None = 0
     ephemeral_1h_input_tokens: CallTokens | None = 0
 
 
-class _Iteration(msgspec.Struct):
+class _Iteration(msgspec.Struct, gc=False):
     type: str | None = None
     model: str | None = None
     input_tokens: CallTokens | None = 0
@@ -35,7 +38,7 @@ class _Iteration(msgspec.Struct):
     cache_creation: _Split | None = None
 
 
-class _Usage(msgspec.Struct):
+class _Usage(msgspec.Struct, gc=False):
     input_tokens: CallTokens | None = 0
     output_tokens: CallTokens | None = 0
     cache_creation_input_tokens: CallTokens | None = 0
@@ -46,7 +49,7 @@ class _Usage(msgspec.Struct):
     iterations: list[_Iteration] | None = None
 
 
-class _Block(msgspec.Struct):
+class _Block(msgspec.Struct, gc=False):
     """A content block: only what says "tool call", "tool result", "failed" or "limit".
 
     Lenient types (Any): a block of an unexpected shape is ignored, never a malformed line.
@@ -61,7 +64,7 @@ class _Block(msgspec.Struct):
 _Content = str | list[_Block | str | int | float | bool | list | None] | dict | int | float | bool | None
 
 
-class _Message(msgspec.Struct):
+class _Message(msgspec.Struct, gc=False):
     id: str | None = None
     model: str | None = None
     stop_reason: str | None = None
@@ -69,13 +72,13 @@ class _Message(msgspec.Struct):
     content: _Content = None
 
 
-class _Compact(msgspec.Struct):
+class _Compact(msgspec.Struct, gc=False):
     trigger: str | None = None
     preTokens: CallTokens | None = None
     postTokens: CallTokens | None = None
 
 
-class _Line(msgspec.Struct):
+class _Line(msgspec.Struct, gc=False):
     type: str | None = None
     version: str | None = None
     uuid: str | None = None
@@ -86,7 +89,6 @@ class _Line(msgspec.Struct):
     isSidechain: bool | None = None
     isMeta: bool | None = None
     isApiErrorMessage: bool | None = None
-    isCompactSummary: bool | None = None
     requestId: str | None = None
     subtype: str | None = None
     summary: str | None = None
