@@ -229,7 +229,7 @@ class Discovery:
             if alive:
                 groups.append(alive)
 
-        by_id = {s.id: s for s in sessions}
+        by_id = {s.id: s for s in sessions} if groups else {}
         transcripts = Transcripts(sessions, self._real)
         # New transcripts of a tool make its processes' open files worth reading again. With
         # no assistant running nobody asks; counting them later only re-reads sooner.

@@ -52,6 +52,7 @@ HOT_S = 3600  # a file changed within this is stat-ed on every light scan
 COLD_SHARE = 30  # the other files and folders: one share per light scan
 MIN_SHARE_FILES = 32  # ... but at least this many files
 MIN_SHARE_DIRS = 16  # ... and folders
+RECENT_SLACK_MS = 3_600_000  # file_views re-finds its recently active files this often
 
 
 class FileView:
@@ -120,6 +121,11 @@ class ClaudeProvider(Merge):
         self._dir_pos = 0
         # after a scan limited to live sessions: the files the usage limits need (else None)
         self.limit_paths: list[str] | None = None
+        # what file_views and usage_drift keep between polls (see there)
+        self._touched: set[str] = set()
+        self._recent: tuple[dict, int, dict[str, None]] | None = None
+        self._version = 0
+        self._drift: tuple[dict, int, int] | None = None
 
     def roots(self) -> list[Path]:
         return claude_roots(self.env)
@@ -211,6 +217,10 @@ class ClaudeProvider(Merge):
         self.changed = bool(todo or gone)
         parsed = self._parse_all(todo, pool, progress, result.problems, meanwhile) if todo else []
         dirty = self._update(parsed, gone)
+        if parsed or gone:
+            self._version += 1
+            self._touched.update(f.path for f, _ in parsed)
+            self._touched.update(gone)
         if not self.sessions and self.heads:
             dirty = set(self.members)  # nothing built yet, or built with other prices
         self._rebuild(dirty)
@@ -336,12 +346,36 @@ class ClaudeProvider(Merge):
         at once; anything else decodes that file's partial result."""
         from llm_sessions.core.accounting.activity import active_since
 
-        heads = self.heads.values() if paths is None else [self.heads[p] for p in paths if p in self.heads]
+        heads = self._recent_heads(since_ms) if paths is None else [self.heads[p] for p in paths if p in self.heads]
         return [FileView(self, h) for h in heads if active_since(h.last_ts, since_ms)]
+
+    def _recent_heads(self, since_ms: int) -> list[Head]:
+        """The heads that may be active since `since_ms`: a superset kept between polls and
+        corrected by the files scans touched since, so a poll filters what changed and the
+        recently active files, not every file of the history (re-found hourly)."""
+        from llm_sessions.core.accounting.activity import active_since
+
+        heads = self.heads
+        c = self._recent
+        if c is None or c[0] is not heads or not since_ms or since_ms < c[1] or since_ms - c[1] > RECENT_SLACK_MS:
+            c = self._recent = (heads, since_ms, dict.fromkeys(h.path for h in heads.values() if active_since(h.last_ts, since_ms)))
+        else:
+            for path in self._touched:
+                h = heads.get(path)
+                if h is not None and active_since(h.last_ts, c[1]):
+                    c[2][path] = None
+                else:
+                    c[2].pop(path, None)
+        self._touched = set()
+        return [heads[p] for p in c[2] if p in heads]
 
     # -- format drift ------------------------------------------------------------------
     def usage_drift(self) -> int:
-        return sum(h.usage_drift for h in self.heads.values())
+        """Usage records of an unknown shape over every file (summed again only after a scan changed a file)."""
+        d = self._drift
+        if d is None or d[0] is not self.heads or d[1] != self._version:
+            d = self._drift = (self.heads, self._version, sum(h.usage_drift for h in self.heads.values()))
+        return d[2]
 
     def drift(self):
         from llm_sessions.core.accounting.drift import Tally
