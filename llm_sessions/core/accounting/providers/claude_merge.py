@@ -30,6 +30,7 @@ _TurnKind = Literal["assistant", "user", "tool_result"]  # TurnMark.kind: what C
 
 WINDOW = 200_000
 WINDOW_1M = 1_000_000
+MARKS_KEEP = 20_000  # parsed turn marks kept between rebuilds (see Merge._turn_marks)
 
 
 def error_item(uuid: str) -> int:
@@ -89,6 +90,7 @@ class Merge:
     _arrays: dict[str, tuple[array, array, array]]
     changed: bool
     rebuilt: int
+    _marks: dict[tuple[str, str, bool, bool], TurnMark | None]
 
     def _file(self, path: str) -> ClaudeFile:
         """A file's partial result, decoded from the cache the first time it is needed."""
@@ -274,6 +276,25 @@ class Merge:
                 acc.add(tuple(group), deltas)
             self.sessions[sid] = self._session(sid, acc)
 
+    def _turn_marks(self, recent: list[tuple[str, str, bool, bool]]) -> tuple[TurnMark, ...]:
+        """A main file's recent turns as TurnMarks. A live session is rebuilt every poll
+        with the same ~RECENT_KEEP marks but one or two new ones: each (time, kind, flags)
+        entry is parsed once and its TurnMark (immutable) reused, not re-parsed every poll."""
+        memo = self._marks
+        if len(memo) > MARKS_KEEP:
+            memo.clear()
+        out = []
+        for entry in recent:
+            if entry in memo:
+                mark = memo[entry]
+            else:
+                ts, kind, api, tool = entry
+                at = parse_ts(ts)
+                mark = memo[entry] = None if at is None else TurnMark(at, cast(_TurnKind, kind), api, tool)
+            if mark is not None:
+                out.append(mark)
+        return tuple(out)
+
     def _session(self, sid: str, acc: _Acc) -> Session:
         main = acc.main
         files = acc.files
@@ -297,11 +318,7 @@ class Merge:
             window = WINDOW_1M if (main.model or "").endswith("[1m]") or main.ctx_max > WINDOW else WINDOW
             if main.ctx >= 0:
                 context = ContextFill(main.ctx, window, compaction_point_for(window, self.settings), True, main.ctx_source)
-            recent = tuple(
-                TurnMark(at, cast(_TurnKind, kind), api, tool)
-                for ts, kind, api, tool in main.recent
-                if (at := parse_ts(ts)) is not None
-            )
+            recent = self._turn_marks(main.recent)
         src = main or files[0]
         return Session(
             id=sid,
