@@ -88,6 +88,11 @@ def read_regular(path: str | os.PathLike, max_bytes: int) -> bytes:
     The limit is checked on the size before reading and again on what was read (the file
     may grow meanwhile), so memory use is bounded whatever the file does.
     """
+    return read_regular_stat(path, max_bytes)[0]
+
+
+def read_regular_stat(path: str | os.PathLike, max_bytes: int) -> tuple[bytes, os.stat_result]:
+    """`read_regular`, with the fstat of the file read (which file a path named then)."""
     fd, st = open_regular(path)
     with os.fdopen(fd, "rb") as fh:
         if st.st_size > max_bytes:
@@ -95,7 +100,7 @@ def read_regular(path: str | os.PathLike, max_bytes: int) -> bytes:
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise FileTooLarge(path, len(data), max_bytes)
-    return data
+    return data, st
 
 
 def describe(exc: OSError) -> str:

@@ -331,7 +331,7 @@ def test_scan_cache_bit_flips_never_change_figures(fake_home, tmp_path):
         return {s.id: (s.usage.total, s.context.used if s.context else None) for s in snap.sessions}
 
     expected = figures()
-    (cache_file,) = cache.glob("scan-*")
+    (cache_file,) = cache.glob("scan-*.msgpack")  # the base (beside it: its lock, its journal)
     good = cache_file.read_bytes()
     import random
 

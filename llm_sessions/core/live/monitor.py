@@ -98,9 +98,11 @@ class Monitor:
         self._roots = [str(p) for prov in (self.claude, self.codex) for p in prov.roots()]
         if cache_dir is not None:
             self._cache_path = scancache.cache_file(cache_dir, self._roots)
+            self._cache = scancache.ScanCache(self._cache_path, self._roots)  # saves append to its journal
         self._cache_loaded = self._cache_path is None
         self.parsed_bytes = 0
         self._unsaved = False
+        self._codex_dirty = False  # a Codex state changed since the cache was read or written
         self._saved_at: datetime | None = None  # when this monitor last wrote the cache
         self._attached: dict[str, tuple] = {}
         self._scored_memo: dict[str, tuple] = {}
@@ -164,7 +166,7 @@ class Monitor:
         self._cache_loaded = True
         if self._cache_path is None:
             return
-        data = scancache.load(self._cache_path, self._roots)
+        data = self._cache.load()
         if data is not None:
             claude, codex = scancache.restore(data)
             self.claude.restore(claude)
@@ -258,6 +260,7 @@ class Monitor:
             self.claude.live_sessions = {s.id for s in sessions if s.tool == "claude" and s.process is not None}
         if not skip and (self.claude.changed or self.codex.changed or self.claude.rebuilt):
             self._unsaved = True
+            self._codex_dirty = self._codex_dirty or self.codex.changed
         # The first poll saves (a one-shot command has only that one); after it a dashboard
         # rewrites the cache at most once a minute (and when it closes): a crash then costs
         # re-reading what was appended since, never a wrong figure. After a scan limited to
@@ -387,10 +390,11 @@ class Monitor:
             return
         self._unsaved = False
         self._saved_at = self.clock()
-        scancache.save(
-            self._cache_path,
+        self._cache.save(
             scancache.CacheData(scancache.FORMAT, self._roots, self.claude.state(), scancache.as_entries(self.codex.files)),
+            codex_unchanged=not self._codex_dirty,
         )
+        self._codex_dirty = False
 
     def history(self, session_id: str, since: datetime | None = None) -> list:
         """Samples of one session from the store, oldest first (empty without a store)."""
