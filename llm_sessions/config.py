@@ -15,7 +15,6 @@ must still start), but each is one warning that names the closest known key.
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 from collections.abc import Mapping
@@ -277,6 +276,8 @@ def _unknown_keys(data: dict, env, path: Path) -> list[str]:
 
 
 def _closest(name: str, known: set[str]) -> str:
+    import difflib  # only for a setting that does not exist
+
     hit = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
     return f" (did you mean {hit[0]}?)" if hit else ""
 

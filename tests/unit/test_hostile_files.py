@@ -458,7 +458,7 @@ def test_a_cache_that_cannot_be_written_costs_nothing_but_the_cache(fake_home, t
     def full(*a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(scancache.tempfile, "mkstemp", full)
+    monkeypatch.setattr("tempfile.mkstemp", full)  # scancache imports tempfile when it saves
     snap = monitor(fake_home, tmp_path / "cache").scan_files()
     assert snap.sessions[0].usage.total == 6
 

@@ -95,3 +95,44 @@ def test_an_idle_poll_derives_no_state_or_score_and_a_change_is_scored_at_once(c
     assert states and scores, "a changed session was not re-derived"
     fresh = _dashboard(env, cfg).poll()
     assert {s.id: (s.state, s.health) for s in third.sessions} == {s.id: (s.state, s.health) for s in fresh.sessions}
+
+
+class _OneLive:
+    """Discovery stand-in: the session `sid` runs (a process matched) until `ended` is set."""
+
+    def __init__(self, sid: str) -> None:
+        self.sid = sid
+        self.ended = False
+
+    def scan(self, sessions):
+        from types import MappingProxyType
+
+        from llm_sessions.core.live.discovery import DiscoveryResult
+        from llm_sessions.core.models import ProcessInfo
+
+        if self.ended:
+            return DiscoveryResult()
+        proc = ProcessInfo(pid=4242, name="claude", cmdline=("claude",), cpu_percent=0.0, rss_bytes=1, tool="claude")
+        return DiscoveryResult(MappingProxyType({self.sid: proc}))
+
+
+def test_a_poll_with_a_live_session_derives_only_that_one_and_its_end_at_once(corpus, monkeypatch):
+    """With a process running, a poll re-derives state and score for the live session only
+    (not every session of the history), and the poll after it ends says so, equal to a
+    fresh monitor's answer."""
+    _root, env, cfg = corpus
+    sids = [s.id for s in Monitor(cfg, env).scan_files().sessions if s.tool == "claude"]
+    live = _OneLive(sids[0])
+    mon = Monitor(cfg, env, discovery=live)
+    mon.poll()
+    mon.poll()
+    states = _count(monkeypatch, state_mod, "session_state")
+    scores = _count(monkeypatch, monitor_mod, "health_report")
+    snap = mon.poll()
+    assert [a[0].id for a in states] == [sids[0]] and [a[0].id for a in scores] == [sids[0]]
+    assert {s.id: s.state for s in snap.sessions}[sids[0]] != "ended"
+    live.ended = True
+    ended = mon.poll()
+    fresh = Monitor(cfg, env, discovery=_OneLive(sids[0]))
+    fresh.discovery.ended = True
+    assert {s.id: (s.state, s.health) for s in ended.sessions} == {s.id: (s.state, s.health) for s in fresh.poll().sessions}

@@ -68,3 +68,49 @@ def test_plain_list_starts_as_every_command(tmp_path):
     )
     assert probe.returncode == 0, probe.stderr
     assert probe.stderr == "InertStream False 77"
+
+
+def test_json_written_as_bytes_is_the_same_and_stays_inert():
+    """JSON goes to stdout's bytes as the encoder made it, DEL and C1 characters written as
+    JSON escapes: inert, and still JSON."""
+    import io
+
+    from llm_sessions.cli_base import _emit_json
+    from llm_sessions.core.inert import InertStream
+
+    def emitted(data) -> str:
+        raw = io.BytesIO()
+        text = io.TextIOWrapper(raw, encoding="utf-8", write_through=False)
+        old, sys.stdout = sys.stdout, InertStream(text)
+        try:
+            _emit_json(data)
+            sys.stdout.flush()
+        finally:
+            sys.stdout = old
+        return raw.getvalue().decode()
+
+    plain = {"ok": True, "sessions": [{"title": "caf\u00e9 \u2014 \x1b]0;x\x07", "n": 1}]}
+    assert json.loads(emitted(plain)) == plain
+    assert "\\u001b" in emitted(plain) and emitted(plain).endswith("}\n")
+    hostile = {"title": "a\u009b31mb\x7fc"}
+    out = emitted(hostile)
+    assert "\u009b" not in out and "\x7f" not in out
+    assert json.loads(out) == hostile
+
+
+def test_a_warm_list_loads_no_parser(tmp_path):
+    """With the scan cache current, nothing is parsed or saved: the line parser, tempfile
+    (saving) and difflib (unknown settings) stay unloaded."""
+    env = _env(tmp_path)
+    code = (
+        "import sys; sys.argv = ['llm-session', 'list', '--json', '-a', '--no-processes']\n"
+        "from llm_sessions.entry import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "names = ('llm_sessions.core.accounting.providers.claude_parse', 'tempfile', 'difflib')\n"
+        "sys.stderr.raw.write(' '.join(m for m in names if m in sys.modules))\n"
+    )
+    cold = _run(code, env)
+    assert cold.returncode == 0 and "claude_parse" in cold.stderr  # the first run parses and saves
+    warm = _run(code, env)
+    assert warm.returncode == 0 and warm.stderr == ""
+    assert json.loads(warm.stdout) == json.loads(cold.stdout)

@@ -17,8 +17,9 @@ labelled as one wherever it is shown.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from math import fsum
 from typing import Protocol
 
 from llm_sessions.core.accounting.activity import Call
@@ -99,11 +100,19 @@ def spend(calls: Sequence[Call], prices: Prices | None) -> float:
         s[2] += c.cache_creation
         s[3] += c.cache_read
         s[4] += c.cache_1h
-    total = 0.0
-    for (model, bucket, speed, day), s in sums.items():
-        usage = Usage(s[0], s[1], s[2], s[3])
-        total += prices.charge(model, usage, bucket=bucket, cache_1h=s[4], speed=speed, day=day or None) or 0.0
-    return total
+    return group_spend(sums, prices)
+
+
+def group_spend(sums: Mapping[tuple[str, int, str, str], Sequence[int]], prices: Prices | None) -> float:
+    """USD of token sums per (model, bucket, speed, day) group: [input, output, cache
+    creation, cache read, 1-hour cache writes]. Summed with fsum, so the figure does not
+    depend on the order the groups come in (a walk and call_series' bisection agree)."""
+    if prices is None:
+        return 0.0
+    return fsum(
+        prices.charge(model, Usage(s[0], s[1], s[2], s[3]), bucket=bucket, cache_1h=s[4], speed=speed, day=day or None) or 0.0
+        for (model, bucket, speed, day), s in sums.items()
+    )
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -177,6 +186,7 @@ __all__ = [
     "WEEK_MS",
     "five_hour_blocks",
     "floor_hour",
+    "group_spend",
     "learn_five_hour",
     "learn_weekly",
     "percentile",

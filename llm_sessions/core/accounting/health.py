@@ -238,9 +238,7 @@ def _last_activity(session: Session, marks: Sequence | None = None) -> datetime 
 def activity_component(session: Session, settings: Any, now: datetime, marks: Sequence | None = None) -> HealthComponent:
     """Idle time and recent turns for a live session; how it ended for an ended one."""
     weight = float(settings.health_weight_activity)
-    idle_limit = timedelta(minutes=float(settings.health_idle_minutes))
     marks = sorted_marks(session) if marks is None else marks
-    last = _last_activity(session, marks)
     if not is_live(session):
         # "ended" when discovery saw no process; "stopped" when processes were not scanned
         verb = "ended" if session.state == "ended" else "stopped"
@@ -257,6 +255,9 @@ def activity_component(session: Session, settings: Any, now: datetime, marks: Se
         return HealthComponent(
             "activity", ENDED_SCORES["clean"], weight, f"{verb} normally after an assistant reply ({len(marks)} recent turns)"
         )
+    # a live session only from here: an ended one (most of a history) needs neither
+    idle_limit = timedelta(minutes=float(settings.health_idle_minutes))
+    last = _last_activity(session, marks)
     if last is None:
         return HealthComponent("activity", NEUTRAL, weight, "no activity recorded yet (neutral score)")
     idle = max(timedelta(0), as_utc(now) - last)

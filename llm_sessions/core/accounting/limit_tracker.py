@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import msgspec
 
 from llm_sessions.core.accounting import statusline_state
-from llm_sessions.core.accounting.activity import Call, active_since, claude_calls, codex_calls
+from llm_sessions.core.accounting.activity import Call, ClaudeCalls, active_since, claude_calls, codex_calls
 from llm_sessions.core.accounting.blocks import (
     FIVE_HOURS_MS,
     PLAN_FIVE_HOUR_USD,
@@ -33,6 +32,7 @@ from llm_sessions.core.accounting.blocks import (
     learn_five_hour,
     learn_weekly,
 )
+from llm_sessions.core.accounting.call_series import CallSeries, CallView
 from llm_sessions.core.accounting.limits import Sources, build_windows
 from llm_sessions.core.models import LimitWindow, WindowShare
 
@@ -42,10 +42,6 @@ LEARN_DAYS = 56
 RELEARN_S = 3600
 REUSE_S = 15
 LEARNED_FILE = "limits-learned.json"
-
-
-def _ms(call: Call) -> int:
-    return call.ms
 
 
 def _mtime(path: Path | None) -> int:
@@ -86,20 +82,20 @@ class LimitTracker:
         self.learned_path = Path(cache_dir) / LEARNED_FILE if cache_dir is not None else None
         self._learned: dict[str, Learned] = {}
         self._learned_at = 0.0
-        self._calls: dict[str, tuple[tuple, list[Call]]] = {}  # per assistant: (files' offsets, calls)
+        self._calls: dict[str, tuple[tuple, CallSeries]] = {}  # per assistant: (files' offsets, calls)
+        self._claude = ClaudeCalls()  # Claude's calls, extended as live files grow
         self._last: tuple[tuple, tuple] | None = None  # (inputs, the report made from them)
 
-    def _recent(self, tool: str, files: list, since: int, now_ms: int) -> tuple[tuple, list[Call]]:
-        """The calls of files active since `since`, re-extracted only when one of them grew."""
+    def _recent(self, tool: str, files: list, since: int, now_ms: int) -> tuple[tuple, CallView]:
+        """The calls of files active since `since` stamped up to `now_ms`, re-extracted only
+        when one of them grew (Claude's: only what the grown files added, see ClaudeCalls)."""
         active = [f for f in files if active_since(f.last_ts, since)]
         key = tuple((f.path, f.cursor.offset) for f in active)
         cached = self._calls.get(tool)
         if cached is None or cached[0] != key:
-            calls = (claude_calls if tool == "claude" else codex_calls)(active, since, None)
-            self._calls[tool] = cached = (key, calls)
-        calls = cached[1]
-        lo, hi = bisect_left(calls, since, key=_ms), bisect_right(calls, now_ms, key=_ms)
-        return key, calls[lo:hi]
+            series = self._claude.update(active, since) if tool == "claude" else CallSeries(codex_calls(active, since, None))
+            self._calls[tool] = cached = (key, series)
+        return key, cached[1].view(since, now_ms)
 
     def report(
         self, claude_files: Iterable, codex_files: Iterable, now: datetime, *, learn_limits: bool = True

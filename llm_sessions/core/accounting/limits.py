@@ -23,7 +23,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from llm_sessions.core.accounting.activity import Call
-from llm_sessions.core.accounting.blocks import FIVE_HOURS_MS, WEEK_MS, Learned, Prices, five_hour_blocks, spend
+from llm_sessions.core.accounting.blocks import WEEK_MS, Learned, Prices
+from llm_sessions.core.accounting.call_series import CallView, view_of
 from llm_sessions.core.models import LimitWindow, WindowShare
 
 BURN_MS = 30 * 60 * 1000
@@ -76,26 +77,13 @@ def _dt(seconds: float | None) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC) if seconds else None
 
 
-def _in_scope(call: Call, kind: str) -> bool:
-    family = SCOPE.get(kind)
-    return family is None or family in call.model.lower()
-
-
 def shares(key: str, kind: str, calls: Sequence[Call], since_ms: int, prices: Prices | None) -> tuple[WindowShare, ...]:
     """Each session's part of the window since `since_ms`, largest first."""
-    by_session: dict[str, list[Call]] = {}
-    family = SCOPE.get(kind)
-    for c in calls:
-        if c.ms >= since_ms and (family is None or family in c.model.lower()):
-            by_session.setdefault(c.session, []).append(c)
+    by_session = view_of(calls).after(since_ms).by_session(prices, SCOPE.get(kind))
     if not by_session:
         return ()
     scoped = kind in SCOPE
-    rows = []
-    for sid, mine in by_session.items():
-        tokens = sum(c.tokens for c in mine)
-        usd = spend(mine, prices) if prices is not None else None
-        rows.append((sid, tokens, usd, (usd or 0.0) if scoped else float(tokens)))
+    rows = [(sid, tokens, usd, (usd or 0.0) if scoped else float(tokens)) for sid, tokens, usd in by_session]
     total = sum(r[3] for r in rows)
     out = [WindowShare(key, sid, round(w / total, 4) if total else 0.0, tokens, round(usd, 6) if usd is not None else None)
            for sid, tokens, usd, w in rows]
@@ -133,12 +121,13 @@ def projected(used: float | None, burn: float | None, now: datetime, resets_at: 
 def _finish(w: LimitWindow, calls: Sequence[Call], now: datetime, prices: Prices | None, readings: Sequence[Reading] = ()) -> LimitWindow:
     """Burn rate, tokens per minute, projection and shares, the same for every source."""
     now_ms = int(now.timestamp() * 1000)
-    recent = [c for c in calls if c.ms > now_ms - BURN_MS and _in_scope(c, w.kind)]
-    tpm = sum(c.tokens for c in recent) / 30 if calls else None
+    calls = view_of(calls)
+    recent, family = calls.after(now_ms - BURN_MS, inclusive=False), SCOPE.get(w.kind)
+    tpm = recent.tokens(family) / 30 if calls else None
     if readings:
         burn = burn_from_readings(readings, now.timestamp())
     elif w.limit_usd:
-        burn = spend(recent, prices) / 0.5 / w.limit_usd * 100
+        burn = recent.spend(prices, family) / 0.5 / w.limit_usd * 100
     else:
         burn = None
     if w.limit_hit:
@@ -168,18 +157,18 @@ def _estimate(
 ) -> LimitWindow:
     """The current 5-hour block, or the rolling 7 days, priced against the known limit."""
     now_ms = int(now.timestamp() * 1000)
+    calls = view_of(calls)
     if kind == "five_hour":
-        blocks = five_hour_blocks(_current_run([c for c in calls if c.ms <= now_ms]))
-        block = blocks[-1] if blocks and blocks[-1].active(now_ms) else None
-        window_calls: Sequence[Call] = block.calls if block else ()
+        last = calls.current_block(now_ms)
+        block, window_calls = last if last is not None and last[0].active(now_ms) else (None, CallView(calls.series, calls.hi, calls.hi))
         starts = _dt(block.start_ms / 1000) if block else None
         resets = _dt(block.end_ms / 1000) if block else None
         what = "current 5-hour block" if block else "no 5-hour block active"
     else:
-        window_calls = [c for c in calls if now_ms - WEEK_MS < c.ms <= now_ms]
+        window_calls = calls.after(now_ms - WEEK_MS, inclusive=False).upto(now_ms)
         starts, resets = now - timedelta(days=7), None
         what = "rolling 7 days"
-    usd = spend(window_calls, prices) if prices is not None else None
+    usd = window_calls.spend(prices) if prices is not None else None
     limit = learned.usd if learned else None
     why = learned.basis if learned else "no limit known"
     if learned and limit and usd is not None and usd > limit and learned.learned:
@@ -194,15 +183,6 @@ def _estimate(
     )
 
 
-def _current_run(calls: Sequence[Call]) -> Sequence[Call]:
-    """The calls after the last pause of more than 5 hours: the only ones that decide where
-    the current block begins (every block before that pause ended with it)."""
-    for i in range(len(calls) - 1, 0, -1):
-        if calls[i].ms - calls[i - 1].ms > FIVE_HOURS_MS:
-            return calls[i:]
-    return calls
-
-
 def _age(seconds: float) -> str:
     minutes = int(seconds // 60)
     return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
@@ -210,7 +190,8 @@ def _age(seconds: float) -> str:
 
 def claude_windows(src: Sources, now: datetime, prices: Prices | None, fresh_s: float) -> list[LimitWindow]:
     now_s = now.timestamp()
-    last_call_s = src.claude[-1].ms / 1000 if src.claude else 0.0
+    claude = view_of(src.claude)  # built once here when the caller passed a plain list
+    last_call_s = claude[-1].ms / 1000 if claude else 0.0
     out: dict[str, LimitWindow] = {}
     readings: dict[str, list[Reading]] = {}
     stale: dict[str, str] = {}
@@ -243,9 +224,9 @@ def claude_windows(src: Sources, now: datetime, prices: Prices | None, fresh_s: 
             readings.pop(kind, None)
     learned = src.learned or {}
     for kind in ("five_hour", "seven_day"):
-        if kind not in out and src.claude:
-            out[kind] = _estimate("claude", kind, src.claude, now, learned.get(f"claude/{kind}"), prices, stale.get(kind, ""))
-    return [_finish(w, src.claude, now, prices, readings.get(k, ())) for k, w in out.items()]
+        if kind not in out and claude:
+            out[kind] = _estimate("claude", kind, claude, now, learned.get(f"claude/{kind}"), prices, stale.get(kind, ""))
+    return [_finish(w, claude, now, prices, readings.get(k, ())) for k, w in out.items()]
 
 
 def codex_windows(src: Sources, now: datetime, prices: Prices | None) -> list[LimitWindow]:
@@ -278,10 +259,11 @@ def codex_windows(src: Sources, now: datetime, prices: Prices | None) -> list[Li
         out[name] = _vendor("codex", name, "codex", last, now, basis, lengths[(limit_id, kind)] or None)
         readings[name] = same
     learned = src.learned or {}
+    codex = view_of(src.codex)
     for kind in ("five_hour", "seven_day"):
-        if kind not in out and src.codex:
-            out[kind] = _estimate("codex", kind, src.codex, now, learned.get(f"codex/{kind}"), prices, "")
-    return [_finish(w, src.codex, now, prices, readings.get(k, ())) for k, w in out.items()]
+        if kind not in out and codex:
+            out[kind] = _estimate("codex", kind, codex, now, learned.get(f"codex/{kind}"), prices, "")
+    return [_finish(w, codex, now, prices, readings.get(k, ())) for k, w in out.items()]
 
 
 _ORDER = {"five_hour": 0, "seven_day": 1, "seven_day_opus": 2, "seven_day_sonnet": 3}

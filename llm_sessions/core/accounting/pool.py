@@ -31,7 +31,7 @@ from contextlib import contextmanager
 
 import msgspec
 
-from llm_sessions.core.accounting.providers.claude_parse import ClaudeFile
+from llm_sessions.core.accounting.providers.claude_file import ClaudeFile
 from llm_sessions.core.problems import Problem
 
 log = logging.getLogger(__name__)

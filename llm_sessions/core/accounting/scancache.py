@@ -24,7 +24,6 @@ import gc
 import hashlib
 import logging
 import os
-import tempfile
 import zlib
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -350,6 +349,8 @@ def _write_all(fd: int, blob: bytes) -> None:
 def _write_new(path: Path, blob: bytes, prefix: str) -> tuple[int, int, int]:
     """Write atomically: a crash mid-write leaves the previous file, never half of one.
     Returns the identity of the file written."""
+    import tempfile  # here: a warm run with nothing changed never saves
+
     from llm_sessions.paths import clean_debris
 
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,7 @@ class ClaudeEvidence:
         """`linux`: whether process start keys are kernel start ticks (comparable with `procStart`)."""
         self.roots = tuple(roots)
         self.linux = linux
+        self._session_dirs = tuple(os.path.join(root, "sessions") for root in self.roots)  # joined once, not per poll
         self._files: dict[str, tuple[tuple[int, int, float], str | None, str | None]] = {}
         self._cwd_dirs: dict[str, tuple[str, ...]] = {}
 
@@ -43,8 +44,8 @@ class ClaudeEvidence:
         started is ignored. `status` (idle, busy, shell) comes from a trusted file only.
         """
         pid, created = proc.pid, proc.created
-        for root in self.roots:
-            path = str(root / "sessions" / f"{pid}.json")
+        for folder in self._session_dirs:
+            path = os.path.join(folder, f"{pid}.json")
             try:
                 st = os.stat(path)
             except OSError:

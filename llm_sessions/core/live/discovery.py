@@ -48,7 +48,7 @@ from llm_sessions.core.accounting.roots import claude_roots
 from llm_sessions.core.live.claude_evidence import ClaudeEvidence
 from llm_sessions.core.live.proc_table import Proc, ProcTable
 from llm_sessions.core.live.recognise import RULES, Rule, candidate_matcher, session_id_from_cmdline
-from llm_sessions.core.live.session_matching import Claims, match_by_cwd, match_shared, open_file_evidence, real_path
+from llm_sessions.core.live.session_matching import Claims, Transcripts, match_by_cwd, match_shared, open_file_evidence
 from llm_sessions.core.live.tmux_panes import TmuxPanes, pane_of
 from llm_sessions.core.models import ProcessInfo, Session
 
@@ -229,15 +229,14 @@ class Discovery:
             if alive:
                 groups.append(alive)
 
-        by_id = {s.id: s for s in sessions}
-        transcripts: dict[str, Session] = {}
-        for s in sessions:
-            real = real_path(s.transcript, self._real)
-            if real:
-                transcripts[real] = s
-                if real not in self._seen_transcripts:
-                    self._seen_transcripts.add(real)
-                    self._tool_gen[s.tool] = self._tool_gen.get(s.tool, 0) + 1
+        by_id = {s.id: s for s in sessions} if groups else {}
+        transcripts = Transcripts(sessions, self._real)
+        # New transcripts of a tool make its processes' open files worth reading again. With
+        # no assistant running nobody asks; counting them later only re-reads sooner.
+        for s in sessions if groups else ():
+            if s.transcript and s.transcript not in self._seen_transcripts:
+                self._seen_transcripts.add(s.transcript)
+                self._tool_gen[s.tool] = self._tool_gen.get(s.tool, 0) + 1
         for m in (m for members in groups for m in members):
             problems.extend(m.problems)
 

@@ -12,10 +12,12 @@ import logging
 import operator
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from itertools import compress
 from pathlib import Path
+from typing import NamedTuple
 
 from llm_sessions.core.accounting import scancache
 from llm_sessions.core.accounting.health import depends_on_now, health_report
@@ -34,10 +36,64 @@ Progress = Callable[[int, int], None]  # (bytes done, bytes to do)
 CACHE_EVERY = timedelta(seconds=60)
 
 
-def _same_objects(now: list, before: list) -> bool:
-    """Whether `now` holds the very objects `before` held, in order: one C-speed pass, so
-    an idle poll over a long history can hand on last poll's result without a Python loop."""
-    return len(now) == len(before) and all(map(operator.is_, now, before))
+def _moved(now: list, before: list) -> set[int] | None:
+    """Positions where `now` holds another object than `before` (C-speed), None when the
+    lengths differ. Providers hand their sessions on in a stable order, a rebuilt session
+    in its old place, so a poll re-does only these positions and those that move with the clock."""
+    if len(now) != len(before):
+        return None
+    return set(compress(range(len(now)), map(operator.is_not, now, before)))
+
+
+class _Pass(NamedTuple):
+    """One per-session pass of the last poll: its inputs, outputs, where each id sat, the
+    positions that must be done again next poll whatever happens (live ones), and the
+    extra input it depended on (processes, limit shares)."""
+
+    inputs: list
+    out: list
+    where: dict[str, int]
+    again: set[int]
+    extra: Mapping
+
+
+def _redo(last: _Pass | None, sessions: list, extra: Mapping, make, live) -> tuple[list, _Pass]:
+    """`make(session)` for every session, or only for those `_patch` says changed; `live(made
+    input)` marks the positions to do again next poll whatever happens."""
+    patched = _patch(last, sessions, extra, make)
+    if patched is None:
+        out = [make(s) for s in sessions]
+        index = {s.id: i for i, s in enumerate(sessions)}
+        todo: Iterable[int] = range(len(sessions))
+    else:
+        (out, todo), index = patched, last.where  # type: ignore[union-attr]
+    again = {i for i in todo if live(sessions[i])}
+    return out, _Pass(list(sessions), list(out), index, again, dict(extra))
+
+
+def _patch(last: _Pass | None, sessions: list, extra: Mapping, make) -> tuple[list, set[int]] | None:
+    """Last poll's output with only the positions whose session, or extra input, changed
+    (plus last poll's live ones) made again by `make(session)`; None when ids moved (then
+    the caller walks everything). Returns (output, positions made again)."""
+    if last is None:
+        return None
+    todo = _moved(sessions, last.inputs)
+    if todo is None:
+        return None
+    todo |= last.again
+    for sid in extra.keys() | last.extra.keys():
+        if extra.get(sid) != last.extra.get(sid):
+            pos = last.where.get(sid)
+            if pos is None:
+                return None
+            todo.add(pos)
+    out = list(last.out)
+    for i in todo:
+        s = sessions[i]
+        if s.id != last.inputs[i].id:
+            return None
+        out[i] = make(s)
+    return out, todo
 
 
 def _fingerprint(settings, prices) -> str:
@@ -105,11 +161,11 @@ class Monitor:
         self._codex_dirty = False  # a Codex state changed since the cache was read or written
         self._saved_at: datetime | None = None  # when this monitor last wrote the cache
         self._attached: dict[str, tuple] = {}
-        self._scored_memo: dict[str, tuple] = {}
         self._seen_activity: dict[str, datetime | None] = {}
-        # last poll's whole lists (in, out) while no process matched / no score moves with the clock
-        self._attached_all: tuple[list[Session], list[Session]] | None = None
-        self._scored_all: tuple[list[Session], dict, list[Session]] | None = None
+        # last poll's per-session passes: the next poll re-does only what changed (see _patch)
+        self._attach_last: _Pass | None = None
+        self._provided: list[Session] = []  # last poll's sessions from the providers
+        self._scored_last: _Pass | None = None
         from llm_sessions.core.accounting.limit_tracker import LimitTracker
 
         # usage-limit windows; `learn_limits = False` spares a one-shot CLI view the history pass
@@ -237,8 +293,12 @@ class Monitor:
             sessions.extend(res.sessions)
             problems.extend(res.problems)
             searched.extend(res.searched)
-        # Finished Aider runs are found in the folders other assistants worked in.
-        if self.aider.note_cwds(s.cwd for s in sessions if s.tool != "aider"):
+        # Finished Aider runs are found in the folders other assistants worked in (the cwds
+        # of sessions that changed since last poll: the others were noted then).
+        moved = _moved(sessions, self._provided)
+        self._provided = list(sessions)
+        fresh = sessions if moved is None else [sessions[i] for i in moved]
+        if self.aider.note_cwds(s.cwd for s in fresh if s.tool != "aider"):
             again = scan(self.aider)
             sessions = [s for s in sessions if s.tool != "aider"] + again.sessions
             problems.extend(again.problems)
@@ -291,54 +351,28 @@ class Monitor:
             return (), {}
 
     def _scored(self, sessions: list[Session], shares: dict, now: datetime) -> list[Session]:
-        """Each session with its health and limit shares. A session that is the same object
-        as last poll, with the same shares, and whose health does not move with the clock
-        (it is not running) keeps last poll's result: a poll over a long history scores only
-        what is live or changed."""
-        last = self._scored_all
-        if last is not None and last[1] == shares and _same_objects(sessions, last[0]):
-            return list(last[2])  # nothing changed and nothing moves with the clock
-        out = []
-        scored: dict[str, tuple] = {}
-        moving = False
-        for s in sessions:
-            mine = shares.get(s.id, ())
-            memo = self._scored_memo.get(s.id)
-            clocked = depends_on_now(s)
-            moving = moving or clocked
-            if memo is not None and memo[0] is s and memo[1] == mine and not clocked:
-                made = memo[2]
-            else:
-                made = s.with_(health=health_report(s, self.settings, now), limit_shares=mine)
-            scored[s.id] = (s, mine, made)
-            out.append(made)
-        self._scored_memo = scored
-        self._scored_all = None if moving else (list(sessions), dict(shares), list(out))
+        """Each session with its health and limit shares. Only sessions that changed since
+        last poll, whose shares changed, or whose health moves with the clock (they run)
+        are scored again: a poll over a long history scores what is live or changed."""
+
+        def make(s: Session) -> Session:
+            return s.with_(health=health_report(s, self.settings, now), limit_shares=shares.get(s.id, ()))
+
+        out, self._scored_last = _redo(self._scored_last, sessions, shares, make, depends_on_now)
         return out
 
     def _attach_processes(self, sessions: list[Session], now: datetime) -> tuple[list[Session], list[str]]:
         """Give each session its live process (if any) and a state; add running assistants
         that have not written a transcript yet, so a fresh session shows at once."""
+        from llm_sessions.core.live.session_state import session_state
+
         result = self.discovery.scan(sessions)
         cwds = [p.cwd for p in (*result.matches.values(), *result.unmatched) if p.tool == "aider"]
         if cwds:
             self.aider.note_cwds(cwds)
-        last = self._attached_all
-        if last is not None and not result.matches and _same_objects(sessions, last[0]):
-            out = list(last[1])  # every session ended and none changed: last poll's result
-        else:
-            out = self._attach_each(sessions, result.matches, now)
-        out.extend(Session(id=pid_session_id(p.tool or "unknown", p.pid), tool=p.tool or "claude", cwd=p.cwd,
-                           started_at=p.started_at, process=p, state="idle") for p in result.unmatched)
-        return out, list(result.problems)
+        matches = result.matches
 
-    def _attach_each(self, sessions: list[Session], matches: dict, now: datetime) -> list[Session]:
-        """Each session with its process and state (the memo keeps unchanged ones the same object)."""
-        from llm_sessions.core.live.session_state import session_state
-
-        out = []
-        attached: dict[str, tuple] = {}
-        for s in sessions:
+        def make(s: Session) -> Session:
             proc = matches.get(s.id)
             prev = self._seen_activity.get(s.id)
             grew = prev is not None and s.last_activity is not None and s.last_activity != prev
@@ -348,14 +382,15 @@ class Monitor:
             # so the steps after this (health, the store, the UI) can see it did not change.
             memo = self._attached.get(s.id)
             if memo is not None and memo[0] is s and memo[1] == state and memo[2] == proc:
-                made = memo[3]
-            else:
-                made = s.with_(process=proc, state=state)
-            attached[s.id] = (s, state, proc, made)
-            out.append(made)
-        self._attached = attached
-        self._attached_all = None if matches else (list(sessions), list(out))
-        return out
+                return memo[3]
+            made = s.with_(process=proc, state=state)
+            self._attached[s.id] = (s, state, proc, made)
+            return made
+
+        out, self._attach_last = _redo(self._attach_last, sessions, matches, make, lambda s: s.id in matches)
+        out.extend(Session(id=pid_session_id(p.tool or "unknown", p.pid), tool=p.tool or "claude", cwd=p.cwd,
+                           started_at=p.started_at, process=p, state="idle") for p in result.unmatched)
+        return out, list(result.problems)
 
     def drift_report(self):
         """What the readers did not understand, per assistant (after a scan)."""

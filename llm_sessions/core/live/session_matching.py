@@ -11,6 +11,7 @@ than guessing silently. Pure functions over the per-pid records, so they read as
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
@@ -28,20 +29,73 @@ def epoch(dt: datetime | None) -> float | None:
 
 
 def real_path(path: str | None, cache: dict[str, str]) -> str | None:
-    """`os.path.realpath`, remembered in `cache` (the same few paths recur every poll)."""
+    """`os.path.realpath`, remembered in `cache` (the same few paths recur every poll).
+
+    A path's folder is resolved once for all its siblings: `realpath` checks every component
+    of every path (a dozen `lstat` calls in Python each, 40-50 us a transcript, all of a
+    warm `list` with assistants running), while a file that is not itself a symlink needs
+    one `lstat` and its folder's real path, the same answer.
+    """
     if not path:
         return None
     hit = cache.get(path)
     if hit is None:
-        hit = cache[path] = os.path.realpath(path)
+        folder, name = os.path.split(path)
+        hit = None
+        if folder and folder != path and name not in ("", ".", "..") and os.path.isabs(path):
+            try:
+                if not stat.S_ISLNK(os.lstat(path).st_mode):
+                    hit = os.path.join(real_path(folder, cache) or folder, name)
+            except OSError:
+                pass  # gone or unreadable: realpath says what it can
+        if hit is None:
+            hit = os.path.realpath(path)
+        cache[path] = hit
     return hit
 
 
+class Transcripts:
+    """Sessions by the real path of their transcript, resolved only as far as a lookup needs.
+
+    A process's open files are real paths, and a transcript's listed path is real unless a
+    folder on its way (or the file itself) is a symlink. So a lookup tries the listed path
+    first; only an open file named like some transcript but not found under its listed path
+    (a config folder reached through a symlink) makes every transcript resolved, once.
+    Resolving all of them up front cost a `list` with one assistant running 100,000
+    `lstat` calls over 100,000 transcripts.
+    """
+
+    def __init__(self, sessions: Sequence[Session], real: dict[str, str]) -> None:
+        self._sessions = sessions
+        self._real = real
+        self._listed: dict[str, Session] | None = None
+        self._names: set[str] | None = None
+        self._resolved: dict[str, Session] | None = None
+
+    def get(self, path: str) -> Session | None:
+        if self._listed is None:
+            self._listed = {s.transcript: s for s in self._sessions if s.transcript}
+        hit = self._listed.get(path)
+        if hit is not None and real_path(path, self._real) == path:
+            return hit
+        if self._resolved is None:
+            if self._names is None:
+                self._names = {os.path.basename(p) for p in self._listed}
+            if os.path.basename(path) not in self._names:
+                return None
+            self._resolved = {}
+            for s in self._sessions:
+                real = real_path(s.transcript, self._real)
+                if real:
+                    self._resolved[real] = s
+        return self._resolved.get(path)
+
+
 def open_file_evidence(
-    members: list[Proc], transcripts: Mapping[str, Session], claimed: Mapping
+    members: list[Proc], transcripts: Transcripts | Mapping[str, Session], claimed: Mapping
 ) -> tuple[str, str] | None:
     """The newest unclaimed transcript (by real path) any process of the group holds open."""
-    held = [transcripts[p] for m in members for p in m.open_files if p in transcripts]
+    held = [s for m in members for p in m.open_files if (s := transcripts.get(p)) is not None]
     held = [s for s in held if s.id not in claimed]
     if not held:
         return None
@@ -53,15 +107,16 @@ def cwd_related(
     rule: Rule | None,
     cwd: str,
     session: Session,
-    transcript_real: str | None,
-    cwd_dirs: tuple[str, ...],
+    transcript_dir: str | None,
+    project_dirs: tuple[str, ...],
     real: dict[str, str],
 ) -> bool:
-    """Whether a session belongs to a process's cwd: a Claude transcript in the cwd's
-    project folder (`cwd_dirs`, real paths), the same cwd, or (for tools whose rule says so)
-    an ancestor cwd."""
-    if session.tool == "claude" and transcript_real:
-        if os.path.dirname(transcript_real) in cwd_dirs:
+    """Whether a session belongs to a process's cwd: a Claude transcript listed in the cwd's
+    project folder (`transcript_dir` and `project_dirs` are real paths of folders, so a
+    poll resolves each folder once, not each transcript), the same cwd, or (for tools whose
+    rule says so) an ancestor cwd."""
+    if session.tool == "claude" and transcript_dir and project_dirs:
+        if transcript_dir in project_dirs:
             return True
     scwd = real_path(session.cwd, real)
     if not scwd:
@@ -95,13 +150,13 @@ def match_by_cwd(
         # Once per cwd, not per session: a cwd without a project folder is looked up again
         # on every call (three stats), and a history of 760 sessions times 20 running
         # assistants made that 46,000 stats, a second of a `list`.
-        cwd_dirs = claude_dirs(cwd) if tool == "claude" else ()
+        dirs = claude_dirs(cwd) if tool == "claude" else ()
         candidates = [
             s
             for s in sessions
             if s.tool == tool
             and s.id not in claimed
-            and cwd_related(rule, cwd, s, real_path(s.transcript, real), cwd_dirs, real)
+            and cwd_related(rule, cwd, s, real_path(os.path.dirname(s.transcript), real) if dirs and s.transcript else None, dirs, real)
         ]
         candidates.sort(key=lambda s: epoch(s.last_activity) or 0.0, reverse=True)
         procs.sort(key=lambda ms: ms[0].created, reverse=True)

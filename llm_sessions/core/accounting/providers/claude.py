@@ -26,6 +26,7 @@ from llm_sessions.core.accounting import tailer
 from llm_sessions.core.accounting.crossfile import ItemIndex
 from llm_sessions.core.accounting.dirtree import DirTree
 from llm_sessions.core.accounting.providers.base import ScanResult
+from llm_sessions.core.accounting.providers.claude_file import ClaudeFile
 from llm_sessions.core.accounting.providers.claude_listing import (
     _in_scope,
     _is_transcript,
@@ -36,7 +37,6 @@ from llm_sessions.core.accounting.providers.claude_listing import (
     project_dirs,
 )
 from llm_sessions.core.accounting.providers.claude_merge import WINDOW, WINDOW_1M, Merge, _decode_file, _encode
-from llm_sessions.core.accounting.providers.claude_parse import ClaudeFile
 from llm_sessions.core.accounting.providers.claude_state import ClaudeState, Group, Head
 from llm_sessions.core.accounting.roots import claude_roots
 from llm_sessions.core.models import Session
@@ -52,6 +52,7 @@ HOT_S = 3600  # a file changed within this is stat-ed on every light scan
 COLD_SHARE = 30  # the other files and folders: one share per light scan
 MIN_SHARE_FILES = 32  # ... but at least this many files
 MIN_SHARE_DIRS = 16  # ... and folders
+RECENT_SLACK_MS = 3_600_000  # file_views re-finds its recently active files this often
 
 
 class FileView:
@@ -94,8 +95,8 @@ class ClaudeProvider(Merge):
         self.raw: dict[str, msgspec.Raw] = {}
         self.files: dict[str, ClaudeFile] = {}
         self.sessions: dict[str, Session] = {}
-        self.members: dict[str, set[str]] = {}
-        self.by_fid: dict[int, str] = {}
+        self._members: dict[str, set[str]] | None = {}
+        self._by_fid: dict[int, str] | None = {}
         self.keys = ItemIndex()
         self.errors = ItemIndex()
         self.corrections: dict[int, list[tuple[str, Group, list[int]]]] = {}
@@ -121,6 +122,11 @@ class ClaudeProvider(Merge):
         self._dir_pos = 0
         # after a scan limited to live sessions: the files the usage limits need (else None)
         self.limit_paths: list[str] | None = None
+        # what file_views and usage_drift keep between polls (see there)
+        self._touched: set[str] = set()
+        self._recent: tuple[dict, int, dict[str, None]] | None = None
+        self._version = 0
+        self._drift: tuple[dict, int, int] | None = None
 
     def roots(self) -> list[Path]:
         return claude_roots(self.env)
@@ -144,10 +150,9 @@ class ClaudeProvider(Merge):
         self.heads = {h.path: h for h in state.heads}
         self.raw = {h.path: raw for h, raw in zip(state.heads, state.files, strict=True)}
         self.files = {}
-        self.by_fid = {h.fid: h.path for h in state.heads}
-        self.members = {}
-        for h in state.heads:
-            self.members.setdefault(h.session, set()).add(h.path)
+        # by_fid and members serve merges only: built on first use (a warm run with nothing
+        # changed never asks, and at 100,000 files they were half of restoring)
+        self._by_fid = self._members = None
         self.keys = ItemIndex(state.keys)
         self.errors = ItemIndex(state.errors)
         self.corrections = dict(state.corrections)
@@ -155,6 +160,29 @@ class ClaudeProvider(Merge):
         self.next_fid = state.next_fid
         # Sessions built with other prices or settings are rebuilt from the partials.
         self.sessions = {s.id: s for s in state.sessions} if state.built_with == self.built_with else {}
+
+    @property
+    def by_fid(self) -> dict[int, str]:
+        if self._by_fid is None:
+            self._by_fid = {h.fid: h.path for h in self.heads.values()}
+        return self._by_fid
+
+    @by_fid.setter
+    def by_fid(self, value: dict[int, str]) -> None:
+        self._by_fid = value
+
+    @property
+    def members(self) -> dict[str, set[str]]:
+        if self._members is None:
+            members: dict[str, set[str]] = {}
+            for h in self.heads.values():
+                members.setdefault(h.session, set()).add(h.path)
+            self._members = members
+        return self._members
+
+    @members.setter
+    def members(self, value: dict[str, set[str]]) -> None:
+        self._members = value
 
     def scan(self, pool=None, progress=None, meanwhile=None, light: bool = False, scope=None) -> ScanResult:
         """`meanwhile()` runs while pool workers parse (a big cold scan), if they do.
@@ -180,7 +208,7 @@ class ClaudeProvider(Merge):
                 self._cold = listing[:]
                 self._cold_pos = 0
             else:
-                wanted, recent = _in_scope(listing, self.roots(), scope)
+                wanted, recent = _in_scope(self.tree, scope)
                 self.limit_paths = recent
                 chosen = set(wanted)
                 listing = wanted + [p for p in recent if p not in chosen]
@@ -190,6 +218,10 @@ class ClaudeProvider(Merge):
         self.changed = bool(todo or gone)
         parsed = self._parse_all(todo, pool, progress, result.problems, meanwhile) if todo else []
         dirty = self._update(parsed, gone)
+        if parsed or gone:
+            self._version += 1
+            self._touched.update(f.path for f, _ in parsed)
+            self._touched.update(gone)
         if not self.sessions and self.heads:
             dirty = set(self.members)  # nothing built yet, or built with other prices
         self._rebuild(dirty)
@@ -316,12 +348,36 @@ class ClaudeProvider(Merge):
         at once; anything else decodes that file's partial result."""
         from llm_sessions.core.accounting.activity import active_since
 
-        heads = self.heads.values() if paths is None else [self.heads[p] for p in paths if p in self.heads]
+        heads = self._recent_heads(since_ms) if paths is None else [self.heads[p] for p in paths if p in self.heads]
         return [FileView(self, h) for h in heads if active_since(h.last_ts, since_ms)]
+
+    def _recent_heads(self, since_ms: int) -> list[Head]:
+        """The heads that may be active since `since_ms`: a superset kept between polls and
+        corrected by the files scans touched since, so a poll filters what changed and the
+        recently active files, not every file of the history (re-found hourly)."""
+        from llm_sessions.core.accounting.activity import active_since
+
+        heads = self.heads
+        c = self._recent
+        if c is None or c[0] is not heads or not since_ms or since_ms < c[1] or since_ms - c[1] > RECENT_SLACK_MS:
+            c = self._recent = (heads, since_ms, dict.fromkeys(h.path for h in heads.values() if active_since(h.last_ts, since_ms)))
+        else:
+            for path in self._touched:
+                h = heads.get(path)
+                if h is not None and active_since(h.last_ts, c[1]):
+                    c[2][path] = None
+                else:
+                    c[2].pop(path, None)
+        self._touched = set()
+        return [heads[p] for p in c[2] if p in heads]
 
     # -- format drift ------------------------------------------------------------------
     def usage_drift(self) -> int:
-        return sum(h.usage_drift for h in self.heads.values())
+        """Usage records of an unknown shape over every file (summed again only after a scan changed a file)."""
+        d = self._drift
+        if d is None or d[0] is not self.heads or d[1] != self._version:
+            d = self._drift = (self.heads, self._version, sum(h.usage_drift for h in self.heads.values()))
+        return d[2]
 
     def drift(self):
         from llm_sessions.core.accounting.drift import Tally

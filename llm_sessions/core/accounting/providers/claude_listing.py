@@ -10,13 +10,17 @@ import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from llm_sessions.core.accounting import tailer
 from llm_sessions.core.accounting.dirtree import DirTree
-from llm_sessions.core.accounting.providers.claude_parse import ClaudeFile, FileParser
+from llm_sessions.core.accounting.providers.claude_file import ClaudeFile
 from llm_sessions.core.accounting.roots import existing_dir
 from llm_sessions.core.problems import cannot_parse, unreadable_file
 from llm_sessions.core.safeio import printable
+
+if TYPE_CHECKING:
+    from llm_sessions.core.accounting.providers.claude_parse import FileParser
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,10 @@ def list_transcripts(roots: Iterable[Path], problems: list) -> list[tuple[str, b
 
 def parse_file(f: ClaudeFile, st: os.stat_result) -> ClaudeFile:
     """Read what was appended to one file since its cursor and fold it into `f`."""
+    # the parser is imported by the first file that has bytes to read: a warm run with
+    # nothing changed never loads it (nor the line records and key tables it brings)
+    from llm_sessions.core.accounting.providers.claude_parse import FileParser
+
     name, folder = os.path.basename(f.path), os.path.basename(os.path.dirname(f.path))
     parser = FileParser(f, legacy_agent=f.subagent and name.startswith("agent-") and folder != "subagents")
     failed = 0
@@ -105,26 +113,41 @@ def parse_one(f: ClaudeFile, st: os.stat_result, problems: list) -> ClaudeFile:
     return f
 
 
-def _in_scope(found: list[str], roots: Iterable[Path], scope) -> tuple[list[str], list[str]]:
+def _in_scope(tree: DirTree, scope) -> tuple[list[str], list[str]]:
     """(files of the project folders that may hold a running session, files active within
-    the usage-limit windows): see core.live.scope."""
-    tops = [os.path.join(r, "projects") + os.sep for r in roots]
-    folders: dict[str, list[str]] = {}
-    for path in found:
-        top = next((t for t in tops if path.startswith(t)), "")
-        folder = path[: len(top)] + path[len(top) :].split(os.sep, 1)[0]
-        folders.setdefault(folder, []).append(path)
-    live, recent = [], []
-    for folder, items in folders.items():
-        hot = scope.wants_claude_dir(os.path.basename(folder))
-        for path in items:
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            if scope.for_limits(st):
-                recent.append(path)
-            hot = hot or scope.wants_file(os.path.basename(path), st)
-        if hot:
-            live.extend(items)
+    the usage-limit windows): see core.live.scope. Walks the listing's own folders, so
+    100,000 paths are not cut up again to find their project folder."""
+    live: list[str] = []
+    recent: list[str] = []
+    for top in tree.tops:
+        entry = tree.dirs.get(top)
+        if entry is None:
+            continue
+        groups = [(path, [path]) for path in entry.files]  # a stray file directly in projects/
+        groups.extend((sub, _files_under(tree, sub)) for sub in entry.subdirs)
+        for folder, items in groups:
+            hot = scope.wants_claude_dir(os.path.basename(folder))
+            for path in items:
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue
+                if scope.for_limits(st):
+                    recent.append(path)
+                hot = hot or scope.wants_file(os.path.basename(path), st)
+            if hot:
+                live.extend(items)
     return live, recent
+
+
+def _files_under(tree: DirTree, folder: str) -> list[str]:
+    """The listed files in `folder` and below (a project folder: its transcripts, each
+    session's subagents/)."""
+    out: list[str] = []
+    stack = [folder]
+    while stack:
+        entry = tree.dirs.get(stack.pop())
+        if entry is not None:
+            out.extend(entry.files)
+            stack.extend(entry.subdirs)
+    return out

@@ -21,7 +21,7 @@ import msgspec
 from llm_sessions.core.accounting.crossfile import ItemIndex
 from llm_sessions.core.accounting.health import compaction_point_for
 from llm_sessions.core.accounting.pricing import Bill
-from llm_sessions.core.accounting.providers.claude_parse import NCOLS, ClaudeFile, key_hash
+from llm_sessions.core.accounting.providers.claude_file import NCOLS, ClaudeFile, key_hash
 from llm_sessions.core.accounting.providers.claude_state import Group, Head
 from llm_sessions.core.models import ContextFill, Session, TurnMark, Usage
 from llm_sessions.core.timeparse import parse_ts

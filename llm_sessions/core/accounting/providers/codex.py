@@ -14,7 +14,6 @@ files that share its id (codex_thread.py).
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
@@ -71,8 +70,14 @@ class CodexProvider:
     def default_tier(self) -> str:
         """The service tier Codex applies when a rollout records none: config.toml's."""
         try:  # a regular file of sane size only: a FIFO there must not hang the scan
-            tier = tomllib.loads(read_regular(codex_home(self.env) / "config.toml", MAX_SIDE_FILE_BYTES).decode()).get("service_tier")
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            text = read_regular(codex_home(self.env) / "config.toml", MAX_SIDE_FILE_BYTES).decode()
+        except (OSError, UnicodeDecodeError):
+            return ""
+        import tomllib  # here: most machines have no config.toml, and every scan asks
+
+        try:
+            tier = tomllib.loads(text).get("service_tier")
+        except tomllib.TOMLDecodeError:
             return ""
         return TIERS.get(tier, "") if isinstance(tier, str) else ""
 
