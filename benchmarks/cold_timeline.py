@@ -12,8 +12,6 @@ Speed is measured here, never asserted in a test.
 
 from __future__ import annotations
 
-import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -22,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cold_ab import _env  # a sibling script, not a package
+from cold_ab import _env, alternate, parser  # a sibling script, not a package
 
 LAUNCHER = r"""
 import atexit, os, sys, time
@@ -69,18 +67,8 @@ def _one(tree: Path, data: Path) -> list[float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("trees", nargs="+", type=Path, help="source trees (folders holding llm_sessions/)")
-    ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--rounds", type=int, default=5)
-    args = ap.parse_args()
-    trees = [t.resolve() for t in args.trees]
-    runs: dict[Path, list[list[float]]] = {t: [] for t in trees}
-    print(f"load before: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    for _ in range(args.rounds):
-        for t in trees:
-            runs[t].append(_one(t, args.data.resolve()))
-    print(f"load after:  {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    args = parser(__doc__ or "", 5).parse_args()
+    runs = alternate(args, _one)
 
     def med(vals: list[float]) -> str:
         return f"{statistics.median(vals):.3f} s ({min(vals):.3f}-{max(vals):.3f})"
