@@ -105,6 +105,7 @@ class ClaudeProvider(Merge):
         self._shared_keys: dict[int, list[int]] = {}
         self._shared_errors: dict[int, list[int]] = {}
         self._arrays: dict[str, tuple[array, array, array]] = {}
+        self._early: dict = {}  # see Merge._arrived
         self.parsed_bytes = 0
         self.changed = False
         self.rebuilt = 0  # sessions rebuilt by the last scan
@@ -224,6 +225,7 @@ class ClaudeProvider(Merge):
         if not self.sessions and self.heads:
             dirty = set(self.members)  # nothing built yet, or built with other prices
         self._rebuild(dirty)
+        self._early = {}
         if wanted is None:
             result.sessions = list(self.sessions.values())
         else:
@@ -330,7 +332,7 @@ class ClaudeProvider(Merge):
     def _parse_all(self, todo, pool, progress, problems: list, meanwhile=None) -> list[tuple[ClaudeFile, bytes | None]]:
         """(parsed file, its encoding when a worker made one) for each file of `todo`."""
         if pool is not None and len(todo) > 1 and pool.wanted(self.parsed_bytes):
-            parsed = pool.parse(todo, progress, problems, meanwhile)
+            parsed = pool.parse(todo, progress, problems, meanwhile, each=self._arrived)
             if parsed is not None:
                 return parsed
         out: list[tuple[ClaudeFile, bytes | None]] = []
