@@ -212,6 +212,10 @@ class LLMSessionApp(SessionActions, NoticeLine, App[None]):
         return out
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        if not self._running:
+            # quitting: the screens are being taken down under a poll that finished late
+            # (a traceback on exit, seen in poll_bench); there is nothing to show it on
+            return
         self.log.debug(f"poll {message.elapsed_ms:.1f} ms, {len(message.snapshot.sessions)} sessions")
         if not self._gc_frozen:
             # The first poll loaded the whole history (partial results, sessions, indexes):

@@ -112,7 +112,11 @@ class NoticeLine(_Base):
         screen = self.screen
         if not isinstance(screen, SessionsScreen) or not screen.is_mounted:
             return False
-        used = screen.table.virtual_size.width if screen.table.display else 0
+        tables = screen.query("#table")  # none while the app shuts down
+        if not tables:
+            return False
+        table = tables.first()
+        used = table.virtual_size.width if table.display else 0
         return self.size.width - used >= TOAST_WIDTH
 
     def action_notices(self) -> None:

@@ -393,3 +393,23 @@ async def test_usage_records_of_a_newer_format_warn_once_per_increase(tmp_path):
         assert app.status.get("drift").text.startswith("5 usage records")
         await next_snapshot(pilot, monitor, replace(snapshot(), format_drift=0))
         assert app.status.get("drift") is None
+
+
+async def test_a_snapshot_arriving_while_the_app_quits_is_dropped(tmp_path):
+    """A poll can finish after quitting began and its screens are being removed: the
+    snapshot is dropped instead of reaching a table that is gone (a traceback on exit)."""
+    from llm_sessions.ui.messages import SnapshotReady
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        shown = app.snapshot
+        late = snapshot(fleet()[:2])
+        app._running = False  # what App._shutdown sets first
+        try:
+            app.on_snapshot_ready(SnapshotReady(late, {}, (), 1.0, ()))
+        finally:
+            app._running = True
+        assert app.snapshot is shown
+        app.on_snapshot_ready(SnapshotReady(late, {}, (), 1.0, ()))
+        assert app.snapshot is late

@@ -50,6 +50,7 @@ class Column:
     key: str
     label: str
     render: Callable[[Session, Row], object]
+    clock: bool = False  # reads `Row.now`: may change while the session itself does not
 
 
 def _ctx(width: int) -> Callable[[Session, Row], object]:
@@ -72,7 +73,7 @@ COLUMNS: dict[str, Column] = {
         Column("cost", "Cost", lambda s, r: plain(human_cost(s.cost_usd), r.palette, muted=s.cost_usd is None, right=True)),
         Column("health", "Health", lambda s, r: health_cell(s.health, r.palette)),
         # how long it has run (live) or ran, first to last activity (ended): core.accounting.health.span
-        Column("uptime", "Time", lambda s, r: plain(human_duration(span(s, r.now)), right=True)),
+        Column("uptime", "Time", lambda s, r: plain(human_duration(span(s, r.now)), right=True), clock=True),
         Column("ctx", "Ctx", _ctx(0)),
         Column("hp", "HP", lambda s, r: health_cell(s.health, r.palette)),
         # the team view (`--team`): sessions of many machines, grouped by host

@@ -4,7 +4,8 @@ A poll over a long history hands on the same Session object for every session th
 change (core.live.monitor), so a snapshot is diffed by identity: a row is re-rendered only
 when its session object, its context (flag, short id, width, palette, columns) or the clock
 (running sessions: `depends_on_now`) moved, and only cells whose value differs are sent to
-the table. Sort keys are kept per row and the order is recomputed only when a key or the
+the table; a row whose session object is the same renders only the cells that read the
+clock (`Column.clock`). Sort keys are kept per row and the order is recomputed only when a key or the
 set of rows changed; unique-prefix labels only when the set of ids changed. A snapshot
 with 20 live sessions among ~780 rows then costs the 20 rows, not the 780.
 """
@@ -78,22 +79,30 @@ class SessionRows:
         keys_moved = sorted_by != self._sorted_by or ids != self.cells.keys()
         self._sorted_by = sorted_by
         memo: dict[str, tuple[Session, tuple[object, ...]]] = {}
+        clock_columns = [key for key in view.columns if COLUMNS[key].clock]
         for s in sessions:
             context = (s.id in view.flagged, self._shorts[s.id], view.wide, view.palette, view.columns, view.sort_key)
             seen = self._memo.get(s.id)
             memo[s.id] = (s, context)
-            if seen is not None and seen[0] is s and seen[1] == context and not depends_on_now(s):
+            same = seen is not None and seen[0] is s and seen[1] == context
+            if same and not (clock_columns and depends_on_now(s)):
                 continue  # the same session, not running: its cells and its place cannot have moved
             row = Row(view.palette, view.now, s.id in view.flagged, self._shorts[s.id], view.wide)
-            cells = {key: COLUMNS[key].render(s, row) for key in view.columns}
+            # the same session object: only cells that read the clock can differ, and no sort
+            # key reads it
+            keys = clock_columns if same else view.columns
+            cells = {key: COLUMNS[key].render(s, row) for key in keys}
             old = self.cells.get(s.id)
             if old is None:
                 out.added[s.id] = cells
+                self.cells[s.id] = cells
             else:
                 delta = {key: value for key, value in cells.items() if old.get(key) != value}
                 if delta:
                     out.changed[s.id] = delta
-            self.cells[s.id] = cells
+                    self.cells[s.id] = {**old, **delta}
+            if same:
+                continue
             group = (s.host or "", s.os_user or "")  # the team view: grouped by host, then sorted
             key = (*group, *view.sort_key(s), s.id)
             if self.sort_keys.get(s.id) != key:

@@ -87,7 +87,7 @@ class LimitsBar(Static):
         markup = limits_markup(snap.limits, self.app.clock(), minutes, self.app.size.width < NARROW_BELOW)
         if markup != self._shown:
             self._shown = markup
-            self.update(markup)
+            self.update(markup, layout=False)  # one fixed line: no screen layout per change
 
 
 def session_limits_markup(

@@ -49,7 +49,7 @@ class SummaryBar(Static):
     def show(self, markup: str) -> None:
         if markup != self._shown:
             self._shown = markup
-            self.update(markup)
+            self.update(markup, layout=False)  # one fixed line: no screen layout per change
 
 
 __all__ = ["SummaryBar", "summary_markup"]
