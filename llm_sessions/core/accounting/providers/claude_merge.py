@@ -88,6 +88,7 @@ class Merge:
     _shared_keys: dict[int, list[int]]
     _shared_errors: dict[int, list[int]]
     _arrays: dict[str, tuple[array, array, array]]
+    _early: dict[str, tuple[ClaudeFile, array, list[int], tuple[TurnMark, ...]]]
     changed: bool
     rebuilt: int
     _marks: dict[tuple[str, str, bool, bool], TurnMark | None]
@@ -100,6 +101,18 @@ class Merge:
         return f
 
     # -- scanning ----------------------------------------------------------------------
+
+    def _arrived(self, f: ClaudeFile, _encoded: bytes | None = None) -> None:
+        """The part of the merge that needs only this file, done as a pool's result arrives
+        (the parent would otherwise wait for the workers): its keys as an array, its error
+        items, its last turns as TurnMarks. `_update` and `_rebuild` use them while `f` is
+        the file they merge; a scan drops them when it ends."""
+        self._early[f.path] = (f, array("Q", f.keys), [error_item(e[0]) for e in f.errors],
+                               () if f.subagent else self._turn_marks(f.recent))
+
+    def _early_for(self, f: ClaudeFile) -> tuple[ClaudeFile, array, list[int], tuple[TurnMark, ...]] | None:
+        early = self._early.get(f.path)
+        return early if early is not None and early[0] is f else None
 
     def _update(self, parsed: list[tuple[ClaudeFile, bytes | None]], gone: set[str]) -> set[str]:
         """Fold re-read and vanished files into the indexes; return the sessions to rebuild.
@@ -145,14 +158,18 @@ class Merge:
                 touched_errors.update(self._shared_errors.get(fid, ()))
             if old is not None:
                 self._leave(old, dirty)
-            keys = array("Q", f.keys)
+            early = self._early_for(f)
+            keys = array("Q", f.keys) if early is None else early[1]
             head = Head(f.path, fid, f.generation, sid, f.subagent, f.first_ts, f.last_ts, len(keys), len(f.errors),
                         f.malformed, f.usage_drift, f.convo, f.limit_hits, f.cursor)
             self.heads[f.path] = head
             self.by_fid[fid] = f.path
             self.members.setdefault(sid, set()).add(f.path)
             dirty.add(sid)
-            new_errors = [error_item(uuid) for uuid, _, _ in f.errors[nerrors:]]
+            if early is None:
+                new_errors = [error_item(uuid) for uuid, _, _ in f.errors[nerrors:]]
+            else:
+                new_errors = early[2][nerrors:]
             if cold:
                 fresh.append((fid, keys))
                 fresh_errors.append((fid, new_errors))
@@ -264,11 +281,13 @@ class Merge:
                 for k, s in f.sums.items():
                     acc.add(f.groups[k], s)
                 counted: set[str] = set()
-                for uuid, api, tool in f.errors:
+                early = self._early_for(f)
+                items = early[2] if early is not None else [error_item(e[0]) for e in f.errors]
+                for (uuid, api, tool), item in zip(f.errors, items, strict=True):
                     if uuid in counted:
                         continue
                     counted.add(uuid)
-                    owner = self.error_owners.get(error_item(uuid))
+                    owner = self.error_owners.get(item)
                     if owner is None or owner == h.fid:
                         acc.api_errors += api
                         acc.tool_errors += tool
@@ -318,7 +337,8 @@ class Merge:
             window = WINDOW_1M if (main.model or "").endswith("[1m]") or main.ctx_max > WINDOW else WINDOW
             if main.ctx >= 0:
                 context = ContextFill(main.ctx, window, compaction_point_for(window, self.settings), True, main.ctx_source)
-            recent = self._turn_marks(main.recent)
+            early = self._early_for(main)
+            recent = early[3] if early is not None else self._turn_marks(main.recent)
         src = main or files[0]
         return Session(
             id=sid,
