@@ -88,6 +88,7 @@ def main() -> None:
                 cmds[f"{name} list"] = (ours + ["--json"], env)
                 cmds[f"{name} list --all"] = (ours + ["--all", "--json"], env)
                 _answers(*cmds[f"{name} list --all"])  # a warm cache
+                _answers(*cmds[f"{name} list"])  # and, since r4-scope, the scoped cache it seeds
             _table(f"{root.name}: warm list and list --all, one fake assistant running", _alternate(cmds, args.rounds))
         finally:
             live.kill()  # our own fake assistant, by its pid

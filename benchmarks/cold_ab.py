@@ -25,7 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 PARSE = r"""
 import gc, hashlib, os, sys, time
@@ -81,20 +85,32 @@ def _one(tree: Path, data: Path, listing: bool) -> tuple[float, float, str]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def parser(doc: str, rounds: int) -> argparse.ArgumentParser:
+    """The arguments both side-by-side scripts take: trees, --data, --rounds."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("trees", nargs="+", type=Path, help="source trees (folders holding llm_sessions/)")
     ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--list", action="store_true", help="time a cold `list --all --json` instead of the parse")
-    args = ap.parse_args()
+    ap.add_argument("--rounds", type=int, default=rounds)
+    return ap
+
+
+def alternate(args: argparse.Namespace, one: Callable[[Path, Path], T]) -> dict[Path, list[T]]:
+    """`one(tree, data)` for each tree in turn, `args.rounds` times, with the load around it."""
     trees = [t.resolve() for t in args.trees]
-    runs: dict[Path, list[tuple[float, float, str]]] = {t: [] for t in trees}
+    runs: dict[Path, list[T]] = {t: [] for t in trees}
     print(f"load before: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for _ in range(args.rounds):
         for t in trees:
-            runs[t].append(_one(t, args.data.resolve(), args.list))
+            runs[t].append(one(t, args.data.resolve()))
     print(f"load after:  {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return runs
+
+
+def main() -> None:
+    ap = parser(__doc__ or "", 3)
+    ap.add_argument("--list", action="store_true", help="time a cold `list --all --json` instead of the parse")
+    args = ap.parse_args()
+    runs = alternate(args, lambda tree, data: _one(tree, data, args.list))
     what = "cold `list --all --json`" if args.list else "single-process parse"
     print(f"\n{what}, {args.data.name}, median of {args.rounds} alternating (min-max)\n")
     print("| tree | wall | CPU | digest / sessions |\n|---|---|---|---|")

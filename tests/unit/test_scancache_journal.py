@@ -14,7 +14,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from llm_sessions.core.accounting import scancache, scanjournal, tailer
@@ -383,7 +383,9 @@ def test_any_sequence_of_changes_through_the_journal_equals_a_cold_scan(base_cor
         journaled += mon._cache.journal_records > 0
         assert got == _sessions(Monitor(cfg, env).scan_files()), op
         assert _sessions(Monitor(cfg, env, cache_dir=cache).scan_files()) == got, op  # base + journal as saved
-    assert journaled
+    # A sequence may end with no journal record (a large copy compacts into a new base):
+    # equality holds either way; test_a_replayed_journal_equals_a_whole_save pins the journal path.
+    event(f"runs that left journal records: {journaled}")
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,9 +1,12 @@
 """Parallel cold scans: parse many transcript files in worker processes.
 
 Only worth it for big first scans (hundreds of megabytes); a live poll parses a few
-kilobytes and stays in-process. Files are dealt to workers largest first so the workers
-finish together, and results come back msgpack-encoded, which pickles much faster than
-nested Python objects.
+kilobytes and stays in-process. Files go to the workers largest first in batches that
+shrink as the work left shrinks (guided scheduling: each batch a share of what is left),
+so the workers finish within a small batch of each other, and results come back
+msgpack-encoded, which pickles much faster than nested Python objects. The parent hands
+each result on as it arrives (`each`), so the per-file part of the merge runs while the
+workers still parse, and only the cross-file part is left once the last batch is in.
 
 Workers never outlive the scan, whatever ends it:
 - the scan finishes or raises (Ctrl-C included): the pool is shut down, and on an error
@@ -34,6 +37,9 @@ from llm_sessions.core.problems import Problem
 log = logging.getLogger(__name__)
 
 MIN_BYTES = 48 * 1024 * 1024
+SHARE = 3  # a batch is 1 / (SHARE * workers) of the bytes not yet dealt ...
+MIN_BATCH = 2 * 1024 * 1024  # ... but at least this much
+FILE_COST = 16 * 1024  # a file's fixed cost (open, stat, its result) in bytes of parsing
 
 _enc = msgspec.msgpack.Encoder()
 _dec = msgspec.msgpack.Decoder(ClaudeFile)
@@ -143,6 +149,33 @@ def _terminate(ex) -> None:
             pass
 
 
+def _batches(todo, workers: int) -> tuple[list[list[bytes]], list[int]]:
+    """`todo` in batches (encoded files) with their bytes to read, in the order they are
+    handed out: largest files first, each batch 1 / (SHARE * workers) of the work left, so
+    the last batches are small and no worker waits long for another at the end."""
+    items = sorted(((st.st_size - f.cursor.offset, f) for f, st in todo), key=lambda t: t[0], reverse=True)
+    left = sum(n + FILE_COST for n, _ in items)
+    batches: list[list[bytes]] = []
+    sizes: list[int] = []
+    batch: list[bytes] = []
+    cost = size = 0
+    target = max(left // (SHARE * workers), MIN_BATCH)
+    for n, f in items:
+        batch.append(_enc.encode(f))
+        size += n
+        cost += n + FILE_COST
+        if cost >= target:
+            batches.append(batch)
+            sizes.append(size)
+            left -= cost
+            batch, cost, size = [], 0, 0
+            target = max(left // (SHARE * workers), MIN_BATCH)
+    if batch:
+        batches.append(batch)
+        sizes.append(size)
+    return batches, sizes
+
+
 class ParsePool:
     """A process pool used for one scan; `workers` 0 means one per core."""
 
@@ -152,17 +185,12 @@ class ParsePool:
     def wanted(self, todo_bytes: int) -> bool:
         return self.workers > 1 and todo_bytes >= MIN_BYTES
 
-    def parse(self, todo, progress, problems: list, meanwhile=None) -> list[tuple[ClaudeFile, bytes]] | None:
+    def parse(self, todo, progress, problems: list, meanwhile=None, each=None) -> list[tuple[ClaudeFile, bytes]] | None:
         """(parsed file, its encoding) for each file of `todo`; None when the pool broke (a
-        worker was killed, say by the OOM killer): the caller then parses in-process."""
-        # Many small batches, largest files first: the workers finish within a batch of each other.
-        chunks = max(self.workers * 16, 1)
-        batches: list[list] = [[] for _ in range(chunks)]
-        loads = [0] * chunks
-        for f, st in sorted(todo, key=lambda t: t[1].st_size - t[0].cursor.offset, reverse=True):
-            i = loads.index(min(loads))
-            batches[i].append(_enc.encode(f))
-            loads[i] += st.st_size - f.cursor.offset
+        worker was killed, say by the OOM killer): the caller then parses in-process.
+        `each(file, encoding)` is called for every result as it arrives (the parent would
+        otherwise wait), before `parse` returns."""
+        batches, loads = _batches(todo, self.workers)
         # Imported here: a warm run never starts workers and should not pay for the import.
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -183,7 +211,11 @@ class ParsePool:
                     meanwhile()  # the workers are forked by now; this process would only wait
                 for fut in as_completed(futures):
                     raws, probs = fut.result()
-                    out.extend((_dec.decode(raw), raw) for raw in raws)
+                    for raw in raws:
+                        f = _dec.decode(raw)
+                        out.append((f, raw))
+                        if each is not None:
+                            each(f, raw)
                     problems.extend(probs)
                     if progress:
                         progress(futures[fut])

@@ -129,10 +129,15 @@ def as_entries(states) -> dict:
     return states.encoded() if isinstance(states, LazyStates) else dict(states)
 
 
-def cache_file(cache_dir: Path, roots: list[str]) -> Path:
-    """One cache per set of roots, so tests and the demo never clobber the real cache."""
+def cache_file(cache_dir: Path, roots: list[str], scoped: bool = False) -> Path:
+    """One cache per set of roots, so tests and the demo never clobber the real cache.
+
+    `scoped`: the cache of runs limited to running sessions (`list`): only the files their
+    scope read, so a history of 100,000 transcripts is not loaded whole to answer for a few
+    (see Monitor.save_cache). Same format, journal and locking as the full one.
+    """
     digest = hashlib.sha1("\0".join(roots).encode()).hexdigest()[:12]
-    return cache_dir / f"scan-{digest}.msgpack"
+    return cache_dir / f"scan-{digest}{'.live' if scoped else ''}.msgpack"
 
 
 @contextmanager
@@ -211,6 +216,17 @@ class ScanCache:
         self._base: tuple[int, int, int] | None = None
         self._tail: tuple[tuple[int, int, int] | None, int, int] | None = None  # journal identity, end, chain
         self.journal_records = 0  # records replayed or appended since the base (for tests, benchmarks)
+
+    def written_ns(self) -> int:
+        """When base or journal was last written (0: no base): which of two caches is newer."""
+        try:
+            base = os.stat(self.path).st_mtime_ns
+        except OSError:
+            return 0
+        try:
+            return max(base, os.stat(self.journal).st_mtime_ns)
+        except OSError:
+            return base
 
     def load(self) -> CacheData | None:
         self._known = self._base = self._tail = None

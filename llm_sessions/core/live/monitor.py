@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import compress
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from llm_sessions.core.accounting import scancache
 from llm_sessions.core.accounting.health import depends_on_now, health_report
@@ -30,10 +30,18 @@ from llm_sessions.core.models import Session, Snapshot
 from llm_sessions.core.problems import Problem, malformed_lines, scan_failed
 from llm_sessions.core.safeio import printable
 
+if TYPE_CHECKING:
+    from llm_sessions.core.accounting.providers.claude_state import ClaudeState
+
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes to do)
 CACHE_EVERY = timedelta(seconds=60)
+#: A scoped run that read the full cache writes a scoped cache when its scope listed at most
+#: 1/SCOPED_SHARE of the files; a scoped cache is cut back to its scope past twice its
+#: scope's files plus SCOPED_SLACK (files a scope read once stay known until then).
+SCOPED_SHARE = 4
+SCOPED_SLACK = 256
 
 
 def _moved(now: list, before: list) -> set[int] | None:
@@ -155,7 +163,13 @@ class Monitor:
         if cache_dir is not None:
             self._cache_path = scancache.cache_file(cache_dir, self._roots)
             self._cache = scancache.ScanCache(self._cache_path, self._roots)  # saves append to its journal
+            # runs limited to running sessions keep their own, smaller cache (see save_cache)
+            self._live_cache = scancache.ScanCache(scancache.cache_file(cache_dir, self._roots, scoped=True), self._roots)
         self._cache_loaded = self._cache_path is None
+        # the providers know every file (the full cache was read, or a full scan ran), not
+        # only those of a scope: what the full cache may be given
+        self._full_state = False
+        self._seed_live = False
         self.parsed_bytes = 0
         self._unsaved = False
         self._codex_dirty = False  # a Codex state changed since the cache was read or written
@@ -215,14 +229,25 @@ class Monitor:
         with self._lock:
             return self._poll(progress, workers, live=True, only_running=only_running)
 
-    def _load_cache(self) -> None:
-        """The scan cache, read on the first scan that needs it (not when nothing runs)."""
+    def _load_cache(self, scoped: bool) -> None:
+        """The scan cache, read on the first scan that needs it (not when nothing runs).
+
+        A `scoped` scan (`list`) reads the scoped cache when it is at least as new as the
+        full one; else (none yet, or a dashboard or `list --all` saved since) the full one,
+        whose state holds every file's and so answers any scope."""
         if self._cache_loaded:
             return
         self._cache_loaded = True
         if self._cache_path is None:
             return
-        data = self._cache.load()
+        data = None
+        if scoped and self._live_cache.written_ns() >= self._cache.written_ns():
+            data = self._live_cache.load()
+        if data is None:
+            data = self._cache.load()
+            self._full_state = data is not None
+            # seeded from the full cache: this run writes the scoped one even if nothing changed
+            self._seed_live = scoped and data is not None
         if data is not None:
             claude, codex = scancache.restore(data)
             self.claude.restore(claude)
@@ -248,7 +273,8 @@ class Monitor:
         done = [0]
         scope, skip = self._live_scope() if (live and only_running and self.discovery is not None) else (None, False)
         if not skip:
-            self._load_cache()
+            self._load_cache(scope is not None)
+            self._full_state = self._full_state or scope is None
             if scope is None:  # every state is needed: decode them in one pass, off the collector
                 scancache.decode_all(self.claude.files, self.codex.files)
 
@@ -318,14 +344,14 @@ class Monitor:
                         format_drift=drift, limits=windows)
         if live:
             self.claude.live_sessions = {s.id for s in sessions if s.tool == "claude" and s.process is not None}
-        if not skip and (self.claude.changed or self.codex.changed or self.claude.rebuilt):
+        if not skip and (self.claude.changed or self.codex.changed or self.claude.rebuilt or self._seed_live):
             self._unsaved = True
             self._codex_dirty = self._codex_dirty or self.codex.changed
         # The first poll saves (a one-shot command has only that one); after it a dashboard
         # rewrites the cache at most once a minute (and when it closes): a crash then costs
         # re-reading what was appended since, never a wrong figure. After a scan limited to
-        # live transcripts, only when worth it (see _worth_saving).
-        if self._unsaved and (scope is None or self._worth_saving()) and (
+        # live transcripts too: a save appends only what changed (scancache's journal).
+        if self._unsaved and (
             not live or self._saved_at is None or self.clock() - self._saved_at >= CACHE_EVERY
         ):
             self.save_cache()
@@ -408,28 +434,46 @@ class Monitor:
         """Paths a file watcher saw change (thread-safe): the next poll looks at them first."""
         self.claude.note_changes(paths)
 
-    def _worth_saving(self) -> bool:
-        """After a scan limited to live transcripts: rewriting the whole cache costs in
-        proportion to the history, re-reading what was appended costs what was appended, so
-        save only when the re-read would cost more than a quarter of the rewrite."""
-        if self._cache_path is None:
-            return False
-        try:
-            size = self._cache_path.stat().st_size
-        except OSError:
-            return True
-        return self.parsed_bytes * 4 >= size
-
     def save_cache(self) -> None:
+        """Write what the providers know to the cache it belongs in.
+
+        After a full scan, or with the full cache loaded, the providers know every file: the
+        full cache gets it (a journal record of what changed). A scan limited to running
+        sessions that started from the scoped cache (or from nothing) knows only its scope's
+        files: that goes to the scoped cache only, so it never replaces the full one. A scoped
+        run that read the full cache also writes the scoped cache, holding only the files its
+        scope listed (built again from their partial results), when that is a small part of
+        the history: the next `list` then loads megabytes, not the whole history's cache.
+        """
         if self._cache_path is None or not self._cache_loaded:
             return
         self._unsaved = False
         self._saved_at = self.clock()
-        self._cache.save(
-            scancache.CacheData(scancache.FORMAT, self._roots, self.claude.state(), scancache.as_entries(self.codex.files)),
-            codex_unchanged=not self._codex_dirty,
-        )
+        codex = scancache.as_entries(self.codex.files)
+        listing = self.claude.scope_listing
+        if self._full_state:
+            self._cache.save(scancache.CacheData(scancache.FORMAT, self._roots, self.claude.state(), codex),
+                             codex_unchanged=not self._codex_dirty)
+            seed, self._seed_live = self._seed_live, False
+            if not (seed and listing is not None and len(listing) * SCOPED_SHARE <= len(self.claude.heads)):
+                self._codex_dirty = False
+                return
+        # from the full cache: only the scope; from the scoped one: cut back once it has drifted far
+        cut = listing is not None and (self._full_state or len(self.claude.heads) > 2 * len(listing) + SCOPED_SLACK)
+        state = self._scoped_state(listing) if cut and listing is not None else self.claude.state()
+        self._live_cache.save(scancache.CacheData(scancache.FORMAT, self._roots, state, codex),
+                              codex_unchanged=not self._codex_dirty and not self._full_state)
         self._codex_dirty = False
+
+    def _scoped_state(self, listing: list[str]) -> ClaudeState:
+        """The Claude state of a provider that read only `listing`'s files: the same merge
+        as a cold scan of them, from the partial results already read (no file is re-read)."""
+        heads, raw = self.claude.heads, self.claude.raw
+        kept = [p for p in listing if p in heads]
+        fresh = ClaudeProvider(self.env, self.settings, self.prices, built_with=self.claude.built_with)
+        fresh.merge_files([self.claude._file(p) for p in kept])
+        fresh.raw.update((p, raw[p]) for p in kept if p in raw)  # still the file's encoding: not encoded again
+        return fresh.state()
 
     def history(self, session_id: str, since: datetime | None = None) -> list:
         """Samples of one session from the store, oldest first (empty without a store)."""

@@ -105,6 +105,7 @@ class ClaudeProvider(Merge):
         self._shared_keys: dict[int, list[int]] = {}
         self._shared_errors: dict[int, list[int]] = {}
         self._arrays: dict[str, tuple[array, array, array]] = {}
+        self._early: dict = {}  # see Merge._arrived
         self.parsed_bytes = 0
         self.changed = False
         self.rebuilt = 0  # sessions rebuilt by the last scan
@@ -121,6 +122,8 @@ class ClaudeProvider(Merge):
         self._dir_pos = 0
         # after a scan limited to live sessions: the files the usage limits need (else None)
         self.limit_paths: list[str] | None = None
+        # after a scan limited to live sessions: every file it listed (what a scoped cache keeps)
+        self.scope_listing: list[str] | None = None
         # what file_views and usage_drift keep between polls (see there)
         self._touched: set[str] = set()
         self._recent: tuple[dict, int, dict[str, None]] | None = None
@@ -193,7 +196,7 @@ class ClaudeProvider(Merge):
         what is known of the others is kept.
         """
         result = ScanResult(searched=[str(r / "projects") for r in self.roots()])
-        self.limit_paths = None
+        self.limit_paths = self.scope_listing = None
         wanted: list[str] | None = None
         now = time.monotonic()
         if scope is None and light and self.tree.dirs and now - self._full_at < FULL_EVERY_S:
@@ -210,7 +213,7 @@ class ClaudeProvider(Merge):
                 wanted, recent = _in_scope(self.tree, scope)
                 self.limit_paths = recent
                 chosen = set(wanted)
-                listing = wanted + [p for p in recent if p not in chosen]
+                listing = self.scope_listing = wanted + [p for p in recent if p not in chosen]
         todo = self._plan(listing, result.problems, gone)
         gone = {p for p in gone if p in self.heads}  # only files that were read can leave
         self.parsed_bytes = sum(st.st_size - f.cursor.offset for f, st in todo)
@@ -224,6 +227,7 @@ class ClaudeProvider(Merge):
         if not self.sessions and self.heads:
             dirty = set(self.members)  # nothing built yet, or built with other prices
         self._rebuild(dirty)
+        self._early = {}
         if wanted is None:
             result.sessions = list(self.sessions.values())
         else:
@@ -330,7 +334,7 @@ class ClaudeProvider(Merge):
     def _parse_all(self, todo, pool, progress, problems: list, meanwhile=None) -> list[tuple[ClaudeFile, bytes | None]]:
         """(parsed file, its encoding when a worker made one) for each file of `todo`."""
         if pool is not None and len(todo) > 1 and pool.wanted(self.parsed_bytes):
-            parsed = pool.parse(todo, progress, problems, meanwhile)
+            parsed = pool.parse(todo, progress, problems, meanwhile, each=self._arrived)
             if parsed is not None:
                 return parsed
         out: list[tuple[ClaudeFile, bytes | None]] = []

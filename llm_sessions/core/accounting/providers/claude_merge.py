@@ -61,6 +61,12 @@ def _order(h: Head) -> tuple[str, str, str]:
     return (h.first_ts or "~", h.last_ts, h.path)
 
 
+def _marks(recent) -> tuple[TurnMark, ...]:
+    """A main file's last turns (`ClaudeFile.recent`) as the session shows them."""
+    return tuple(TurnMark(at, cast(_TurnKind, kind), api, tool) for ts, kind, api, tool in recent
+                 if (at := parse_ts(ts)) is not None)
+
+
 def _total(vals: list[int]) -> int:
     """A key's size for "the largest copy wins": the 1-hour column is part of the writes."""
     return sum(vals) - vals[3]
@@ -85,6 +91,7 @@ class Merge:
     _shared_keys: dict[int, list[int]]
     _shared_errors: dict[int, list[int]]
     _arrays: dict[str, tuple[array, array, array]]
+    _early: dict[str, tuple[ClaudeFile, array, list[int], tuple[TurnMark, ...]]]
     changed: bool
     rebuilt: int
 
@@ -96,6 +103,18 @@ class Merge:
         return f
 
     # -- scanning ----------------------------------------------------------------------
+
+    def _arrived(self, f: ClaudeFile, _encoded: bytes | None = None) -> None:
+        """The part of the merge that needs only this file, done as a pool's result arrives
+        (the parent would otherwise wait for the workers): its keys as an array, its error
+        items, its last turns as TurnMarks. `_update` and `_rebuild` use them while `f` is
+        the file they merge; a scan drops them when it ends."""
+        self._early[f.path] = (f, array("Q", f.keys), [error_item(e[0]) for e in f.errors],
+                               () if f.subagent else _marks(f.recent))
+
+    def _early_for(self, f: ClaudeFile) -> tuple[ClaudeFile, array, list[int], tuple[TurnMark, ...]] | None:
+        early = self._early.get(f.path)
+        return early if early is not None and early[0] is f else None
 
     def _update(self, parsed: list[tuple[ClaudeFile, bytes | None]], gone: set[str]) -> set[str]:
         """Fold re-read and vanished files into the indexes; return the sessions to rebuild.
@@ -141,14 +160,18 @@ class Merge:
                 touched_errors.update(self._shared_errors.get(fid, ()))
             if old is not None:
                 self._leave(old, dirty)
-            keys = array("Q", f.keys)
+            early = self._early_for(f)
+            keys = array("Q", f.keys) if early is None else early[1]
             head = Head(f.path, fid, f.generation, sid, f.subagent, f.first_ts, f.last_ts, len(keys), len(f.errors),
                         f.malformed, f.usage_drift, f.convo, f.limit_hits, f.cursor)
             self.heads[f.path] = head
             self.by_fid[fid] = f.path
             self.members.setdefault(sid, set()).add(f.path)
             dirty.add(sid)
-            new_errors = [error_item(uuid) for uuid, _, _ in f.errors[nerrors:]]
+            if early is None:
+                new_errors = [error_item(uuid) for uuid, _, _ in f.errors[nerrors:]]
+            else:
+                new_errors = early[2][nerrors:]
             if cold:
                 fresh.append((fid, keys))
                 fresh_errors.append((fid, new_errors))
@@ -260,11 +283,13 @@ class Merge:
                 for k, s in f.sums.items():
                     acc.add(f.groups[k], s)
                 counted: set[str] = set()
-                for uuid, api, tool in f.errors:
+                early = self._early_for(f)
+                items = early[2] if early is not None else [error_item(e[0]) for e in f.errors]
+                for (uuid, api, tool), item in zip(f.errors, items, strict=True):
                     if uuid in counted:
                         continue
                     counted.add(uuid)
-                    owner = self.error_owners.get(error_item(uuid))
+                    owner = self.error_owners.get(item)
                     if owner is None or owner == h.fid:
                         acc.api_errors += api
                         acc.tool_errors += tool
@@ -295,11 +320,8 @@ class Merge:
             window = WINDOW_1M if (main.model or "").endswith("[1m]") or main.ctx_max > WINDOW else WINDOW
             if main.ctx >= 0:
                 context = ContextFill(main.ctx, window, compaction_point_for(window, self.settings), True, main.ctx_source)
-            recent = tuple(
-                TurnMark(at, cast(_TurnKind, kind), api, tool)
-                for ts, kind, api, tool in main.recent
-                if (at := parse_ts(ts)) is not None
-            )
+            early = self._early_for(main)
+            recent = early[3] if early is not None else _marks(main.recent)
         src = main or files[0]
         return Session(
             id=sid,
