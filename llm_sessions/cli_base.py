@@ -38,9 +38,20 @@ class _LazyFileHandler(logging.FileHandler):
     """
 
     broken = False
+    #: Past this size the log is moved to `<name>.1` (one earlier log kept) when a process
+    #: first writes to it: every command logs its scan problems, so an unbounded log would
+    #: grow by a few kilobytes a run forever. Checked once per process, at open, because
+    #: logging.handlers' rotating handler costs its import (socket, pickle) on every start.
+    max_bytes = 4 * 1024 * 1024
 
     def _open(self):
-        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(self.baseFilename)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if path.stat().st_size > self.max_bytes:
+                os.replace(path, path.with_name(path.name + ".1"))
+        except OSError:  # no log yet, or another process rotated it first
+            pass
         return super()._open()
 
     def emit(self, record):

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+import msgspec
 
 from llm_sessions.core.safeio import describe, printable
 
@@ -31,8 +32,7 @@ _KINDS = {
 _SHOWN = 3
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(msgspec.Struct, frozen=True):
     kind: str  # unreadable_folder, unreadable_file, not_a_file, malformed_lines, scan_failed, other
     path: str = ""  # printable: undecodable bytes of a file name shown as \xNN
     detail: str = ""

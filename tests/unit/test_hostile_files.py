@@ -545,3 +545,27 @@ def test_sanity_bounds_floats_as_well_as_ints():
     assert decode_record(b'{"outputTokens": 1e400}') is None
     assert decode_record(b'{"tokens": {"output": %d}}' % MAX_CALL_TOKENS) == {"tokens": {"output": MAX_CALL_TOKENS}}
     assert decode_record(b'{"exit_code": -1, "count": 3}') == {"exit_code": -1, "count": 3}
+
+
+def test_the_log_is_moved_aside_past_its_size_and_one_earlier_log_kept(tmp_path, monkeypatch):
+    """Every command logs its scan problems: the log is bounded (one earlier log kept)."""
+    import logging
+
+    from llm_sessions.cli import _LazyFileHandler
+
+    monkeypatch.setattr(_LazyFileHandler, "max_bytes", 1000)
+    log_file = tmp_path / "log" / "llm-session.log"
+    logger = logging.getLogger("test-log-rotation")
+    for run in range(4):  # four processes, each opening the log once
+        handler = _LazyFileHandler(log_file, delay=True)
+        logger.addHandler(handler)
+        try:
+            for i in range(40):
+                logger.warning("run %d problem %d: a line of some length for the log", run, i)
+        finally:
+            logger.removeHandler(handler)
+            handler.close()
+    current, earlier = log_file.read_text(), (tmp_path / "log" / "llm-session.log.1").read_text()
+    assert "run 3 problem 39" in current and "run 2" not in current
+    assert "run 2 problem 0" in earlier and "run 1" not in earlier
+    assert sorted(p.name for p in log_file.parent.iterdir()) == ["llm-session.log", "llm-session.log.1"]

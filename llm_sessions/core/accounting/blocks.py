@@ -18,9 +18,10 @@ labelled as one wherever it is shown.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from math import fsum
 from typing import Protocol
+
+import msgspec
 
 from llm_sessions.core.accounting.activity import Call
 from llm_sessions.core.models import Usage
@@ -39,8 +40,7 @@ class Prices(Protocol):
                day: str | None = None) -> float | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
+class Block(msgspec.Struct, frozen=True):
     """One 5-hour block: its nominal span, its first and last call, and what it used."""
 
     start_ms: int
@@ -124,8 +124,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
-@dataclass(frozen=True, slots=True)
-class Learned:
+class Learned(msgspec.Struct, frozen=True):
     """A limit learned from history, with how it was learned (shown next to the figure)."""
 
     usd: float | None

@@ -22,8 +22,9 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from llm_sessions.core.models import ContextFill, Usage
 from llm_sessions.core.safeio import open_binary, read_regular
@@ -47,8 +48,7 @@ def text_tokens(text: str) -> int:
     return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
-@dataclass(frozen=True, slots=True)
-class _Ignore:
+class _Ignore(msgspec.Struct, frozen=True):
     """One `.gitignore` pattern, the simple subset: globs, `dir/`, `/anchored`, `!negate`."""
 
     base: str  # folder of the .gitignore, relative to the project root ("" for the root)

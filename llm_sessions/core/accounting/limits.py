@@ -18,9 +18,11 @@ price-weighted spend within the model family for an Opus- or Sonnet-only one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import msgspec
 
 from llm_sessions.core.accounting.activity import Call
 from llm_sessions.core.accounting.blocks import WEEK_MS, Learned, Prices
@@ -50,8 +52,7 @@ def kind_for_minutes(minutes: int) -> str:
     return f"{minutes}m"
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(msgspec.Struct, frozen=True):
     """One vendor reading of one window."""
 
     at_s: float
@@ -59,8 +60,7 @@ class Reading:
     resets_at_s: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Sources:
+class Sources(msgspec.Struct, frozen=True):
     """Everything the windows are built from, gathered by the tracker."""
 
     claude: Sequence[Call] = ()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -184,8 +183,7 @@ def read_price_json(path: Path) -> Any:
         raise PriceFileError(f"{path}: invalid JSON: {exc}") from None
 
 
-@dataclass(frozen=True, slots=True)
-class Override:
+class Override(msgspec.Struct, frozen=True):
     """One hand-checked correction from `price_overrides.json`."""
 
     model: str

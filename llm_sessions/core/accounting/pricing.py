@@ -32,8 +32,9 @@ This module is on the `list`/`health` fast path: stdlib and msgspec only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from llm_sessions.core.accounting.price_sources import (
     ONE_M,
@@ -65,8 +66,7 @@ def is_above_200k(usage: Usage) -> bool:
     return usage.input + usage.cache_creation + usage.cache_read > TIER_THRESHOLD
 
 
-@dataclass(frozen=True, slots=True)
-class ModelPrice:
+class ModelPrice(msgspec.Struct, frozen=True):
     """USD per token for one model during one price period, plus its context window.
 
     A missing 5-minute write or read rate falls back to the input rate (an upper bound, never
@@ -87,8 +87,8 @@ class ModelPrice:
     cache_read_above_200k: float | None = None
     window: int | None = None
     long_threshold: int = TIER_THRESHOLD
-    multipliers: dict[str, float] = field(default_factory=dict)
-    tiers: dict[str, ModelPrice] = field(default_factory=dict)
+    multipliers: dict[str, float] = msgspec.field(default_factory=dict)
+    tiers: dict[str, ModelPrice] = msgspec.field(default_factory=dict)
     valid_from: str = ""
     source: str = ""
 
@@ -313,8 +313,7 @@ class PriceTable:
         return sorted(self._models)
 
 
-@dataclass(slots=True)
-class Bill:
+class Bill(msgspec.Struct):
     """Adds up charges of many requests; `usd` turns None for good once one is unpriceable.
 
     `unpriced` names what could not be priced ("model", "model (fast)", "model (1h cache)"),
@@ -322,7 +321,7 @@ class Bill:
     """
 
     usd: float | None = 0.0
-    unpriced: set[str] = field(default_factory=set)
+    unpriced: set[str] = msgspec.field(default_factory=set)
 
     def add(self, table: PriceTable | None, model: str | None, usage: Usage, *, bucket: int = 0, cache_1h: int = 0,
             speed: str = "", day: str | None = None) -> None:

@@ -38,10 +38,10 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
 
+import msgspec
 import psutil
 
 from llm_sessions.core.accounting.roots import claude_roots
@@ -61,12 +61,11 @@ AUDIT_PER_TICK = 64
 YOUNG_SECONDS = 3.0
 
 
-@dataclass(frozen=True, slots=True)
-class DiscoveryResult:
+class DiscoveryResult(msgspec.Struct, frozen=True):
     """One discovery pass: session id -> its process, running assistants with no session
     yet (their `tool` set), and what could not be read."""
 
-    matches: Mapping[str, ProcessInfo] = field(default_factory=lambda: MappingProxyType({}))
+    matches: Mapping[str, ProcessInfo] = msgspec.field(default_factory=lambda: MappingProxyType({}))
     unmatched: tuple[ProcessInfo, ...] = ()
     problems: tuple[str, ...] = ()
 

@@ -14,8 +14,8 @@ import os
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 
+import msgspec
 import psutil
 
 from llm_sessions.core.live.recognise import Recognition, Rule, recognise
@@ -23,8 +23,7 @@ from llm_sessions.core.live.recognise import Recognition, Rule, recognise
 _PSEUDO_FILES = ("/dev/", "/proc/", "/sys/")
 
 
-@dataclass(slots=True)
-class Proc:
+class Proc(msgspec.Struct):
     """What is cached about one pid between polls. Mutable on purpose: it is private to
     one Discovery object and never crosses a thread boundary."""
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 #: Interpreter process names. Any of these is a *candidate*, never an assistant by itself.
 NODE_NAMES = re.compile(r"^(node|nodejs|bun)$")
@@ -26,8 +27,7 @@ PYTHON_NAMES = re.compile(r"^python[0-9.]*$")
 VERSION_NAME = re.compile(r"^\d+\.\d+\.\d+")
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(msgspec.Struct, frozen=True):
     """How one assistant's processes look.
 
     `names`: process names that identify the assistant on their own (the kernel name, which
@@ -110,8 +110,7 @@ RULES: tuple[Rule, ...] = (
 RULES_BY_TOOL: dict[str, Rule] = {r.tool: r for r in RULES if r.tool}
 
 
-@dataclass(frozen=True, slots=True)
-class Recognition:
+class Recognition(msgspec.Struct, frozen=True):
     """What a process was recognised as, and the evidence, for `ProcessInfo.match` logs."""
 
     tool: str

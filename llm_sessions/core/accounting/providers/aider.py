@@ -29,9 +29,10 @@ import os
 import re
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+import msgspec
 
 from llm_sessions.core.accounting.providers._common import LineTail, WindowLookup, mtime, refresh
 from llm_sessions.core.accounting.providers.base import ScanResult
@@ -61,28 +62,26 @@ def parse_count(number: str, suffix: str) -> tuple[int, bool]:
     return round(value), True
 
 
-@dataclass(slots=True)
-class _Run:
+class _Run(msgspec.Struct):
     started: datetime
     line: int
     model: str | None = None
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage = msgspec.field(default_factory=Usage)
     cost: float | None = None
     messages: int = 0
     last_prompt: int | None = None
     api_errors: int = 0
-    recent: list[TurnMark] = field(default_factory=list)
+    recent: list[TurnMark] = msgspec.field(default_factory=list)
     awaiting: bool = False
     skipped: int = 0
 
 
-@dataclass(slots=True)
-class _File:
+class _File(msgspec.Struct):
     key: tuple[int, int, int] | None = None
     tail: LineTail | None = None
-    runs: list[_Run] = field(default_factory=list)
+    runs: list[_Run] = msgspec.field(default_factory=list)
     lines: int = 0
-    sessions: list[Session] = field(default_factory=list)
+    sessions: list[Session] = msgspec.field(default_factory=list)
 
 
 class AiderProvider:

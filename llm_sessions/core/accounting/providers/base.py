@@ -8,19 +8,19 @@ changed since the last one, not the size of the history.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+import msgspec
 
 from llm_sessions.core.models import Session
 from llm_sessions.core.problems import Problem
 
 
-@dataclass(slots=True)
-class ScanResult:
-    sessions: list[Session] = field(default_factory=list)
-    problems: list[str | Problem] = field(default_factory=list)  # a Problem reads as its str()
-    searched: list[str] = field(default_factory=list)
+class ScanResult(msgspec.Struct):
+    sessions: list[Session] = msgspec.field(default_factory=list)
+    problems: list[str | Problem] = msgspec.field(default_factory=list)  # a Problem reads as its str()
+    searched: list[str] = msgspec.field(default_factory=list)
 
 
 class Provider(Protocol):

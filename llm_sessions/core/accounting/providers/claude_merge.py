@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -37,13 +36,12 @@ def error_item(uuid: str) -> int:
     return key_hash(uuid, "\x01error")
 
 
-@dataclass(slots=True)
-class _Acc:
+class _Acc(msgspec.Struct):
     """Per-session accumulator while merging files."""
 
-    sums: dict[Group, list[int]] = field(default_factory=dict)
+    sums: dict[Group, list[int]] = msgspec.field(default_factory=dict)
     main: ClaudeFile | None = None
-    files: list[ClaudeFile] = field(default_factory=list)
+    files: list[ClaudeFile] = msgspec.field(default_factory=list)
     api_errors: int = 0
     tool_errors: int = 0
 

@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from llm_sessions.core.accounting.estimate import BASE_TOKENS, text_tokens
 from llm_sessions.core.accounting.pricing import Bill
@@ -64,8 +65,7 @@ def _text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-@dataclass(slots=True)
-class _File:
+class _File(msgspec.Struct):
     key: tuple[int, int, int] | None = None
     tail: LineTail | None = None
     sid: str | None = None
@@ -79,20 +79,20 @@ class _File:
     api_errors: int = 0
     tool_errors: int = 0
     skipped: int = 0
-    recent: list[TurnMark] = field(default_factory=list)
+    recent: list[TurnMark] = msgspec.field(default_factory=list)
     waiting: bool = False
     session: Session | None = None
     # Exact part: cumulative per model at the last shutdown, and the differences summed
     # per (model, day): input incl. cache, output, cache read, cache write.
-    last_metrics: dict[str, tuple[int, ...]] = field(default_factory=dict)  # input, output, cache read, cache write
-    exact: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    last_metrics: dict[str, tuple[int, ...]] = msgspec.field(default_factory=dict)  # input, output, cache read, cache write
+    exact: dict[tuple[str, str], list[int]] = msgspec.field(default_factory=dict)
     shutdowns: int = 0
     checkpoints: bool = False  # a session.usage_checkpoint was seen: a build that keeps totals across resumes
     resumed: bool = False  # a session.resume since the last shutdown
     unsettled: bool = False  # activity after the last shutdown (estimated, not exact)
     version: str = "unknown"
     lines: int = 0
-    drift: dict[str, int] = field(default_factory=dict)
+    drift: dict[str, int] = msgspec.field(default_factory=dict)
     usage_drift: int = 0
 
 
@@ -140,7 +140,7 @@ class CopilotProvider:
         lines, restarted = state.tail.read(key)
         if restarted:  # truncated or replaced: everything counted so far is void
             fresh = _File(tail=state.tail)
-            for f in fields(_File):
+            for f in msgspec.structs.fields(_File):
                 setattr(state, f.name, getattr(fresh, f.name))
         for line in lines:
             state.lines += 1

@@ -25,10 +25,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlparse
+
+import msgspec
 
 from llm_sessions.core.accounting.estimate import Estimator, text_tokens
 from llm_sessions.core.accounting.providers._common import WindowLookup, as_int, parse_time, stat_key
@@ -63,16 +64,14 @@ def _json(value: Any) -> Any:
         return None
 
 
-@dataclass(slots=True)
-class _Composer:
+class _Composer(msgspec.Struct):
     updated: Any = None
     session: Session | None = None
 
 
-@dataclass(slots=True)
-class _Db:
+class _Db(msgspec.Struct):
     key: tuple | None = None
-    composers: dict[str, _Composer] = field(default_factory=dict)
+    composers: dict[str, _Composer] = msgspec.field(default_factory=dict)
 
 
 class CursorProvider:

@@ -38,9 +38,10 @@ import hashlib
 import logging
 import operator
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from llm_sessions.core.accounting.pricing import Bill, size_bucket
 from llm_sessions.core.accounting.providers._common import LineTail, WindowLookup, as_int, collect, loads, mtime, parse_time, stat_key
@@ -57,17 +58,16 @@ _TOKEN_FIELDS = frozenset({"input", "output", "cached", "thoughts", "tool", "tot
 _MESSAGE_TYPES = frozenset({"user", "gemini", "error", "info", "warning"})
 
 
-@dataclass(slots=True)
-class _File:
+class _File(msgspec.Struct):
     key: tuple[int, int, int] | None = None
     tail: LineTail | None = None
-    meta: dict = field(default_factory=dict)
-    messages: dict[str, dict] = field(default_factory=dict)
-    rewound: dict[str, dict] = field(default_factory=dict)  # cut by $rewindTo: gone from the chat, not from the bill
+    meta: dict = msgspec.field(default_factory=dict)
+    messages: dict[str, dict] = msgspec.field(default_factory=dict)
+    rewound: dict[str, dict] = msgspec.field(default_factory=dict)  # cut by $rewindTo: gone from the chat, not from the bill
     skipped: int = 0
     lines: int = 0
-    unknown: dict[str, int] = field(default_factory=dict)  # record shapes not understood
-    drift: dict[str, int] = field(default_factory=dict)  # derived from the messages at build
+    unknown: dict[str, int] = msgspec.field(default_factory=dict)  # record shapes not understood
+    drift: dict[str, int] = msgspec.field(default_factory=dict)  # derived from the messages at build
     usage_drift: int = 0
     session: Session | None = None
 
