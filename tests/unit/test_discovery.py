@@ -458,3 +458,30 @@ def test_session_file_is_trusted_only_when_proc_start_matches(fake_env, spawner,
     assert info.status == "idle"
     assert session_state(named.with_(awaiting_user=True), info, _now(), True) == "waiting"
     assert session_state(named, info, _now(), True) == "idle"  # its own word beats transcript growth
+
+
+@pytest.mark.skipif(not ProcTable().linux, reason="reads /proc")
+def test_usage_from_proc_matches_psutil(tmp_path):
+    """CPU share and RSS read from /proc/<pid>/stat and statm are what psutil reports
+    (the figures the dashboard showed before), and a process that has gone reads False."""
+    import sys
+    import time
+
+    from llm_sessions.core.live.proc_table import Proc
+
+    child = subprocess.Popen([sys.executable, "-c", "x = bytearray(8 << 20)\nwhile True: pass"], cwd=tmp_path)
+    try:
+        table = ProcTable()
+        proc = Proc(child.pid, os.getpid(), "python", 0.0, 0.0)
+        handle = psutil.Process(child.pid)
+        assert table.usage(proc) is True and proc.cpu == 0.0  # the first call primes, as cpu_percent(None)
+        handle.cpu_percent(None)
+        time.sleep(0.3)
+        assert table.usage(proc) is True
+        ours, theirs = proc.cpu, handle.cpu_percent(None)
+        assert ours > 10 and abs(ours - theirs) < 15  # the same busy loop, read a few microseconds apart
+        assert proc.rss == handle.memory_info().rss
+    finally:
+        child.kill()
+        child.wait()
+    assert table.usage(proc) is False

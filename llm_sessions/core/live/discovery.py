@@ -147,6 +147,11 @@ class Discovery:
         """CPU and RSS of a known assistant; False when it has gone."""
         if proc.handle is None:
             return False
+        done = self._table.usage(proc)
+        if done is not None:
+            if not done:
+                self._procs.pop(proc.pid, None)
+            return done
         try:
             with proc.handle.oneshot():
                 proc.cpu = proc.handle.cpu_percent(None)

@@ -109,6 +109,7 @@ class ClaudeProvider(Merge):
         self.parsed_bytes = 0
         self.changed = False
         self.rebuilt = 0  # sessions rebuilt by the last scan
+        self._marks: dict = {}  # parsed turn marks, see Merge._turn_marks
         # Light scans (see _light_listing): the folder tree, files changed lately, sessions
         # with a live process (set by the monitor), watcher hints, the rotation through the rest.
         self.tree = DirTree(_is_transcript)

@@ -29,6 +29,7 @@ _TurnKind = Literal["assistant", "user", "tool_result"]  # TurnMark.kind: what C
 
 WINDOW = 200_000
 WINDOW_1M = 1_000_000
+MARKS_KEEP = 20_000  # parsed turn marks kept between rebuilds (see Merge._turn_marks)
 
 
 def error_item(uuid: str) -> int:
@@ -61,12 +62,6 @@ def _order(h: Head) -> tuple[str, str, str]:
     return (h.first_ts or "~", h.last_ts, h.path)
 
 
-def _marks(recent) -> tuple[TurnMark, ...]:
-    """A main file's last turns (`ClaudeFile.recent`) as the session shows them."""
-    return tuple(TurnMark(at, cast(_TurnKind, kind), api, tool) for ts, kind, api, tool in recent
-                 if (at := parse_ts(ts)) is not None)
-
-
 def _total(vals: list[int]) -> int:
     """A key's size for "the largest copy wins": the 1-hour column is part of the writes."""
     return sum(vals) - vals[3]
@@ -94,6 +89,7 @@ class Merge:
     _early: dict[str, tuple[ClaudeFile, array, list[int], tuple[TurnMark, ...]]]
     changed: bool
     rebuilt: int
+    _marks: dict[tuple[str, str, bool, bool], TurnMark | None]
 
     def _file(self, path: str) -> ClaudeFile:
         """A file's partial result, decoded from the cache the first time it is needed."""
@@ -110,7 +106,7 @@ class Merge:
         items, its last turns as TurnMarks. `_update` and `_rebuild` use them while `f` is
         the file they merge; a scan drops them when it ends."""
         self._early[f.path] = (f, array("Q", f.keys), [error_item(e[0]) for e in f.errors],
-                               () if f.subagent else _marks(f.recent))
+                               () if f.subagent else self._turn_marks(f.recent))
 
     def _early_for(self, f: ClaudeFile) -> tuple[ClaudeFile, array, list[int], tuple[TurnMark, ...]] | None:
         early = self._early.get(f.path)
@@ -297,6 +293,25 @@ class Merge:
                 acc.add(tuple(group), deltas)
             self.sessions[sid] = self._session(sid, acc)
 
+    def _turn_marks(self, recent: list[tuple[str, str, bool, bool]]) -> tuple[TurnMark, ...]:
+        """A main file's recent turns as TurnMarks. A live session is rebuilt every poll
+        with the same ~RECENT_KEEP marks but one or two new ones: each (time, kind, flags)
+        entry is parsed once and its TurnMark (immutable) reused, not re-parsed every poll."""
+        memo = self._marks
+        if len(memo) > MARKS_KEEP:
+            memo.clear()
+        out = []
+        for entry in recent:
+            if entry in memo:
+                mark = memo[entry]
+            else:
+                ts, kind, api, tool = entry
+                at = parse_ts(ts)
+                mark = memo[entry] = None if at is None else TurnMark(at, cast(_TurnKind, kind), api, tool)
+            if mark is not None:
+                out.append(mark)
+        return tuple(out)
+
     def _session(self, sid: str, acc: _Acc) -> Session:
         main = acc.main
         files = acc.files
@@ -321,7 +336,7 @@ class Merge:
             if main.ctx >= 0:
                 context = ContextFill(main.ctx, window, compaction_point_for(window, self.settings), True, main.ctx_source)
             early = self._early_for(main)
-            recent = early[3] if early is not None else _marks(main.recent)
+            recent = early[3] if early is not None else self._turn_marks(main.recent)
         src = main or files[0]
         return Session(
             id=sid,
