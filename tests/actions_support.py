@@ -9,6 +9,8 @@ import uuid
 
 import pytest
 
+from tests.tmux_helpers import kill_server
+
 
 @pytest.fixture
 def tmux_server(tmp_path):
@@ -25,7 +27,7 @@ def tmux_server(tmp_path):
     try:
         yield args, env, run
     finally:
-        subprocess.run(["tmux", *args, "kill-server"], env=env, capture_output=True)
+        kill_server(list(args), env)
 
 
 def wait_for(predicate, limit=10.0):

@@ -108,6 +108,16 @@ def fakes(tmp_path):
     return make_fakes(tmp_path)
 
 
+def kill_server(args: list[str], env) -> None:
+    """Stop a test's private tmux server and remove its socket file: tmux 3.3 leaves the
+    socket behind after `kill-server`, so every run left ~20 dead sockets in /tmp/tmux-<uid>."""
+    where = subprocess.run(["tmux", *args, "display-message", "-p", "#{socket_path}"], env=env,
+                           capture_output=True, text=True, check=False).stdout.strip()
+    subprocess.run(["tmux", *args, "kill-server"], env=env, capture_output=True, check=False)
+    if where:
+        Path(where).unlink(missing_ok=True)
+
+
 @pytest.fixture
 def tmux_with_fakes(fakes, tmp_path):
     if shutil.which("tmux") is None:
@@ -121,4 +131,4 @@ def tmux_with_fakes(fakes, tmp_path):
     try:
         yield server
     finally:
-        subprocess.run(["tmux", "-L", server.name, "kill-server"], env=server.env, capture_output=True, check=False)
+        kill_server(["-L", server.name], server.env)

@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from llm_sessions.core.accounting.roots import encode_cwd
+from tests.tmux_helpers import kill_server
 from tests.unit.claude_lines import assistant, compact, user, write
 from tests.unit.conftest import Spawner
 
@@ -218,7 +219,7 @@ class Terminal:
         return self
 
     def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.server, "kill-server"], capture_output=True, env=self.world.env, check=False)
+        kill_server(["-L", self.server], self.world.env)
 
     def screen(self) -> str:
         self.last = self.tmux("capture-pane", "-p", "-t", "t", check=False)

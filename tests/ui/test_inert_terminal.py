@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from tests.tmux_helpers import wait_for
+from tests.tmux_helpers import kill_server, wait_for
 from tests.unit.test_safe_output import hostile_home
 
 # The dashboard exactly as `llm-session` builds it (dashboard.build_app), except that its
@@ -57,4 +57,4 @@ def test_dashboard_shows_escape_sequences_inert(tmp_path, size):
         assert "PWNED" not in tmux("display-message", "-p", "-t", "main", "#{pane_title}")
         tmux("send-keys", "-t", "main", "q")
     finally:
-        subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True, env=env)
+        kill_server(["-L", name], env)
