@@ -13,7 +13,8 @@ import pytest
 # the store's `db_url`, `pg_url`, `pg_server`; the action tests' private tmux server
 # (`tmux_server`) and spawned `sleeper`; the launch tests' tmux server whose PATH holds fake
 # assistants (`tmux_with_fakes`, `fakes`).
-pytest_plugins = ("tests.pg_fixture", "tests.actions_support", "tests.tmux_helpers")
+# tmux_helpers before actions_support, which imports it: a plugin imported first is not assert-rewritten.
+pytest_plugins = ("tests.pg_fixture", "tests.tmux_helpers", "tests.actions_support")
 
 ROOT_VARS = (
     "CLAUDE_CONFIG_DIR",
