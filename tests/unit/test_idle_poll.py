@@ -136,3 +136,19 @@ def test_a_poll_with_a_live_session_derives_only_that_one_and_its_end_at_once(co
     fresh = Monitor(cfg, env, discovery=_OneLive(sids[0]))
     fresh.discovery.ended = True
     assert {s.id: (s.state, s.health) for s in ended.sessions} == {s.id: (s.state, s.health) for s in fresh.poll().sessions}
+
+
+def test_a_deleted_transcript_leaves_nothing_behind_in_the_per_session_memos(corpus):
+    """A dashboard runs for days: what it remembers per session follows the sessions there are."""
+    root, env, cfg = corpus
+    mon = _dashboard(env, cfg)
+    first = mon.poll()
+    victim = next(s for s in first.sessions if s.tool == "claude" and s.transcript and not s.subagent_files)
+    gone, gone_id = Path(victim.transcript or ""), victim.id
+    assert gone_id in mon._attached and gone_id in mon._seen_activity
+    gone.unlink()
+    mon.note_changes([str(gone)])
+    snap = mon.poll()
+    ids = {s.id for s in snap.sessions}
+    assert gone_id not in ids
+    assert set(mon._attached) <= ids and set(mon._seen_activity) <= ids

@@ -414,6 +414,10 @@ class Monitor:
             return made
 
         out, self._attach_last = _redo(self._attach_last, sessions, matches, make, lambda s: s.id in matches)
+        if len(self._attached) > len(sessions):  # some session is gone (a deleted transcript): forget it
+            ids = {s.id for s in sessions}
+            self._attached = {k: v for k, v in self._attached.items() if k in ids}
+            self._seen_activity = {k: v for k, v in self._seen_activity.items() if k in ids}
         out.extend(Session(id=pid_session_id(p.tool or "unknown", p.pid), tool=p.tool or "claude", cwd=p.cwd,
                            started_at=p.started_at, process=p, state="idle") for p in result.unmatched)
         return out, list(result.problems)
