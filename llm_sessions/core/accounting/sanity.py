@@ -52,6 +52,9 @@ Count = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
 
 #: What a decoder may raise on a bad line, beyond its own error types.
 DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, ValueError, UnicodeDecodeError)
+#: What encoding a cached state may raise: a name that is not UTF-8 (lone surrogates), an
+#: integer past 64 bits; such an entry is left out of the scan cache and read again next run.
+ENCODE_ERRORS = (UnicodeEncodeError, OverflowError, TypeError, ValueError, msgspec.EncodeError)
 
 
 def _count_ok(value: Any, ceiling: int) -> bool:

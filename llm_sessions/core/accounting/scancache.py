@@ -35,6 +35,7 @@ import msgspec
 from llm_sessions.core.accounting import scanjournal
 from llm_sessions.core.accounting.providers.claude import ClaudeState
 from llm_sessions.core.accounting.providers.codex import CodexFile
+from llm_sessions.core.accounting.sanity import ENCODE_ERRORS
 from llm_sessions.core.safeio import read_regular_stat
 
 log = logging.getLogger(__name__)
@@ -280,7 +281,7 @@ class ScanCache:
             data = msgspec.structs.replace(data, codex=known.codex)
         try:
             codex = {p: v if isinstance(v, msgspec.Raw) else msgspec.Raw(_encoder.encode(v)) for p, v in data.codex.items()}
-        except (UnicodeEncodeError, OverflowError, TypeError, ValueError, msgspec.EncodeError):
+        except ENCODE_ERRORS:
             self._write_base(data)  # leaves out what cannot be encoded
             return
         data = msgspec.structs.replace(data, codex=codex)
@@ -302,7 +303,7 @@ class ScanCache:
             return True
         try:
             payload = scanjournal.encode(patch)
-        except (UnicodeEncodeError, OverflowError, TypeError, ValueError, msgspec.EncodeError):
+        except ENCODE_ERRORS:
             return False
         end = tail[1] if tail is not None else scanjournal.HEADER
         if end + len(payload) + scanjournal.RECORD_HEAD > max(self._base[1] // self.COMPACT_SHARE, self.MIN_JOURNAL):
@@ -394,7 +395,7 @@ def _encode(data: CacheData) -> tuple[bytes, bool]:
     (and re-read next run)."""
     try:
         return _encoder.encode(data), True
-    except (UnicodeEncodeError, OverflowError, TypeError, ValueError, msgspec.EncodeError):
+    except ENCODE_ERRORS:
         pass
 
     def encodable(path: str, f) -> bool:
@@ -402,7 +403,7 @@ def _encode(data: CacheData) -> tuple[bytes, bool]:
             _encoder.encode(path)
             _encoder.encode(f)
             return True
-        except (UnicodeEncodeError, OverflowError, TypeError, ValueError, msgspec.EncodeError):
+        except ENCODE_ERRORS:
             log.info("not caching %r: cannot be encoded", path)
             return False
 

@@ -39,6 +39,7 @@ from llm_sessions.core.accounting.providers.claude_listing import (
 from llm_sessions.core.accounting.providers.claude_merge import WINDOW, WINDOW_1M, Merge, _decode_file, _encode
 from llm_sessions.core.accounting.providers.claude_state import ClaudeState, Group, Head
 from llm_sessions.core.accounting.roots import claude_roots
+from llm_sessions.core.accounting.sanity import ENCODE_ERRORS
 from llm_sessions.core.models import Session
 from llm_sessions.core.problems import not_a_file, unreadable_file
 from llm_sessions.core.safeio import is_regular
@@ -142,7 +143,7 @@ class ClaudeProvider(Merge):
             if raw is None:
                 try:
                     raw = msgspec.Raw(_encode(self.files[h.path]))
-                except (UnicodeEncodeError, OverflowError, TypeError, ValueError, msgspec.EncodeError):
+                except ENCODE_ERRORS:
                     continue  # a name that is not UTF-8: not cached, read again next run
             heads.append(h)
             files.append(raw)
