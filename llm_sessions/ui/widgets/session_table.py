@@ -308,11 +308,14 @@ class SessionTable(DataTable[Any]):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        for cache in (self._renders_by_content, self._row_styles, self._body_rows, self._body_cells):
-            cache.clear()
+        self._clear_own_renders()
 
     def _clear_caches(self) -> None:
         super()._clear_caches()
+        self._clear_own_renders()
+
+    def _clear_own_renders(self) -> None:
+        """Drop this table's own renders, whenever DataTable drops its (styles or data changed)."""
         for cache in (self._renders_by_content, self._row_styles, self._body_rows, self._body_cells):
             cache.clear()
 
@@ -348,13 +351,6 @@ class SessionTable(DataTable[Any]):
             region = Region(0, top + index, width, 1)
             if window.overlaps(region):  # rows out of view are drawn when scrolled to
                 self.refresh(region.translate(-self.scroll_offset))
-
-    def _row_at_line(self, y: int) -> RowKey | None:
-        """The row drawn on table line `y` (the header's lines first), as `_render_line` finds it."""
-        try:
-            return self._get_offsets(y)[0]
-        except (LookupError, IndexError):
-            return None
 
     def _fit_columns(self) -> bool:
         """Each column as wide as its widest cell or label; True when one changed."""
