@@ -106,13 +106,18 @@ def measure(cmd: list[str], env: dict, stdout_path: Path | None = None, memory: 
 
 
 def corpus_env(data: Path, cache_home: Path) -> dict:
+    """A run that sees only the corpus (its truth.json names HOME and the assistants' roots)
+    and keeps its own files under `cache_home`: nothing inherited from this shell points it
+    at the machine's own transcripts, config or caches."""
     truth = json.loads((data / "truth.json").read_text())
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_SESSION_", "CLAUDE_", "CODEX_", "XDG_"))}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure as installed: with bytecode caches
     for k, v in truth["env"].items():
         env[k] = ",".join(str(data / p) for p in v.split(","))
     env.update(truth.get("settings_env", {}))  # the corpus's Aider folders
     env["LLM_SESSION_HOME"] = str(cache_home)
+    for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        env[k] = str(cache_home / k.lower())
     return env
 
 

@@ -29,6 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from bench_list import corpus_env  # a sibling script, not a package
+
 T = TypeVar("T")
 
 PARSE = r"""
@@ -53,14 +55,8 @@ print(cpu, h.hexdigest()[:12], sum(s.st_size for s in sts))
 
 
 def _env(tree: Path, data: Path, home: Path) -> dict:
-    """A run that sees only the corpus (the layout `llm_sessions.synth` writes), never this
-    machine's own transcripts, and imports `tree`."""
-    env = dict(os.environ, PYTHONPATH=str(tree), HOME=str(data / "home"), LLM_SESSION_HOME=str(home))
-    env["CLAUDE_CONFIG_DIR"] = ",".join(str(data / p) for p in ("home/.claude", "home/.config/claude", "claude-extra"))
-    env["CODEX_HOME"] = str(data / "home" / ".codex")
-    for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        env[k] = str(home / k.lower())
-    return env
+    """bench_list's corpus environment, importing `tree`."""
+    return corpus_env(data, home) | {"PYTHONPATH": str(tree)}
 
 
 def _one(tree: Path, data: Path, listing: bool) -> tuple[float, float, str]:
